@@ -1,0 +1,68 @@
+# The project's interface. `make run` runs the system with demo data; `make test` runs what CI checks.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK := deploy/local/stack.sh
+PACKAGES := shared/contracts shared/runtime shared/workcalendar $(wildcard services/*)
+PACKAGE_FILES := $(foreach p,$(PACKAGES),$(wildcard $(p)/pyproject.toml))
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
+        test-unit test-stack asyncapi asyncapi-check bench-intake bench-scheduler clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt constraints.txt $(PACKAGE_FILES)
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt $(foreach p,$(PACKAGES),-e $(p))
+	@command -v kcat >/dev/null || [ "$$(id -u)" != 0 ] || { apt-get update -qq && apt-get install -y -qq kcat >/dev/null; } \
+		|| echo "note: kcat could not be installed; the non-Python client test will be skipped"
+	@touch $@
+
+install: $(VENV)/.installed ## create the venv and install every package (idempotent)
+
+constraints: ## re-pin exact versions of all third-party packages (pip freeze)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' | grep -v '^aftersales-' > constraints.txt
+
+stack-up: ## start Kafka and FerretDB (fetches and builds them the first time)
+	@bash $(STACK) up
+
+stack-down: ## stop Kafka and FerretDB; WIPE=1 also deletes their data
+	@bash $(STACK) down
+
+stack-status: ## state, port and version of each component
+	@bash $(STACK) status
+
+run: install stack-up ## run the whole system locally with demo data (Ctrl-C stops it)
+	@$(PY) -m deploy.local.run
+
+lint: install ## ruff (lint and format check)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install ## mypy over every package
+	$(VENV)/bin/mypy $(foreach p,$(PACKAGES),$(p)/$(shell ls $(p) | grep -E '^aftersales_' | head -1))
+
+asyncapi: install ## regenerate the AsyncAPI document of every service
+	@bash deploy/asyncapi.sh write
+
+asyncapi-check: install ## fail when a checked-in AsyncAPI document differs from the code
+	@bash deploy/asyncapi.sh check
+
+test: install lint typecheck asyncapi-check stack-up ## everything CI checks: lint, types, all test tiers
+	$(VENV)/bin/pytest
+
+bench-intake: install stack-up ## intake throughput against a raw aiokafka passthrough
+	$(PY) -m benchmarks.intake
+
+bench-scheduler: install stack-up ## scheduler dispatch rate with 10k and 1M pending timers
+	$(PY) -m benchmarks.scheduler
+
+clean: ## remove the venv and caches (not the stack's downloads: see stack-down WIPE=1)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

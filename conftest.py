@@ -1,0 +1,141 @@
+"""Fixtures every test tier shares: where Kafka and MongoDB are, and a clean space per test.
+
+One fixture decides where the real components come from, in this order (ARCHITECTURE: Kafka):
+1. `KAFKA_BOOTSTRAP_SERVERS` and `MONGODB_URL` from the environment, when both are set;
+2. testcontainers, when a Docker engine answers;
+3. the project's local stack (deploy/local/stack.sh), started if it is not running.
+Each test then gets its own topic prefix and database name, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Stack:
+    kafka_bootstrap_servers: str
+    mongodb_url: str
+    source: str  # "env", "testcontainers" or "local"
+
+
+def docker_engine_answers() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def start_local_stack() -> Stack:
+    subprocess.run(["bash", str(REPO / "deploy/local/stack.sh"), "up"], check=True)
+    kafka_port = os.environ.get("KAFKA_PORT", "9092")
+    mongo_port = os.environ.get("MONGODB_PORT", "27017")
+    return Stack(f"127.0.0.1:{kafka_port}", f"mongodb://127.0.0.1:{mongo_port}/", "local")
+
+
+def start_testcontainers() -> tuple[Stack, Callable[[], None]]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.mongodb import MongoDbContainer
+
+    kafka = KafkaContainer("apache/kafka:4.1.0").with_kraft()
+    mongo = MongoDbContainer("mongo:7")
+    kafka.start()
+    mongo.start()
+
+    def stop() -> None:
+        kafka.stop()
+        mongo.stop()
+
+    return Stack(kafka.get_bootstrap_server(), mongo.get_connection_url(), "testcontainers"), stop
+
+
+def resolve_stack(
+    env: Mapping[str, str],
+    docker_available: Callable[[], bool] = docker_engine_answers,
+    local: Callable[[], Stack] = start_local_stack,
+) -> tuple[Stack, Callable[[], None]]:
+    """Pick the components' source; returns the endpoints and how to stop what was started."""
+    if env.get("KAFKA_BOOTSTRAP_SERVERS") and env.get("MONGODB_URL"):
+        return Stack(env["KAFKA_BOOTSTRAP_SERVERS"], env["MONGODB_URL"], "env"), lambda: None
+    if docker_available():
+        return start_testcontainers()
+    return local(), lambda: None  # the local stack outlives the run; `make stack-down` stops it
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    endpoints, stop = resolve_stack(os.environ)
+    try:
+        yield endpoints
+    finally:
+        stop()
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """A test's own space: every topic it touches starts with `topic_prefix`."""
+
+    topic_prefix: str
+    database: str
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def service_env(self, stack: Stack) -> dict[str, str]:
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
+            "MONGODB_URL": stack.mongodb_url,
+            "AFTERSALES_TOPIC_PREFIX": self.topic_prefix,
+            "AFTERSALES_ENVIRONMENT": "test",
+        }
+
+
+async def _delete_topics(bootstrap: str, prefix: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def isolation(stack: Stack) -> AsyncIterator[Isolation]:
+    from pymongo import AsyncMongoClient
+
+    token = uuid.uuid4().hex[:10]
+    space = Isolation(topic_prefix=f"t{token}.", database=f"t_{token}")
+    yield space
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongodb_url)
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(space.database):
+                await client.drop_database(name)
+    finally:
+        await client.close()
+    await _delete_topics(stack.kafka_bootstrap_servers, space.topic_prefix)
+
+
+@pytest.fixture
+async def mongo_db(stack: Stack, isolation: Isolation) -> AsyncIterator[Any]:
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
+    try:
+        yield client[isolation.database]
+    finally:
+        await client.close()

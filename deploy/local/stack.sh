@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The local stack: one Apache Kafka KRaft node and FerretDB (SQLite backend) on 127.0.0.1.
+#
+#   stack.sh up       fetch/build what is missing, start both, wait until each answers
+#   stack.sh down     SIGTERM, then SIGKILL after STOP_TIMEOUT seconds; WIPE=1 also deletes data
+#   stack.sh status   state, port and version of each component
+#
+# Settings (env): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), MONGODB_PORT (27017),
+# KAFKA_HEAP (512m), STACK_CACHE_DIR (<repo>/.cache, git-ignored: the jars and the FerretDB binary),
+# STACK_STATE_DIR (<cache>/stack: data, logs, pid files).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+STACK_CACHE_DIR=${STACK_CACHE_DIR:-$REPO/.cache}
+STACK_STATE_DIR=${STACK_STATE_DIR:-$STACK_CACHE_DIR/stack}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
+MONGODB_PORT=${MONGODB_PORT:-27017}
+KAFKA_HEAP=${KAFKA_HEAP:-512m}
+STOP_TIMEOUT=${STOP_TIMEOUT:-20}
+READY_TIMEOUT=${READY_TIMEOUT:-90}
+
+KAFKA_LIBS=$STACK_CACHE_DIR/kafka/libs
+FERRETDB_BIN=$STACK_CACHE_DIR/bin/ferretdb
+RUN_DIR=$STACK_STATE_DIR/run
+LOG_DIR=$STACK_STATE_DIR/logs
+DATA_DIR=$STACK_STATE_DIR/data
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
+now_ms() { date +%s%3N; }
+fingerprint() { cat "$@" | sha256sum | cut -c1-16; }
+
+# --- fetching and building ---------------------------------------------------------------
+
+ensure_kafka() {
+  local want
+  want=$(fingerprint "$HERE/kafka/pom.xml")
+  if [[ -f $KAFKA_LIBS/.fingerprint && $(cat "$KAFKA_LIBS/.fingerprint") == "$want" ]]; then
+    return
+  fi
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch Kafka; install it (Debian: apt-get install maven)"
+  command -v java >/dev/null || die "Java 17 is needed to run Kafka; install it (Debian: apt-get install openjdk-17-jre-headless)"
+  say "kafka: resolving the broker jars with Maven (first time only)…"
+  rm -rf "$KAFKA_LIBS" && mkdir -p "$KAFKA_LIBS"
+  mvn -q -B -Dstyle.color=never -f "$HERE/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIBS" \
+    || die "Maven could not resolve Kafka (see the output above)"
+  echo "$want" >"$KAFKA_LIBS/.fingerprint"
+}
+
+ensure_ferretdb() {
+  local want
+  want=$(fingerprint "$HERE/ferretdb/main.go" "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum")
+  if [[ -x $FERRETDB_BIN && -f $FERRETDB_BIN.fingerprint && $(cat "$FERRETDB_BIN.fingerprint") == "$want" ]]; then
+    return
+  fi
+  command -v go >/dev/null || die "Go is needed to build FerretDB; install it (Debian: apt-get install golang)"
+  say "ferretdb: building the embedded FerretDB with Go (first time only)…"
+  mkdir -p "$(dirname "$FERRETDB_BIN")"
+  (cd "$HERE/ferretdb" && go build -trimpath -o "$FERRETDB_BIN" .) || die "the FerretDB build failed (see the output above)"
+  echo "$want" >"$FERRETDB_BIN.fingerprint"
+}
+
+kafka_version() { ls "$KAFKA_LIBS" 2>/dev/null | sed -n 's/^kafka_2\.13-\(.*\)\.jar$/\1/p' | head -1; }
+ferretdb_version() { "$FERRETDB_BIN" -version 2>/dev/null || true; }
+
+# --- processes ---------------------------------------------------------------------------
+
+pid_of() { # prints the live pid of a component, removes a stale pid file
+  local file=$RUN_DIR/$1.pid pid
+  [[ -f $file ]] || return 1
+  pid=$(cat "$file")
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+    echo "$pid"
+    return 0
+  fi
+  rm -f "$file"
+  return 1
+}
+
+ready() { python3 "$HERE/probe.py" "$1" "$2" >/dev/null 2>&1; }
+
+require_free_port() { # component port
+  local owner
+  owner=$(python3 "$HERE/probe.py" owner "$2")
+  [[ -z $owner ]] || die "$1: port $2 is already in use by process $owner; stop it or choose another port (${1^^}_PORT)"
+}
+
+wait_ready() { # component probe port pid started_ms
+  local deadline=$(($(date +%s) + READY_TIMEOUT))
+  until ready "$2" "$3"; do
+    kill -0 "$4" 2>/dev/null || die "$1 exited during start; see $LOG_DIR/$1.log"
+    (($(date +%s) < deadline)) || die "$1 did not answer within ${READY_TIMEOUT}s; see $LOG_DIR/$1.log"
+    sleep 0.3
+  done
+  say "$1: ready on 127.0.0.1:$3 in $(( ($(now_ms) - $5) ))ms"
+}
+
+start_kafka() {
+  local pid started
+  if pid=$(pid_of kafka); then say "kafka: already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"; return; fi
+  require_free_port kafka "$KAFKA_PORT"
+  require_free_port kafka_controller "$KAFKA_CONTROLLER_PORT"
+  started=$(now_ms)
+  mkdir -p "$DATA_DIR/kafka" "$LOG_DIR" "$RUN_DIR"
+  sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+    -e "s|@DATA_DIR@|$DATA_DIR/kafka|g" "$HERE/kafka/server.properties.template" >"$RUN_DIR/server.properties"
+  local java_opts=(-Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true
+    -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -Dkafka.logs.dir="$LOG_DIR/kafka")
+  if [[ ! -f $DATA_DIR/kafka/meta.properties ]]; then # format once: formatting again would fail
+    java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
+      -t "$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null)" \
+      -c "$RUN_DIR/server.properties" >>"$LOG_DIR/kafka.log" 2>&1 || die "formatting the Kafka storage failed; see $LOG_DIR/kafka.log"
+  fi
+  nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$RUN_DIR/server.properties" \
+    >>"$LOG_DIR/kafka.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$RUN_DIR/kafka.pid"
+  wait_ready kafka kafka "$KAFKA_PORT" "$pid" "$started"
+}
+
+start_ferretdb() {
+  local pid started
+  if pid=$(pid_of ferretdb); then say "ferretdb: already running (pid $pid) on 127.0.0.1:$MONGODB_PORT"; return; fi
+  require_free_port mongodb "$MONGODB_PORT"
+  started=$(now_ms)
+  mkdir -p "$DATA_DIR/ferretdb" "$LOG_DIR" "$RUN_DIR"
+  nohup "$FERRETDB_BIN" -listen-addr "127.0.0.1:$MONGODB_PORT" -sqlite-dir "$DATA_DIR/ferretdb" \
+    >>"$LOG_DIR/ferretdb.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$RUN_DIR/ferretdb.pid"
+  wait_ready ferretdb mongo "$MONGODB_PORT" "$pid" "$started"
+}
+
+stop_component() {
+  local pid waited=0
+  if ! pid=$(pid_of "$1"); then say "$1: not running"; return; fi
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((waited >= STOP_TIMEOUT * 10)); then
+      say "$1: still running after ${STOP_TIMEOUT}s, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  rm -f "$RUN_DIR/$1.pid"
+  say "$1: stopped"
+}
+
+status_line() { # component probe port version
+  local pid state
+  if pid=$(pid_of "$1"); then
+    if ready "$2" "$3"; then state="running (pid $pid), ready"; else state="running (pid $pid), not answering"; fi
+  else
+    state="stopped"
+  fi
+  printf '%-9s %-32s 127.0.0.1:%-6s %s\n' "$1" "$state" "$3" "$4"
+}
+
+case "${1:-}" in
+up)
+  started=$(now_ms)
+  ensure_kafka
+  ensure_ferretdb
+  start_kafka
+  start_ferretdb
+  say "stack: ready in $(( ($(now_ms) - started) ))ms — KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT MONGODB_URL=mongodb://127.0.0.1:$MONGODB_PORT/"
+  ;;
+down)
+  stop_component kafka
+  stop_component ferretdb
+  if [[ ${WIPE:-0} == 1 ]]; then rm -rf "$DATA_DIR" "$LOG_DIR"; say "stack: data and logs deleted"; fi
+  ;;
+status)
+  status_line kafka kafka "$KAFKA_PORT" "Apache Kafka $(kafka_version)"
+  status_line ferretdb mongo "$MONGODB_PORT" "$(ferretdb_version)"
+  ;;
+*)
+  die "usage: stack.sh up|down|status"
+  ;;
+esac

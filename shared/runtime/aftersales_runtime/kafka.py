@@ -1,0 +1,57 @@
+"""The Kafka broker every service uses, and the one way to publish a contract event.
+
+Delivery is at least once with effects exactly once (ARCHITECTURE):
+- offsets are committed only after the handler returned (ack policy NACK_ON_ERROR: an error seeks
+  back so the message comes again; FastStream's default ACK_FIRST would lose it);
+- producers are idempotent with acks=all;
+- a message that keeps failing is parked on the dead-letter topic (see `deadletter.py`), so the
+  partition keeps flowing and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aftersales_contracts.envelope import Event
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+
+from aftersales_runtime.deadletter import DeadLetterMiddleware
+from aftersales_runtime.settings import ServiceSettings
+
+EVENT_TYPE_HEADER = "event-type"
+SCHEMA_VERSION_HEADER = "schema-version"
+CORRELATION_HEADER = "correlation-id"
+
+
+def make_broker(settings: ServiceSettings, service: str, logger: logging.Logger) -> KafkaBroker:
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=service,
+        enable_idempotence=True,
+        acks="all",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        logger=logger,
+        graceful_timeout=30.0,
+    )
+    broker.add_middleware(DeadLetterMiddleware(broker, settings, service, logger))
+    return broker
+
+
+def event_headers(event: Event) -> dict[str, str]:
+    return {
+        EVENT_TYPE_HEADER: type(event).__name__,
+        SCHEMA_VERSION_HEADER: str(event.schema_version),
+        CORRELATION_HEADER: event.correlation_id,
+    }
+
+
+async def publish_event(broker: KafkaBroker, settings: ServiceSettings, event: Event) -> None:
+    """Publish a contract event on its topic, keyed by dealer (single writer per dealer)."""
+    await broker.publish(
+        event.model_dump_json().encode(),
+        topic=settings.topic(event.TOPIC),
+        key=event.key(),
+        headers=event_headers(event),
+        correlation_id=event.correlation_id,
+    )

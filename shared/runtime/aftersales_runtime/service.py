@@ -1,0 +1,160 @@
+"""The composition of one service process: settings → clock, logs, Kafka, MongoDB, HTTP.
+
+Each service's `app.py` builds a `Runtime`, registers its subscribers on `runtime.broker`, and
+calls `runtime.http_app(...)` to get the FastAPI application uvicorn serves. The lifespan starts
+MongoDB, the topics, the broker and the service's background tasks, and stops them in reverse:
+the broker's stop waits for the message in flight (graceful shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from aftersales_runtime.clock import Clock, clock_from_settings
+from aftersales_runtime.kafka import make_broker
+from aftersales_runtime.logs import configure_logging
+from aftersales_runtime.mongo import connect
+from aftersales_runtime.settings import ServiceSettings
+
+Hook = Callable[[], Awaitable[None]]
+
+
+async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int = 3) -> None:
+    """Create the topics a service uses if they are missing (idempotent)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(t, partitions, 1) for t in sorted(set(topics) - existing)]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another service created it in between
+    finally:
+        await admin.close()
+
+
+class Runtime:
+    def __init__(self, service: str, settings: ServiceSettings, clock: Clock | None = None,
+                 broker: KafkaBroker | None = None) -> None:
+        self.service = service
+        self.settings = settings
+        self.logger = configure_logging(service, settings.log_level)
+        self.clock = clock or clock_from_settings(settings)
+        self.broker = broker or make_broker(settings, service, self.logger)
+        self.mongo: AsyncMongoClient[dict[str, Any]] = connect(settings.mongodb_url, service)
+        self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.mongodb_database]
+        self.topics: set[str] = set()
+        self._on_start: list[Hook] = []
+        self._on_stop: list[Hook] = []
+        self._background: list[Callable[[], Awaitable[None]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started = False
+
+    def uses_topics(self, *names: str) -> None:
+        self.topics.update(self.settings.topic(n) for n in names)
+
+    def on_start(self, hook: Hook) -> Hook:
+        self._on_start.append(hook)
+        return hook
+
+    def on_stop(self, hook: Hook) -> Hook:
+        self._on_stop.append(hook)
+        return hook
+
+    def background(self, loop: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """A coroutine that runs for the life of the process (e.g. a dispatcher loop)."""
+        self._background.append(loop)
+        return loop
+
+    async def start(self) -> None:
+        await self.db.command("ping")
+        if self.topics:
+            await ensure_topics(self.settings.kafka_bootstrap_servers, self.topics)
+        for hook in self._on_start:
+            await hook()
+        await self.broker.start()
+        self._tasks = [asyncio.create_task(loop()) for loop in self._background]
+        self.started = True
+        self.logger.info("service started", extra={"clock": self.settings.clock.value,
+                                                   "environment": self.settings.environment.value})
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.broker.stop()
+        for hook in reversed(self._on_stop):
+            await hook()
+        await self.mongo.close()
+        self.started = False
+        self.logger.info("service stopped")
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(self.db.command("ping"), 2)
+            checks["mongodb"] = "ok"
+        except Exception as error:
+            checks["mongodb"] = f"unavailable: {type(error).__name__}"
+        try:
+            ok = await self.broker.ping(timeout=2)
+            checks["kafka"] = "ok" if ok else "unavailable"
+        except Exception as error:
+            checks["kafka"] = f"unavailable: {type(error).__name__}"
+        return checks
+
+    def health_router(self) -> APIRouter:
+        router = APIRouter(tags=["health"])
+
+        @router.get("/health/live")
+        async def live() -> dict[str, str]:
+            return {"status": "ok", "service": self.service}
+
+        @router.get("/health/ready")
+        async def ready() -> JSONResponse:
+            checks = await self.readiness()
+            ok = self.started and all(v == "ok" for v in checks.values())
+            return JSONResponse({"status": "ok" if ok else "unavailable", **checks},
+                                status_code=200 if ok else 503)
+
+        return router
+
+    def http_app(self, *routers: APIRouter, title: str | None = None) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=title or f"aftersales {self.service}", lifespan=lifespan)
+        app.include_router(self.health_router())
+        for router in routers:
+            app.include_router(router)
+        return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run the service's HTTP app (and with it the consumers) until SIGTERM/SIGINT."""
+    import uvicorn
+
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                timeout_graceful_shutdown=30)
+
+
+logging.getLogger("aiokafka.consumer.group_coordinator").setLevel(logging.ERROR)

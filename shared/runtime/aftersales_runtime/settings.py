@@ -1,0 +1,76 @@
+"""Typed settings every service starts from.
+
+Infrastructure settings are shared names (KAFKA_BOOTSTRAP_SERVERS, MONGODB_URL, AFTERSALES_*), so
+one environment can drive all five services; a service's own settings carry its prefix
+(INTAKE_, SCHEDULER_, …), set by `model_config = SettingsConfigDict(env_prefix=...)` in the subclass.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    production = "production"
+    staging = "staging"
+    development = "development"
+    test = "test"
+
+
+class ClockKind(StrEnum):
+    system = "system"
+    controlled = "controlled"
+
+
+def _shared(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    mongodb_url: str = Field("mongodb://127.0.0.1:27017/", validation_alias=_shared("MONGODB_URL"))
+    environment: Environment = Field(
+        Environment.production, validation_alias=_shared("AFTERSALES_ENVIRONMENT")
+    )
+    clock: ClockKind = Field(ClockKind.system, validation_alias=_shared("AFTERSALES_CLOCK"))
+    clock_file: Path | None = Field(None, validation_alias=_shared("AFTERSALES_CLOCK_FILE"))
+    topic_prefix: str = Field("", validation_alias=_shared("AFTERSALES_TOPIC_PREFIX"))
+    log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
+    max_attempts: int = Field(
+        3, ge=1, le=20, validation_alias=_shared("AFTERSALES_MAX_ATTEMPTS"),
+        description="Tries of a failing message before it is parked on the dead-letter topic.",
+    )
+    retry_backoff_seconds: float = Field(
+        0.2, ge=0, validation_alias=_shared("AFTERSALES_RETRY_BACKOFF_SECONDS")
+    )
+
+    # Per service, under its prefix.
+    mongodb_database: str = "aftersales"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    @model_validator(mode="after")
+    def _controlled_clock_never_in_production(self) -> ServiceSettings:
+        # The controlled clock lets anyone who can write one file move time: it exists for tests,
+        # demos and benchmarks only, so production refuses to start with it.
+        if self.clock is ClockKind.controlled:
+            if self.environment in (Environment.production, Environment.staging):
+                raise ValueError(
+                    "AFTERSALES_CLOCK=controlled is refused when AFTERSALES_ENVIRONMENT is "
+                    f"{self.environment.value}; it is for development and test only"
+                )
+            if self.clock_file is None:
+                raise ValueError("AFTERSALES_CLOCK=controlled needs AFTERSALES_CLOCK_FILE")
+        return self
+
+    def topic(self, name: str) -> str:
+        """The physical topic for a contract topic name (a prefix isolates test runs)."""
+        return f"{self.topic_prefix}{name}"
