@@ -1,8 +1,8 @@
 """Readiness probes for the local stack, standard library only (runs before any venv exists).
 
-    python3 probe.py kafka PORT   -> exit 0 when a Kafka Metadata request answers with >= 1 broker
-    python3 probe.py mongo PORT   -> exit 0 when a MongoDB `hello` command answers ok
-    python3 probe.py owner PORT   -> prints "pid command" of whatever listens on PORT (or nothing)
+python3 probe.py kafka PORT   -> exit 0 when a Kafka Metadata request answers with >= 1 broker
+python3 probe.py mongo PORT   -> exit 0 when a MongoDB `hello` command answers ok
+python3 probe.py owner PORT   -> prints "pid command" of whatever listens on PORT (or nothing)
 """
 
 from __future__ import annotations

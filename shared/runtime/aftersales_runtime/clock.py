@@ -113,10 +113,17 @@ def parse_duration(text: str) -> timedelta:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m aftersales_runtime.clock", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--file", type=Path, default=os.environ.get("AFTERSALES_CLOCK_FILE"),
-                        required="AFTERSALES_CLOCK_FILE" not in os.environ)
+    parser = argparse.ArgumentParser(
+        prog="python -m aftersales_runtime.clock",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--file",
+        type=Path,
+        default=os.environ.get("AFTERSALES_CLOCK_FILE"),
+        required="AFTERSALES_CLOCK_FILE" not in os.environ,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("show")
     advance = sub.add_parser("advance")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 DLQ_PREFIX = "dlq-"
 
 
-class PoisonMessage(Exception):  # noqa: N818 - the name says what the message is
+class PoisonMessage(Exception):
     """Raised by a handler for input that no retry can fix (e.g. an unknown dealer)."""
 
 
@@ -138,8 +139,9 @@ class _DeadLetterScope(BaseMiddleware):
             try:
                 return await call_next(msg)
             except owner.transient:
-                owner.logger.warning("dependency unavailable, message will be redelivered",
-                                     exc_info=True)
+                owner.logger.warning(
+                    "dependency unavailable, message will be redelivered", exc_info=True
+                )
                 await asyncio.sleep(owner.backoff(owner.settings.max_attempts))
                 raise
             except Exception as error:
@@ -147,12 +149,14 @@ class _DeadLetterScope(BaseMiddleware):
                     await owner.park(msg.raw_message, error, attempt)
                     self.handled = True
                     return None
-                owner.logger.warning("handler failed, retrying", exc_info=True,
-                                     extra={"attempt": attempt})
+                owner.logger.warning(
+                    "handler failed, retrying", exc_info=True, extra={"attempt": attempt}
+                )
                 await asyncio.sleep(owner.backoff(attempt))
 
-    async def after_processed(self, exc_type: Any = None, exc_val: Any = None,
-                              exc_tb: Any = None) -> bool | None:
+    async def after_processed(
+        self, exc_type: Any = None, exc_val: Any = None, exc_tb: Any = None
+    ) -> bool | None:
         # Errors before the handler (the body could not even be parsed) arrive here, not above.
         if exc_val is None or self.handled or isinstance(exc_val, asyncio.CancelledError):
             return False
@@ -167,25 +171,34 @@ class _DeadLetterScope(BaseMiddleware):
 
 async def _read_parked(bootstrap: str, topic: str) -> list[Any]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
 
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        if topic not in await admin.list_topics():
+            return []
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = sorted(p["partition"] for p in described[0]["partitions"])
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            return []
-        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        assigned = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
         ends = await consumer.end_offsets(assigned)
         records: list[Any] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in assigned):
+        while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=1000)
             for items in batch.values():
                 records.extend(items)
         return records
     finally:
-        await consumer.stop()
+        # aiokafka's group-less consumer re-raises its own task's cancellation on stop.
+        with contextlib.suppress(asyncio.CancelledError):
+            await consumer.stop()
 
 
 def _headers(record: Any) -> dict[str, str]:
@@ -197,15 +210,18 @@ async def _run(args: argparse.Namespace) -> None:
 
     topic = f"{args.topic_prefix}{DEAD_LETTER}"
     records = [
-        r for r in await _read_parked(args.bootstrap, topic)
+        r
+        for r in await _read_parked(args.bootstrap, topic)
         if (not args.service or _headers(r).get(DLQ_PREFIX + "service") == args.service)
         and r.offset >= args.from_offset
     ]
     if args.command == "list":
         for r in records:
             h = _headers(r)
-            print(f"{r.partition}:{r.offset} {h.get('dlq-service')} {h.get('dlq-topic')} "
-                  f"{h.get('dlq-error-type')}: {h.get('dlq-error', '')[:200]}")
+            print(
+                f"{r.partition}:{r.offset} {h.get('dlq-service')} {h.get('dlq-topic')} "
+                f"{h.get('dlq-error-type')}: {h.get('dlq-error', '')[:200]}"
+            )
         print(f"{len(records)} parked message(s)")
         return
     producer = AIOKafkaProducer(bootstrap_servers=args.bootstrap, enable_idempotence=True)
@@ -213,8 +229,9 @@ async def _run(args: argparse.Namespace) -> None:
     try:
         for r in records:
             original = [(k, v) for k, v in (r.headers or ()) if not k.startswith(DLQ_PREFIX)]
-            await producer.send_and_wait(_headers(r)["dlq-topic"], r.value, key=r.key,
-                                         headers=original)
+            await producer.send_and_wait(
+                _headers(r)["dlq-topic"], r.value, key=r.key, headers=original
+            )
     finally:
         await producer.stop()
     print(f"replayed {len(records)} parked message(s) to their source topics")
@@ -227,8 +244,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("command", choices=["list", "replay"])
     parser.add_argument("--service", help="only messages parked by this service")
     parser.add_argument("--from-offset", type=int, default=0)
-    parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS",
-                                                             "127.0.0.1:9092"))
+    parser.add_argument(
+        "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
     parser.add_argument("--topic-prefix", default=os.environ.get("AFTERSALES_TOPIC_PREFIX", ""))
     args = parser.parse_args(argv)
     if args.command == "replay" and not args.service:

@@ -18,8 +18,9 @@ def connect(url: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
     return AsyncMongoClient(url, appname=app_name, serverSelectionTimeoutMS=5000, tz_aware=True)
 
 
-async def insert_once(db: AsyncDatabase[dict[str, Any]], collection: str,
-                      document: dict[str, Any]) -> bool:
+async def insert_once(
+    db: AsyncDatabase[dict[str, Any]], collection: str, document: dict[str, Any]
+) -> bool:
     """Insert a document with a deterministic `_id`; False if it was already there.
 
     The collision is atomic on every backend, which makes this the project's idempotency primitive.

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -39,17 +39,20 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int =
         existing = set(await admin.list_topics())
         missing = [NewTopic(t, partitions, 1) for t in sorted(set(topics) - existing)]
         if missing:
-            try:
+            with suppress(TopicAlreadyExistsError):  # another service created it in between
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another service created it in between
     finally:
         await admin.close()
 
 
 class Runtime:
-    def __init__(self, service: str, settings: ServiceSettings, clock: Clock | None = None,
-                 broker: KafkaBroker | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        settings: ServiceSettings,
+        clock: Clock | None = None,
+        broker: KafkaBroker | None = None,
+    ) -> None:
         self.service = service
         self.settings = settings
         self.logger = configure_logging(service, settings.log_level)
@@ -60,7 +63,7 @@ class Runtime:
         self.topics: set[str] = set()
         self._on_start: list[Hook] = []
         self._on_stop: list[Hook] = []
-        self._background: list[Callable[[], Awaitable[None]]] = []
+        self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
 
@@ -75,7 +78,9 @@ class Runtime:
         self._on_stop.append(hook)
         return hook
 
-    def background(self, loop: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    def background(
+        self, loop: Callable[[], Coroutine[Any, Any, None]]
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
         """A coroutine that runs for the life of the process (e.g. a dispatcher loop)."""
         self._background.append(loop)
         return loop
@@ -89,8 +94,13 @@ class Runtime:
         await self.broker.start()
         self._tasks = [asyncio.create_task(loop()) for loop in self._background]
         self.started = True
-        self.logger.info("service started", extra={"clock": self.settings.clock.value,
-                                                   "environment": self.settings.environment.value})
+        self.logger.info(
+            "service started",
+            extra={
+                "clock": self.settings.clock.value,
+                "environment": self.settings.environment.value,
+            },
+        )
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -128,8 +138,9 @@ class Runtime:
         async def ready() -> JSONResponse:
             checks = await self.readiness()
             ok = self.started and all(v == "ok" for v in checks.values())
-            return JSONResponse({"status": "ok" if ok else "unavailable", **checks},
-                                status_code=200 if ok else 503)
+            return JSONResponse(
+                {"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503
+            )
 
         return router
 
@@ -153,8 +164,13 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run the service's HTTP app (and with it the consumers) until SIGTERM/SIGINT."""
     import uvicorn
 
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                timeout_graceful_shutdown=30)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=30,
+    )
 
 
 logging.getLogger("aiokafka.consumer.group_coordinator").setLevel(logging.ERROR)

@@ -1,8 +1,8 @@
 """Typed settings every service starts from.
 
-Infrastructure settings are shared names (KAFKA_BOOTSTRAP_SERVERS, MONGODB_URL, AFTERSALES_*), so
-one environment can drive all five services; a service's own settings carry its prefix
-(INTAKE_, SCHEDULER_, …), set by `model_config = SettingsConfigDict(env_prefix=...)` in the subclass.
+Infrastructure settings have shared names (KAFKA_BOOTSTRAP_SERVERS, MONGODB_URL, AFTERSALES_*),
+so one environment can drive all five services; a service's own settings carry its prefix
+(INTAKE_, SCHEDULER_, …), set by `env_prefix` in the subclass's model_config.
 """
 
 from __future__ import annotations
@@ -45,7 +45,10 @@ class ServiceSettings(BaseSettings):
     topic_prefix: str = Field("", validation_alias=_shared("AFTERSALES_TOPIC_PREFIX"))
     log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
     max_attempts: int = Field(
-        3, ge=1, le=20, validation_alias=_shared("AFTERSALES_MAX_ATTEMPTS"),
+        3,
+        ge=1,
+        le=20,
+        validation_alias=_shared("AFTERSALES_MAX_ATTEMPTS"),
         description="Tries of a failing message before it is parked on the dead-letter topic.",
     )
     retry_backoff_seconds: float = Field(

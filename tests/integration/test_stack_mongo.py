@@ -1,0 +1,27 @@
+"""PyMongo's async client against the MongoDB-compatible server the stack runs."""
+
+import pytest
+from aftersales_runtime.mongo import insert_once
+from pymongo.errors import DuplicateKeyError
+
+pytestmark = pytest.mark.stack
+
+
+async def test_write_and_read_back(mongo_db):
+    await mongo_db.files.insert_one({"_id": "dealer-1/LSVAU2180N2183294", "plate": "粤B·D12345"})
+    found = await mongo_db.files.find_one({"_id": "dealer-1/LSVAU2180N2183294"})
+    assert found == {"_id": "dealer-1/LSVAU2180N2183294", "plate": "粤B·D12345"}
+
+
+async def test_unique_index_violation_raises_duplicate_key_error(mongo_db):
+    await mongo_db.orders.create_index([("dealer_id", 1), ("work_order_id", 1)], unique=True)
+    await mongo_db.orders.insert_one({"dealer_id": "d1", "work_order_id": "WO-1"})
+    with pytest.raises(DuplicateKeyError):
+        await mongo_db.orders.insert_one({"dealer_id": "d1", "work_order_id": "WO-1"})
+    assert await mongo_db.orders.count_documents({}) == 1
+
+
+async def test_insert_once_is_the_idempotency_primitive(mongo_db):
+    assert await insert_once(mongo_db, "timers", {"_id": "WO-1/day3", "state": "pending"})
+    assert not await insert_once(mongo_db, "timers", {"_id": "WO-1/day3", "state": "other"})
+    assert (await mongo_db.timers.find_one({"_id": "WO-1/day3"}))["state"] == "pending"
