@@ -43,6 +43,9 @@ class ServiceSettings(BaseSettings):
     clock: ClockKind = Field(ClockKind.system, validation_alias=_shared("AFTERSALES_CLOCK"))
     clock_file: Path | None = Field(None, validation_alias=_shared("AFTERSALES_CLOCK_FILE"))
     topic_prefix: str = Field("", validation_alias=_shared("AFTERSALES_TOPIC_PREFIX"))
+    dealers_file: Path = Field(
+        Path("deploy/local/dealers.json"), validation_alias=_shared("AFTERSALES_DEALERS_FILE")
+    )
     log_level: str = Field("INFO", validation_alias=_shared("LOG_LEVEL"))
     max_attempts: int = Field(
         3,
