@@ -39,7 +39,7 @@ stack-down: ## stop Kafka and FerretDB; WIPE=1 also deletes their data
 stack-status: ## state, port and version of each component
 	@bash $(STACK) status
 
-run: install stack-up ## run the whole system locally with demo data (Ctrl-C stops it)
+run: install ## run the whole system locally with demo data (Ctrl-C stops it)
 	@$(PY) -m deploy.local.run
 
 lint: install ## ruff (lint and format check)
