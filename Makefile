@@ -6,8 +6,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK := deploy/local/stack.sh
-PACKAGES := shared/contracts shared/runtime shared/workcalendar $(wildcard services/*)
-PACKAGE_FILES := $(foreach p,$(PACKAGES),$(wildcard $(p)/pyproject.toml))
+PACKAGE_FILES := $(wildcard shared/*/pyproject.toml services/*/pyproject.toml)
+PACKAGES := $(patsubst %/pyproject.toml,%,$(PACKAGE_FILES))
+IMPORT_DIRS := $(wildcard $(addsuffix /aftersales_*,$(PACKAGES)))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
@@ -47,7 +48,7 @@ lint: install ## ruff (lint and format check)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install ## mypy over every package
-	$(VENV)/bin/mypy $(foreach p,$(PACKAGES),$(p)/$(shell ls $(p) | grep -E '^aftersales_' | head -1))
+	$(VENV)/bin/mypy $(filter-out %.egg-info,$(IMPORT_DIRS))
 
 asyncapi: install ## regenerate the AsyncAPI document of every service
 	@bash deploy/asyncapi.sh write
