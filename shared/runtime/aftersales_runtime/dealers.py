@@ -12,6 +12,7 @@ the services through AFTERSALES_DEALERS_FILE; each service reads the part it nee
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -57,7 +58,7 @@ class DealerDirectory:
     def __contains__(self, dealer_id: object) -> bool:
         return dealer_id in self._dealers
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Dealer]:
         return iter(self._dealers.values())
 
     def ids(self) -> list[str]:
