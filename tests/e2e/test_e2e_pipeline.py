@@ -1,0 +1,300 @@
+"""Tier 3: one work order's whole journey, DMS → intake → scheduler → contact → complaints →
+reporting, with the five services as separate OS processes on the real Kafka and FerretDB, driven
+only through the external contracts (the DMS topic and the HTTP APIs) and a shared controlled clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import mean
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from aftersales_contracts.topics import DEAD_LETTER, DMS_WORKORDER_CLOSED
+from aftersales_runtime.clock import ControlledClock
+from aftersales_runtime.service import ensure_topics
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from deploy.local.demo_data import work_order
+from deploy.local.services import Fleet
+
+pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(600)]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEALERS = ["dealer-sz-001", "dealer-gz-003", "dealer-bj-002"]
+ITEMS = ["attitude", "quality", "charges", "timeliness", "environment", "overall"]
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+@dataclass
+class Answer:
+    """What the test's agent says for one work order's day-3 call, and what it should cause."""
+
+    scores: dict[str, int]
+    grade: str | None  # the complaint grade expected (None: no ticket, D18)
+
+
+def scores(overall: int, **items: int) -> dict[str, int]:
+    return {item: items.get(item, max(overall, 8)) for item in ITEMS[:-1]} | {"overall": overall}
+
+
+# Grading rule under test (complaints' defaults): overall ≤ 4 → B, 5–6 → C, 7 → D, item ≤ 2 → B.
+ANSWERS = [
+    Answer(scores(10), None),
+    Answer(scores(4), "B"),
+    Answer(scores(7), "D"),
+    Answer(scores(6), "C"),
+    Answer(scores(9), None),
+    Answer(scores(8, quality=2), "B"),
+]
+
+
+def make_orders() -> list[dict]:
+    rng = random.Random(42)
+    orders = []
+    for number, _ in enumerate(ANSWERS, start=1):
+        order = work_order(rng, DEALERS[number % 3], number, datetime(2026, 11, 16, 9 + number, 5))
+        order["customer"]["contact_consent"] = True
+        order["customer"]["preferred_channel"] = "phone"
+        order["work_order_type"] = "repair"
+        orders.append(order)
+    return orders
+
+
+async def publish(bootstrap: str, topic: str, payloads: list[bytes], keys: list[bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for payload, key in zip(payloads, keys, strict=True):
+            await producer.send_and_wait(topic, payload, key=key)
+    finally:
+        await producer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, at_least: int, timeout: float = 30) -> list:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(records) < at_least and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def eventually(probe, timeout: float = 60, interval: float = 0.5):
+    """Poll `probe` until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = await probe()
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+
+
+@pytest.fixture
+async def system(stack, isolation, tmp_path):
+    clock = ControlledClock(tmp_path / "clock.json")
+    clock.set(local("2026-11-16T08:00:00"))
+    fleet = Fleet.configure(
+        kafka=stack.kafka_bootstrap_servers,
+        mongodb_url=stack.mongodb_url,
+        clock_file=clock.path,
+        log_dir=tmp_path / "logs",
+        topic_prefix=isolation.topic_prefix,
+        database_prefix=isolation.database,
+        environment="test",
+        port_offset=100,
+        extra_env={"AFTERSALES_RETRY_BACKOFF_SECONDS": "0.05", "LOG_LEVEL": "INFO"},
+    )
+    await ensure_topics(
+        stack.kafka_bootstrap_servers,
+        [isolation.topic(DMS_WORKORDER_CLOSED), isolation.topic(DEAD_LETTER)],
+    )
+    await asyncio.to_thread(fleet.start)
+    try:
+        yield fleet, clock
+    finally:
+        await asyncio.to_thread(fleet.stop)
+
+
+class Api:
+    def __init__(self, fleet: Fleet, http: httpx.AsyncClient) -> None:
+        self.fleet, self.http = fleet, http
+
+    async def claim(self, dealer: str, agent: str = "agent-1") -> dict | None:
+        answer = await self.http.post(
+            f"{self.fleet['contact'].url}/v1/dealers/{dealer}/tasks/claim", json={"agent_id": agent}
+        )
+        assert answer.status_code in (200, 204), answer.text
+        return answer.json() if answer.status_code == 200 else None
+
+    async def claim_all(self, expected: int, timeout: float = 60) -> list[dict]:
+        tasks: list[dict] = []
+
+        async def more() -> bool:
+            for dealer in DEALERS:
+                while task := await self.claim(dealer):
+                    tasks.append(task)
+            return len(tasks) >= expected
+
+        await eventually(more, timeout)
+        return tasks
+
+    async def submit(self, task: dict, body: dict) -> dict:
+        answer = await self.http.post(
+            f"{self.fleet['contact'].url}/v1/tasks/{task['task_id']}/result",
+            json={"agent_id": "agent-1", **body},
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    async def tasks(self, dealer: str, state: str) -> list[dict]:
+        answer = await self.http.get(
+            f"{self.fleet['contact'].url}/v1/dealers/{dealer}/tasks", params={"state": state}
+        )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        return body["tasks"] if isinstance(body, dict) else body
+
+    async def complaints(self, dealer: str) -> list[dict]:
+        answer = await self.http.get(
+            f"{self.fleet['complaints'].url}/v1/dealers/{dealer}/complaints"
+        )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        return body["complaints"] if isinstance(body, dict) else body
+
+    async def report(self, dealer: str, month: str) -> dict:
+        answer = await self.http.get(
+            f"{self.fleet['reporting'].url}/v1/dealers/{dealer}/reports/monthly",
+            params={"month": month},
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    async def counts(self) -> dict:
+        """Everything that must not change when events are replayed or a service crashes."""
+        result: dict = {}
+        for dealer in DEALERS:
+            for state in ("open", "claimed", "done"):
+                result[f"{dealer}/tasks/{state}"] = len(await self.tasks(dealer, state))
+            result[f"{dealer}/complaints"] = len(await self.complaints(dealer))
+            result[f"{dealer}/report"] = await self.report(dealer, "2026-11")
+        return result
+
+
+def expected_report(dealer: str, orders: list[dict], reached: list[Answer]) -> dict:
+    mine = [a for o, a in zip(orders, reached, strict=True) if o["dealer_id"] == dealer]
+    grades = [a.grade for a in mine if a.grade]
+    return {
+        "contacts_made": len(mine),
+        "reached": len(mine),
+        "unreached": 0,
+        "average_scores": {i: pytest.approx(mean(a.scores[i] for a in mine)) for i in ITEMS},
+        "satisfaction_rate": pytest.approx(sum(a.scores["overall"] >= 8 for a in mine) / len(mine)),
+        "complaints_opened": {g: grades.count(g) for g in "ABCD"} | {"total": len(grades)},
+    }
+
+
+async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolation, system):
+    fleet, clock = system
+    orders = make_orders()
+    dms_topic = isolation.topic(DMS_WORKORDER_CLOSED)
+    payloads = [json.dumps(o, ensure_ascii=False).encode() for o in orders]
+    keys = [o["dealer_id"].encode() for o in orders]
+    by_wo = {o["work_order_id"]: (o, a) for o, a in zip(orders, ANSWERS, strict=True)}
+
+    # Malformed input first: it is parked with its reason and the valid messages still flow.
+    bad = [b"this is not json", json.dumps({"dealer_id": "dealer-sz-001", "vin": 7}).encode()]
+    await publish(
+        stack.kafka_bootstrap_servers, dms_topic, bad + payloads, [b"dealer-sz-001"] * 2 + keys
+    )
+    parked = await read_topic(stack.kafka_bootstrap_servers, isolation.topic(DEAD_LETTER), 2)
+    assert sorted(r.value for r in parked) == sorted(bad)
+    assert {dict(r.headers)["dlq-service"] for r in parked} == {b"intake"}
+    print("dead-lettered:", [(r.value[:20], dict(r.headers)["dlq-error-type"]) for r in parked])
+
+    async with httpx.AsyncClient(timeout=10) as http:
+        api = Api(fleet, http)
+
+        # Not before: 2026-11-19 09:30 is before every day-3 call (settled 10:05–15:05 on the 16th).
+        clock.set(local("2026-11-19T09:30:00"))
+        await asyncio.sleep(4)
+        for dealer in DEALERS:
+            assert await api.claim(dealer) is None, "a day-3 call came due early"
+
+        # Day 3: six calls, one per work order.
+        clock.set(local("2026-11-19T15:30:00"))
+        day3 = await api.claim_all(expected=len(orders))
+        assert sorted(t["work_order_id"] for t in day3) == sorted(by_wo)
+        assert all(t["purposes"] == ["service_call_day3"] for t in day3)
+        for task in day3:
+            _, answer = by_wo[task["work_order_id"]]
+            await api.submit(
+                task, {"outcome": "reached", "scores": answer.scores, "comment": "谢谢"}
+            )
+
+        # Exactly one ticket per low-score result, with the expected grade (D18, D19).
+        async def tickets_opened():
+            found = [t for d in DEALERS for t in await api.complaints(d)]
+            return found if len(found) >= sum(a.grade is not None for a in ANSWERS) else None
+
+        tickets = await eventually(tickets_opened)
+        assert sorted((t["work_order_id"], t["grade"]) for t in tickets) == sorted(
+            (wo, a.grade) for wo, (_, a) in by_wo.items() if a.grade
+        )
+
+        # Day 7: the SMS surveys fall due, not before.
+        clock.set(local("2026-11-23T09:30:00"))
+        await asyncio.sleep(4)
+        for dealer in DEALERS:
+            assert await api.claim(dealer) is None, "a day-7 survey came due early"
+        clock.set(local("2026-11-23T15:30:00"))
+        day7 = await api.claim_all(expected=len(orders))
+        assert all(t["purposes"] == ["sms_survey_day7"] for t in day7)
+        assert sorted(t["work_order_id"] for t in day7) == sorted(by_wo)
+
+        # The monthly report equals what the test computes from its own inputs (D23, D24).
+        async def reports_complete():
+            reports = {d: await api.report(d, "2026-11") for d in DEALERS}
+            done = sum(r["complaints_opened"]["total"] for r in reports.values())
+            return reports if done == len(tickets) else None
+
+        reports = await eventually(reports_complete)
+        for dealer in DEALERS:
+            want = expected_report(dealer, orders, ANSWERS)
+            got = reports[dealer]
+            assert {k: got[k] for k in want} == want, dealer
+
+        # Replay every DMS event and crash a service mid-flow: nothing changes.
+        before = await api.counts()
+        await publish(stack.kafka_bootstrap_servers, dms_topic, payloads, keys)
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(fleet["intake"].kill9)
+        await asyncio.to_thread(fleet["scheduler"].kill9)
+        await asyncio.to_thread(fleet["intake"].start)
+        await asyncio.to_thread(fleet["scheduler"].start)
+        await asyncio.to_thread(fleet["intake"].wait_ready)
+        await asyncio.to_thread(fleet["scheduler"].wait_ready)
+        await asyncio.sleep(8)  # let the replayed events work their way through
+        after = await api.counts()
+        print("counts before replay and kill -9:", json.dumps(before, ensure_ascii=False))
+        print("counts after replay and kill -9: ", json.dumps(after, ensure_ascii=False))
+        assert after == before
