@@ -1,0 +1,42 @@
+"""HTTP API: a dealer's recovery tickets (no customer names or phones, D3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from aftersales_complaints.store import ComplaintsStore, Doc
+
+_LISTED = (
+    "dealer_id",
+    "state",
+    "grade",
+    "low_items",
+    "scores",
+    "complaint_stated",
+    "assigned_role",
+    "service_advisor",
+    "technicians",
+    "work_order_id",
+    "contact_id",
+    "vin",
+    "customer_id",
+    "opened_at",
+    "due_at",
+)
+
+
+def _listed(ticket: Doc) -> dict[str, Any]:
+    return {"ticket_id": ticket["_id"], **{field: ticket.get(field) for field in _LISTED}}
+
+
+def complaints_router(store: ComplaintsStore) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["complaints"])
+
+    @router.get("/dealers/{dealer_id}/complaints")
+    async def list_complaints(dealer_id: str) -> dict[str, Any]:
+        tickets = await store.dealer_tickets(dealer_id)
+        return {"dealer_id": dealer_id, "complaints": [_listed(t) for t in tickets]}
+
+    return router

@@ -1,0 +1,101 @@
+"""Fixtures of the complaints service's tests: a service on the isolated database, results."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aftersales_complaints.app import ComplaintsService, build
+from aftersales_complaints.settings import ComplaintsSettings
+from aftersales_contracts import (
+    CallOutcome,
+    Channel,
+    ContactPurpose,
+    ContactResult,
+    Scores,
+    Staff,
+    correlation_id_for,
+    deterministic_id,
+)
+from aftersales_runtime.clock import FixedClock
+
+# Monday 2026-11-23 10:00 in Shanghai: a working day, inside business hours.
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+DEALERS_FILE = Path(__file__).resolve().parents[3] / "deploy/local/dealers.json"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def settings(stack, isolation) -> ComplaintsSettings:
+    return ComplaintsSettings(
+        kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
+        mongodb_url=stack.mongodb_url,
+        mongodb_database=isolation.database,
+        topic_prefix=isolation.topic_prefix,
+        environment="test",
+        retry_backoff_seconds=0.01,
+        dealers_file=DEALERS_FILE,
+    )
+
+
+@pytest.fixture
+async def service(settings, clock) -> AsyncIterator[ComplaintsService]:
+    built = build(settings, clock)
+    try:
+        yield built
+    finally:
+        await built.runtime.mongo.close()
+
+
+@pytest.fixture
+async def client(service) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://complaints") as http:
+        yield http
+
+
+def scores(**low: int) -> Scores:
+    return Scores(**{item: low.get(item, 9) for item in Scores.ITEMS})
+
+
+@pytest.fixture
+def result() -> Callable[..., ContactResult]:
+    """A ContactResult as the contact service publishes it; keywords override fields."""
+
+    def make(n: int = 1, **overrides: Any) -> ContactResult:
+        dealer_id = overrides.pop("dealer_id", "dealer-sz-001")
+        work_order_id = f"WO-{n:04d}"
+        task_id = deterministic_id("test.task", dealer_id, str(n))
+        fields: dict[str, Any] = {
+            "event_id": deterministic_id("contact.result", task_id),
+            "occurred_at": NOW,
+            "dealer_id": dealer_id,
+            "correlation_id": correlation_id_for(dealer_id, work_order_id),
+            "causation_id": deterministic_id("test.due", str(n)),
+            "contact_id": deterministic_id("test.contact", str(n)),
+            "task_id": task_id,
+            "agent_id": "agent-1",
+            "channel": Channel.PHONE,
+            "purposes": [ContactPurpose.SERVICE_CALL_DAY3],
+            "attempt": 1,
+            "outcome": CallOutcome.REACHED,
+            "contacted_at": NOW,
+            "scores": scores(),
+            "work_order_id": work_order_id,
+            "vin": f"LSVAU218XN2{n:06d}",
+            "customer_id": f"C-{n}",
+            "service_advisor": Staff(id="SA-007", name="王芳"),
+            "technicians": [Staff(id="T-1", name="李强")],
+        }
+        fields.update(overrides)
+        return ContactResult(**fields)
+
+    return make

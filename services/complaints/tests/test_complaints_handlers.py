@@ -1,0 +1,89 @@
+"""ContactResult → one recovery ticket and one `opened` event, through TestKafkaBroker."""
+
+import pytest
+from aftersales_complaints.domain.deadlines import reply_due_at
+from aftersales_complaints.handlers import opened_event_id_for, ticket_id_for
+from aftersales_contracts import CallOutcome, ComplaintEvent, Scores, topics
+from aftersales_runtime.kafka import publish_event
+from faststream.kafka import TestKafkaBroker
+
+pytestmark = pytest.mark.stack
+
+
+def scores(**low: int) -> Scores:
+    return Scores(**{item: low.get(item, 9) for item in Scores.ITEMS})
+
+
+@pytest.fixture
+async def published(service, settings):
+    seen: list[ComplaintEvent] = []
+
+    @service.runtime.broker.subscriber(settings.topic(topics.COMPLAINT_EVENT), group_id="spy")
+    async def spy(event: ComplaintEvent) -> None:
+        seen.append(event)
+
+    async with TestKafkaBroker(service.runtime.broker):
+        yield seen
+
+
+async def test_a_low_score_opens_one_ticket_even_when_redelivered(
+    service, settings, clock, result, published, mongo_db
+):
+    low = result(1, scores=scores(overall=5, quality=6))
+    for _ in range(3):  # delivered, redelivered, replayed
+        await publish_event(service.runtime.broker, settings, low)
+
+    tickets = await mongo_db["tickets"].find().to_list()
+    assert [t["_id"] for t in tickets] == [ticket_id_for(low.task_id)]
+    ticket = tickets[0]
+    assert ticket["grade"] == "C"
+    assert ticket["assigned_role"] == "service_supervisor"
+    assert ticket["low_items"] == ["quality", "overall"]
+    assert ticket["opened_at"] == clock.now()
+    assert ticket["due_at"] == reply_due_at(clock.now(), "Asia/Shanghai", 1)
+    assert len(published) == 1
+    event = published[0]
+    assert event.event_id == opened_event_id_for(ticket["_id"])
+    assert event.kind == "opened"
+    assert event.causation_id == low.event_id
+    assert event.correlation_id == low.correlation_id
+    assert event.work_order_id == low.work_order_id
+    assert event.service_advisor == low.service_advisor
+    assert event.technicians == low.technicians
+    assert event.due_at == ticket["due_at"]
+
+
+async def test_satisfied_and_unreached_answers_open_nothing(
+    service, settings, result, published, mongo_db
+):
+    await publish_event(service.runtime.broker, settings, result(1, scores=scores(overall=8)))
+    await publish_event(
+        service.runtime.broker, settings, result(2, outcome=CallOutcome.NO_ANSWER, scores=None)
+    )
+
+    assert await mongo_db["tickets"].count_documents({}) == 0
+    assert published == []
+
+
+async def test_a_stated_complaint_opens_a_c_ticket(service, settings, result, published, mongo_db):
+    stated = result(1, outcome=CallOutcome.REFUSED, scores=None, complaint_stated=True)
+    await publish_event(service.runtime.broker, settings, stated)
+
+    assert [e.grade for e in published] == ["C"]
+
+
+async def test_a_ticket_stored_but_not_published_is_published_on_redelivery(
+    service, settings, result, published, mongo_db
+):
+    low = result(1, scores=scores(charges=1))
+    await publish_event(service.runtime.broker, settings, low)
+    # As if the process had died between storing the ticket and publishing its event.
+    await mongo_db["tickets"].update_many({}, {"$set": {"published": False}})
+    published.clear()
+
+    await publish_event(service.runtime.broker, settings, low)
+
+    assert [(e.event_id, e.grade) for e in published] == [
+        (opened_event_id_for(ticket_id_for(low.task_id)), "B")
+    ]
+    assert await mongo_db["tickets"].count_documents({}) == 1

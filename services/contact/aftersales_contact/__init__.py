@@ -1,0 +1,1 @@
+"""The contact service: queues due contacts per dealer and records what the agents report."""

@@ -1,0 +1,178 @@
+"""What an agent does with the queue: claim the next task, record its result (D15, D16)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aftersales_contracts import (
+    CallOutcome,
+    Channel,
+    ContactPurpose,
+    ContactResult,
+    Event,
+    Scores,
+    Staff,
+)
+from aftersales_contracts.primitives import NonEmptyStr
+from aftersales_runtime.clock import Clock
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
+
+from aftersales_contact.domain.tasks import result_event_id_for, result_problems
+from aftersales_contact.store import ContactStore, Doc
+
+Publish = Callable[[Event], Awaitable[None]]
+
+
+class TaskNotFound(Exception):
+    pass
+
+
+class Conflict(Exception):
+    """The task is not the agent's to answer, or another result was already recorded."""
+
+
+class InvalidResult(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class ResultSubmission(BaseModel):
+    """What the agent's tool sends after a call (D15 outcome, D16 scores and words, D18)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent_id: NonEmptyStr
+    outcome: CallOutcome
+    scores: Scores | None = None
+    comment: str | None = None
+    complaint_stated: bool = False
+    callback_at: AwareDatetime | None = None
+
+    @field_validator("callback_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        # Stored in UTC, so a resubmission written with another offset is still "the same".
+        return value.astimezone(UTC) if value is not None else None
+
+
+async def claim_next_task(
+    store: ContactStore, clock: Clock, dealer_id: str, agent_id: str, lease: timedelta
+) -> Doc | None:
+    now = clock.now()
+    return await store.claim_next(dealer_id, agent_id, now, now + lease)
+
+
+def _result_event(task: Doc, submission: ResultSubmission, now: datetime) -> ContactResult:
+    advisor = task.get("service_advisor")
+    return ContactResult(
+        event_id=result_event_id_for(task["_id"]),
+        occurred_at=now,
+        dealer_id=task["dealer_id"],
+        correlation_id=task["correlation_id"],
+        causation_id=task["cause_event_id"],
+        contact_id=task["contact_id"],
+        task_id=task["_id"],
+        agent_id=submission.agent_id,
+        channel=Channel(task["channel"]),
+        purposes=[ContactPurpose(p) for p in task["purposes"]],
+        attempt=task["attempt"],
+        outcome=submission.outcome,
+        contacted_at=now,
+        callback_at=submission.callback_at,
+        scores=submission.scores,
+        comment=submission.comment,
+        complaint_stated=submission.complaint_stated,
+        work_order_id=task.get("work_order_id"),
+        vin=task["vehicle"]["vin"],
+        customer_id=task["customer"]["customer_id"],
+        service_advisor=Staff(**advisor) if advisor else None,
+        technicians=[Staff(**t) for t in task.get("technicians", [])],
+    )
+
+
+async def record_result(
+    store: ContactStore,
+    clock: Clock,
+    publish: Publish,
+    logger: logging.Logger,
+    task_id: str,
+    submission: ResultSubmission,
+) -> ContactResult:
+    """Store the result once and publish `aftersales.contact.result` once.
+
+    A repeat of the same submission answers with the stored result and publishes nothing, unless
+    the first one was stored but not yet published (a crash in between): then it publishes the
+    same event, with the same id, which consumers recognise.
+    """
+    task = await store.task(task_id)
+    if task is None:
+        raise TaskNotFound(task_id)
+    stored = await store.result(task_id)
+    if stored is not None:
+        return await _repeat(store, publish, stored, submission)
+    problems = result_problems(
+        submission.outcome,
+        [ContactPurpose(p) for p in task["purposes"]],
+        submission.scores,
+        submission.callback_at,
+    )
+    if problems:
+        raise InvalidResult(problems)
+    now = clock.now()
+    lease = await store.current_lease(task)
+    if lease is None or lease["agent_id"] != submission.agent_id:
+        raise Conflict("the task is not leased to this agent; claim a task first")
+    if lease["expires_at"] <= now:
+        raise Conflict(
+            f"the lease ran out at {lease['expires_at'].isoformat()}; the task went back to the "
+            "queue"
+        )
+    event = _result_event(task, submission, now)
+    document = {
+        "_id": task_id,
+        "dealer_id": task["dealer_id"],
+        "submission": submission.model_dump(mode="json"),
+        "event": event.model_dump(mode="json"),
+        "published": False,
+        "recorded_at": now,
+    }
+    if not await store.add_result(document):
+        # A concurrent identical submit won the insert; it publishes, this one only answers.
+        raced = await store.result(task_id)
+        assert raced is not None
+        _same_or_conflict(raced, submission)
+        return ContactResult.model_validate(raced["event"])
+    await store.mark_done(task_id)
+    await publish(event)
+    await store.mark_published(task_id)
+    logger.info(
+        "contact result recorded",
+        extra={
+            "task_id": task_id,
+            "event_id": event.event_id,
+            "outcome": event.outcome.value,
+            "agent_id": submission.agent_id,
+        },
+    )
+    return event
+
+
+def _same_or_conflict(stored: Doc, submission: ResultSubmission) -> None:
+    if stored["submission"] != submission.model_dump(mode="json"):
+        raise Conflict("a different result was already recorded for this task")
+
+
+async def _repeat(
+    store: ContactStore, publish: Publish, stored: dict[str, Any], submission: ResultSubmission
+) -> ContactResult:
+    _same_or_conflict(stored, submission)
+    event = ContactResult.model_validate(stored["event"])
+    if not stored.get("published"):
+        await store.mark_done(stored["_id"])
+        await publish(event)
+        await store.mark_published(stored["_id"])
+    return event

@@ -1,0 +1,63 @@
+"""Composition root of the contact service: settings, runtime, store, subscriber, HTTP API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+import faststream
+from aftersales_contracts import ContactDue, topics
+from aftersales_runtime.clock import Clock
+from aftersales_runtime.kafka import publish_event
+from aftersales_runtime.service import Runtime
+from fastapi import FastAPI
+from faststream.specification import AsyncAPI
+
+from aftersales_contact.api import tasks_router
+from aftersales_contact.handlers import when_contact_due_queue_task
+from aftersales_contact.settings import ContactSettings
+from aftersales_contact.store import ContactStore
+
+SERVICE = "contact"
+
+
+@dataclass
+class ContactService:
+    runtime: Runtime
+    store: ContactStore
+    app: FastAPI
+
+
+def build(settings: ContactSettings, clock: Clock | None = None) -> ContactService:
+    runtime = Runtime(SERVICE, settings, clock=clock)
+    store = ContactStore(runtime.db)
+    runtime.uses_topics(topics.CONTACT_DUE, topics.CONTACT_RESULT, topics.DEAD_LETTER)
+    runtime.on_start(store.create_indexes)
+
+    @runtime.broker.subscriber(
+        settings.topic(topics.CONTACT_DUE), group_id=SERVICE, auto_offset_reset="earliest"
+    )
+    async def queue_due_contact(event: ContactDue) -> None:
+        await when_contact_due_queue_task(event, store, runtime.clock, runtime.logger)
+
+    router = tasks_router(
+        store,
+        runtime.clock,
+        timedelta(seconds=settings.lease_seconds),
+        partial(publish_event, runtime.broker, settings),
+        runtime.logger,
+    )
+    return ContactService(runtime=runtime, store=store, app=runtime.http_app(router))
+
+
+def create_app(settings: ContactSettings, clock: Clock | None = None) -> FastAPI:
+    return build(settings, clock).app
+
+
+def asyncapi_app() -> faststream.FastStream:
+    service = build(ContactSettings())
+    return faststream.FastStream(
+        service.runtime.broker,
+        specification=AsyncAPI(title="aftersales contact", version="1.0.0"),
+    )

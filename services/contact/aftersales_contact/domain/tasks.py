@@ -1,0 +1,80 @@
+"""The rules of a contact task: its id, its lease, its state, and what a valid result is.
+
+Pure: no broker, no database. The store and the API apply these rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from aftersales_contracts import CallOutcome, ContactPurpose, Scores, deterministic_id
+
+#: Purposes whose conversation is the CSI questionnaire (D6/D7, D16): a reached customer is
+#: asked the six scores. The sales questionnaire (D17, SSI) has other items and is not scored
+#: through this contract yet.
+SCORED_PURPOSES: frozenset[ContactPurpose] = frozenset(
+    {
+        ContactPurpose.SERVICE_CALL_DAY3,
+        ContactPurpose.SMS_SURVEY_DAY7,
+        ContactPurpose.SERVICE_CALL_DAY30,
+    }
+)
+
+
+class TaskState(StrEnum):
+    OPEN = "open"  # waiting for an agent (never claimed, or its lease ran out)
+    CLAIMED = "claimed"  # an agent holds an unexpired lease
+    DONE = "done"  # a result was recorded
+
+
+def task_id_for(contact_id: str, attempt: int) -> str:
+    """One task per (contact, attempt): a redelivered ContactDue finds its task already there."""
+    return deterministic_id("task", contact_id, str(attempt))
+
+
+def lease_id_for(task_id: str, lease_no: int) -> str:
+    """Leases are numbered per task; inserting lease n is atomic, so only one agent gets it."""
+    return f"lease/{task_id}/{lease_no}"
+
+
+def result_event_id_for(task_id: str) -> str:
+    return deterministic_id("contact.result", task_id)
+
+
+def task_state(done: bool, lease_expires_at: datetime | None, now: datetime) -> TaskState:
+    if done:
+        return TaskState.DONE
+    if lease_expires_at is not None and lease_expires_at > now:
+        return TaskState.CLAIMED
+    return TaskState.OPEN
+
+
+def mask_phone(phone: str) -> str:
+    """D3: listings show 138****8000, never the whole number (E.164 in, national form out)."""
+    digits = phone[3:] if phone.startswith("+86") else phone.lstrip("+")
+    if len(digits) < 8:
+        return "****"
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def result_problems(
+    outcome: CallOutcome,
+    purposes: list[ContactPurpose],
+    scores: Scores | None,
+    callback_at: datetime | None,
+) -> list[str]:
+    """Why a submitted result cannot be accepted; empty when it can (D15, D16)."""
+    problems: list[str] = []
+    if outcome is CallOutcome.REACHED:
+        if scores is None and SCORED_PURPOSES.intersection(purposes):
+            scored = sorted(p.value for p in SCORED_PURPOSES.intersection(purposes))
+            problems.append(
+                "scores are required when the outcome is 'reached' and the contact is a "
+                f"questionnaire ({', '.join(scored)}; D16)"
+            )
+    elif scores is not None:
+        problems.append("scores are only allowed when the outcome is 'reached'")
+    if callback_at is not None and outcome is not CallOutcome.CALL_BACK_LATER:
+        problems.append("callback_at is only allowed when the outcome is 'call_back_later'")
+    return problems

@@ -1,0 +1,19 @@
+"""Settings of the contact service (env prefix CONTACT_; shared names in ServiceSettings)."""
+
+from __future__ import annotations
+
+from aftersales_runtime.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+class ContactSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CONTACT_", extra="ignore", populate_by_name=True)
+
+    mongodb_database: str = "aftersales_contact"
+    http_port: int = 8003
+    lease_seconds: int = Field(
+        900,
+        ge=1,
+        description="How long a claimed task stays with its agent before it can be claimed again.",
+    )

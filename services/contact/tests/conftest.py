@@ -1,0 +1,96 @@
+"""Fixtures of the contact service's tests: a service on the isolated database, due contacts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from aftersales_contact.app import ContactService, build
+from aftersales_contact.settings import ContactSettings
+from aftersales_contracts import (
+    Channel,
+    ContactDue,
+    ContactPurpose,
+    Customer,
+    Staff,
+    Vehicle,
+    correlation_id_for,
+    deterministic_id,
+)
+from aftersales_runtime.clock import FixedClock
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def settings(stack, isolation) -> ContactSettings:
+    return ContactSettings(
+        kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
+        mongodb_url=stack.mongodb_url,
+        mongodb_database=isolation.database,
+        topic_prefix=isolation.topic_prefix,
+        environment="test",
+        retry_backoff_seconds=0.01,
+        lease_seconds=900,
+    )
+
+
+@pytest.fixture
+async def service(settings, clock) -> AsyncIterator[ContactService]:
+    built = build(settings, clock)
+    try:
+        yield built
+    finally:
+        await built.runtime.mongo.close()
+
+
+@pytest.fixture
+async def client(service) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://contact") as http:
+        yield http
+
+
+@pytest.fixture
+def due() -> Callable[..., ContactDue]:
+    """A ContactDue as the scheduler publishes it; keyword arguments override fields."""
+
+    def make(n: int = 1, **overrides: Any) -> ContactDue:
+        dealer_id = overrides.pop("dealer_id", "dealer-sz-001")
+        work_order_id = f"WO-{n:04d}"
+        fields: dict[str, Any] = {
+            "event_id": deterministic_id("test.due", dealer_id, work_order_id, str(n)),
+            "occurred_at": NOW,
+            "dealer_id": dealer_id,
+            "correlation_id": correlation_id_for(dealer_id, work_order_id),
+            "contact_id": deterministic_id("test.contact", dealer_id, work_order_id),
+            "purposes": [ContactPurpose.SERVICE_CALL_DAY3],
+            "channel": Channel.PHONE,
+            "due_at": NOW - timedelta(hours=10 - n),
+            "attempt": 1,
+            "work_order_id": work_order_id,
+            "vehicle": Vehicle(
+                vin=f"LSVAU218XN2{n:06d}", plate=f"粤B{n:05d}", brand="大众", model="帕萨特"
+            ),
+            "customer": Customer(
+                customer_id=f"C-{n}",
+                name="张伟",
+                phone=f"+86138{n:08d}",
+                is_owner=True,
+                contact_consent=True,
+            ),
+            "service_advisor": Staff(id="SA-007", name="王芳"),
+            "technicians": [Staff(id="T-1", name="李强")],
+        }
+        fields.update(overrides)
+        return ContactDue(**fields)
+
+    return make

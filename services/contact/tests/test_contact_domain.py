@@ -1,0 +1,78 @@
+"""Pure rules of a contact task (D3, D15, D16)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aftersales_contact.domain.tasks import (
+    SCORED_PURPOSES,
+    TaskState,
+    lease_id_for,
+    mask_phone,
+    result_problems,
+    task_id_for,
+    task_state,
+)
+from aftersales_contracts import CallOutcome, ContactPurpose, Scores
+from hypothesis import given
+from hypothesis import strategies as st
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+SCORES = Scores(attitude=9, quality=9, charges=9, timeliness=9, environment=9, overall=9)
+
+
+def test_task_ids_are_deterministic_per_contact_and_attempt():
+    assert task_id_for("c-1", 1) == task_id_for("c-1", 1)
+    assert len({task_id_for("c-1", 1), task_id_for("c-1", 2), task_id_for("c-2", 1)}) == 3
+    assert lease_id_for("t", 1) != lease_id_for("t", 2)
+
+
+def test_mask_phone_keeps_the_first_three_and_last_four_national_digits():
+    assert mask_phone("+8613800138000") == "138****8000"  # D3
+
+
+@given(st.from_regex(r"\+861[3-9]\d{9}", fullmatch=True))
+def test_a_masked_mobile_never_shows_its_middle_digits(phone):
+    masked = mask_phone(phone)
+    national = phone.removeprefix("+86")
+    assert masked == f"{national[:3]}****{national[-4:]}"
+    assert sum(c.isdigit() for c in masked) == 7  # four of the eleven digits hidden
+
+
+@pytest.mark.parametrize(
+    ("done", "expires", "state"),
+    [
+        (False, None, TaskState.OPEN),
+        (False, NOW + timedelta(seconds=1), TaskState.CLAIMED),
+        (False, NOW, TaskState.OPEN),  # a lease ends at its expiry instant
+        (True, NOW + timedelta(minutes=5), TaskState.DONE),
+    ],
+)
+def test_task_state(done, expires, state):
+    assert task_state(done, expires, NOW) is state
+
+
+@pytest.mark.parametrize("purpose", sorted(SCORED_PURPOSES))
+def test_a_reached_questionnaire_needs_scores(purpose):
+    problems = result_problems(CallOutcome.REACHED, [purpose], None, None)
+    assert len(problems) == 1
+    assert "scores are required" in problems[0]
+    assert result_problems(CallOutcome.REACHED, [purpose], SCORES, None) == []
+
+
+def test_a_reached_reminder_needs_no_scores():
+    assert result_problems(CallOutcome.REACHED, [ContactPurpose.BIRTHDAY_CARE], None, None) == []
+
+
+@pytest.mark.parametrize("outcome", [o for o in CallOutcome if o is not CallOutcome.REACHED])
+def test_scores_only_when_reached(outcome):
+    problems = result_problems(outcome, [ContactPurpose.SERVICE_CALL_DAY3], SCORES, None)
+    assert problems == ["scores are only allowed when the outcome is 'reached'"]
+
+
+def test_a_callback_time_only_with_call_back_later():
+    later = NOW + timedelta(days=1)
+    purposes = [ContactPurpose.SERVICE_CALL_DAY3]
+    assert result_problems(CallOutcome.CALL_BACK_LATER, purposes, None, later) == []
+    assert result_problems(CallOutcome.BUSY, purposes, None, later) == [
+        "callback_at is only allowed when the outcome is 'call_back_later'"
+    ]

@@ -1,0 +1,67 @@
+"""Composition root of the reporting service: settings, runtime, store, subscribers, HTTP API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import faststream
+from aftersales_contracts import ComplaintEvent, ContactResult, topics
+from aftersales_runtime.clock import Clock
+from aftersales_runtime.dealers import DEFAULT_TIME_ZONE, DealerDirectory
+from aftersales_runtime.service import Runtime
+from fastapi import FastAPI
+from faststream.specification import AsyncAPI
+
+from aftersales_reporting.api import reports_router
+from aftersales_reporting.handlers import record_complaint_event, record_contact_result
+from aftersales_reporting.settings import ReportingSettings
+from aftersales_reporting.store import ReportingStore
+
+SERVICE = "reporting"
+
+
+@dataclass
+class ReportingService:
+    runtime: Runtime
+    store: ReportingStore
+    app: FastAPI
+
+
+def build(settings: ReportingSettings, clock: Clock | None = None) -> ReportingService:
+    runtime = Runtime(SERVICE, settings, clock=clock)
+    store = ReportingStore(runtime.db)
+    dealers = DealerDirectory.load(settings.dealers_file)
+    runtime.uses_topics(topics.CONTACT_RESULT, topics.COMPLAINT_EVENT, topics.DEAD_LETTER)
+    runtime.on_start(store.create_indexes)
+
+    def zone_of(dealer_id: str) -> ZoneInfo:
+        dealer = dealers.get(dealer_id)
+        return dealer.zone if dealer else ZoneInfo(DEFAULT_TIME_ZONE)
+
+    @runtime.broker.subscriber(
+        settings.topic(topics.CONTACT_RESULT), group_id=SERVICE, auto_offset_reset="earliest"
+    )
+    async def count_contact_result(event: ContactResult) -> None:
+        await record_contact_result(event, store, runtime.logger)
+
+    @runtime.broker.subscriber(
+        settings.topic(topics.COMPLAINT_EVENT), group_id=SERVICE, auto_offset_reset="earliest"
+    )
+    async def count_complaint_event(event: ComplaintEvent) -> None:
+        await record_complaint_event(event, store, runtime.logger)
+
+    app = runtime.http_app(reports_router(store, zone_of, settings.satisfied_min_score))
+    return ReportingService(runtime=runtime, store=store, app=app)
+
+
+def create_app(settings: ReportingSettings, clock: Clock | None = None) -> FastAPI:
+    return build(settings, clock).app
+
+
+def asyncapi_app() -> faststream.FastStream:
+    service = build(ReportingSettings())
+    return faststream.FastStream(
+        service.runtime.broker,
+        specification=AsyncAPI(title="aftersales reporting", version="1.0.0"),
+    )

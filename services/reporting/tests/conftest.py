@@ -1,0 +1,45 @@
+"""Fixtures of the reporting service's tests: a service on the isolated database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from aftersales_reporting.app import ReportingService, build
+from aftersales_reporting.settings import ReportingSettings
+from aftersales_runtime.clock import FixedClock
+
+NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
+DEALERS_FILE = Path(__file__).resolve().parents[3] / "deploy/local/dealers.json"
+
+
+@pytest.fixture
+def settings(stack, isolation) -> ReportingSettings:
+    return ReportingSettings(
+        kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
+        mongodb_url=stack.mongodb_url,
+        mongodb_database=isolation.database,
+        topic_prefix=isolation.topic_prefix,
+        environment="test",
+        retry_backoff_seconds=0.01,
+        dealers_file=DEALERS_FILE,
+    )
+
+
+@pytest.fixture
+async def service(settings) -> AsyncIterator[ReportingService]:
+    built = build(settings, FixedClock(NOW))
+    try:
+        yield built
+    finally:
+        await built.runtime.mongo.close()
+
+
+@pytest.fixture
+async def client(service) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://reporting") as http:
+        yield http

@@ -1,0 +1,181 @@
+"""Facts from events (idempotent on replay) and the monthly report over HTTP, computed here
+independently from the test's own inputs."""
+
+import random
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from aftersales_contracts import (
+    CallOutcome,
+    Channel,
+    ComplaintEvent,
+    ComplaintEventKind,
+    ComplaintGrade,
+    ContactPurpose,
+    ContactResult,
+    Scores,
+    correlation_id_for,
+    deterministic_id,
+)
+from aftersales_runtime.kafka import publish_event
+from faststream.kafka import TestKafkaBroker
+
+pytestmark = pytest.mark.stack
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEALER = "dealer-sz-001"
+# Around the November/December boundary in Shanghai (16:00 UTC on 30 November).
+START = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
+
+
+def contact_result(
+    n: int, dealer: str, at: datetime, outcome: CallOutcome, answer
+) -> ContactResult:
+    task_id = deterministic_id("test.task", dealer, str(n))
+    return ContactResult(
+        event_id=deterministic_id("contact.result", task_id),
+        occurred_at=at,
+        dealer_id=dealer,
+        correlation_id=correlation_id_for(dealer, f"WO-{n}"),
+        contact_id=deterministic_id("test.contact", dealer, str(n)),
+        task_id=task_id,
+        agent_id="agent-1",
+        channel=Channel.PHONE,
+        purposes=[ContactPurpose.SERVICE_CALL_DAY3],
+        attempt=1,
+        outcome=outcome,
+        contacted_at=at,
+        scores=answer,
+        work_order_id=f"WO-{n}",
+        vin=f"LSVAU218XN2{n:06d}",
+        customer_id=f"C-{n}",
+    )
+
+
+def ticket_opened(n: int, dealer: str, at: datetime, grade: ComplaintGrade) -> ComplaintEvent:
+    ticket_id = deterministic_id("ticket", str(n))
+    return ComplaintEvent(
+        event_id=deterministic_id("complaint.opened", ticket_id),
+        occurred_at=at,
+        dealer_id=dealer,
+        correlation_id=correlation_id_for(dealer, f"WO-{n}"),
+        ticket_id=ticket_id,
+        kind=ComplaintEventKind.OPENED,
+        grade=grade,
+        contact_id=deterministic_id("test.contact", dealer, str(n)),
+        vin=f"LSVAU218XN2{n:06d}",
+        customer_id=f"C-{n}",
+        assigned_role="service_supervisor",
+        opened_at=at,
+    )
+
+
+def generated_inputs(seed: int):
+    rng = random.Random(seed)
+    results, tickets = [], []
+    for n in range(60):
+        dealer = rng.choice([DEALER, DEALER, "dealer-bj-002"])
+        at = START + timedelta(minutes=rng.randrange(0, 4 * 24 * 60))
+        outcome = rng.choice(list(CallOutcome) + [CallOutcome.REACHED] * 3)
+        answer = (
+            Scores(**{item: rng.randint(0, 10) for item in Scores.ITEMS})
+            if outcome is CallOutcome.REACHED and rng.random() < 0.9
+            else None
+        )
+        results.append(contact_result(n, dealer, at, outcome, answer))
+        if answer is not None and answer.overall < 8:
+            grade = rng.choice(list(ComplaintGrade))
+            tickets.append(ticket_opened(n, dealer, at + timedelta(minutes=1), grade))
+    return results, tickets
+
+
+def local_month(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%Y-%m")
+
+
+def expected_report(results, tickets, dealer, month):
+    mine = [r for r in results if r.dealer_id == dealer and local_month(r.contacted_at) == month]
+    scored = [r.scores for r in mine if r.scores is not None]
+    opened = [
+        t.grade.value
+        for t in tickets
+        if t.dealer_id == dealer and local_month(t.opened_at) == month
+    ]
+    unreached = {"no_answer", "busy", "call_back_later", "wrong_number"}
+    return {
+        "contacts_made": len(mine),
+        "reached": sum(r.outcome == "reached" for r in mine),
+        "unreached": sum(r.outcome in unreached for r in mine),
+        "declined": sum(r.outcome in {"refused", "opted_out"} for r in mine),
+        "average_scores": {
+            item: sum(getattr(s, item) for s in scored) / len(scored) if scored else None
+            for item in Scores.ITEMS
+        },
+        "satisfaction_rate": (
+            sum(s.overall >= 8 for s in scored) / len(scored) if scored else None
+        ),
+        "complaints_opened": {
+            **{g: opened.count(g) for g in "ABCD"},
+            "total": len(opened),
+        },
+    }
+
+
+async def publish_all(service, settings, events):
+    for event in events:
+        await publish_event(service.runtime.broker, settings, event)
+
+
+async def test_replayed_events_add_no_facts(service, settings, mongo_db):
+    results, tickets = generated_inputs(seed=7)
+    async with TestKafkaBroker(service.runtime.broker):
+        await publish_all(service, settings, [*results, *tickets])
+        await publish_all(service, settings, [*results, *tickets])  # the replay
+
+    assert await mongo_db["contact_results"].count_documents({}) == len(results)
+    assert await mongo_db["complaint_events"].count_documents({}) == len(tickets)
+    stored = await mongo_db["contact_results"].find_one({"_id": results[0].event_id})
+    assert stored["outcome"] == results[0].outcome.value
+    assert stored["contacted_at"] == results[0].contacted_at
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_the_monthly_report_equals_the_figures_of_its_inputs(service, settings, client, seed):
+    results, tickets = generated_inputs(seed)
+    async with TestKafkaBroker(service.runtime.broker):
+        await publish_all(service, settings, [*results, *tickets, *results[:10]])
+
+    for dealer in (DEALER, "dealer-bj-002"):
+        for month in ("2026-11", "2026-12"):
+            answer = await client.get(f"/v1/dealers/{dealer}/reports/monthly?month={month}")
+            assert answer.status_code == 200
+            report = answer.json()
+            expected = expected_report(results, tickets, dealer, month)
+            assert report["dealer_id"] == dealer
+            assert report["month"] == month
+            for key in ("contacts_made", "reached", "unreached", "declined", "complaints_opened"):
+                assert report[key] == expected[key], key
+            for item, value in expected["average_scores"].items():
+                assert report["average_scores"][item] == pytest.approx(value, abs=0.005)
+            assert report["satisfaction_rate"] == pytest.approx(
+                expected["satisfaction_rate"], abs=0.00005
+            )
+    assert sum(
+        expected_report(results, tickets, d, m)["contacts_made"]
+        for d in (DEALER, "dealer-bj-002")
+        for m in ("2026-11", "2026-12")
+    ) == len(results)
+    # The generated inputs really straddle the month boundary.
+    assert expected_report(results, tickets, DEALER, "2026-11")["contacts_made"] > 0
+    assert expected_report(results, tickets, DEALER, "2026-12")["contacts_made"] > 0
+
+
+async def test_an_empty_month_is_zeros_and_a_bad_month_is_422(client):
+    empty = (await client.get(f"/v1/dealers/{DEALER}/reports/monthly?month=2025-01")).json()
+    assert (empty["contacts_made"], empty["reached"], empty["unreached"]) == (0, 0, 0)
+    assert empty["complaints_opened"]["total"] == 0
+    for bad in ("2026-13", "2026-1", "yesterday"):
+        answer = await client.get(f"/v1/dealers/{DEALER}/reports/monthly?month={bad}")
+        assert answer.status_code == 422
+    assert (await client.get(f"/v1/dealers/{DEALER}/reports/monthly")).status_code == 422
