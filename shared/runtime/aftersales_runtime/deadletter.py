@@ -77,6 +77,14 @@ class DeadLetterMiddleware:
         self.service = service
         self.logger = logger
         self.transient = _transient_errors()
+        topic = settings.topic(DEAD_LETTER)
+        self.publisher = broker.publisher(
+            topic,
+            title=f"{topic}:{service}",
+            description="Messages this service could not process: the raw bytes and key, the "
+            "original headers, and dlq-* headers with the service, source topic/partition/offset, "
+            "error and attempts. Replay with `python -m aftersales_runtime.deadletter`.",
+        )
 
     def __call__(self, msg: Any, /, *, context: Any) -> _DeadLetterScope:
         return _DeadLetterScope(msg, context=context, owner=self)
@@ -98,12 +106,7 @@ class DeadLetterMiddleware:
         }
         all_headers = {k: _header_text(v) for k, v in headers}
         all_headers.update({DLQ_PREFIX + k: v for k, v in extra.items()})
-        await self.broker.publish(
-            record.value or b"",
-            topic=self.settings.topic(DEAD_LETTER),
-            key=record.key,
-            headers=all_headers,
-        )
+        await self.publisher.publish(record.value or b"", key=record.key, headers=all_headers)
         self.logger.warning(
             "message parked on the dead-letter topic",
             extra={

@@ -15,6 +15,7 @@ import logging
 from aftersales_contracts.envelope import Event
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.kafka.publisher.usecase import DefaultPublisher as AsyncAPIPublisher
 
 from aftersales_runtime.deadletter import DeadLetterMiddleware
 from aftersales_runtime.settings import ServiceSettings
@@ -46,8 +47,49 @@ def event_headers(event: Event) -> dict[str, str]:
     }
 
 
+class EventPublishers:
+    """The contract events a service produces, declared when it is built.
+
+    Declaring them makes each one a FastStream publisher, so the service's AsyncAPI document lists
+    what it produces next to what it consumes; publishing an undeclared event is a bug, refused.
+    """
+
+    def __init__(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
+        self.broker = broker
+        self.settings = settings
+        self._by_type: dict[type[Event], AsyncAPIPublisher] = {}
+
+    def declare(self, *event_types: type[Event]) -> list[str]:
+        topics = []
+        for event_type in event_types:
+            topic = self.settings.topic(event_type.TOPIC)
+            self._by_type[event_type] = self.broker.publisher(
+                topic,
+                schema=event_type,
+                title=f"{topic}:{event_type.__name__}",
+                description=(event_type.__doc__ or "").strip() or None,
+            )
+            topics.append(topic)
+        return topics
+
+    async def publish(self, event: Event) -> None:
+        """Publish on the event's topic, keyed by dealer (one writer per dealer)."""
+        publisher = self._by_type.get(type(event))
+        if publisher is None:
+            raise LookupError(
+                f"{type(event).__name__} is not declared: call runtime.produces("
+                f"{type(event).__name__}) where the service is built"
+            )
+        await publisher.publish(
+            event.model_dump_json().encode(),
+            key=event.key(),
+            headers=event_headers(event),
+            correlation_id=event.correlation_id,
+        )
+
+
 async def publish_event(broker: KafkaBroker, settings: ServiceSettings, event: Event) -> None:
-    """Publish a contract event on its topic, keyed by dealer (single writer per dealer)."""
+    """Deprecated: use `runtime.produces(...)` and `runtime.publish(event)`."""
     await broker.publish(
         event.model_dump_json().encode(),
         topic=settings.topic(event.TOPIC),

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+from aftersales_contracts.envelope import Event
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import APIRouter, FastAPI
@@ -23,7 +24,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_runtime.clock import Clock, clock_from_settings
-from aftersales_runtime.kafka import make_broker
+from aftersales_runtime.kafka import EventPublishers, make_broker
 from aftersales_runtime.logs import configure_logging
 from aftersales_runtime.mongo import connect
 from aftersales_runtime.settings import ServiceSettings
@@ -61,6 +62,7 @@ class Runtime:
         self.mongo: AsyncMongoClient[dict[str, Any]] = connect(settings.mongodb_url, service)
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.mongodb_database]
         self.topics: set[str] = set()
+        self.events = EventPublishers(self.broker, settings)
         self._on_start: list[Hook] = []
         self._on_stop: list[Hook] = []
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
@@ -69,6 +71,13 @@ class Runtime:
 
     def uses_topics(self, *names: str) -> None:
         self.topics.update(self.settings.topic(n) for n in names)
+
+    def produces(self, *event_types: type[Event]) -> None:
+        """Declare the contract events this service publishes (topics, AsyncAPI document)."""
+        self.topics.update(self.events.declare(*event_types))
+
+    async def publish(self, event: Event) -> None:
+        await self.events.publish(event)
 
     def on_start(self, hook: Hook) -> Hook:
         self._on_start.append(hook)
