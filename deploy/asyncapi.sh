@@ -9,10 +9,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
 for dir in services/*/; do
+  dir=${dir%/}
   name=$(basename "$dir")
   [[ -f $dir/aftersales_$name/app.py ]] || continue
   generated=$tmp/$name.json
-  (cd "$tmp" && faststream docs gen "aftersales_$name.app:asyncapi_app" --factory -o "$generated" >/dev/null)
+  faststream docs gen "aftersales_$name.app:asyncapi_app" --factory -o "$generated" >/dev/null
   python3 -m json.tool --indent 2 "$generated" >"$generated.pretty"
   if [[ $mode == write ]]; then
     cp "$generated.pretty" "$dir/asyncapi.json"

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 import faststream
-from aftersales_contracts import ContactResult, topics
+from aftersales_contracts import ComplaintEvent, ContactResult, topics
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.dealers import DEFAULT_TIME_ZONE, DealerDirectory
-from aftersales_runtime.kafka import publish_event
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
-from faststream.specification import AsyncAPI
 
 from aftersales_complaints.api import complaints_router
 from aftersales_complaints.domain.deadlines import reply_due_at
@@ -36,9 +33,9 @@ def build(settings: ComplaintsSettings, clock: Clock | None = None) -> Complaint
     runtime = Runtime(SERVICE, settings, clock=clock)
     store = ComplaintsStore(runtime.db)
     dealers = DealerDirectory.load(settings.dealers_file)
-    runtime.uses_topics(topics.CONTACT_RESULT, topics.COMPLAINT_EVENT, topics.DEAD_LETTER)
+    runtime.uses_topics(topics.CONTACT_RESULT)
+    runtime.produces(ComplaintEvent)
     runtime.on_start(store.create_indexes)
-    publish = partial(publish_event, runtime.broker, settings)
 
     def rules_for(dealer_id: str) -> GradingRules:
         dealer = dealers.get(dealer_id)
@@ -60,7 +57,7 @@ def build(settings: ComplaintsSettings, clock: Clock | None = None) -> Complaint
             rules_for(result.dealer_id),
             reply_due,
             runtime.clock,
-            publish,
+            runtime.publish,
             runtime.logger,
         )
 
@@ -73,8 +70,4 @@ def create_app(settings: ComplaintsSettings, clock: Clock | None = None) -> Fast
 
 
 def asyncapi_app() -> faststream.FastStream:
-    service = build(ComplaintsSettings())
-    return faststream.FastStream(
-        service.runtime.broker,
-        specification=AsyncAPI(title="aftersales complaints", version="1.0.0"),
-    )
+    return build(ComplaintsSettings()).runtime.asyncapi_app()

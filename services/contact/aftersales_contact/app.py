@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 import faststream
-from aftersales_contracts import ContactDue, topics
+from aftersales_contracts import ContactDue, ContactResult, topics
 from aftersales_runtime.clock import Clock
-from aftersales_runtime.kafka import publish_event
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
-from faststream.specification import AsyncAPI
 
 from aftersales_contact.api import tasks_router
 from aftersales_contact.handlers import when_contact_due_queue_task
@@ -32,7 +29,8 @@ class ContactService:
 def build(settings: ContactSettings, clock: Clock | None = None) -> ContactService:
     runtime = Runtime(SERVICE, settings, clock=clock)
     store = ContactStore(runtime.db)
-    runtime.uses_topics(topics.CONTACT_DUE, topics.CONTACT_RESULT, topics.DEAD_LETTER)
+    runtime.uses_topics(topics.CONTACT_DUE)
+    runtime.produces(ContactResult)
     runtime.on_start(store.create_indexes)
 
     @runtime.broker.subscriber(
@@ -45,7 +43,7 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
         store,
         runtime.clock,
         timedelta(seconds=settings.lease_seconds),
-        partial(publish_event, runtime.broker, settings),
+        runtime.publish,
         runtime.logger,
     )
     return ContactService(runtime=runtime, store=store, app=runtime.http_app(router))
@@ -56,8 +54,4 @@ def create_app(settings: ContactSettings, clock: Clock | None = None) -> FastAPI
 
 
 def asyncapi_app() -> faststream.FastStream:
-    service = build(ContactSettings())
-    return faststream.FastStream(
-        service.runtime.broker,
-        specification=AsyncAPI(title="aftersales contact", version="1.0.0"),
-    )
+    return build(ContactSettings()).runtime.asyncapi_app()

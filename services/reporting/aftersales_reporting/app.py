@@ -11,7 +11,6 @@ from aftersales_runtime.clock import Clock
 from aftersales_runtime.dealers import DEFAULT_TIME_ZONE, DealerDirectory
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
-from faststream.specification import AsyncAPI
 
 from aftersales_reporting.api import reports_router
 from aftersales_reporting.handlers import record_complaint_event, record_contact_result
@@ -32,7 +31,7 @@ def build(settings: ReportingSettings, clock: Clock | None = None) -> ReportingS
     runtime = Runtime(SERVICE, settings, clock=clock)
     store = ReportingStore(runtime.db)
     dealers = DealerDirectory.load(settings.dealers_file)
-    runtime.uses_topics(topics.CONTACT_RESULT, topics.COMPLAINT_EVENT, topics.DEAD_LETTER)
+    runtime.uses_topics(topics.CONTACT_RESULT, topics.COMPLAINT_EVENT)
     runtime.on_start(store.create_indexes)
 
     def zone_of(dealer_id: str) -> ZoneInfo:
@@ -60,8 +59,4 @@ def create_app(settings: ReportingSettings, clock: Clock | None = None) -> FastA
 
 
 def asyncapi_app() -> faststream.FastStream:
-    service = build(ReportingSettings())
-    return faststream.FastStream(
-        service.runtime.broker,
-        specification=AsyncAPI(title="aftersales reporting", version="1.0.0"),
-    )
+    return build(ReportingSettings()).runtime.asyncapi_app()

@@ -15,11 +15,14 @@ from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from aftersales_contracts.envelope import Event
+from aftersales_contracts.topics import DEAD_LETTER
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from faststream import FastStream
 from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -61,7 +64,7 @@ class Runtime:
         self.broker = broker or make_broker(settings, service, self.logger)
         self.mongo: AsyncMongoClient[dict[str, Any]] = connect(settings.mongodb_url, service)
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.mongodb_database]
-        self.topics: set[str] = set()
+        self.topics: set[str] = {settings.topic(DEAD_LETTER)}
         self.events = EventPublishers(self.broker, settings)
         self._on_start: list[Hook] = []
         self._on_stop: list[Hook] = []
@@ -78,6 +81,13 @@ class Runtime:
 
     async def publish(self, event: Event) -> None:
         await self.events.publish(event)
+
+    def asyncapi_app(self) -> FastStream:
+        """The FastStream app `faststream docs gen` reads to write the AsyncAPI document."""
+        return FastStream(
+            self.broker,
+            specification=AsyncAPI(title=f"aftersales {self.service}", version="1.0.0"),
+        )
 
     def on_start(self, hook: Hook) -> Hook:
         self._on_start.append(hook)
