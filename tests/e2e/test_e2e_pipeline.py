@@ -111,7 +111,7 @@ async def eventually(probe, timeout: float = 60, interval: float = 0.5):
 @pytest.fixture
 async def system(stack, isolation, tmp_path):
     clock = ControlledClock(tmp_path / "clock.json")
-    clock.set(local("2026-11-16T08:00:00"))
+    clock.set(local("2026-11-16T18:00:00"))  # after the last settlement (15:05)
     fleet = Fleet.configure(
         kafka=stack.kafka_bootstrap_servers,
         mongodb_url=stack.mongodb_url,
