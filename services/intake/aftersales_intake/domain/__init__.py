@@ -1,0 +1,1 @@
+"""Pure intake rules: normalisers, validation, the vehicle file. No I/O here."""

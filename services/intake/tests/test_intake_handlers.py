@@ -1,0 +1,232 @@
+"""Tier 2: the DMS subscribers on TestKafkaBroker with the real database (issue 3, issue 4)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from aftersales_contracts import (
+    IntakeRejected,
+    VehicleDelivered,
+    WorkOrderClosed,
+    correlation_id_for,
+    deterministic_id,
+    topics,
+)
+
+pytestmark = pytest.mark.stack
+
+WO = topics.WORKORDER_CLOSED
+
+
+async def test_a_work_order_is_normalised_filed_and_published(harness, make_workorder):
+    order = make_workorder()
+    await harness.send(order)
+
+    [event] = [WorkOrderClosed.model_validate(e) for e in harness.events(WO)]
+    assert event.event_id == deterministic_id("workorder.closed", "dealer-sz-001", "WO-1", "1")
+    assert event.correlation_id == correlation_id_for("dealer-sz-001", "WO-1")
+    assert event.causation_id == order["event_id"]
+    assert event.revision == 1
+    assert event.customer.phone == "+8613800138000"
+    assert event.vehicle.vin == order["vin"].upper()
+    assert event.vehicle.plate == "粤B12345"
+    assert event.work_order_type.value == "maintenance"
+    # naive DMS times are the dealer's local time (Asia/Shanghai, +08:00)
+    assert event.settled_at.isoformat() == "2026-11-20T08:45:00+00:00"
+
+    file = await harness.service.store.vehicle("dealer-sz-001", order["vin"].upper())
+    assert file is not None
+    assert [h["record_id"] for h in file["history"]] == ["WO-1"]
+    stored = await harness.service.store.record("workorder", "dealer-sz-001/WO-1")
+    assert stored["published"] is True
+
+
+async def test_an_identical_resend_is_a_no_op(harness, make_workorder):
+    await harness.send(make_workorder())
+    await harness.send(make_workorder(event_id="another-dms-message-id"))
+    await harness.send(make_workorder(customer__phone="+86 13800138000"))  # same, written otherwise
+
+    assert len(harness.published[WO]) == 1
+    stored = await harness.service.store.record("workorder", "dealer-sz-001/WO-1")
+    assert stored["revision"] == 1
+
+
+async def test_a_changed_resend_is_a_correction_of_the_same_order(harness, make_workorder):
+    await harness.send(make_workorder())
+    await harness.send(make_workorder(total_amount=620.0, event_id="WO-1-corrected"))
+    await harness.send(make_workorder())  # the old version again: already seen
+
+    events = [WorkOrderClosed.model_validate(e) for e in harness.events(WO)]
+    assert [e.revision for e in events] == [1, 2]
+    assert {e.work_order_id for e in events} == {"WO-1"}
+    assert str(events[1].total_amount) == "620.0"
+    file = await harness.service.store.vehicle("dealer-sz-001", "LSVAU218XN2183294")
+    assert len(file["history"]) == 1  # one order, never a second one
+    assert file["history"][0]["revision"] == 2
+
+
+async def test_a_crash_between_store_and_publish_still_publishes(harness, make_workorder):
+    intake = harness.service.intake
+    real_publish = intake.publish
+
+    async def crash(event):
+        raise ConnectionError("process died")
+
+    intake.publish = crash
+    with pytest.raises(ConnectionError):
+        await intake.take_in(
+            __import__("json").dumps(make_workorder()).encode(), "workorder", "kafka"
+        )
+    intake.publish = real_publish
+    await harness.send(make_workorder())  # the redelivery
+
+    [event] = harness.events(WO)
+    assert event["event_id"] == deterministic_id("workorder.closed", "dealer-sz-001", "WO-1", "1")
+    stored = await harness.service.store.record("workorder", "dealer-sz-001/WO-1")
+    assert stored["published"] is True
+
+
+async def test_unknown_dealer_is_rejected_and_dead_lettered(harness, make_workorder):
+    await harness.send(make_workorder(dealer_id="dealer-nowhere"))
+    await harness.send(make_workorder(work_order_id="WO-2"))
+
+    [rejected] = [IntakeRejected.model_validate(e) for e in harness.events(topics.INTAKE_REJECTED)]
+    assert [r.code for r in rejected.reasons] == ["dealer.unknown"]
+    assert rejected.dealer_id == "dealer-nowhere"
+    assert len(harness.published[topics.DEAD_LETTER]) == 1
+    assert len(harness.published[WO]) == 1  # the next valid message still flows
+    inbox = await harness.service.store.rejection(rejected.rejection_id)
+    assert inbox["state"] == "open"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"not json {", "json.invalid"),
+        (b"\xff\xfe\x00", "encoding.invalid"),
+        (b"[1, 2]", "json.not_object"),
+    ],
+)
+async def test_malformed_bytes_are_kept_with_their_reason(harness, body, code):
+    await harness.send(body)
+
+    [rejected] = [IntakeRejected.model_validate(e) for e in harness.events(topics.INTAKE_REJECTED)]
+    assert rejected.reasons[0].code == code
+    assert rejected.raw_bytes() == body
+    assert rejected.dealer_id == IntakeRejected.UNKNOWN_DEALER
+    assert harness.published[topics.DEAD_LETTER] == [body]
+
+
+async def test_a_business_rule_refusal_is_not_dead_lettered(harness, make_workorder):
+    await harness.send(make_workorder(total_amount=-5.0))
+
+    [rejected] = harness.events(topics.INTAKE_REJECTED)
+    assert [r["code"] for r in rejected["reasons"]] == ["total_amount.negative"]
+    assert harness.published[topics.DEAD_LETTER] == []
+
+
+async def test_latest_contact_wins_and_history_is_kept(harness, make_workorder):
+    await harness.send(make_workorder())
+    later = make_workorder(
+        work_order_id="WO-2",
+        settled_at="2026-11-28 10:00:00",
+        opened_at="2026-11-28 09:00:00",
+        mileage_km=18000,
+        customer__phone="139-1234-5678",
+    )
+    await harness.send(later)
+    older = make_workorder(
+        work_order_id="WO-0",
+        settled_at="2026-10-01 10:00:00",
+        opened_at="2026-10-01 09:00:00",
+        mileage_km=9000,
+        customer__phone="13700000000",
+    )
+    await harness.send(older)
+
+    file = await harness.service.store.vehicle("dealer-sz-001", "LSVAU218XN2183294")
+    assert [h["record_id"] for h in file["history"]] == ["WO-0", "WO-1", "WO-2"]
+    assert file["customer"]["phone"] == "+8613912345678"  # WO-2 is the latest settlement
+    assert file["mileage_km"] == 18000
+
+
+async def test_lower_mileage_is_kept_but_flagged(harness, make_workorder):
+    await harness.send(make_workorder())
+    await harness.send(
+        make_workorder(
+            work_order_id="WO-2",
+            settled_at="2026-11-28 10:00:00",
+            opened_at="2026-11-28 09:00:00",
+            mileage_km=SAMPLE_MILEAGE - 1,
+        )
+    )
+    second = WorkOrderClosed.model_validate(harness.events(WO)[1])
+    assert second.warnings == ["mileage_km.lower_than_last"]
+
+
+SAMPLE_MILEAGE = 15230
+
+
+async def test_our_opt_out_is_never_lifted_by_the_dms(harness, make_workorder):
+    await harness.send(make_workorder())
+    store = harness.service.store
+    from aftersales_intake.domain.vehicle_file import record_opt_out
+
+    file = await store.vehicle("dealer-sz-001", "LSVAU218XN2183294")
+    await store.save_vehicle(record_opt_out(file, "C-1", harness.clock.now()))
+    await harness.send(
+        make_workorder(
+            work_order_id="WO-2", settled_at="2026-11-28 10:00:00", opened_at="2026-11-28 09:00"
+        )
+    )
+
+    second = WorkOrderClosed.model_validate(harness.events(WO)[1])
+    assert second.customer.contact_consent is False  # D4
+    file = await store.vehicle("dealer-sz-001", "LSVAU218XN2183294")
+    assert file["opt_out"]["by"] == "aftersales"
+
+
+async def test_a_new_owner_is_an_ownership_change(harness, make_workorder):
+    await harness.send(make_workorder())
+    await harness.send(
+        make_workorder(
+            work_order_id="WO-2",
+            settled_at="2026-11-28 10:00:00",
+            opened_at="2026-11-28 09:00:00",
+            customer__customer_id="C-2",
+            customer__name="李娜",
+            customer__phone="13911112222",
+        )
+    )
+    file = await harness.service.store.vehicle("dealer-sz-001", "LSVAU218XN2183294")
+    [change] = file["ownership_changes"]
+    assert (change["from"], change["to"]) == ("customer:C-1", "customer:C-2")
+
+
+async def test_a_settlement_in_the_future_is_rejected(harness, make_workorder):
+    ahead = harness.clock.now() + timedelta(days=1)
+    await harness.send(make_workorder(settled_at=ahead.isoformat()))
+    [rejected] = harness.events(topics.INTAKE_REJECTED)
+    assert [r["code"] for r in rejected["reasons"]] == ["settled_at.in_future"]
+
+
+async def test_a_delivery_is_published(harness, make_workorder):
+    delivery = {
+        "event_id": "DL-1-delivered",
+        "dealer_id": "dealer-sz-001",
+        "delivery_id": "DL-1",
+        "delivered_at": "2026-11-18T15:30:00+08:00",
+        "vin": "LGXCE4CB2N0123456",
+        "brand": "比亚迪",
+        "model": "海豹",
+        "customer": {"customer_id": "C-9", "name": "杨帆", "phone": "13800138000"},
+        "sales_consultant": {"id": "SC-1", "name": "周敏"},
+    }
+    await harness.send(delivery, topics.DMS_VEHICLE_DELIVERED)
+    await harness.send(delivery, topics.DMS_VEHICLE_DELIVERED)
+
+    [event] = [VehicleDelivered.model_validate(e) for e in harness.events(topics.VEHICLE_DELIVERED)]
+    assert event.event_id == deterministic_id("vehicle.delivered", "dealer-sz-001", "DL-1", "1")
+    assert event.correlation_id == correlation_id_for("dealer-sz-001", "DL-1")
+    assert event.vehicle.plate is None
