@@ -6,13 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import faststream
-from aftersales_contracts import Event, topics
+from aftersales_contracts import IntakeRejected, VehicleDelivered, WorkOrderClosed, topics
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.dealers import DealerDirectory
-from aftersales_runtime.kafka import publish_event
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
-from faststream.specification import AsyncAPI
 
 from aftersales_intake.api import build_router
 from aftersales_intake.handlers import register
@@ -29,32 +27,25 @@ class Service:
     http: FastAPI
 
 
-def build(settings: IntakeSettings, clock: Clock | None = None) -> Service:
+def build(settings: IntakeSettings, clock: Clock | None = None, *, consume: bool = True) -> Service:
+    """The intake service; `consume=False` builds it without subscribers (the file import
+    publishes through it but must not join the consumer group)."""
     runtime = Runtime("intake", settings, clock=clock)
     store = IntakeStore(runtime.db)
-    broker = runtime.broker
-
-    async def publish(event: Event) -> None:
-        await publish_event(broker, settings, event)
-
+    runtime.produces(WorkOrderClosed, VehicleDelivered, IntakeRejected)
     intake = Intake(
         store,
-        publish,
+        runtime.publish,
         DealerDirectory.load(settings.dealers_file),
         runtime.clock,
         runtime.logger,
         timedelta(seconds=settings.future_tolerance_seconds),
     )
-    register(broker, settings, intake)
-    runtime.uses_topics(
-        topics.DMS_WORKORDER_CLOSED,
-        topics.DMS_VEHICLE_DELIVERED,
-        topics.CONTACT_RESULT,
-        topics.WORKORDER_CLOSED,
-        topics.VEHICLE_DELIVERED,
-        topics.INTAKE_REJECTED,
-        topics.DEAD_LETTER,
-    )
+    if consume:
+        register(runtime.broker, settings, intake)
+        runtime.uses_topics(
+            topics.DMS_WORKORDER_CLOSED, topics.DMS_VEHICLE_DELIVERED, topics.CONTACT_RESULT
+        )
     runtime.on_start(store.create_indexes)
     http = runtime.http_app(build_router(intake, settings), title="aftersales intake")
     return Service(runtime, store, intake, http)
@@ -65,8 +56,4 @@ def create_app(settings: IntakeSettings, clock: Clock | None = None) -> FastAPI:
 
 
 def asyncapi_app() -> faststream.FastStream:
-    service = build(IntakeSettings())
-    return faststream.FastStream(
-        service.runtime.broker,
-        specification=AsyncAPI(title="aftersales intake", version="1.0.0"),
-    )
+    return build(IntakeSettings()).runtime.asyncapi_app()

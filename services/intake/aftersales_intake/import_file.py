@@ -22,16 +22,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from aftersales_runtime.clock import clock_from_settings
-from aftersales_runtime.dealers import DealerDirectory
-from aftersales_runtime.kafka import make_broker, publish_event
-from aftersales_runtime.logs import configure_logging
-from aftersales_runtime.mongo import connect
 from tqdm import tqdm
 
+from aftersales_intake.app import build
 from aftersales_intake.pipeline import Intake, Outcome
 from aftersales_intake.settings import IntakeSettings
-from aftersales_intake.store import IntakeStore
 
 #: DMS column header → dotted path in the DMS work-order JSON.
 HEADERS: dict[str, str] = {
@@ -180,26 +175,16 @@ async def import_file(
 
 
 async def _main(args: argparse.Namespace) -> Counter[str]:
-    settings = IntakeSettings()
-    logger = configure_logging("intake-import", "WARNING")
-    broker = make_broker(settings, "intake-import", logger)  # a producer only: no subscribers
-    mongo = connect(settings.mongodb_url, "intake-import")
-    store = IntakeStore(mongo[settings.mongodb_database])
-
-    async def publish(event: Any) -> None:
-        await publish_event(broker, settings, event)
-
-    dealers = DealerDirectory.load(settings.dealers_file)
-    if args.dealer not in dealers:
-        raise SystemExit(f"unknown dealer {args.dealer!r}; known: {', '.join(dealers.ids())}")
-    intake = Intake(store, publish, dealers, clock_from_settings(settings), logger)
-    await broker.start()
+    service = build(IntakeSettings(log_level="WARNING"), consume=False)
+    if args.dealer not in service.intake.dealers:
+        known = ", ".join(service.intake.dealers.ids())
+        raise SystemExit(f"unknown dealer {args.dealer!r}; known: {known}")
+    await service.runtime.start()
     try:
         report = args.report or args.file.with_suffix(args.file.suffix + ".errors.csv")
-        counts = await import_file(args.file, args.dealer, intake, report, not args.quiet)
+        counts = await import_file(args.file, args.dealer, service.intake, report, not args.quiet)
     finally:
-        await broker.stop()
-        await mongo.close()
+        await service.runtime.stop()
     total = sum(counts.values())
     print(
         f"{total} rows: "
