@@ -89,7 +89,8 @@ class EventPublishers:
 
 
 async def publish_event(broker: KafkaBroker, settings: ServiceSettings, event: Event) -> None:
-    """Deprecated: use `runtime.produces(...)` and `runtime.publish(event)`."""
+    """Publish an event a service did not declare: for tests and tools that stand in for the
+    service that owns the topic. Services themselves use `runtime.produces` / `runtime.publish`."""
     await broker.publish(
         event.model_dump_json().encode(),
         topic=settings.topic(event.TOPIC),

@@ -1,0 +1,126 @@
+"""HTTP: why (not) contacted — the decision trail of every planned contact, per vehicle and
+per customer. No names or phones in the answer (D3): ids, purposes, times and decisions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from aftersales_scheduler.store import Doc, TimerStore, customer_key, vehicle_key
+
+
+class TrailEntry(BaseModel):
+    at: datetime
+    event: str  # planned, moved, merged, suppressed, due, retried, closed, updated
+    detail: str = ""
+    attempt: int | None = None
+
+
+class PlannedContactView(BaseModel):
+    contact_id: str
+    kind: str
+    step: str
+    purposes: list[str]
+    channel: str
+    state: str
+    nominal_at: datetime
+    due_at: datetime
+    attempt: int
+    work_order_id: str | None
+    vin: str
+    customer_id: str
+    merged_into: str | None = None
+    trail: list[TrailEntry]
+
+
+class ContactsView(BaseModel):
+    dealer_id: str
+    opted_out: bool | None  # the customer's opt-out (D4); None on a vehicle's view
+    contacts: list[PlannedContactView]
+
+
+class DueVehicle(BaseModel):
+    vin: str
+    customer_id: str
+    due_date: str
+
+
+class DueListView(BaseModel):
+    dealer_id: str
+    month: str
+    built_at: datetime
+    vehicles: list[DueVehicle]
+
+
+async def _view(store: TimerStore, timer: Doc) -> PlannedContactView:
+    entries: list[dict[str, Any]] = list(timer.get("trail", []))
+    for filed in timer.get("homes", []):
+        attempt = filed["attempt"]
+        sent = await store.marker(
+            date.fromisoformat(filed["home"]), f"sent/{timer['_id']}/{attempt}"
+        )
+        if sent is not None and not any(
+            e["event"] == "due" and e.get("attempt") == attempt for e in entries
+        ):
+            entries.append(
+                {
+                    "at": sent["sent_at"],
+                    "event": "due",
+                    "attempt": attempt,
+                    "detail": f"contact.due {sent['event_id']}",
+                }
+            )
+    # At one instant, an attempt's "due" comes before what its result caused.
+    entries.sort(key=lambda e: (e["at"], e.get("attempt") or 0, e["event"] != "due"))
+    return PlannedContactView(
+        contact_id=timer["_id"],
+        kind=timer["kind"],
+        step=timer["step"],
+        purposes=timer["purposes"],
+        channel=timer["channel"],
+        state=timer["state"],
+        nominal_at=timer["nominal_at"],
+        due_at=timer["due_at"],
+        attempt=timer["attempt"],
+        work_order_id=timer.get("work_order_id"),
+        vin=timer["vin"],
+        customer_id=timer["customer_id"],
+        merged_into=timer.get("merged_into"),
+        trail=[TrailEntry(**e) for e in entries],
+    )
+
+
+async def _contacts(store: TimerStore, dealer_id: str, key: str, is_customer: bool) -> ContactsView:
+    person = await store.person(key) or {}
+    timers = await store.timers(list(person.get("timer_ids", [])))
+    timers.sort(key=lambda t: (t["due_at"], t["_id"]))
+    return ContactsView(
+        dealer_id=dealer_id,
+        opted_out=bool(person.get("opted_out")) if is_customer else None,
+        contacts=[await _view(store, t) for t in timers],
+    )
+
+
+def router(store: TimerStore) -> APIRouter:
+    api = APIRouter(prefix="/v1/dealers/{dealer_id}", tags=["decision trail"])
+
+    @api.get("/vehicles/{vin}/contacts", response_model=ContactsView)
+    async def vehicle_contacts(dealer_id: str, vin: str) -> ContactsView:
+        return await _contacts(store, dealer_id, vehicle_key(dealer_id, vin.upper()), False)
+
+    @api.get("/customers/{customer_id}/contacts", response_model=ContactsView)
+    async def customer_contacts(dealer_id: str, customer_id: str) -> ContactsView:
+        return await _contacts(store, dealer_id, customer_key(dealer_id, customer_id), True)
+
+    @api.get("/due-maintenance/{month}", response_model=DueListView)
+    async def due_maintenance_list(dealer_id: str, month: str) -> DueListView:
+        """D12: the month's due-maintenance list, as built on the 1st (404 before)."""
+        found = await store.due_list(dealer_id, month)
+        if found is None:
+            raise HTTPException(404, f"no due-maintenance list for {dealer_id} {month} yet")
+        return DueListView(**found)
+
+    return api

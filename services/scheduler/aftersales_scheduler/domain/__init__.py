@@ -1,0 +1,1 @@
+"""Pure scheduling rules: no FastStream, no PyMongo, no I/O."""

@@ -1,0 +1,125 @@
+"""Periodic jobs (D10 yearly care, D12 monthly due-maintenance list), driven by APScheduler.
+
+APScheduler wakes the job every few minutes of real time; what is due is decided on the
+injected clock, in each dealer's zone, so the controlled clock of tests and demos drives it too.
+Each run is claimed per dealer and period (`job_runs/{job}/{dealer}/{period}`, an insert): one
+replica runs it; a claim whose runner died unfinished is taken over after a lease.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from aftersales_runtime.clock import Clock
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from aftersales_scheduler.domain.reminders import month_of
+from aftersales_scheduler.planning import Planner, Subject
+from aftersales_scheduler.store import PEOPLE, TimerStore
+
+RUN_LEASE = timedelta(minutes=15)
+
+
+class PeriodicJobs:
+    def __init__(
+        self,
+        store: TimerStore,
+        planner: Planner,
+        clock: Clock,
+        owner: str,
+        logger: logging.Logger,
+    ) -> None:
+        self.store = store
+        self.planner = planner
+        self.clock = clock
+        self.owner = owner
+        self.logger = logger
+
+    def scheduler(self, every_seconds: float) -> AsyncIOScheduler:
+        scheduler = AsyncIOScheduler()
+        scheduler.add_job(
+            self.run_once,
+            IntervalTrigger(seconds=every_seconds),
+            id="periodic-scans",
+            # A run that fell due while the process was busy or down still runs (APScheduler's
+            # 1 s default would skip it silently); runs missed in a row collapse into one.
+            misfire_grace_time=3600,
+            coalesce=True,
+            max_instances=1,
+        )
+        return scheduler
+
+    async def run_once(self) -> None:
+        try:
+            for dealer_id in self.planner.dealer_ids():
+                await self.monthly_due_list(dealer_id)
+                await self.yearly_care(dealer_id)
+        except Exception:
+            self.logger.exception("periodic scan failed; the next run retries")
+
+    async def _claim(self, job: str, dealer_id: str, period: str) -> bool:
+        return await self.store.claim_job_run(
+            f"{job}/{dealer_id}", period, self.owner, self.clock.now(), RUN_LEASE
+        )
+
+    async def monthly_due_list(self, dealer_id: str) -> None:
+        """D12: on the 1st of each month (dealer's zone), the vehicles whose maintenance falls
+        due that month, kept so that reporting can compute the arrival rate later."""
+        today = self.clock.now().astimezone(self.planner.zone(dealer_id)).date()
+        month = month_of(today)
+        if await self.store.due_list(dealer_id, month) is not None:
+            return
+        if not await self._claim("monthly_due_list", dealer_id, month):
+            return
+        first = today.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        vehicles = (
+            await self.store.db[PEOPLE]
+            .find(
+                {
+                    "dealer_id": dealer_id,
+                    "next_maintenance_due_date": {
+                        "$gte": first.isoformat(),
+                        "$lt": following.isoformat(),
+                    },
+                }
+            )
+            .to_list(None)
+        )  # a monthly batch may scan: not a hot path
+        entries = sorted(
+            (
+                {
+                    "vin": v["vin"],
+                    "customer_id": v["customer_id"],
+                    "due_date": v["next_maintenance_due_date"],
+                }
+                for v in vehicles
+            ),
+            key=lambda e: (e["due_date"], e["vin"]),
+        )
+        await self.store.save_due_list(dealer_id, month, entries, self.clock.now())
+        await self.store.finish_job_run(f"monthly_due_list/{dealer_id}", month)
+        self.logger.info(
+            "monthly due-maintenance list built",
+            extra={"dealer_id": dealer_id, "month": month, "vehicles": len(entries)},
+        )
+
+    async def yearly_care(self, dealer_id: str) -> None:
+        """D10: birthdays come back every year; plan the next one of every customer once a
+        day (timer ids carry the year, so planning twice changes nothing)."""
+        today = self.clock.now().astimezone(self.planner.zone(dealer_id)).date()
+        if not await self._claim("yearly_care", dealer_id, today.isoformat()):
+            return
+        customers = (
+            await self.store.db[PEOPLE]
+            .find({"care_dealer_id": dealer_id, "birthday": {"$ne": None}})
+            .to_list(None)
+        )
+        for doc in customers:
+            if doc.get("opted_out"):
+                continue
+            subject: Subject = Subject.from_document(doc["care_subject"])
+            await self.planner.plan_care(subject, date.fromisoformat(doc["birthday"]), None, None)
+        await self.store.finish_job_run(f"yearly_care/{dealer_id}", today.isoformat())

@@ -1,0 +1,215 @@
+"""D13 merge and cap, D15 retries, D4 opt-out, and the decision trail over HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from aftersales_contracts import (
+    CallOutcome,
+    Channel,
+    ContactDue,
+    ContactPurpose,
+    ContactResult,
+    deterministic_id,
+)
+from aftersales_runtime.kafka import publish_event
+from aftersales_scheduler.domain.slots import timer_id
+
+pytestmark = pytest.mark.stack
+
+SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # as in conftest
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def result_for(due: ContactDue, outcome: CallOutcome, at: datetime) -> ContactResult:
+    return ContactResult(
+        event_id=deterministic_id("result", due.contact_id, str(due.attempt)),
+        occurred_at=at,
+        dealer_id=due.dealer_id,
+        correlation_id=due.correlation_id,
+        causation_id=due.event_id,
+        contact_id=due.contact_id,
+        task_id=f"task-{due.contact_id}-{due.attempt}",
+        agent_id="agent-1",
+        channel=Channel.PHONE,
+        purposes=due.purposes,
+        attempt=due.attempt,
+        outcome=outcome,
+        contacted_at=at,
+        work_order_id=due.work_order_id,
+        vin=due.vehicle.vin,
+        customer_id=due.customer.customer_id,
+    )
+
+
+async def api_get(service, path: str) -> dict:
+    transport = httpx.ASGITransport(app=service.http)
+    async with httpx.AsyncClient(transport=transport, base_url="http://scheduler") as client:
+        response = await client.get(path)
+    assert response.status_code == 200
+    return response.json()
+
+
+async def test_unreached_calls_are_retried_at_another_hour_up_to_the_limit(
+    service, settings, work_order, due_events, clock
+):
+    await publish_event(service.runtime.broker, settings, work_order())
+    clock.set(SETTLED + timedelta(days=3))
+    await service.dispatcher.tick()
+    tid = timer_id("dealer-sz-001", "WO-0001", "call_day3")
+
+    for attempt in (1, 2, 3):
+        [due] = [e for e in due_events if e.contact_id == tid and e.attempt == attempt]
+        assert due.event_id == deterministic_id("contact.due", tid, str(attempt))
+        result = result_for(due, CallOutcome.NO_ANSWER, clock.now())
+        await publish_event(service.runtime.broker, settings, result)
+        await publish_event(service.runtime.broker, settings, result)  # redelivered
+        timer = await service.store.timer(tid)
+        if attempt < 3:
+            assert timer["attempt"] == attempt + 1
+            retry = timer["due_at"]
+            # D15: another time of day, inside calling hours (D13).
+            assert retry.astimezone(SHANGHAI).hour != due.due_at.astimezone(SHANGHAI).hour
+            assert 9 <= retry.astimezone(SHANGHAI).hour < 20
+            clock.set(retry - timedelta(seconds=1))
+            await service.dispatcher.tick()
+            assert not [e for e in due_events if e.attempt == attempt + 1]  # never early
+            clock.set(retry)
+            await service.dispatcher.tick()
+        else:
+            assert timer["state"] == "unreachable"
+
+    assert [e.attempt for e in due_events if e.contact_id == tid] == [1, 2, 3]
+    view = await api_get(service, "/v1/dealers/dealer-sz-001/customers/C-1/contacts")
+    [call] = [c for c in view["contacts"] if c["contact_id"] == tid]
+    events = [t["event"] for t in call["trail"]]
+    assert events == ["planned", "due", "retried", "due", "retried", "due", "closed"]
+
+
+async def test_an_opt_out_on_a_call_cancels_what_is_pending(
+    service, settings, work_order, due_events, clock
+):
+    await publish_event(service.runtime.broker, settings, work_order())
+    clock.set(SETTLED + timedelta(days=3))
+    await service.dispatcher.tick()
+    [due] = due_events
+    await publish_event(
+        service.runtime.broker, settings, result_for(due, CallOutcome.OPTED_OUT, clock.now())
+    )
+    clock.set(SETTLED + timedelta(days=40))
+    await service.dispatcher.tick()
+
+    assert len(due_events) == 1  # D4: the day-7 survey and day-30 call never go out
+    view = await api_get(service, "/v1/dealers/dealer-sz-001/customers/C-1/contacts")
+    assert view["opted_out"] is True
+    states = {c["step"]: c["state"] for c in view["contacts"]}
+    assert states == {
+        "call_day3": "done",
+        "sms_survey_day7": "cancelled",
+        "call_day30": "cancelled",
+        "lapsed_recall": "cancelled",  # D11 recall, planned with the work order
+    }
+    # A later work order of the same customer plans nothing either.
+    await publish_event(service.runtime.broker, settings, work_order(2))
+    clock.set(SETTLED + timedelta(days=80))
+    await service.dispatcher.tick()
+    assert len(due_events) == 1
+
+
+async def test_contacts_of_one_customer_in_one_window_are_merged(
+    service, settings, work_order, due_events, clock
+):
+    # Two cars of one customer, settled the same morning: one call per window, not two.
+    await publish_event(service.runtime.broker, settings, work_order(1))
+    await publish_event(
+        service.runtime.broker,
+        settings,
+        work_order(2, settled_at=SETTLED + timedelta(minutes=30), vin="LGXCE4CB2N0123456"),
+    )
+    clock.set(SETTLED + timedelta(days=31))
+    await service.dispatcher.tick()
+
+    assert len(due_events) == 3
+    assert {e.contact_id.split("/")[1] for e in due_events} == {"WO-0002"}
+    view = await api_get(service, "/v1/dealers/dealer-sz-001/vehicles/LSVAU218XN2183294/contacts")
+    service_contacts = [c for c in view["contacts"] if c["kind"] == "after_service"]
+    assert {c["state"] for c in service_contacts} == {"merged"}
+    assert {c["merged_into"].split("/")[1] for c in service_contacts} == {"WO-0002"}
+
+
+async def test_a_cap_of_contacts_per_week_suppresses_the_extra_one(
+    service, settings, work_order, due_events, clock
+):
+    # dealer-strict allows 1 contact in 7 days: the day-7 survey comes 4 days after the call.
+    await publish_event(service.runtime.broker, settings, work_order(dealer_id="dealer-strict"))
+    clock.set(SETTLED + timedelta(days=31))
+    await service.dispatcher.tick()
+
+    assert [e.purposes for e in due_events] == [
+        [ContactPurpose.SERVICE_CALL_DAY3],
+        [ContactPurpose.SERVICE_CALL_DAY30],
+    ]
+    view = await api_get(service, "/v1/dealers/dealer-strict/customers/C-1/contacts")
+    [survey] = [c for c in view["contacts"] if c["step"] == "sms_survey_day7"]
+    assert survey["state"] == "suppressed"
+    assert "cap" in survey["trail"][-1]["detail"]
+
+
+async def test_a_due_time_outside_calling_hours_moves_to_the_next_allowed_moment(
+    service, settings, work_order, due_events, clock
+):
+    late_evening = datetime(2026, 11, 20, 21, 15, tzinfo=SHANGHAI)  # settled after 20:00
+    await publish_event(service.runtime.broker, settings, work_order(settled_at=late_evening))
+    view = await api_get(service, "/v1/dealers/dealer-sz-001/customers/C-1/contacts")
+    call = next(c for c in view["contacts"] if c["step"] == "call_day3")
+
+    assert datetime.fromisoformat(call["due_at"]) == datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
+    assert [t["event"] for t in call["trail"]] == ["planned", "moved"]
+
+
+async def test_worked_example_one_customer_across_a_month(
+    service, settings, work_order, due_events, clock, capsys
+):
+    """Issue 5's worked example: two work orders, a birthday and the National Day holiday
+    week, with the decision trail as the API returns it (printed with -s)."""
+    first_settled = datetime(2026, 9, 28, 10, 30, tzinfo=SHANGHAI)
+    clock.set(first_settled)
+    first = work_order(1, settled_at=first_settled, birthday=date(1985, 10, 13))
+    await publish_event(service.runtime.broker, settings, first)
+    second_settled = datetime(2026, 10, 9, 11, 0, tzinfo=SHANGHAI)
+    clock.set(second_settled)
+    second = work_order(2, settled_at=second_settled, vin="LGXCE4CB2N0123456")
+    await publish_event(service.runtime.broker, settings, second)
+    clock.set(datetime(2026, 10, 28, 21, 0, tzinfo=SHANGHAI))
+    await service.dispatcher.tick()
+
+    view = await api_get(service, "/v1/dealers/dealer-sz-001/customers/C-1/contacts")
+    by_id = {c["contact_id"]: c for c in view["contacts"]}
+    call3 = by_id["dealer-sz-001/WO-0001/call_day3"]
+    # D13: day 3 falls on 1 October, a public holiday: moved to the first calling moment after.
+    assert datetime.fromisoformat(call3["due_at"]) == datetime(2026, 10, 8, 9, 0, tzinfo=SHANGHAI)
+    events = [t["event"] for t in call3["trail"]]
+    # The day-7 survey (5 October, also in the holiday week) moves to the same window: merged.
+    assert events[:2] == ["planned", "moved"]
+    assert "merged" in events
+    assert "due" in events
+    # The birthday reminder (12 October 10:00) and the second order's day-3 call (12 October
+    # 11:00) fall in one calling window: one contact listing both purposes.
+    birthday = by_id["dealer-sz-001/customer-C-1/birthday_2026"]
+    assert birthday["state"] == "merged"
+    assert birthday["merged_into"] == "dealer-sz-001/WO-0002/call_day3"
+    merged_due = [e for e in due_events if e.contact_id == "dealer-sz-001/WO-0002/call_day3"]
+    assert [set(e.purposes) for e in merged_due] == [
+        {ContactPurpose.SERVICE_CALL_DAY3, ContactPurpose.BIRTHDAY_CARE}
+    ]
+    with capsys.disabled():
+        for contact in view["contacts"]:
+            print(
+                f"\n{contact['contact_id']}  {contact['state']}  due {contact['due_at']}  "
+                f"{contact['purposes']}"
+            )
+            for step in contact["trail"]:
+                print(f"    {step['at']}  {step['event']:<10} {step['detail']}")

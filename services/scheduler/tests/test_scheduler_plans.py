@@ -1,0 +1,160 @@
+"""WorkOrderClosed → the D6-D7 plan as durable timers, and the dispatcher firing them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aftersales_contracts import Channel, ContactPurpose, deterministic_id
+from aftersales_runtime.kafka import publish_event
+from aftersales_scheduler.domain.slots import timer_id
+
+pytestmark = pytest.mark.stack
+
+DEALER = "dealer-sz-001"
+SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # as in conftest
+STEPS = ("call_day3", "sms_survey_day7", "call_day30")
+DAYS = {"call_day3": 3, "sms_survey_day7": 7, "call_day30": 30}
+
+
+async def timers(mongo_db, kind="after_service"):
+    return {t["_id"]: t for t in await mongo_db["timers"].find({"kind": kind}).to_list()}
+
+
+async def filed_once(mongo_db) -> bool:
+    """One live entry (not tombstoned) per pending timer, of its current attempt and version."""
+    pending = await mongo_db["timers"].find({"state": "pending"}).to_list()
+    live = set()
+    for name in await mongo_db.list_collection_names():
+        if name.startswith("due_"):
+            ids = {d["_id"] for d in await mongo_db[name].find().to_list()}
+            live |= {i[6:] for i in ids if i.startswith("entry/") and f"cancel/{i[6:]}" not in ids}
+    return live == {t["filed_key"] for t in pending}
+
+
+async def test_a_work_order_stores_three_timers_once_even_when_redelivered(
+    service, settings, work_order, due_events, mongo_db
+):
+    order = work_order()
+    for _ in range(3):  # delivered, redelivered, replayed
+        await publish_event(service.runtime.broker, settings, order)
+
+    stored = await timers(mongo_db)
+    assert sorted(stored) == sorted(timer_id(DEALER, "WO-0001", s) for s in STEPS)
+    for step in STEPS:
+        timer = stored[timer_id(DEALER, "WO-0001", step)]
+        # D6/D7: counted from settlement; 10:30 local is inside calling hours, so not moved.
+        assert timer["due_at"] == SETTLED + timedelta(days=DAYS[step])
+        assert timer["state"] == "pending"
+        assert timer["filed_key"] == f"{timer['_id']}/1/1"
+    assert await filed_once(mongo_db)
+
+
+async def test_a_correction_updates_pending_timers_without_a_second_one(
+    service, settings, work_order, due_events, mongo_db
+):
+    await publish_event(service.runtime.broker, settings, work_order())
+    await publish_event(service.runtime.broker, settings, work_order(revision=2, name="张伟伟"))
+    await publish_event(service.runtime.broker, settings, work_order(revision=1))  # late replay
+
+    stored = await timers(mongo_db)
+    assert len(stored) == len(STEPS)
+    assert {t["customer"]["name"] for t in stored.values()} == {"张伟伟"}
+    assert {t["revision"] for t in stored.values()} == {2}
+    assert await filed_once(mongo_db)
+
+
+async def test_a_customer_without_consent_is_never_scheduled(
+    service, settings, work_order, due_events, mongo_db, clock
+):
+    await publish_event(service.runtime.broker, settings, work_order(contact_consent=False))
+
+    stored = await timers(mongo_db)
+    assert {t["state"] for t in stored.values()} == {"suppressed"}  # D4
+    assert await mongo_db["due_entries"].count_documents({}) == 0
+    clock.advance(timedelta(days=40))
+    await service.dispatcher.tick()
+    assert due_events == []
+
+
+async def test_contacts_fire_when_due_and_never_before(
+    service, settings, work_order, due_events, clock
+):
+    order = work_order()
+    await publish_event(service.runtime.broker, settings, order)
+    day3 = SETTLED + timedelta(days=3)
+
+    clock.set(day3 - timedelta(seconds=1))
+    await service.dispatcher.tick()
+    assert due_events == []
+
+    clock.set(day3)
+    await service.dispatcher.tick()
+    await service.dispatcher.tick()
+    [due] = due_events
+    tid = timer_id(DEALER, "WO-0001", "call_day3")
+    assert due.contact_id == tid
+    assert due.event_id == deterministic_id("contact.due", tid, "1")
+    assert due.purposes == [ContactPurpose.SERVICE_CALL_DAY3]
+    assert due.channel is Channel.PHONE
+    assert due.due_at == day3
+    assert due.attempt == 1
+    assert due.correlation_id == order.correlation_id
+    assert due.causation_id == order.event_id
+    assert due.customer == order.customer
+    assert due.service_advisor == order.service_advisor
+
+    clock.set(SETTLED + timedelta(days=31))
+    await service.dispatcher.tick()
+    assert [e.purposes[0] for e in due_events] == [
+        ContactPurpose.SERVICE_CALL_DAY3,
+        ContactPurpose.SMS_SURVEY_DAY7,
+        ContactPurpose.SERVICE_CALL_DAY30,
+    ]
+    assert due_events[1].channel is Channel.SMS  # D7 survey by SMS
+    assert len({e.event_id for e in due_events}) == len(due_events)
+
+
+async def test_the_preferred_channel_wins(service, settings, work_order, due_events, clock):
+    await publish_event(service.runtime.broker, settings, work_order(preferred_channel=Channel.SMS))
+    clock.set(SETTLED + timedelta(days=31))
+    await service.dispatcher.tick()
+
+    assert {e.channel for e in due_events} == {Channel.SMS}  # D14
+
+
+async def test_timers_missed_while_down_fire_on_restart(
+    service, settings, work_order, due_events, clock
+):
+    for number in range(1, 6):
+        await publish_event(
+            service.runtime.broker, settings, work_order(number, customer_id=f"C-{number}")
+        )
+    # The process was down for 40 days: the first tick after the restart fires everything.
+    clock.set(SETTLED + timedelta(days=40))
+    await service.dispatcher.tick()
+
+    assert len(due_events) == 5 * len(STEPS)
+    assert len({e.event_id for e in due_events}) == 5 * len(STEPS)
+
+
+async def test_a_timer_filed_after_its_day_was_closed_still_fires(
+    service, settings, work_order, due_events, clock, mongo_db
+):
+    await publish_event(service.runtime.broker, settings, work_order(1))
+    clock.set(SETTLED + timedelta(days=10))
+    await service.dispatcher.tick()
+    assert len(due_events) == 2
+    # A work order settled 9 days ago arrives late: its day-3 and day-7 contacts are already
+    # due, in days the dispatcher has closed; they must fire now, not be lost.
+    await publish_event(
+        service.runtime.broker,
+        settings,
+        work_order(2, settled_at=SETTLED + timedelta(hours=1), customer_id="C-2"),
+    )
+    await service.dispatcher.tick()
+
+    late = [e for e in due_events if e.work_order_id == "WO-0002"]
+    assert sorted(e.purposes[0] for e in late) == sorted(
+        [ContactPurpose.SERVICE_CALL_DAY3, ContactPurpose.SMS_SURVEY_DAY7]
+    )

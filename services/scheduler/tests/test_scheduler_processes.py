@@ -1,0 +1,194 @@
+"""Scheduler processes on the real stack: two replicas never fire a timer twice, and a kill -9
+in the middle of dispatching loses nothing (ARCHITECTURE: durable timers; issue 5)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from aftersales_contracts import ContactDue, deterministic_id, topics
+from aftersales_runtime.clock import ControlledClock
+from aftersales_scheduler.bulk import file_in_bulk, synthetic_timer
+
+pytestmark = pytest.mark.stack
+
+DEALER = "dealer-sz-001"
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[3]
+
+
+class Replicas:
+    def __init__(self, env: dict[str, str], tmp: Path) -> None:
+        self.env, self.tmp = env, tmp
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, port: int) -> None:
+        env = {
+            **os.environ,
+            **self.env,
+            "SCHEDULER_HTTP_PORT": str(port),
+            "SCHEDULER_INSTANCE_ID": name,
+        }
+        log = (self.tmp / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "aftersales_scheduler"],
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill9(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+
+async def wait_ready(port: int, timeout: float = 60) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(int(timeout * 4)):
+            with contextlib.suppress(httpx.HTTPError):
+                response = await client.get(f"http://127.0.0.1:{port}/health/ready")
+                if response.status_code == 200:
+                    return
+            await asyncio.sleep(0.25)
+    raise AssertionError(f"scheduler on port {port} never became ready")
+
+
+@pytest.fixture
+def replicas(stack, isolation, tmp_path) -> Iterator[Replicas]:
+    clock_file = tmp_path / "clock.json"
+    ControlledClock(clock_file).set(NOW)
+    env = {
+        **isolation.service_env(stack),
+        "SCHEDULER_MONGODB_DATABASE": isolation.database,
+        "AFTERSALES_CLOCK": "controlled",
+        "AFTERSALES_CLOCK_FILE": str(clock_file),
+        "AFTERSALES_DEALERS_FILE": str(REPO / "deploy/local/dealers.json"),
+        "SCHEDULER_PERIODIC_JOBS": "false",
+        "SCHEDULER_CLAIM_LEASE_SECONDS": "5",
+        "SCHEDULER_DISPATCH_BATCH": "200",
+        "LOG_LEVEL": "WARNING",
+    }
+    running = Replicas(env, tmp_path)
+    yield running
+    running.stop_all()
+
+
+async def seed(mongo_db, count: int) -> set[str]:
+    # Due over the 10 hours before NOW: several buckets, all due at the first tick.
+    timers = [
+        synthetic_timer(DEALER, n, NOW - timedelta(hours=10) + timedelta(seconds=n * 17 % 36_000))
+        for n in range(count)
+    ]
+    await file_in_bulk(mongo_db, timers, first_day=NOW.date())
+    return {deterministic_id("contact.due", t["_id"], "1") for t in timers}
+
+
+@contextlib.asynccontextmanager
+async def contact_due_reader(stack, isolation) -> AsyncIterator[list[ContactDue]]:
+    from aiokafka import AIOKafkaConsumer
+
+    seen: list[ContactDue] = []
+    consumer = AIOKafkaConsumer(
+        isolation.topic(topics.CONTACT_DUE),
+        bootstrap_servers=stack.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+
+    async def read() -> None:
+        async for record in consumer:
+            seen.append(ContactDue.model_validate_json(record.value))
+
+    task = asyncio.create_task(read())
+    try:
+        yield seen
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await consumer.stop()
+
+
+async def claims(mongo_db, prefix: str) -> list[dict]:
+    found = []
+    for name in await mongo_db.list_collection_names():
+        if name.startswith("due_"):
+            found += await mongo_db[name].find({"_id": {"$regex": f"^{prefix}"}}).to_list()
+    return found
+
+
+async def wait_for(seen: list[ContactDue], expected: set[str], timeout: float) -> None:
+    for _ in range(int(timeout * 4)):
+        if expected <= {e.event_id for e in seen}:
+            return
+        await asyncio.sleep(0.25)
+    missing = len(expected - {e.event_id for e in seen})
+    raise AssertionError(f"{missing} of {len(expected)} contacts never published")
+
+
+async def test_two_replicas_fire_thousands_of_timers_with_zero_doubles(
+    stack, isolation, mongo_db, replicas
+):
+    expected = await seed(mongo_db, 3000)
+    replicas.start("replica-a", 18102)
+    replicas.start("replica-b", 18103)
+    await asyncio.gather(wait_ready(18102), wait_ready(18103))
+    async with contact_due_reader(stack, isolation) as seen:
+        await wait_for(seen, expected, timeout=240)
+        await asyncio.sleep(3)  # anything doubled would arrive by now
+
+    counts = Counter(e.event_id for e in seen)
+    owners = Counter(c["owner"] for c in await claims(mongo_db, "claim/"))
+    print(f"two replicas: {len(counts)} timers, {len(seen)} messages, claims by {dict(owners)}")
+    assert set(counts) == expected
+    assert max(counts.values()) == 1  # zero doubles
+    assert sum(owners.values()) == len(expected)
+
+
+async def test_kill_9_during_dispatch_loses_nothing(stack, isolation, mongo_db, replicas):
+    expected = await seed(mongo_db, 2000)
+    async with contact_due_reader(stack, isolation) as seen:
+        replicas.start("replica-a", 18104)
+        await wait_ready(18104)
+        for _ in range(400):
+            if len(seen) >= 100:
+                break
+            await asyncio.sleep(0.05)
+        replicas.kill9("replica-a")  # mid-flow: claims without `sent` are left behind
+        before = len({e.event_id for e in seen})
+        assert before < len(expected), "killed too late to prove anything"
+        replicas.start("replica-a-restarted", 18104)
+        await wait_for(seen, expected, timeout=240)
+        await asyncio.sleep(2)
+
+    counts = Counter(e.event_id for e in seen)
+    repeated = sum(n - 1 for n in counts.values())
+    print(
+        f"kill -9: {before} published before the kill, {len(counts)} after restart, "
+        f"{repeated} re-published with the same event_id"
+    )
+    assert set(counts) == expected  # nothing lost
+    assert len(await claims(mongo_db, "sent/")) == len(expected)

@@ -1,0 +1,160 @@
+"""D8 delivery, D9 maintenance, D10 care, D11 lapsed, D12 monthly list (and its one-replica job)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from aftersales_contracts import (
+    ContactPurpose,
+    Customer,
+    Staff,
+    Vehicle,
+    VehicleDelivered,
+    correlation_id_for,
+    deterministic_id,
+)
+from aftersales_runtime.kafka import publish_event
+from aftersales_scheduler.domain.reminders import km_per_day, maintenance_due, next_anniversary
+from aftersales_scheduler.periodic import PeriodicJobs
+
+pytestmark = pytest.mark.stack
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # as in conftest
+
+
+def local(day: date, at: time = time(10, 0)) -> datetime:
+    return datetime.combine(day, at, tzinfo=SHANGHAI)
+
+
+async def timers_by_step(mongo_db) -> dict[str, dict]:
+    return {t["step"]: t for t in await mongo_db["timers"].find().to_list()}
+
+
+def test_mileage_turns_into_a_date_with_the_vehicles_km_per_day():
+    visits = [(date(2026, 1, 1), 10_000), (date(2026, 11, 1), 40_000)]  # ~98.7 km a day
+    rate = km_per_day(visits)
+    assert rate == pytest.approx(30_000 / 304)
+    by_km = maintenance_due(None, 45_000, visits)
+    assert by_km == date(2026, 11, 1) + timedelta(days=int(5_000 / rate))
+    # Whichever comes first (D9).
+    assert maintenance_due(date(2026, 11, 10), 45_000, visits) == date(2026, 11, 10)
+    assert maintenance_due(None, 45_000, visits[:1]) is None  # no rate from one visit
+    assert next_anniversary(date(1988, 2, 29), date(2027, 1, 5)) == date(2027, 2, 28)
+    assert next_anniversary(date(1985, 3, 14), date(2027, 3, 15)) == date(2028, 3, 14)
+
+
+async def test_a_delivery_plans_the_sales_call_and_the_first_maintenance_reminder(
+    service, settings, due_events, mongo_db, clock
+):
+    delivered_at = local(date(2026, 11, 18), time(15, 30))
+    event = VehicleDelivered(
+        event_id=deterministic_id("delivery", "DL-1"),
+        occurred_at=delivered_at,
+        dealer_id="dealer-sz-001",
+        correlation_id=correlation_id_for("dealer-sz-001", "DL-1"),
+        delivery_id="DL-1",
+        delivered_at=delivered_at,
+        vehicle=Vehicle(vin="LGXCE4CB2N0123456", brand="比亚迪", model="海豹"),
+        customer=Customer(
+            customer_id="C-9",
+            name="杨帆",
+            phone="+8613900000000",
+            is_owner=True,
+            contact_consent=True,
+        ),
+        sales_consultant=Staff(id="SC-015", name="杨帆"),
+    )
+    await publish_event(service.runtime.broker, settings, event)
+    await publish_event(service.runtime.broker, settings, event)
+
+    timers = await timers_by_step(mongo_db)
+    assert timers["sales_call_day3"]["due_at"] == delivered_at + timedelta(days=3)  # D8
+    assert timers["first_maintenance_reminder"]["due_at"] == delivered_at + timedelta(days=21)
+    clock.set(delivered_at + timedelta(days=22))
+    await service.dispatcher.tick()
+    assert [e.purposes for e in due_events] == [
+        [ContactPurpose.SALES_CALL_DAY3],
+        [ContactPurpose.FIRST_MAINTENANCE_REMINDER],
+    ]
+
+
+async def test_a_maintenance_reminder_is_cancelled_when_the_customer_comes_first(
+    service, settings, work_order, due_events, mongo_db, clock
+):
+    first = work_order(1).model_copy(update={"next_maintenance_due_date": date(2027, 5, 20)})
+    await publish_event(service.runtime.broker, settings, first)
+    reminder = (await timers_by_step(mongo_db))["maintenance_reminder"]
+    assert reminder["due_at"] == local(date(2027, 5, 13))  # D9: 7 days' lead, 10:00 local
+
+    clock.set(datetime(2027, 4, 2, 2, 0, tzinfo=UTC))
+    came_early = work_order(2, settled_at=clock.now())
+    await publish_event(service.runtime.broker, settings, came_early)
+
+    reminder = await service.store.timer(reminder["_id"])
+    assert reminder["state"] == "cancelled"
+    assert reminder["trail"][-1]["detail"] == "cancelled by a visit (WO-0002)"
+    lapsed_first = await service.store.timer("dealer-sz-001/WO-0001/lapsed_recall")
+    assert lapsed_first["state"] == "cancelled"  # D11: the customer is back
+    lapsed_second = await service.store.timer("dealer-sz-001/WO-0002/lapsed_recall")
+    assert lapsed_second["due_at"] == local(date(2027, 4, 2) + timedelta(days=180))
+
+
+async def test_care_contacts_come_their_lead_time_before_the_date(
+    service, settings, work_order, due_events, mongo_db
+):
+    order = work_order(birthday=date(1985, 3, 14)).model_copy(
+        update={"insurance_expiry": date(2027, 3, 1), "licence_expiry": date(2031, 6, 30)}
+    )
+    await publish_event(service.runtime.broker, settings, order)
+    await publish_event(service.runtime.broker, settings, order)
+
+    timers = await timers_by_step(mongo_db)
+    assert timers["birthday_2027"]["due_at"] == local(date(2027, 3, 13))  # 1 day before
+    assert timers["insurance_2027-03-01"]["due_at"] == local(date(2027, 1, 30))  # 30 days
+    assert timers["licence_2031-06-30"]["due_at"] == local(date(2031, 5, 31))
+    assert timers["birthday_2027"]["_id"] == "dealer-sz-001/customer-C-1/birthday_2027"
+
+
+async def test_the_monthly_due_list_is_built_once_on_the_first(
+    service, settings, work_order, due_events, clock
+):
+    for number, due in ((1, date(2027, 5, 20)), (2, date(2027, 5, 3)), (3, date(2027, 6, 1))):
+        order = work_order(number, customer_id=f"C-{number}", vin=f"LSVAU218XN218329{number}")
+        order = order.model_copy(update={"next_maintenance_due_date": due})
+        await publish_event(service.runtime.broker, settings, order)
+    clock.set(local(date(2027, 5, 1), time(0, 5)))
+    other_replica = PeriodicJobs(
+        service.store, service.planner, clock, "replica-b", logging.getLogger("test")
+    )
+    await service.jobs.run_once()
+    await other_replica.run_once()
+
+    transport = httpx.ASGITransport(app=service.http)
+    async with httpx.AsyncClient(transport=transport, base_url="http://scheduler") as client:
+        found = await client.get("/v1/dealers/dealer-sz-001/due-maintenance/2027-05")
+        missing = await client.get("/v1/dealers/dealer-sz-001/due-maintenance/2027-06")
+    assert found.status_code == 200
+    assert [(v["vin"][-1], v["due_date"]) for v in found.json()["vehicles"]] == [
+        ("2", "2027-05-03"),
+        ("1", "2027-05-20"),
+    ]
+    assert missing.status_code == 404
+    runs = (
+        await service.store.db["job_runs"]
+        .find({"_id": {"$regex": "^monthly_due_list/dealer-sz-001/"}})
+        .to_list()
+    )
+    assert [(r["owner"], r.get("finished")) for r in runs] == [("replica-a", True)]
+
+
+def test_the_periodic_job_keeps_runs_that_fell_due_while_busy(service):
+    scheduler = service.jobs.scheduler(60)
+    [job] = scheduler.get_jobs()
+    assert job.misfire_grace_time == 3600
+    assert job.coalesce is True
+    assert job.max_instances == 1
