@@ -10,7 +10,7 @@ import json
 import random
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import mean
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(600)]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEALERS = ["dealer-sz-001", "dealer-gz-003", "dealer-bj-002"]
+AFTER_SERVICE = {"call_day3", "sms_survey_day7", "call_day30"}
 ITEMS = ["attitude", "quality", "charges", "timeliness", "environment", "overall"]
 
 
@@ -66,6 +67,11 @@ def make_orders() -> list[dict]:
         order["customer"]["contact_consent"] = True
         order["customer"]["preferred_channel"] = "phone"
         order["work_order_type"] = "repair"
+        # Care dates far from the follow-up days, so no care contact merges into them (D13).
+        order["customer"]["birthday"] = "1980-06-15"
+        order["insurance_expiry"] = "2027-09-30"
+        order["licence_expiry"] = "2030-09-30"
+        order["next_maintenance"] = {"due_date": "2027-05-16", "due_mileage_km": None}
         orders.append(order)
     return orders
 
@@ -165,6 +171,17 @@ class Api:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
+    async def planned(self, order: dict) -> list[dict]:
+        """The scheduler's planned contacts of this work order (its decision trail API)."""
+        answer = await self.http.get(
+            f"{self.fleet['scheduler'].url}/v1/dealers/{order['dealer_id']}/vehicles/"
+            f"{order['vin']}/contacts"
+        )
+        assert answer.status_code == 200, answer.text
+        return [
+            c for c in answer.json()["contacts"] if c["work_order_id"] == order["work_order_id"]
+        ]
+
     async def tasks(self, dealer: str, state: str) -> list[dict]:
         answer = await self.http.get(
             f"{self.fleet['contact'].url}/v1/dealers/{dealer}/tasks", params={"state": state}
@@ -189,9 +206,9 @@ class Api:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
-    async def counts(self) -> dict:
+    async def counts(self, orders: list[dict]) -> dict:
         """Everything that must not change when events are replayed or a service crashes."""
-        result: dict = {}
+        result: dict = {f"{o['work_order_id']}/planned": len(await self.planned(o)) for o in orders}
         for dealer in DEALERS:
             for state in ("open", "claimed", "done"):
                 result[f"{dealer}/tasks/{state}"] = len(await self.tasks(dealer, state))
@@ -200,8 +217,9 @@ class Api:
         return result
 
 
-def expected_report(dealer: str, orders: list[dict], reached: list[Answer]) -> dict:
-    mine = [a for o, a in zip(orders, reached, strict=True) if o["dealer_id"] == dealer]
+def expected_report(dealer: str, results: list[tuple[dict, Answer]]) -> dict:
+    """The monthly report computed from the answers the test gave (D23, D24)."""
+    mine = [answer for order, answer in results if order["dealer_id"] == dealer]
     grades = [a.grade for a in mine if a.grade]
     return {
         "contacts_made": len(mine),
@@ -211,6 +229,9 @@ def expected_report(dealer: str, orders: list[dict], reached: list[Answer]) -> d
         "satisfaction_rate": pytest.approx(sum(a.scores["overall"] >= 8 for a in mine) / len(mine)),
         "complaints_opened": {g: grades.count(g) for g in "ABCD"} | {"total": len(grades)},
     }
+
+
+SURVEY_ANSWER = Answer(scores(9), None)  # every day-7 survey: satisfied, no ticket
 
 
 async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolation, system):
@@ -233,6 +254,24 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
 
     async with httpx.AsyncClient(timeout=10) as http:
         api = Api(fleet, http)
+
+        # Three durable timers per work order: day-3 call, day-7 SMS survey, day-30 call (D6, D7).
+        async def plans_stored():
+            plans = {o["work_order_id"]: await api.planned(o) for o in orders}
+            return plans if all(len(p) >= len(AFTER_SERVICE) for p in plans.values()) else None
+
+        plans = await eventually(plans_stored, timeout=120)
+        for wo, planned in plans.items():
+            order, _ = by_wo[wo]
+            settled = local(order["settled_at"])
+            after_service = [c for c in planned if c["step"] in AFTER_SERVICE]
+            assert len(after_service) == len(AFTER_SERVICE), wo  # one timer each, no doubles
+            steps = {c["step"]: datetime.fromisoformat(c["due_at"]) for c in after_service}
+            assert steps == {
+                "call_day3": settled + timedelta(days=3),
+                "sms_survey_day7": settled + timedelta(days=7),
+                "call_day30": settled + timedelta(days=30),
+            }, wo
 
         # Not before: 2026-11-19 09:30 is before every day-3 call (settled 10:05–15:05 on the 16th).
         clock.set(local("2026-11-19T09:30:00"))
@@ -270,21 +309,36 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
         day7 = await api.claim_all(expected=len(orders))
         assert all(t["purposes"] == ["sms_survey_day7"] for t in day7)
         assert sorted(t["work_order_id"] for t in day7) == sorted(by_wo)
+        for task in day7:
+            await api.submit(task, {"outcome": "reached", "scores": SURVEY_ANSWER.scores})
+        results = [(o, a) for o, a in zip(orders, ANSWERS, strict=True)]
+        results += [(o, SURVEY_ANSWER) for o in orders]
+
+        # Day 30: the second call, not before.
+        clock.set(local("2026-12-16T09:30:00"))
+        await asyncio.sleep(4)
+        for dealer in DEALERS:
+            assert await api.claim(dealer) is None, "a day-30 call came due early"
+        clock.set(local("2026-12-16T15:30:00"))
+        day30 = await api.claim_all(expected=len(orders))
+        assert all(t["purposes"] == ["service_call_day30"] for t in day30)
+        assert sorted(t["work_order_id"] for t in day30) == sorted(by_wo)
 
         # The monthly report equals what the test computes from its own inputs (D23, D24).
         async def reports_complete():
             reports = {d: await api.report(d, "2026-11") for d in DEALERS}
-            done = sum(r["complaints_opened"]["total"] for r in reports.values())
-            return reports if done == len(tickets) else None
+            made = sum(r["contacts_made"] for r in reports.values())
+            opened = sum(r["complaints_opened"]["total"] for r in reports.values())
+            return reports if (made, opened) == (len(results), len(tickets)) else None
 
         reports = await eventually(reports_complete)
         for dealer in DEALERS:
-            want = expected_report(dealer, orders, ANSWERS)
+            want = expected_report(dealer, results)
             got = reports[dealer]
             assert {k: got[k] for k in want} == want, dealer
 
         # Replay every DMS event and crash a service mid-flow: nothing changes.
-        before = await api.counts()
+        before = await api.counts(orders)
         await publish(stack.kafka_bootstrap_servers, dms_topic, payloads, keys)
         await asyncio.sleep(0.3)
         await asyncio.to_thread(fleet["intake"].kill9)
@@ -294,7 +348,7 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
         await asyncio.to_thread(fleet["intake"].wait_ready)
         await asyncio.to_thread(fleet["scheduler"].wait_ready)
         await asyncio.sleep(8)  # let the replayed events work their way through
-        after = await api.counts()
+        after = await api.counts(orders)
         print("counts before replay and kill -9:", json.dumps(before, ensure_ascii=False))
         print("counts after replay and kill -9: ", json.dumps(after, ensure_ascii=False))
         assert after == before
