@@ -50,15 +50,29 @@ ensure_kafka() {
 }
 
 ensure_ferretdb() {
-  local want
-  want=$(fingerprint "$HERE/ferretdb/main.go" "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum")
+  local want build src
+  want=$(fingerprint "$HERE/ferretdb/main.go" "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE"/ferretdb/patches/*.patch)
   if [[ -x $FERRETDB_BIN && -f $FERRETDB_BIN.fingerprint && $(cat "$FERRETDB_BIN.fingerprint") == "$want" ]]; then
     return
   fi
   command -v go >/dev/null || die "Go is needed to build FerretDB; install it (Debian: apt-get install golang)"
+  command -v patch >/dev/null || die "patch is needed to build FerretDB; install it (Debian: apt-get install patch)"
   say "ferretdb: building the embedded FerretDB with Go (first time only)…"
+  # FerretDB's source from the module proxy, with our patches (see deploy/local/ferretdb/patches),
+  # built through a replace directive in a generated go.mod: the checked-in module stays plain.
+  build=$STACK_CACHE_DIR/ferretdb-build
+  rm -rf "$build" && mkdir -p "$build"
+  (cd "$HERE/ferretdb" && go mod download github.com/FerretDB/FerretDB) || die "Go could not download FerretDB"
+  src=$(cd "$HERE/ferretdb" && go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)
+  cp -r "$src" "$build/FerretDB" && chmod -R u+w "$build/FerretDB"
+  for p in "$HERE"/ferretdb/patches/*.patch; do
+    patch -s -p1 -d "$build/FerretDB" <"$p" || die "patch $(basename "$p") does not apply"
+  done
+  cp "$HERE/ferretdb/go.mod" "$build/build.mod" && cp "$HERE/ferretdb/go.sum" "$build/build.sum"
+  echo "replace github.com/FerretDB/FerretDB => $build/FerretDB" >>"$build/build.mod"
   mkdir -p "$(dirname "$FERRETDB_BIN")"
-  (cd "$HERE/ferretdb" && go build -trimpath -o "$FERRETDB_BIN" .) || die "the FerretDB build failed (see the output above)"
+  (cd "$HERE/ferretdb" && go build -modfile="$build/build.mod" -trimpath -o "$FERRETDB_BIN" .) \
+    || die "the FerretDB build failed (see the output above)"
   echo "$want" >"$FERRETDB_BIN.fingerprint"
 }
 

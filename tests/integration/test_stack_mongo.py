@@ -25,3 +25,17 @@ async def test_insert_once_is_the_idempotency_primitive(mongo_db):
     assert await insert_once(mongo_db, "timers", {"_id": "WO-1/day3", "state": "pending"})
     assert not await insert_once(mongo_db, "timers", {"_id": "WO-1/day3", "state": "other"})
     assert (await mongo_db.timers.find_one({"_id": "WO-1/day3"}))["state"] == "pending"
+
+
+async def test_lookups_by_id_use_the_index(mongo_db):
+    """The services' hot paths are `_id` lookups; on FerretDB-SQLite that needs our build patch
+    (deploy/local/ferretdb/patches/sqlite-id-index.patch), without which every lookup scans."""
+    info = await mongo_db.client.admin.command("buildInfo")
+    if "ferretdbVersion" not in info:
+        pytest.skip("not FerretDB: MongoDB indexes _id natively")
+    await mongo_db.files.insert_many([{"_id": f"dealer-1/VIN{i:05d}"} for i in range(50)])
+    plan = await mongo_db.command(
+        "explain", {"find": "files", "filter": {"_id": "dealer-1/VIN00007"}}
+    )
+    details = " ".join(plan["queryPlanner"]["Plan"])
+    assert "USING INDEX" in details, details

@@ -23,7 +23,7 @@ func main() {
 	flag.Parse()
 
 	if *version {
-		fmt.Println("FerretDB v1.24.0 (SQLite backend, embedded)")
+		fmt.Println("FerretDB v1.24.0 (SQLite backend, embedded, patched: _id index)")
 		return
 	}
 
