@@ -48,7 +48,9 @@ def build(settings: ComplaintsSettings, clock: Clock | None = None) -> Complaint
         return reply_due_at(opened_at, zone, settings.reply_within_working_days)
 
     @runtime.broker.subscriber(
-        settings.topic(topics.CONTACT_RESULT), group_id=SERVICE, auto_offset_reset="earliest"
+        settings.topic(topics.CONTACT_RESULT),
+        group_id=settings.consumer_group(SERVICE),
+        auto_offset_reset="earliest",
     )
     async def open_ticket_for_dissatisfaction(result: ContactResult) -> None:
         await when_contact_result_open_ticket(

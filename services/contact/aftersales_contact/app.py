@@ -34,7 +34,9 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
     runtime.on_start(store.create_indexes)
 
     @runtime.broker.subscriber(
-        settings.topic(topics.CONTACT_DUE), group_id=SERVICE, auto_offset_reset="earliest"
+        settings.topic(topics.CONTACT_DUE),
+        group_id=settings.consumer_group(SERVICE),
+        auto_offset_reset="earliest",
     )
     async def queue_due_contact(event: ContactDue) -> None:
         await when_contact_due_queue_task(event, store, runtime.clock, runtime.logger)

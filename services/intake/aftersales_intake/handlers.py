@@ -35,7 +35,7 @@ def _refuse_contract_breach(outcome: Outcome) -> None:
 def register(broker: KafkaBroker, settings: IntakeSettings, intake: Intake) -> None:
     @broker.subscriber(
         settings.topic(topics.DMS_WORKORDER_CLOSED),
-        group_id=GROUP,
+        group_id=settings.consumer_group(GROUP),
         auto_offset_reset="earliest",
         decoder=raw_body,
         title="dms.workorder.closed:intake",
@@ -46,7 +46,7 @@ def register(broker: KafkaBroker, settings: IntakeSettings, intake: Intake) -> N
 
     @broker.subscriber(
         settings.topic(topics.DMS_VEHICLE_DELIVERED),
-        group_id=GROUP,
+        group_id=settings.consumer_group(GROUP),
         auto_offset_reset="earliest",
         decoder=raw_body,
         title="dms.vehicle.delivered:intake",
@@ -56,7 +56,9 @@ def register(broker: KafkaBroker, settings: IntakeSettings, intake: Intake) -> N
         _refuse_contract_breach(await intake.take_in(body, "delivery", "kafka"))
 
     @broker.subscriber(
-        settings.topic(topics.CONTACT_RESULT), group_id=GROUP, auto_offset_reset="earliest"
+        settings.topic(topics.CONTACT_RESULT),
+        group_id=settings.consumer_group(GROUP),
+        auto_offset_reset="earliest",
     )
     async def when_contact_opted_out_record_it(result: ContactResult) -> None:
         # D4: an opt-out heard by our agent outlives every later DMS record.

@@ -3,9 +3,9 @@
 raw bytes → rules (domain.records) → vehicle file (D1) → revision of the record → event.
 Each input ends in exactly one outcome: accepted, duplicate, corrected or rejected.
 
-Crash safety: the record is stored with `published: false` and its event, then the event is
-published, then the flag is set. A redelivery of the same content finds the flag unset and
-publishes the stored event again (same event_id: downstream is idempotent).
+Crash safety: the record is stored with its event and the last revision published, then the
+event is published, then `published_revision` is raised to it. A redelivery of the same content
+that finds it lower publishes the stored event again (same event_id: downstream is idempotent).
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ class Intake:
             "warnings": [w.as_dict() for w in warnings],
             "revisions": [*(doc["revisions"] if doc else []), entry],
             "event": event.model_dump_json(),
-            "published": False,
+            "published_revision": doc.get("published_revision", 0) if doc else 0,
         }
         if doc is None:
             if not await self.store.insert_record(record.kind, new_doc):
@@ -181,7 +181,7 @@ class Intake:
     async def _resend(self, record: Normalised, doc: dict[str, Any], revision: int) -> Outcome:
         """Content seen before: nothing changes, unless its event never made it out."""
         warnings = [Reason(**w) for w in doc.get("warnings", [])]
-        if revision == doc["revision"] and not doc.get("published"):
+        if revision == doc["revision"] and doc.get("published_revision", 0) < revision:
             event = decode_event(_topic(record.kind), doc["event"])
             file = await self.store.vehicle(record.dealer_id, record.vin)
             await self.store.save_vehicle(merge(file, record, revision))

@@ -43,9 +43,10 @@ class IntakeStore:
         await self.db[RECORD_COLLECTIONS[kind]].replace_one({"_id": doc["_id"]}, doc)
 
     async def mark_published(self, kind: Kind, record_key: str, revision: int) -> None:
-        # Guarded by revision: a late mark of revision n never hides an unpublished n+1.
+        # $max: a late mark of revision n never hides an unpublished n+1. The filter is the _id
+        # alone, the one FerretDB-SQLite serves from an index (any other key scans the table).
         await self.db[RECORD_COLLECTIONS[kind]].update_one(
-            {"_id": record_key, "revision": revision}, {"$set": {"published": True}}
+            {"_id": record_key}, {"$max": {"published_revision": revision}}
         )
 
     # --- vehicle files ------------------------------------------------------------------------

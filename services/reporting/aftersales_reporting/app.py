@@ -39,13 +39,17 @@ def build(settings: ReportingSettings, clock: Clock | None = None) -> ReportingS
         return dealer.zone if dealer else ZoneInfo(DEFAULT_TIME_ZONE)
 
     @runtime.broker.subscriber(
-        settings.topic(topics.CONTACT_RESULT), group_id=SERVICE, auto_offset_reset="earliest"
+        settings.topic(topics.CONTACT_RESULT),
+        group_id=settings.consumer_group(SERVICE),
+        auto_offset_reset="earliest",
     )
     async def count_contact_result(event: ContactResult) -> None:
         await record_contact_result(event, store, runtime.logger)
 
     @runtime.broker.subscriber(
-        settings.topic(topics.COMPLAINT_EVENT), group_id=SERVICE, auto_offset_reset="earliest"
+        settings.topic(topics.COMPLAINT_EVENT),
+        group_id=settings.consumer_group(SERVICE),
+        auto_offset_reset="earliest",
     )
     async def count_complaint_event(event: ComplaintEvent) -> None:
         await record_complaint_event(event, store, runtime.logger)

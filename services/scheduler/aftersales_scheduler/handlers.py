@@ -15,17 +15,25 @@ def register(runtime: Runtime, planner: Planner) -> None:
     broker, settings = runtime.broker, runtime.settings
 
     @broker.subscriber(
-        settings.topic(WORKORDER_CLOSED), group_id=GROUP, auto_offset_reset="earliest"
+        settings.topic(WORKORDER_CLOSED),
+        group_id=settings.consumer_group(GROUP),
+        auto_offset_reset="earliest",
     )
     async def when_workorder_closed_plan_follow_up(event: WorkOrderClosed) -> None:
         await planner.plan_work_order(event)
 
     @broker.subscriber(
-        settings.topic(VEHICLE_DELIVERED), group_id=GROUP, auto_offset_reset="earliest"
+        settings.topic(VEHICLE_DELIVERED),
+        group_id=settings.consumer_group(GROUP),
+        auto_offset_reset="earliest",
     )
     async def when_vehicle_delivered_plan_sales_follow_up(event: VehicleDelivered) -> None:
         await planner.plan_delivery(event)
 
-    @broker.subscriber(settings.topic(CONTACT_RESULT), group_id=GROUP, auto_offset_reset="earliest")
+    @broker.subscriber(
+        settings.topic(CONTACT_RESULT),
+        group_id=settings.consumer_group(GROUP),
+        auto_offset_reset="earliest",
+    )
     async def when_contact_result_retry_or_close(event: ContactResult) -> None:
         await planner.record_result(event)

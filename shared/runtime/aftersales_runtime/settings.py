@@ -77,6 +77,11 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("AFTERSALES_CLOCK=controlled needs AFTERSALES_CLOCK_FILE")
         return self
 
+    def consumer_group(self, service: str) -> str:
+        """The service's consumer group; prefixed like its topics, so that isolated runs (tests,
+        benchmarks) sharing one Kafka never rebalance each other."""
+        return f"{self.topic_prefix}{service}"
+
     def topic(self, name: str) -> str:
         """The physical topic for a contract topic name (a prefix isolates test runs)."""
         return f"{self.topic_prefix}{name}"

@@ -33,6 +33,7 @@ def test_shared_settings_come_from_unprefixed_variables(monkeypatch):
     settings = ServiceSettings()
     assert settings.kafka_bootstrap_servers == "10.0.0.1:9092"
     assert settings.topic("aftersales.contact.due") == "run1.aftersales.contact.due"
+    assert settings.consumer_group("intake") == "run1.intake"
 
 
 def test_controlled_clock_is_shared_through_its_file(tmp_path, monkeypatch):
