@@ -75,13 +75,17 @@ async def _view(store: TimerStore, timer: Doc) -> PlannedContactView:
             )
     # At one instant, an attempt's "due" comes before what its result caused.
     entries.sort(key=lambda e: (e["at"], e.get("attempt") or 0, e["event"] != "due"))
+    # Timer documents are not rewritten when they fire (the dispatcher writes markers), so a
+    # pending timer whose current attempt went out reads as due.
+    fired = {e.get("attempt") for e in entries if e["event"] == "due"}
+    state = "due" if timer["state"] == "pending" and timer["attempt"] in fired else timer["state"]
     return PlannedContactView(
         contact_id=timer["_id"],
         kind=timer["kind"],
         step=timer["step"],
         purposes=timer["purposes"],
         channel=timer["channel"],
-        state=timer["state"],
+        state=state,
         nominal_at=timer["nominal_at"],
         due_at=timer["due_at"],
         attempt=timer["attempt"],

@@ -200,6 +200,8 @@ async def test_worked_example_one_customer_across_a_month(
     # 11:00) fall in one calling window: one contact listing both purposes.
     birthday = by_id["dealer-sz-001/customer-C-1/birthday_2026"]
     assert birthday["state"] == "merged"
+    assert by_id["dealer-sz-001/WO-0002/call_day3"]["state"] == "due"  # it went out
+    assert by_id["dealer-sz-001/WO-0002/call_day30"]["state"] == "pending"  # not yet
     assert birthday["merged_into"] == "dealer-sz-001/WO-0002/call_day3"
     merged_due = [e for e in due_events if e.contact_id == "dealer-sz-001/WO-0002/call_day3"]
     assert [set(e.purposes) for e in merged_due] == [
