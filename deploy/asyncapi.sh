@@ -14,7 +14,8 @@ for dir in services/*/; do
   [[ -f $dir/aftersales_$name/app.py ]] || continue
   generated=$tmp/$name.json
   faststream docs gen "aftersales_$name.app:asyncapi_app" --factory -o "$generated" >/dev/null
-  python3 -m json.tool --indent 2 "$generated" >"$generated.pretty"
+  # Sorted keys: FastStream lists publishers in no fixed order.
+  python3 -m json.tool --indent 2 --sort-keys "$generated" >"$generated.pretty"
   if [[ $mode == write ]]; then
     cp "$generated.pretty" "$dir/asyncapi.json"
     echo "wrote $dir/asyncapi.json"
