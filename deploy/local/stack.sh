@@ -44,8 +44,10 @@ ensure_kafka() {
   command -v java >/dev/null || die "Java 17 is needed to run Kafka; install it (Debian: apt-get install openjdk-17-jre-headless)"
   say "kafka: resolving the broker jars with Maven (first time only)…"
   rm -rf "$KAFKA_LIBS" && mkdir -p "$KAFKA_LIBS"
-  mvn -q -B -Dstyle.color=never -f "$HERE/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIBS" \
-    || die "Maven could not resolve Kafka (see the output above)"
+  mkdir -p "$STACK_STATE_DIR/logs"
+  mvn -q -B -Dstyle.color=never -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$KAFKA_LIBS" >"$STACK_STATE_DIR/logs/maven.log" 2>&1 \
+    || { cat "$STACK_STATE_DIR/logs/maven.log"; die "Maven could not resolve Kafka (see above)"; }
   echo "$want" >"$KAFKA_LIBS/.fingerprint"
 }
 
