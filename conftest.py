@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from aftersales_runtime.testing import Stack, resolve_stack
@@ -75,6 +76,30 @@ async def isolation(stack: Stack) -> AsyncIterator[Isolation]:
     finally:
         await client.close()
     await _delete_topics(stack.kafka_bootstrap_servers, space.topic_prefix)
+
+
+REPO = Path(__file__).resolve().parent
+SettingsT = TypeVar("SettingsT")
+
+
+@pytest.fixture
+def service_settings(stack: Stack, isolation: Isolation) -> Callable[..., Any]:
+    """Settings of a service under test, in this test's own topics and database:
+    `service_settings(ContactSettings, lease_seconds=60)`."""
+
+    def make(settings_type: type[SettingsT], **overrides: Any) -> SettingsT:
+        values: dict[str, Any] = {
+            "kafka_bootstrap_servers": stack.kafka_bootstrap_servers,
+            "mongodb_url": stack.mongodb_url,
+            "mongodb_database": isolation.database,
+            "topic_prefix": isolation.topic_prefix,
+            "environment": "test",
+            "retry_backoff_seconds": 0.01,
+            "dealers_file": REPO / "deploy/local/dealers.json",
+        }
+        return settings_type(**(values | overrides))
+
+    return make
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +24,6 @@ from aftersales_runtime.clock import FixedClock
 
 # Monday 2026-11-23 10:00 in Shanghai: a working day, inside business hours.
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-DEALERS_FILE = Path(__file__).resolve().parents[3] / "deploy/local/dealers.json"
 
 
 @pytest.fixture
@@ -34,16 +32,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(stack, isolation) -> ComplaintsSettings:
-    return ComplaintsSettings(
-        kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
-        mongodb_url=stack.mongodb_url,
-        mongodb_database=isolation.database,
-        topic_prefix=isolation.topic_prefix,
-        environment="test",
-        retry_backoff_seconds=0.01,
-        dealers_file=DEALERS_FILE,
-    )
+def settings(service_settings) -> ComplaintsSettings:
+    return service_settings(ComplaintsSettings)
 
 
 @pytest.fixture

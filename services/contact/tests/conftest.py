@@ -31,16 +31,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(stack, isolation) -> ContactSettings:
-    return ContactSettings(
-        kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
-        mongodb_url=stack.mongodb_url,
-        mongodb_database=isolation.database,
-        topic_prefix=isolation.topic_prefix,
-        environment="test",
-        retry_backoff_seconds=0.01,
-        lease_seconds=900,
-    )
+def settings(service_settings) -> ContactSettings:
+    return service_settings(ContactSettings, lease_seconds=900)
 
 
 @pytest.fixture

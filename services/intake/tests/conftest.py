@@ -83,18 +83,6 @@ class Harness:
         return [json.loads(b) for b in self.published[topic]]
 
 
-def intake_settings(stack: Any, isolation: Any) -> IntakeSettings:
-    return IntakeSettings(
-        kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
-        mongodb_url=stack.mongodb_url,
-        mongodb_database=isolation.database,
-        topic_prefix=isolation.topic_prefix,
-        dealers_file=REPO / "deploy/local/dealers.json",
-        environment="test",
-        retry_backoff_seconds=0,
-    )
-
-
 def _keeper(into: list[bytes]) -> Callable[[bytes], None]:
     def keep(body: bytes) -> None:
         into.append(body)
@@ -103,8 +91,8 @@ def _keeper(into: list[bytes]) -> Callable[[bytes], None]:
 
 
 @pytest.fixture
-async def harness(stack: Any, isolation: Any) -> AsyncIterator[Harness]:
-    settings = intake_settings(stack, isolation)
+async def harness(service_settings: Any) -> AsyncIterator[Harness]:
+    settings = service_settings(IntakeSettings, retry_backoff_seconds=0)
     clock = FixedClock(NOW)
     service = build(settings, clock)
     published: dict[str, list[bytes]] = defaultdict(list)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,20 +12,11 @@ from aftersales_reporting.settings import ReportingSettings
 from aftersales_runtime.clock import FixedClock
 
 NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
-DEALERS_FILE = Path(__file__).resolve().parents[3] / "deploy/local/dealers.json"
 
 
 @pytest.fixture
-def settings(stack, isolation) -> ReportingSettings:
-    return ReportingSettings(
-        kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
-        mongodb_url=stack.mongodb_url,
-        mongodb_database=isolation.database,
-        topic_prefix=isolation.topic_prefix,
-        environment="test",
-        retry_backoff_seconds=0.01,
-        dealers_file=DEALERS_FILE,
-    )
+def settings(service_settings) -> ReportingSettings:
+    return service_settings(ReportingSettings)
 
 
 @pytest.fixture

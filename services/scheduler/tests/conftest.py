@@ -52,17 +52,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(stack, isolation) -> SchedulerSettings:
-    return SchedulerSettings(
-        kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
-        mongodb_url=stack.mongodb_url,
-        mongodb_database=isolation.database,
-        topic_prefix=isolation.topic_prefix,
-        environment="test",
-        retry_backoff_seconds=0.01,
-        claim_lease_seconds=60,
-        instance_id="replica-a",
-    )
+def settings(service_settings) -> SchedulerSettings:
+    return service_settings(SchedulerSettings, claim_lease_seconds=60, instance_id="replica-a")
 
 
 @pytest.fixture
