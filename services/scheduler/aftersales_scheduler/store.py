@@ -1,8 +1,9 @@
 """The scheduler's MongoDB collections, designed around what FerretDB-SQLite really indexes.
 
 Measured on the local FerretDB v1 (SQLite): an insert that collides on `_id` is checked by an
-index (about 1 ms at any size), but EVERY read is a table scan — `{_id: value}` included
-(`explain` says SCAN; about 1.2 µs a document, 60 ms at 50,000) and `{_id: {$gte, $lt}}` too.
+index (about 1 ms at any size); `{_id: value}` reads and updates use the index only with the
+stack's build patch (deploy/local/ferretdb/patches; unpatched they scan, 60 ms at 50,000), and
+every other filter — `{_id: {$gte, $lt}}`, `$in`, any second field — scans the table.
 So the dispatcher never reads a collection that grows with pending timers:
 
 - `due_{YYYYMMDD}` (one collection per UTC day): the entries of the timers due that day, each
@@ -20,6 +21,7 @@ So the dispatcher never reads a collection that grows with pending timers:
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -59,13 +61,9 @@ class TimerStore:
         return await self.db[TIMERS].find_one({"_id": timer_id})
 
     async def timers(self, timer_ids: list[str]) -> list[Doc]:
-        if not timer_ids:
-            return []
-        if len(timer_ids) == 1:
-            found = await self.timer(timer_ids[0])
-            return [found] if found else []
-        # Every read scans on FerretDB-SQLite: one `$in` scan beats one scan per id.
-        return await self.db[TIMERS].find({"_id": {"$in": timer_ids}}).to_list(None)
+        # One indexed `_id` lookup each: `$in` would scan the whole collection on FerretDB-SQLite.
+        found = await asyncio.gather(*(self.timer(timer_id) for timer_id in timer_ids))
+        return [doc for doc in found if doc is not None]
 
     async def update_timer(
         self, timer_id: str, changes: Doc, trail: list[Doc] | None = None
