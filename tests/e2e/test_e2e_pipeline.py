@@ -151,6 +151,13 @@ class Api:
         assert answer.status_code in (200, 204), answer.text
         return answer.json() if answer.status_code == 200 else None
 
+    async def assert_nothing_due_at(self, clock: ControlledClock, moment: datetime, what: str):
+        """Move the shared clock to `moment`, give the dispatcher a few ticks: no task is due."""
+        clock.set(moment)
+        await asyncio.sleep(4)
+        for dealer in DEALERS:
+            assert await self.claim(dealer) is None, f"{what} came due early ({dealer})"
+
     async def claim_all(self, expected: int, timeout: float = 60) -> list[dict]:
         tasks: list[dict] = []
 
@@ -274,10 +281,7 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
             }, wo
 
         # Not before: 2026-11-19 09:30 is before every day-3 call (settled 10:05–15:05 on the 16th).
-        clock.set(local("2026-11-19T09:30:00"))
-        await asyncio.sleep(4)
-        for dealer in DEALERS:
-            assert await api.claim(dealer) is None, "a day-3 call came due early"
+        await api.assert_nothing_due_at(clock, local("2026-11-19T09:30:00"), "a day-3 call")
 
         # Day 3: six calls, one per work order.
         clock.set(local("2026-11-19T15:30:00"))
@@ -301,10 +305,7 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
         )
 
         # Day 7: the SMS surveys fall due, not before.
-        clock.set(local("2026-11-23T09:30:00"))
-        await asyncio.sleep(4)
-        for dealer in DEALERS:
-            assert await api.claim(dealer) is None, "a day-7 survey came due early"
+        await api.assert_nothing_due_at(clock, local("2026-11-23T09:30:00"), "a day-7 survey")
         clock.set(local("2026-11-23T15:30:00"))
         day7 = await api.claim_all(expected=len(orders))
         assert all(t["purposes"] == ["sms_survey_day7"] for t in day7)
@@ -315,10 +316,7 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
         results += [(o, SURVEY_ANSWER) for o in orders]
 
         # Day 30: the second call, not before.
-        clock.set(local("2026-12-16T09:30:00"))
-        await asyncio.sleep(4)
-        for dealer in DEALERS:
-            assert await api.claim(dealer) is None, "a day-30 call came due early"
+        await api.assert_nothing_due_at(clock, local("2026-12-16T09:30:00"), "a day-30 call")
         clock.set(local("2026-12-16T15:30:00"))
         day30 = await api.claim_all(expected=len(orders))
         assert all(t["purposes"] == ["service_call_day30"] for t in day30)
