@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -126,7 +127,8 @@ async def system(stack, isolation, tmp_path):
         topic_prefix=isolation.topic_prefix,
         database_prefix=isolation.database,
         environment="test",
-        port_offset=100,
+        # Several checkouts may test on one machine at once: each sets its own offset.
+        port_offset=int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100")),
         extra_env={"AFTERSALES_RETRY_BACKOFF_SECONDS": "0.05", "LOG_LEVEL": "INFO"},
     )
     await ensure_topics(
