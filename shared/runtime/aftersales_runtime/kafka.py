@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher.usecase import DefaultPublisher as AsyncAPIPublisher
 
 from aftersales_runtime.deadletter import DeadLetterMiddleware
+from aftersales_runtime.problems import waiting_on
 from aftersales_runtime.settings import ServiceSettings
 
 EVENT_TYPE_HEADER = "event-type"
@@ -80,12 +81,13 @@ class EventPublishers:
                 f"{type(event).__name__} is not declared: call runtime.produces("
                 f"{type(event).__name__}) where the service is built"
             )
-        await publisher.publish(
-            event.model_dump_json().encode(),
-            key=event.key(),
-            headers=event_headers(event),
-            correlation_id=event.correlation_id,
-        )
+        with waiting_on("kafka"):
+            await publisher.publish(
+                event.model_dump_json().encode(),
+                key=event.key(),
+                headers=event_headers(event),
+                correlation_id=event.correlation_id,
+            )
 
 
 async def publish_event(broker: KafkaBroker, settings: ServiceSettings, event: Event) -> None:

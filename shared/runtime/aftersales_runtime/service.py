@@ -30,6 +30,7 @@ from aftersales_runtime.clock import Clock, clock_from_settings
 from aftersales_runtime.kafka import EventPublishers, make_broker
 from aftersales_runtime.logs import configure_logging
 from aftersales_runtime.mongo import connect
+from aftersales_runtime.problems import document_problems, install_problem_handlers
 from aftersales_runtime.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
@@ -176,6 +177,13 @@ class Runtime:
         app.include_router(self.health_router())
         for router in routers:
             app.include_router(router)
+        install_problem_handlers(
+            app,
+            self.logger,
+            deadline_seconds=self.settings.http_deadline_seconds,
+            retry_after=self.settings.http_retry_after_seconds,
+        )
+        document_problems(app)
         return app
 
 

@@ -57,6 +57,17 @@ class ServiceSettings(BaseSettings):
     retry_backoff_seconds: float = Field(
         0.2, ge=0, validation_alias=_shared("AFTERSALES_RETRY_BACKOFF_SECONDS")
     )
+    http_deadline_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        validation_alias=_shared("AFTERSALES_HTTP_DEADLINE_SECONDS"),
+        description="Longest an HTTP request may take; past it (or with MongoDB or Kafka down) "
+        "the route answers 503 with Retry-After and a problem body naming the dependency.",
+    )
+    http_retry_after_seconds: int = Field(
+        5, ge=1, validation_alias=_shared("AFTERSALES_HTTP_RETRY_AFTER_SECONDS")
+    )
 
     # Per service, under its prefix.
     mongodb_database: str = "aftersales"
