@@ -19,11 +19,12 @@ from typing import Any
 
 import pymongo
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from pymongo.errors import ConnectionFailure, PyMongoError
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -157,7 +158,7 @@ def install_problem_handlers(
             headers={"Retry-After": str(retry_after)},
         )
 
-    @app.exception_handler(HTTPException)
+    @app.exception_handler(HTTPException)  # Starlette's: FastAPI's and the router's own 404/405
     async def http_error(_: Any, error: HTTPException) -> JSONResponse:
         errors = _field_errors(error.detail)
         return problem_response(
@@ -275,6 +276,8 @@ def document_problems(app: FastAPI) -> None:
         for path, operations in document.get("paths", {}).items():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": "the body is not valid JSON"})
                 if not path.startswith("/health"):
                     responses.setdefault("500", {"description": TITLES[500]})
                     responses.setdefault(

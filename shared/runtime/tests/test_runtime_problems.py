@@ -132,3 +132,15 @@ async def test_the_openapi_document_declares_the_problem_answers(
     assert missing["404"]["content"][PROBLEM_MEDIA_TYPE]["schema"] == problem_ref
     assert "HTTPValidationError" not in document["components"]["schemas"]
     assert "503" not in document["paths"]["/health/live"]["get"]["responses"]
+
+
+async def test_unknown_routes_and_unparsable_bodies_are_problems_too(
+    client: httpx.AsyncClient,
+) -> None:
+    _problem(await client.get("/v1/nowhere"), 404)
+    _problem(await client.delete("/v1/missing"), 405)
+    garbage = await client.post(
+        "/v1/scores", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert garbage.status_code in (400, 422)
+    _problem(garbage, garbage.status_code)
