@@ -12,7 +12,7 @@ IMPORT_DIRS := $(wildcard $(addsuffix /aftersales_*,$(PACKAGES)))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
-        test-unit test-stack asyncapi asyncapi-check bench-intake bench-scheduler clean
+        test-unit test-stack asyncapi asyncapi-check bench-intake bench-scheduler bench-pipeline clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ bench-intake: install stack-up ## intake throughput against a raw aiokafka passt
 
 bench-scheduler: install stack-up ## scheduler dispatch rate with 10k and 1M pending timers
 	$(PY) -m benchmarks.scheduler
+
+bench-pipeline: install stack-up ## the five services as processes, end to end (ORDERS=20000)
+	$(PY) -m benchmarks.pipeline --orders $(or $(ORDERS),20000)
 
 clean: ## remove the venv and caches (not the stack's downloads: see stack-down WIPE=1)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

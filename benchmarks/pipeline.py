@@ -1,0 +1,479 @@
+"""Pipeline benchmark (issue 19.4): the five services as separate processes on the local stack,
+measured end to end. Prints figures; passes or fails nothing.
+
+    python -m benchmarks.pipeline [--orders 20000] [--agents 20] [--half-rate-seconds 60]
+
+1. closing: N work orders (the demo generator's realistic payloads, 3 dealers, all settled on one
+   day, every customer willing to be called) are published to `dms.workorder.closed` as fast as
+   Kafka takes them. The stage "intake" is done when intake's consumer group has committed all N,
+   "scheduler" when the scheduler's group has committed every `aftersales.workorder.closed`.
+2. due: the controlled clock moves to the third day after settlement; the scheduler's dispatcher
+   fires the day-3 calls and contact queues them ("contact" is done when contact's group has
+   committed every `aftersales.contact.due` and the topic has stopped growing).
+3. answers: simulated agents claim and submit through HTTP until every dealer's queue is empty; a
+   fifth of the answers score below 8. "complaints" and "reporting" are done when their groups have
+   committed every `aftersales.contact.result`; the number of tickets is checked through the API.
+4. half rate: more work orders published at half the end-to-end rate; for a sample of them the
+   time from publication until the scheduler's API shows their planned contacts (the last effect
+   of a closing) gives the latency percentiles of the summary line.
+
+Per stage it prints events/s and the p50/p99 from publication to the effect visible through the
+service's API (sampled), and for each phase the CPU share of each process (services, Kafka,
+FerretDB; 100 % = one core). End-to-end work orders/s = N / (closing + due + answers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import psutil
+from aftersales_contracts import topics
+from aftersales_runtime.clock import ControlledClock
+from aftersales_runtime.service import ensure_topics
+from aftersales_runtime.testing import resolve_stack
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from deploy.local.demo_data import work_order
+from deploy.local.services import REPO, Fleet
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEALERS = ["dealer-sz-001", "dealer-gz-003", "dealer-bj-002"]
+ITEMS = ["attitude", "quality", "charges", "timeliness", "environment", "overall"]
+
+
+def progress(text: str) -> None:
+    print(f"  … {text}", file=sys.stderr, flush=True)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+# --- the workload --------------------------------------------------------------------------
+
+
+def make_orders(count: int, day: datetime, first: int, seed: int) -> list[dict[str, Any]]:
+    """Work orders settled on `day` (local) between 08:00 and 18:00, every customer callable."""
+    rng = random.Random(seed)
+    orders = []
+    for n in range(first, first + count):
+        settled = day.replace(hour=8) + timedelta(seconds=rng.randint(0, 10 * 3600))
+        order = work_order(rng, DEALERS[n % len(DEALERS)], n, settled)
+        order["work_order_id"] = f"WO-B{n:07d}"
+        order["event_id"] = f"{order['dealer_id']}:{order['work_order_id']}:settled"
+        order["customer"]["contact_consent"] = True
+        order["customer"]["preferred_channel"] = "phone"
+        order["customer"]["birthday"] = "1980-06-15"  # no care contact merges into the calls
+        orders.append(order)
+    return orders
+
+
+Sent = dict[str, "asyncio.Future[float]"]  # work order id -> its publication time, once known
+
+
+def publication_times(orders: Sequence[dict[str, Any]]) -> Sent:
+    loop = asyncio.get_running_loop()
+    return {order["work_order_id"]: loop.create_future() for order in orders}
+
+
+async def publish(
+    bootstrap: str,
+    topic: str,
+    orders: Sequence[dict[str, Any]],
+    sent: Sent,
+    rate: float | None = None,
+) -> None:
+    """Publish the orders (as fast as Kafka takes them, or at `rate` per second), noting each
+    work order's publication time (monotonic) in `sent` as it goes."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5, max_batch_size=262144
+    )
+    await producer.start()
+    started = time.monotonic()
+    try:
+        pending = []
+        for n, order in enumerate(orders):
+            if rate:
+                await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+            sent[order["work_order_id"]].set_result(time.monotonic())
+            pending.append(
+                await producer.send(
+                    topic, json.dumps(order).encode(), key=order["dealer_id"].encode()
+                )
+            )
+            if len(pending) >= 1000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+# --- watching consumer groups --------------------------------------------------------------
+
+
+class Groups:
+    """Committed offsets of the services' consumer groups against the topics' end offsets."""
+
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.prefix = prefix
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+
+    async def __aenter__(self) -> Groups:
+        await self.admin.start()
+        await self.consumer.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.consumer.stop()
+        await self.admin.close()
+
+    async def end(self, topic: str) -> int:
+        name = self.prefix + topic
+        partitions = self.consumer.partitions_for_topic(name) or set()
+        if not partitions:
+            await self.consumer._client.force_metadata_update()  # a topic created after start
+            partitions = self.consumer.partitions_for_topic(name) or set()
+        ends = await self.consumer.end_offsets([TopicPartition(name, p) for p in partitions])
+        return sum(ends.values())
+
+    async def committed(self, service: str, topic: str) -> int:
+        offsets = await self.admin.list_consumer_group_offsets(self.prefix + service)
+        return sum(o.offset for tp, o in offsets.items() if tp.topic == self.prefix + topic)
+
+    async def caught_up(
+        self, service: str, topic: str, at_least: int, settle: float = 0.0, limit: float = 3600
+    ) -> float:
+        """Wait until the group has committed everything on the topic (which holds at least
+        `at_least` records and has not grown for `settle` seconds); returns the moment."""
+        deadline = time.monotonic() + limit
+        stable_since, last_end, shown = time.monotonic(), -1, 0.0
+        while time.monotonic() < deadline:
+            end = await self.end(topic)
+            if end != last_end:
+                stable_since, last_end = time.monotonic(), end
+            settled = time.monotonic() - stable_since >= settle
+            committed = await self.committed(service, topic)
+            if end >= at_least and settled and committed >= end:
+                return time.monotonic()
+            if time.monotonic() - shown > 10:
+                shown = time.monotonic()
+                progress(f"{service}: {committed:,} of {end:,} on {topic} committed")
+            await asyncio.sleep(0.25)
+        raise TimeoutError(f"{service} did not catch up on {topic} within {limit:.0f} s")
+
+
+# --- the services' APIs --------------------------------------------------------------------
+
+
+class Api:
+    """Every HTTP call the benchmark makes; `headers` is the one place that says who calls."""
+
+    def __init__(self, fleet: Fleet, http: httpx.AsyncClient) -> None:
+        self.fleet, self.http = fleet, http
+
+    def headers(self, role: str, dealer: str) -> dict[str, str]:
+        return {}
+
+    async def vehicle_known(self, order: dict[str, Any]) -> bool:
+        answer = await self.http.get(
+            f"{self.fleet['intake'].url}/v1/dealers/{order['dealer_id']}/vehicles/{order['vin']}",
+            headers=self.headers("service_advisor", order["dealer_id"]),
+        )
+        return answer.status_code == 200
+
+    async def planned(self, order: dict[str, Any]) -> bool:
+        answer = await self.http.get(
+            f"{self.fleet['scheduler'].url}/v1/dealers/{order['dealer_id']}/vehicles/"
+            f"{order['vin']}/contacts",
+            headers=self.headers("service_manager", order["dealer_id"]),
+        )
+        return answer.status_code == 200 and any(
+            c["work_order_id"] == order["work_order_id"] for c in answer.json()["contacts"]
+        )
+
+    async def claim(self, dealer: str, agent: str) -> dict[str, Any] | None:
+        answer = await self.http.post(
+            f"{self.fleet['contact'].url}/v1/dealers/{dealer}/tasks/claim",
+            json={"agent_id": agent},
+            headers=self.headers("agent", dealer),
+        )
+        answer.raise_for_status()
+        return answer.json() if answer.status_code == 200 else None
+
+    async def submit(
+        self, dealer: str, task: dict[str, Any], agent: str, scores: dict[str, int]
+    ) -> None:
+        answer = await self.http.post(
+            f"{self.fleet['contact'].url}/v1/tasks/{task['task_id']}/result",
+            json={"agent_id": agent, "outcome": "reached", "scores": scores},
+            headers=self.headers("agent", dealer),
+        )
+        answer.raise_for_status()
+
+    async def complaints(self, dealer: str) -> int:
+        answer = await self.http.get(
+            f"{self.fleet['complaints'].url}/v1/dealers/{dealer}/complaints",
+            headers=self.headers("service_manager", dealer),
+        )
+        answer.raise_for_status()
+        body = answer.json()
+        return len(body["complaints"] if isinstance(body, dict) else body)
+
+
+async def latencies(
+    sent: Sent,
+    orders: Sequence[dict[str, Any]],
+    visible: Callable[[dict[str, Any]], Awaitable[bool]],
+) -> list[float]:
+    """For each sampled order, the ms from its publication until `visible(order)` is true. Polls
+    back off to 5 % of the time waited so far: the measurement itself stays a light load."""
+
+    async def one(order: dict[str, Any]) -> float:
+        published = await sent[order["work_order_id"]]
+        while not await visible(order):  # noqa: ASYNC110 - polling an HTTP API, no event to wait on
+            await asyncio.sleep(max(0.05, 0.05 * (time.monotonic() - published)))
+        return (time.monotonic() - published) * 1000
+
+    return list(await asyncio.gather(*(one(o) for o in orders)))
+
+
+# --- CPU per process ------------------------------------------------------------------------
+
+
+@dataclass
+class Cpu:
+    processes: dict[str, psutil.Process]
+    started: dict[str, float] = field(default_factory=dict)
+    wall: float = 0.0
+
+    @classmethod
+    def of(cls, fleet: Fleet) -> Cpu:
+        found = {
+            name: psutil.Process(p.process.pid)
+            for name, p in fleet.processes.items()
+            if p.process is not None
+        }
+        run = Path(os.environ.get("STACK_STATE_DIR", REPO / ".cache/stack")) / "run"
+        for component in ("kafka", "ferretdb"):
+            pid_file = run / f"{component}.pid"
+            if pid_file.exists():
+                found[component] = psutil.Process(int(pid_file.read_text()))
+        return cls(found)
+
+    def _times(self) -> dict[str, float]:
+        return {n: sum(p.cpu_times()[:2]) for n, p in self.processes.items()}
+
+    def start(self) -> None:
+        self.started, self.wall = self._times(), time.monotonic()
+
+    def shares(self) -> dict[str, float]:
+        elapsed = time.monotonic() - self.wall
+        return {n: 100 * (t - self.started[n]) / elapsed for n, t in self._times().items()}
+
+
+def print_cpu(phase: str, shares: dict[str, float]) -> None:
+    parts = "  ".join(f"{n} {s:.0f}%" for n, s in sorted(shares.items(), key=lambda x: -x[1]))
+    print(f"  cpu during {phase} (100% = one core): {parts}")
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+async def answer_all(api: Api, agents: int) -> tuple[int, int, list[float], list[float]]:
+    """Agents claim and submit until every queue is empty; a fifth score below 8."""
+    claims: list[float] = []
+    submits: list[float] = []
+    answered = low = 0
+
+    async def agent(number: int) -> None:
+        nonlocal answered, low
+        name, empty = f"agent-{number:02d}", set[str]()
+        rng = random.Random(number)
+        while len(empty) < len(DEALERS):
+            dealer = DEALERS[(number + answered) % len(DEALERS)]
+            if dealer in empty:
+                dealer = next(d for d in DEALERS if d not in empty)
+            started = time.monotonic()
+            task = await api.claim(dealer, name)
+            claims.append((time.monotonic() - started) * 1000)
+            if task is None:
+                empty.add(dealer)
+                continue
+            unhappy = rng.random() < 0.2
+            scores = {item: 9 for item in ITEMS} | ({"overall": 6} if unhappy else {})
+            started = time.monotonic()
+            await api.submit(dealer, task, name, scores)
+            submits.append((time.monotonic() - started) * 1000)
+            answered += 1
+            low += unhappy
+
+    await asyncio.gather(*(agent(n) for n in range(agents)))
+    return answered, low, claims, submits
+
+
+def stage_line(name: str, events: int, seconds: float, latencies: Sequence[float] = ()) -> str:
+    rate = events / seconds if seconds > 0 else float("nan")
+    line = f"  {name:<11} {events:>8,} events in {seconds:8.1f} s = {rate:8.1f} events/s"
+    if latencies:
+        line += (
+            f"   publication->visible p50 {percentile(latencies, 0.5):8.0f} ms"
+            f"  p99 {percentile(latencies, 0.99):8.0f} ms  (n={len(latencies)})"
+        )
+    return line
+
+
+async def run(args: argparse.Namespace) -> None:
+    stack, stop_stack = resolve_stack(os.environ)
+    token = uuid.uuid4().hex[:8]
+    prefix = f"bench{token}."
+    workdir = Path(tempfile.mkdtemp(prefix="pipeline-"))
+    settle_day = datetime(2026, 11, 16, tzinfo=SHANGHAI)  # a Monday
+    clock = ControlledClock(workdir / "clock.json")
+    clock.set(settle_day.replace(hour=19))
+    fleet = Fleet.configure(
+        kafka=stack.kafka_bootstrap_servers,
+        mongodb_url=stack.mongodb_url,
+        clock_file=clock.path,
+        log_dir=workdir / "logs",
+        topic_prefix=prefix,
+        database_prefix=f"bench_{token}",
+        environment="test",
+        port_offset=args.port_offset,
+        extra_env={"LOG_LEVEL": "WARNING"},
+    )
+    await ensure_topics(stack.kafka_bootstrap_servers, [prefix + topics.DMS_WORKORDER_CLOSED])
+    orders = make_orders(args.orders, settle_day, 1, seed=7)
+    rng = random.Random(3)
+    sample = rng.sample(orders, min(args.sample, len(orders)))
+    print(
+        f"pipeline benchmark: {args.orders:,} work orders of {len(DEALERS)} dealers, "
+        f"{args.agents} agents, {os.cpu_count()} cores (Kafka, FerretDB and the five services on "
+        f"this machine); logs in {workdir / 'logs'}"
+    )
+    fleet.start()
+    cpu = Cpu.of(fleet)
+    try:
+        async with (
+            Groups(stack.kafka_bootstrap_servers, prefix) as groups,
+            httpx.AsyncClient(timeout=30) as http,
+        ):
+            api = Api(fleet, http)
+            # 1. closing
+            cpu.start()
+            t0 = time.monotonic()
+            sent = publication_times(orders)
+            dms_topic = prefix + topics.DMS_WORKORDER_CLOSED
+            watching = asyncio.gather(
+                latencies(sent, sample, api.vehicle_known), latencies(sent, sample, api.planned)
+            )
+            await publish(stack.kafka_bootstrap_servers, dms_topic, orders, sent)
+            published_in = time.monotonic() - t0
+            intake_lat, planned_lat = await watching
+            t_intake = await groups.caught_up("intake", topics.DMS_WORKORDER_CLOSED, args.orders)
+            t_sched = await groups.caught_up("scheduler", topics.WORKORDER_CLOSED, args.orders)
+            closing = max(t_intake, t_sched) - t0
+            closing_cpu = cpu.shares()
+            # 2. due
+            cpu.start()
+            t1 = time.monotonic()
+            clock.set(
+                settle_day + timedelta(days=3, hours=19, minutes=30)
+            )  # after every day-3 call
+            t_contact = await groups.caught_up(
+                "contact", topics.CONTACT_DUE, args.orders, settle=3.0
+            )
+            due_count = await groups.end(topics.CONTACT_DUE)
+            due = t_contact - t1
+            due_cpu = cpu.shares()
+            # 3. answers
+            cpu.start()
+            t2 = time.monotonic()
+            answered, low, claims, submits = await answer_all(api, args.agents)
+            t_agents = time.monotonic()
+            t_complaints = await groups.caught_up("complaints", topics.CONTACT_RESULT, answered)
+            t_reporting = await groups.caught_up("reporting", topics.CONTACT_RESULT, answered)
+            answers = max(t_complaints, t_reporting) - t2
+            answers_cpu = cpu.shares()
+            tickets = sum([await api.complaints(d) for d in DEALERS])
+
+            end_to_end = args.orders / (closing + due + answers)
+            print(f"published {args.orders:,} work orders in {published_in:.1f} s")
+            print("stages:")
+            print(stage_line("intake", args.orders, t_intake - t0, intake_lat))
+            print(stage_line("scheduler", args.orders, t_sched - t0, planned_lat))
+            print(stage_line("contact", due_count, due))
+            print(stage_line("agents", answered, t_agents - t2))
+            print(
+                f"    claim p50 {percentile(claims, 0.5):.0f} ms p99 "
+                f"{percentile(claims, 0.99):.0f} ms; submit p50 {percentile(submits, 0.5):.0f} "
+                f"ms p99 {percentile(submits, 0.99):.0f} ms"
+            )
+            print(stage_line("complaints", answered, t_complaints - t2))
+            print(stage_line("reporting", answered, t_reporting - t2))
+            print(f"  tickets: {tickets:,} opened for {low:,} answers below 8")
+            print_cpu("closing", closing_cpu)
+            print_cpu("due", due_cpu)
+            print_cpu("answers", answers_cpu)
+            print(
+                f"end to end: {args.orders:,} work orders in {closing + due + answers:.1f} s "
+                f"(closing {closing:.1f} + due {due:.1f} + answers {answers:.1f}) = "
+                f"{end_to_end:.1f} work orders/s"
+            )
+            # 4. half rate
+            rate = end_to_end / 2
+            count = max(10, int(rate * args.half_rate_seconds))
+            more = make_orders(count, settle_day, args.orders + 1, seed=11)
+            every = max(1, count // args.sample)
+            cpu.start()
+            sent_half = publication_times(more)
+            watching_half = asyncio.create_task(latencies(sent_half, more[::every], api.planned))
+            await publish(stack.kafka_bootstrap_servers, dms_topic, more, sent_half, rate)
+            half_lat = await watching_half
+            print_cpu("half rate", cpu.shares())
+            p99 = percentile(half_lat, 0.99)
+            print(
+                f"half rate: {count:,} work orders at {rate:.1f}/s; publication->planned visible "
+                f"p50 {percentile(half_lat, 0.5):.0f} ms p99 {p99:.0f} ms (n={len(half_lat)})"
+            )
+            print(
+                f"pipeline: {end_to_end:.1f} work orders/s end to end; "
+                f"p99 publication->visible {p99:.0f} ms at half rate"
+            )
+    finally:
+        fleet.stop()
+        stop_stack()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pipeline")
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--sample", type=int, default=100, help="orders whose latency is timed")
+    parser.add_argument("--half-rate-seconds", type=float, default=60.0)
+    parser.add_argument("--port-offset", type=int, default=700)
+    asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
