@@ -16,7 +16,6 @@ class IntakeSettings(ServiceSettings):
         300, ge=0, description="How far a settlement may lie ahead of our clock (DMS clock skew)."
     )
     max_batch: int = Field(1000, ge=1, description="Most records in one POST /v1/dms/work-orders.")
-    phone_roles: frozenset[str] = Field(
-        frozenset({"agent"}),
-        description="X-Role values that see full phone numbers in the vehicle-file API (D3).",
+    max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Largest body the webhook reads (413 beyond)."
     )
