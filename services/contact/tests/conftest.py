@@ -50,12 +50,15 @@ DEALERS = ("dealer-sz-001", "dealer-bj-002")
 
 class AgentTool(httpx.Auth):
     """Signs each request as the agent its body names (`agent_id`), else as agent-1: the agent's
-    tool holds that agent's token."""
+    tool holds that agent's token. A request that brings its own token keeps it."""
 
     def __init__(self, tokens: Any) -> None:
         self.tokens = tokens
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if "Authorization" in request.headers:
+            yield request
+            return
         body = json.loads(request.content) if request.content else {}
         agent = body.get("agent_id", "agent-1") if isinstance(body, dict) else "agent-1"
         request.headers.update(self.tokens.header("agent", sub=agent, dealers=DEALERS))

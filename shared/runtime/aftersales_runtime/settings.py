@@ -47,6 +47,12 @@ class AuthSettings(BaseSettings):
         "`kid` fetches them again (key rotation).",
     )
     jwks_cache_seconds: int = Field(300, ge=1, description="How long fetched keys are trusted.")
+    jwks_refetch_cooldown_seconds: float = Field(
+        30,
+        ge=0,
+        description="At most one fetch per this many seconds for unknown `kid`s "
+        "(tokens with made-up kids must not hammer the IdP).",
+    )
     public_key_file: Path | None = Field(
         None, description="PEM public key of the local issuer (development and test only)."
     )

@@ -43,8 +43,11 @@ class TokenVerifier:
         self._jwks = (
             jwt.PyJWKClient(
                 settings.jwks_url,
-                cache_keys=True,
+                # The set is cached (lifespan), not each key: a per-kid LRU would keep trusting
+                # a key the IdP has withdrawn.
+                cache_keys=False,
                 lifespan=settings.jwks_cache_seconds,
+                cooldown_duration=settings.jwks_refetch_cooldown_seconds,
                 timeout=5,
             )
             if settings.jwks_url
