@@ -79,25 +79,13 @@ def refuse_unserved(caller: Caller, records: list[bytes]) -> None:
         )
 
 
-async def _bounded_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the body is larger than {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise HTTPException(413, f"the body is larger than {limit} bytes")
-    return bytes(body)
-
-
 def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
     router = APIRouter(prefix="/v1")
     audit = RevealAudit(intake.store.db, intake.clock)
     router.include_router(audit_router(audit, "intake"))
 
     async def take_in_body(request: Request, caller: Caller, kind: Kind) -> dict[str, Any]:
-        body = await _bounded_body(request, settings.max_body_bytes)
+        body = await request.body()  # bounded by the runtime (INTAKE_HTTP_MAX_BODY_BYTES)
         try:
             parsed = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError):

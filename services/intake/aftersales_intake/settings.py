@@ -29,6 +29,6 @@ class IntakeSettings(ServiceSettings):
         description="Most bytes an XLSX may unpack to, and at most 100x its size per part "
         "(zip bombs).",
     )
-    max_body_bytes: int = Field(
-        8 * 1024 * 1024, ge=1024, description="Largest body the webhook reads (413 beyond)."
+    http_max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Largest request body, e.g. a webhook batch."
     )

@@ -29,6 +29,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from aftersales_runtime.auth import TokenVerifier
 from aftersales_runtime.clock import Clock, clock_from_settings
 from aftersales_runtime.kafka import EventPublishers, make_broker
+from aftersales_runtime.limits import BodyLimit
 from aftersales_runtime.logs import configure_logging
 from aftersales_runtime.mongo import connect
 from aftersales_runtime.settings import ServiceSettings
@@ -177,6 +178,7 @@ class Runtime:
         verifier = TokenVerifier(self.settings.auth, self.settings.dealers_file)
         app = FastAPI(title=title or f"aftersales {self.service}", lifespan=lifespan)
         app.state.token_verifier = verifier  # read by every route's `allow(...)` (auth.guard)
+        app.add_middleware(BodyLimit, max_bytes=self.settings.http_max_body_bytes)
         app.include_router(self.health_router())
         for router in routers:
             app.include_router(router)

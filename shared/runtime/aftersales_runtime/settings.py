@@ -95,6 +95,9 @@ class ServiceSettings(BaseSettings):
     mongodb_database: str = "aftersales"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body (413 beyond)."
+    )
 
     @model_validator(mode="after")
     def _controlled_clock_never_in_production(self) -> ServiceSettings:
