@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from aftersales_contracts import IntakeRejected
 from aftersales_runtime.audit import RevealAudit, audit_router
 from aftersales_runtime.auth import Caller, allow, require_dealer
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from aftersales_intake.domain.masking import present_file
 from aftersales_intake.domain.phones import normalise_phone
@@ -159,15 +159,29 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
         await intake.store.resolve_rejection(doc["_id"], attempt, resolved)
         return {"resolved": resolved, **outcome.as_dict()}
 
-    @router.post("/rejections/{rejection_id}/fix", tags=["rejections"])
+    @router.post(
+        "/rejections/{rejection_id}/fix",
+        tags=["rejections"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     async def fix_rejection(
-        rejection_id: str,
-        corrected: Annotated[dict[str, Any], Body()],
-        caller: Annotated[Caller, allow("data_steward")],
+        rejection_id: str, request: Request, caller: Annotated[Caller, allow("data_steward")]
     ) -> dict[str, Any]:
         """Submit the corrected record (JSON object); it goes through the same pipeline."""
         doc = await _open(rejection_id, caller)
-        raw = json.dumps(corrected, ensure_ascii=False).encode()
+        raw = await request.body()
+        try:
+            corrected = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            corrected = None
+        if not isinstance(corrected, dict):
+            # Read here, not by a pydantic body: its 422 would echo the record back (D3).
+            raise HTTPException(422, "the corrected record must be one JSON object")
         refuse_unserved(caller, [raw])  # a fix cannot move a record to another dealer
         return await _resolve(doc, raw, "fix")
 

@@ -71,3 +71,22 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_read(client, tokens
     huge = b"[" + b" " * (9 * 1024 * 1024) + b"]"
     answer = await client.post("/v1/dms/work-orders", content=huge, headers=tokens.header("dms"))
     assert answer.status_code == 413
+
+
+async def test_a_refused_fix_does_not_echo_the_record(client, tokens, make_workorder):
+    steward = tokens.header("dms", "data_steward")
+    [result] = (
+        await client.post(
+            "/v1/dms/work-orders", json=make_workorder(customer__phone="12345"), headers=steward
+        )
+    ).json()["results"]
+
+    answer = await client.post(
+        f"/v1/rejections/{result['rejection_id']}/fix",
+        json=[make_workorder(customer__phone="13800138000")],  # a list, not one record
+        headers=steward,
+    )
+
+    assert answer.status_code == 422
+    assert "13800138000" not in answer.text
+    assert "张伟" not in answer.text
