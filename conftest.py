@@ -5,19 +5,64 @@ One fixture decides where the real components come from, in this order (ARCHITEC
 2. testcontainers, when a Docker engine answers;
 3. the project's local stack (deploy/local/stack.sh), started if it is not running.
 Each test then gets its own topic prefix and database name, removed afterwards.
+
+Services under test trust a key pair made for the test session (`tokens`): tests call the HTTP
+APIs with tokens it mints, as the identity provider would issue them.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
+from aftersales_runtime.settings import AuthSettings
 from aftersales_runtime.testing import Stack, resolve_stack
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The test session's issuer: `tokens.header("agent", dealers=["dealer-sz-001"])`."""
+
+    private_key_file: Path
+    public_key_file: Path
+
+    def mint(
+        self,
+        *roles: str,
+        dealers: Iterable[str] = ("dealer-sz-001",),
+        oems: Iterable[str] = (),
+        sub: str | None = None,
+        ttl: timedelta = timedelta(hours=1),
+        now: datetime | None = None,
+    ) -> str:
+        return mint(
+            load_private_key(self.private_key_file),
+            sub=sub or f"{roles[0]}-test",
+            roles=roles,
+            dealers=dealers,
+            oems=oems,
+            ttl=ttl,
+            now=now,
+        )
+
+    def header(self, *roles: str, **claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.mint(*roles, **claims)}"}
+
+    def auth_settings(self) -> AuthSettings:
+        return AuthSettings(public_key_file=self.public_key_file)
+
+
+@pytest.fixture(scope="session")
+def tokens(tmp_path_factory: pytest.TempPathFactory) -> Tokens:
+    private, public = ensure_key_pair(tmp_path_factory.mktemp("auth"))
+    return Tokens(private, public)
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +80,7 @@ class Isolation:
 
     topic_prefix: str
     database: str
+    auth_public_key_file: Path
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
@@ -45,6 +91,7 @@ class Isolation:
             "MONGODB_URL": stack.mongodb_url,
             "AFTERSALES_TOPIC_PREFIX": self.topic_prefix,
             "AFTERSALES_ENVIRONMENT": "test",
+            "AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(self.auth_public_key_file),
         }
 
 
@@ -62,11 +109,11 @@ async def _delete_topics(bootstrap: str, prefix: str) -> None:
 
 
 @pytest.fixture
-async def isolation(stack: Stack) -> AsyncIterator[Isolation]:
+async def isolation(stack: Stack, tokens: Tokens) -> AsyncIterator[Isolation]:
     from pymongo import AsyncMongoClient
 
     token = uuid.uuid4().hex[:10]
-    space = Isolation(topic_prefix=f"t{token}.", database=f"t_{token}")
+    space = Isolation(f"t{token}.", f"t_{token}", tokens.public_key_file)
     yield space
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongodb_url)
     try:
@@ -83,7 +130,7 @@ SettingsT = TypeVar("SettingsT")
 
 
 @pytest.fixture
-def service_settings(stack: Stack, isolation: Isolation) -> Callable[..., Any]:
+def service_settings(stack: Stack, isolation: Isolation, tokens: Tokens) -> Callable[..., Any]:
     """Settings of a service under test, in this test's own topics and database:
     `service_settings(ContactSettings, lease_seconds=60)`."""
 
@@ -96,6 +143,7 @@ def service_settings(stack: Stack, isolation: Isolation) -> Callable[..., Any]:
             "environment": "test",
             "retry_backoff_seconds": 0.01,
             "dealers_file": REPO / "deploy/local/dealers.json",
+            "auth": tokens.auth_settings(),
         }
         return settings_type(**(values | overrides))
 

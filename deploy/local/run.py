@@ -2,14 +2,16 @@
 
 Starts the local stack (if it is not running), the five services as separate processes on a
 controlled clock, feeds 60 generated work orders of 3 dealers settled over the last 5 days,
-lets a demo agent answer a few of the due calls, and prints where to look. Ctrl-C stops what it
-started.
+lets a demo agent answer a few of the due calls, and prints where to look and demo tokens (the
+local issuer's, for an agent, a service manager, a cr_manager, a data steward and the DMS of each
+dealer; also written to .cache/demo/tokens.sh). Ctrl-C stops what it started.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import signal
 import subprocess
@@ -22,15 +24,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aftersales_contracts.topics import DMS_WORKORDER_CLOSED
+from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
 from aftersales_runtime.clock import ControlledClock
 from aftersales_runtime.service import ensure_topics
 
 from deploy.local.demo_data import demo_work_orders
 from deploy.local.services import REPO, SERVICES, Fleet
 
-KAFKA = "127.0.0.1:9092"
-MONGODB = "mongodb://127.0.0.1:27017/"
+KAFKA_PORT = os.environ.get("KAFKA_PORT", "9092")
+KAFKA = f"127.0.0.1:{KAFKA_PORT}"
+MONGODB = f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
 DEMO_DIR = REPO / ".cache" / "demo"
+AUTH_DIR = REPO / ".cache" / "auth"
+DEMO_ROLES = ["agent", "service_manager", "cr_manager", "data_steward", "dms"]
 TOPIC_PREFIX = "demo."
 DEALERS = ["dealer-sz-001", "dealer-gz-003", "dealer-bj-002"]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -39,15 +45,43 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def stack_running() -> bool:
     probe = REPO / "deploy/local/probe.py"
     return (
-        subprocess.run([sys.executable, str(probe), "kafka", "9092"], check=False).returncode == 0
+        subprocess.run([sys.executable, str(probe), "kafka", KAFKA_PORT], check=False).returncode
+        == 0
     )
 
 
-def http(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+def demo_tokens() -> dict[tuple[str, str], str]:
+    """(role, dealer) → a token of the local issuer, valid for 12 hours."""
+    private, _ = ensure_key_pair(AUTH_DIR)
+    key = load_private_key(private)
+    return {
+        (role, dealer): mint(
+            key,
+            sub=f"demo-{role.replace('_', '-')}@{dealer}",
+            roles=[role],
+            dealers=[dealer],
+            ttl=timedelta(hours=12),
+        )
+        for dealer in DEALERS
+        for role in DEMO_ROLES
+    }
+
+
+def token_variable(role: str, dealer: str) -> str:
+    return f"TOKEN_{role}_{dealer.removeprefix('dealer-')}".upper().replace("-", "_")
+
+
+def write_tokens(tokens: dict[tuple[str, str], str]) -> str:
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
+    lines = [f"export {token_variable(r, d)}={t}" for (r, d), t in tokens.items()]
+    (DEMO_DIR / "tokens.sh").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines)
+
+
+def http(method: str, url: str, token: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             raw = answer.read()
@@ -78,17 +112,16 @@ async def feed(clock: ControlledClock) -> int:
     return len(orders)
 
 
-def answer_some_calls(fleet: Fleet, wanted: int = 12) -> int:
-    """A demo agent works the queues: mostly happy customers, a few unhappy ones."""
+def answer_some_calls(fleet: Fleet, tokens: dict[tuple[str, str], str], wanted: int = 12) -> int:
+    """A demo agent of each dealer works its queue: mostly happy customers, a few unhappy ones."""
     rng = random.Random(3)
     answered = 0
     contact = fleet["contact"].url
     deadline = time.monotonic() + 30
     while answered < wanted and time.monotonic() < deadline:
         dealer = DEALERS[answered % len(DEALERS)]
-        status, task = http(
-            "POST", f"{contact}/v1/dealers/{dealer}/tasks/claim", {"agent_id": "demo-agent"}
-        )
+        token = tokens["agent", dealer]
+        status, task = http("POST", f"{contact}/v1/dealers/{dealer}/tasks/claim", token)
         if status == 204:
             time.sleep(1)
             continue
@@ -102,12 +135,11 @@ def answer_some_calls(fleet: Fleet, wanted: int = 12) -> int:
         }
         scores["overall"] = base
         body = {
-            "agent_id": "demo-agent",
             "outcome": "reached",
             "scores": scores,
             "comment": "等待时间有点长" if base < 8 else "服务很好",
         }
-        status, _ = http("POST", f"{contact}/v1/tasks/{task['task_id']}/result", body)
+        status, _ = http("POST", f"{contact}/v1/tasks/{task['task_id']}/result", token, body)
         answered += status == 200
     return answered
 
@@ -118,6 +150,8 @@ def main() -> None:
     clock = ControlledClock(DEMO_DIR / "clock.json")
     if not clock.path.exists():
         clock.write_offset(timedelta(0))
+    tokens = demo_tokens()
+    _, public_key = ensure_key_pair(AUTH_DIR)
     fleet = Fleet.configure(
         kafka=KAFKA,
         mongodb_url=MONGODB,
@@ -125,6 +159,7 @@ def main() -> None:
         log_dir=DEMO_DIR / "logs",
         topic_prefix=TOPIC_PREFIX,
         database_prefix="demo",
+        extra_env={"AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(public_key)},
     )
     began = time.monotonic()
     try:
@@ -138,18 +173,30 @@ def main() -> None:
             f"demo: published {fed} work orders of {len(DEALERS)} dealers to "
             f"{TOPIC_PREFIX}{DMS_WORKORDER_CLOSED}"
         )
-        answered = answer_some_calls(fleet)
+        answered = answer_some_calls(fleet, tokens)
         print(f"demo: a demo agent answered {answered} due calls")
         month = clock.now().astimezone(SHANGHAI).strftime("%Y-%m")
         dealer = DEALERS[0]
+        exports = write_tokens(tokens)
+        agent, manager, cr = (token_variable(r, dealer) for r in DEMO_ROLES[:3])
         print(f"""
+Demo tokens (local issuer, 12 h; also in .cache/demo/tokens.sh: `source` it):
+{exports}
+
 Where to look (clock now {clock.now().astimezone(SHANGHAI):%Y-%m-%d %H:%M} Asia/Shanghai):
   agent queue     curl -X POST {fleet["contact"].url}/v1/dealers/{dealer}/tasks/claim \\
-                       -H 'Content-Type: application/json' -d '{{"agent_id": "agent-1"}}'
-  open tasks      {fleet["contact"].url}/v1/dealers/{dealer}/tasks?state=open
-  complaints      {fleet["complaints"].url}/v1/dealers/{dealer}/complaints
-  monthly report  {fleet["reporting"].url}/v1/dealers/{dealer}/reports/monthly?month={month}
-  API docs        http://127.0.0.1:<port>/docs for each service; logs in .cache/demo/logs/
+                       -H "Authorization: Bearer ${agent}"
+  open tasks      curl -H "Authorization: Bearer ${agent}" \\
+                       '{fleet["contact"].url}/v1/dealers/{dealer}/tasks?state=open'
+  complaints      curl -H "Authorization: Bearer ${manager}" \\
+                       {fleet["complaints"].url}/v1/dealers/{dealer}/complaints
+  monthly report  curl -H "Authorization: Bearer ${manager}" \\
+                       '{fleet["reporting"].url}/v1/dealers/{dealer}/reports/monthly?month={month}'
+  reveal audit    curl -H "Authorization: Bearer ${cr}" \\
+                       {fleet["contact"].url}/v1/dealers/{dealer}/audit/reveals
+  API docs        http://127.0.0.1:<port>/docs for each service ("Authorize": paste a token);
+                  logs in .cache/demo/logs/
+  more tokens     .venv/bin/python -m aftersales_runtime.auth token --role gm --dealer {dealer}
   move time       .venv/bin/python -m aftersales_runtime.clock \\
                        --file {clock.path.relative_to(REPO)} advance 4d
 

@@ -129,7 +129,11 @@ async def system(stack, isolation, tmp_path):
         environment="test",
         # Several checkouts may test on one machine at once: each sets its own offset.
         port_offset=int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100")),
-        extra_env={"AFTERSALES_RETRY_BACKOFF_SECONDS": "0.05", "LOG_LEVEL": "INFO"},
+        extra_env={
+            "AFTERSALES_RETRY_BACKOFF_SECONDS": "0.05",
+            "LOG_LEVEL": "INFO",
+            "AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(isolation.auth_public_key_file),
+        },
     )
     await ensure_topics(
         stack.kafka_bootstrap_servers,
@@ -243,7 +247,7 @@ def expected_report(dealer: str, results: list[tuple[dict, Answer]]) -> dict:
 SURVEY_ANSWER = Answer(scores(9), None)  # every day-7 survey: satisfied, no ticket
 
 
-async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolation, system):
+async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolation, system, tokens):
     fleet, clock = system
     orders = make_orders()
     dms_topic = isolation.topic(DMS_WORKORDER_CLOSED)
@@ -261,7 +265,9 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
     assert {dict(r.headers)["dlq-service"] for r in parked} == {b"intake"}
     print("dead-lettered:", [(r.value[:20], dict(r.headers)["dlq-error-type"]) for r in parked])
 
-    async with httpx.AsyncClient(timeout=10) as http:
+    # The test's agent also reads the queues, tickets and reports: one token with those roles.
+    staff = tokens.header("agent", "cr_manager", "service_manager", sub="agent-1", dealers=DEALERS)
+    async with httpx.AsyncClient(timeout=10, headers=staff) as http:
         api = Api(fleet, http)
 
         # Three durable timers per work order: day-3 call, day-7 SMS survey, day-30 call (D6, D7).

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from aftersales_runtime.auth import Caller, allow
+from fastapi import APIRouter, Query
 
 from aftersales_complaints.store import ComplaintsStore, Doc
 
@@ -25,6 +26,16 @@ _LISTED = (
     "opened_at",
     "due_at",
 )
+MAX_PAGE = 500
+#: D19: the people who lead or oversee recovery, and the OEM's region for its dealers.
+TICKET_READERS = (
+    "service_advisor",
+    "service_supervisor",
+    "service_manager",
+    "cr_manager",
+    "gm",
+    "oem_region",
+)
 
 
 def _listed(ticket: Doc) -> dict[str, Any]:
@@ -35,8 +46,15 @@ def complaints_router(store: ComplaintsStore) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["complaints"])
 
     @router.get("/dealers/{dealer_id}/complaints")
-    async def list_complaints(dealer_id: str) -> dict[str, Any]:
+    async def list_complaints(
+        dealer_id: str,
+        caller: Annotated[Caller, allow(*TICKET_READERS)],
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+        skip: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        """A page of the dealer's tickets, oldest first."""
         tickets = await store.dealer_tickets(dealer_id)
-        return {"dealer_id": dealer_id, "complaints": [_listed(t) for t in tickets]}
+        page = tickets[skip : skip + limit]
+        return {"dealer_id": dealer_id, "complaints": [_listed(t) for t in page]}
 
     return router

@@ -46,9 +46,12 @@ async def service(settings, clock) -> AsyncIterator[ComplaintsService]:
 
 
 @pytest.fixture
-async def client(service) -> AsyncIterator[httpx.AsyncClient]:
+async def client(service, tokens) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=service.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://complaints") as http:
+    manager = tokens.header("service_manager", dealers=["*"])  # a group-wide service manager
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://complaints", headers=manager
+    ) as http:
         yield http
 
 

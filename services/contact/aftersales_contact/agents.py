@@ -40,12 +40,11 @@ class InvalidResult(Exception):
         self.problems = problems
 
 
-class ResultSubmission(BaseModel):
+class CallAnswer(BaseModel):
     """What the agent's tool sends after a call (D15 outcome, D16 scores and words, D18)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    agent_id: NonEmptyStr
     outcome: CallOutcome
     scores: Scores | None = None
     comment: str | None = None
@@ -57,6 +56,12 @@ class ResultSubmission(BaseModel):
     def _utc(cls, value: datetime | None) -> datetime | None:
         # Stored in UTC, so a resubmission written with another offset is still "the same".
         return value.astimezone(UTC) if value is not None else None
+
+
+class ResultSubmission(CallAnswer):
+    """The answer of one agent: the API fills `agent_id` from the caller's token."""
+
+    agent_id: NonEmptyStr
 
 
 async def claim_next_task(

@@ -1,17 +1,25 @@
-"""HTTP API for the agents' tools: claim a task, record its result, list a dealer's queue."""
+"""HTTP API for the agents' tools: claim a task, record its result, list a dealer's queue.
+
+Every route declares its roles (`allow`); the agent is the token's subject, never a name the
+client writes. The whole phone number goes only to the agent who just took the task's lease, and
+that reveal is written to the audit first (D3).
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from aftersales_contracts.primitives import NonEmptyStr
+from aftersales_runtime.audit import RevealAudit, audit_router
+from aftersales_runtime.auth import Caller, allow, require_dealer
 from aftersales_runtime.clock import Clock
-from fastapi import APIRouter, HTTPException, Response
+from aftersales_runtime.privacy import mask_phone
+from fastapi import APIRouter, Body, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict
 
 from aftersales_contact.agents import (
+    CallAnswer,
     Conflict,
     InvalidResult,
     Publish,
@@ -20,14 +28,30 @@ from aftersales_contact.agents import (
     claim_next_task,
     record_result,
 )
-from aftersales_contact.domain.tasks import TaskState, mask_phone, task_state
+from aftersales_contact.domain.tasks import TaskState, task_state
 from aftersales_contact.store import ContactStore, Doc
+
+MAX_PAGE = 500
+#: Who may see a dealer's queue (names, masked phones): the agents and the people over them.
+QUEUE_READERS = ("agent", "service_manager", "cr_manager", "gm")
 
 
 class ClaimRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    agent_id: NonEmptyStr
+    #: Optional, and if given it must be the token's subject: the agent is who the token says.
+    agent_id: str | None = None
+
+
+class ResultRequest(CallAnswer):
+    #: Optional, and if given it must be the token's subject.
+    agent_id: str | None = None
+
+
+def _agent(caller: Caller, claimed: str | None) -> str:
+    if claimed is not None and claimed != caller.sub:
+        raise HTTPException(403, "agent_id must be the token's subject (or left out)")
+    return caller.sub
 
 
 def _claimed_task(task: Doc) -> dict[str, Any]:
@@ -74,18 +98,31 @@ def tasks_router(
     store: ContactStore, clock: Clock, lease: timedelta, publish: Publish, logger: logging.Logger
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["tasks"])
+    audit = RevealAudit(store.db, clock)
+    router.include_router(audit_router(audit, "contact"))
 
     @router.post(
         "/dealers/{dealer_id}/tasks/claim",
         responses={204: {"description": "the dealer's queue has no open task"}},
     )
-    async def claim(dealer_id: str, body: ClaimRequest) -> Any:
-        task = await claim_next_task(store, clock, dealer_id, body.agent_id, lease)
+    async def claim(
+        dealer_id: str,
+        caller: Annotated[Caller, allow("agent")],
+        body: Annotated[ClaimRequest | None, Body()] = None,
+    ) -> Any:
+        agent_id = _agent(caller, body.agent_id if body else None)
+        task = await claim_next_task(store, clock, dealer_id, agent_id, lease)
         if task is None:
             return Response(status_code=204)
+        what = {
+            "task_id": task["_id"],
+            "customer_id": task["customer"]["customer_id"],
+            "field": "customer.phone",
+        }
+        await audit.record(caller, dealer_id, what, "claimed the task")
         logger.info(
             "task claimed",
-            extra={"task_id": task["_id"], "agent_id": body.agent_id, "dealer_id": dealer_id},
+            extra={"task_id": task["_id"], "agent_id": agent_id, "dealer_id": dealer_id},
         )
         return _claimed_task(task)
 
@@ -97,9 +134,16 @@ def tasks_router(
             422: {"description": "the result breaks a rule (e.g. scores missing)"},
         },
     )
-    async def submit_result(task_id: str, body: ResultSubmission) -> dict[str, Any]:
+    async def submit_result(
+        task_id: str, body: ResultRequest, caller: Annotated[Caller, allow("agent")]
+    ) -> dict[str, Any]:
+        task = await store.task(task_id)
+        require_dealer(caller, task["dealer_id"] if task else None, f"no task {task_id}")
+        submission = ResultSubmission(
+            **body.model_dump(exclude={"agent_id"}), agent_id=_agent(caller, body.agent_id)
+        )
         try:
-            event = await record_result(store, clock, publish, logger, task_id, body)
+            event = await record_result(store, clock, publish, logger, task_id, submission)
         except TaskNotFound as error:
             raise HTTPException(404, f"no task {task_id}") from error
         except InvalidResult as error:
@@ -112,14 +156,19 @@ def tasks_router(
 
     @router.get("/dealers/{dealer_id}/tasks")
     async def list_tasks(
-        dealer_id: str, state: Literal["open", "claimed", "done"] | None = None
+        dealer_id: str,
+        caller: Annotated[Caller, allow(*QUEUE_READERS)],
+        state: Literal["open", "claimed", "done"] | None = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+        skip: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
+        """A page of the dealer's tasks, oldest due first; phones masked (D3)."""
         now = clock.now()
         listed = []
         for task in await store.dealer_tasks(dealer_id):
             current = task_state(task.get("done", False), task.get("lease_expires_at"), now)
             if state is None or current.value == state:
                 listed.append(_listed_task(task, current))
-        return {"dealer_id": dealer_id, "tasks": listed}
+        return {"dealer_id": dealer_id, "tasks": listed[skip : skip + limit]}
 
     return router

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import json
+from collections.abc import AsyncIterator, Callable, Generator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,10 +45,32 @@ async def service(settings, clock) -> AsyncIterator[ContactService]:
         await built.runtime.mongo.close()
 
 
+DEALERS = ("dealer-sz-001", "dealer-bj-002")
+
+
+class AgentTool(httpx.Auth):
+    """Signs each request as the agent its body names (`agent_id`), else as agent-1: the agent's
+    tool holds that agent's token. A request that brings its own token keeps it."""
+
+    def __init__(self, tokens: Any) -> None:
+        self.tokens = tokens
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if "Authorization" in request.headers:
+            yield request
+            return
+        body = json.loads(request.content) if request.content else {}
+        agent = body.get("agent_id", "agent-1") if isinstance(body, dict) else "agent-1"
+        request.headers.update(self.tokens.header("agent", sub=agent, dealers=DEALERS))
+        yield request
+
+
 @pytest.fixture
-async def client(service) -> AsyncIterator[httpx.AsyncClient]:
+async def client(service, tokens) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=service.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://contact") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://contact", auth=AgentTool(tokens)
+    ) as http:
         yield http
 
 

@@ -7,14 +7,11 @@ from aftersales_contact.domain.tasks import (
     SCORED_PURPOSES,
     TaskState,
     lease_id_for,
-    mask_phone,
     result_problems,
     task_id_for,
     task_state,
 )
 from aftersales_contracts import CallOutcome, ContactPurpose, Scores
-from hypothesis import given
-from hypothesis import strategies as st
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 SCORES = Scores(attitude=9, quality=9, charges=9, timeliness=9, environment=9, overall=9)
@@ -24,18 +21,6 @@ def test_task_ids_are_deterministic_per_contact_and_attempt():
     assert task_id_for("c-1", 1) == task_id_for("c-1", 1)
     assert len({task_id_for("c-1", 1), task_id_for("c-1", 2), task_id_for("c-2", 1)}) == 3
     assert lease_id_for("t", 1) != lease_id_for("t", 2)
-
-
-def test_mask_phone_keeps_the_first_three_and_last_four_national_digits():
-    assert mask_phone("+8613800138000") == "138****8000"  # D3
-
-
-@given(st.from_regex(r"\+861[3-9]\d{9}", fullmatch=True))
-def test_a_masked_mobile_never_shows_its_middle_digits(phone):
-    masked = mask_phone(phone)
-    national = phone.removeprefix("+86")
-    assert masked == f"{national[:3]}****{national[-4:]}"
-    assert sum(c.isdigit() for c in masked) == 7  # four of the eleven digits hidden
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,23 @@
-"""HTTP: the DMS webhook, the rejected inbox (D5) and the vehicle-file lookups (D1-D3)."""
+"""HTTP: the DMS webhook, the rejected inbox (D5) and the vehicle-file lookups (D1-D3).
+
+Every route declares its roles (`allow`) and checks each object's dealer against the token:
+- the webhook takes the DMS's own token (role `dms`): a request holding a record of a dealer the
+  token does not serve is refused whole with 403, naming the record indexes and dealers, and
+  nothing of it is taken in (a DMS wired to the wrong dealer is a set-up error, not bad data);
+- the rejected inbox belongs to the data steward; the raw record (names, phones) is shown only
+  one at a time, and each showing is written to the reveal audit first (D3);
+- vehicle files always show masked phones and ID numbers (D3).
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, HTTPException, Query, Request
+from aftersales_contracts import IntakeRejected
+from aftersales_runtime.audit import RevealAudit, audit_router
+from aftersales_runtime.auth import Caller, allow, require_dealer
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from aftersales_intake.domain.masking import present_file
 from aftersales_intake.domain.phones import normalise_phone
@@ -16,7 +28,15 @@ from aftersales_intake.domain.vins import normalise_vin
 from aftersales_intake.pipeline import Intake, Outcome
 from aftersales_intake.settings import IntakeSettings
 
-INBOX_ROLES = frozenset({"agent", "data_steward"})
+MAX_PAGE = 500
+VEHICLE_READERS = (
+    "agent",
+    "service_advisor",
+    "service_supervisor",
+    "service_manager",
+    "cr_manager",
+)
+NO_REJECTION = "no such rejection"
 
 
 def _counts(outcomes: list[Outcome]) -> dict[str, int]:
@@ -34,11 +54,38 @@ def _inbox_entry(doc: dict[str, Any], with_raw: bool) -> dict[str, Any]:
     return shown
 
 
+def _dealer_of(record: bytes) -> str | None:
+    try:
+        parsed = json.loads(record)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    dealer = parsed.get("dealer_id") if isinstance(parsed, dict) else None
+    return dealer if isinstance(dealer, str) else None
+
+
+def refuse_unserved(caller: Caller, records: list[bytes]) -> None:
+    """403 when any record names a dealer the DMS's token does not serve. Records naming no
+    readable dealer go on to the pipeline, which rejects them with their reason (D5)."""
+    unserved = [
+        (index, dealer)
+        for index, dealer in enumerate(_dealer_of(r) for r in records)
+        if dealer is not None and not caller.serves(dealer)
+    ]
+    if unserved:
+        listed = ", ".join(f"#{index} ({dealer})" for index, dealer in unserved[:20])
+        raise HTTPException(
+            403,
+            f"this token does not serve the dealer of record {listed}; nothing was taken in",
+        )
+
+
 def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
     router = APIRouter(prefix="/v1")
+    audit = RevealAudit(intake.store.db, intake.clock)
+    router.include_router(audit_router(audit, "intake"))
 
-    async def take_in_body(request: Request, kind: Kind) -> dict[str, Any]:
-        body = await request.body()
+    async def take_in_body(request: Request, caller: Caller, kind: Kind) -> dict[str, Any]:
+        body = await request.body()  # bounded by the runtime (INTAKE_HTTP_MAX_BODY_BYTES)
         try:
             parsed = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -49,6 +96,7 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
             raws = [json.dumps(item, ensure_ascii=False).encode() for item in parsed]
         else:
             raws = [body]  # one record, or not JSON at all: the pipeline says why (D5)
+        refuse_unserved(caller, raws)
         outcomes = [await intake.take_in(raw, kind, "http") for raw in raws]
         return {
             "counts": _counts(outcomes),
@@ -56,39 +104,53 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
         }
 
     @router.post("/dms/work-orders", tags=["dms"])
-    async def post_work_orders(request: Request) -> dict[str, Any]:
-        """One DmsWorkOrderClosed object or an array of up to `max_batch`; an answer per record."""
-        return await take_in_body(request, "workorder")
+    async def post_work_orders(
+        request: Request, caller: Annotated[Caller, allow("dms")]
+    ) -> dict[str, Any]:
+        """One DmsWorkOrderClosed object or an array of up to `max_batch`; an answer per record.
+        403 if any record is of a dealer the token does not serve."""
+        return await take_in_body(request, caller, "workorder")
 
     @router.post("/dms/vehicle-deliveries", tags=["dms"])
-    async def post_vehicle_deliveries(request: Request) -> dict[str, Any]:
+    async def post_vehicle_deliveries(
+        request: Request, caller: Annotated[Caller, allow("dms")]
+    ) -> dict[str, Any]:
         """One DmsVehicleDelivered object or an array; an answer per record."""
-        return await take_in_body(request, "delivery")
+        return await take_in_body(request, caller, "delivery")
 
     # --- rejected inbox -----------------------------------------------------------------------
 
     @router.get("/rejections", tags=["rejections"])
     async def list_rejections(
+        caller: Annotated[Caller, allow("data_steward")],
         dealer_id: str | None = None,
         state: str | None = Query("open", pattern="^(open|resolved)$"),
-        limit: int = Query(100, ge=1, le=1000),
+        limit: int = Query(100, ge=1, le=MAX_PAGE),
         skip: int = Query(0, ge=0),
-        x_role: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:
+        """A page of one dealer's rejections, without the raw records (D3); group-wide stewards
+        may leave `dealer_id` out."""
+        if dealer_id is None and not caller.all_dealers:
+            raise HTTPException(422, "give dealer_id")
+        require_dealer(caller, dealer_id or None)
         docs = await intake.store.list_rejections(dealer_id, state, limit, skip)
-        return {"items": [_inbox_entry(d, x_role in INBOX_ROLES) for d in docs]}
+        return {"items": [_inbox_entry(d, with_raw=False) for d in docs]}
 
-    async def _open(rejection_id: str) -> dict[str, Any]:
+    async def _open(rejection_id: str, caller: Caller) -> dict[str, Any]:
         doc = await intake.store.rejection(rejection_id)
-        if doc is None:
-            raise HTTPException(404, "no such rejection")
+        require_dealer(caller, doc.get("dealer_id") if doc else None, NO_REJECTION)
+        assert doc is not None
         return doc
 
     @router.get("/rejections/{rejection_id}", tags=["rejections"])
     async def get_rejection(
-        rejection_id: str, x_role: Annotated[str | None, Header()] = None
+        rejection_id: str, caller: Annotated[Caller, allow("data_steward")]
     ) -> dict[str, Any]:
-        return _inbox_entry(await _open(rejection_id), x_role in INBOX_ROLES)
+        """One rejection with its raw record, to fix it; the showing is audited (D3)."""
+        doc = await _open(rejection_id, caller)
+        what = {"rejection_id": rejection_id, "field": "raw"}
+        await audit.record(caller, doc.get("dealer_id"), what, "fixing a rejected record")
+        return _inbox_entry(doc, with_raw=True)
 
     async def _resolve(doc: dict[str, Any], raw: bytes, how: str) -> dict[str, Any]:
         outcome = await intake.take_in(raw, doc["kind"], doc["source"])
@@ -97,31 +159,46 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
         await intake.store.resolve_rejection(doc["_id"], attempt, resolved)
         return {"resolved": resolved, **outcome.as_dict()}
 
-    @router.post("/rejections/{rejection_id}/fix", tags=["rejections"])
+    @router.post(
+        "/rejections/{rejection_id}/fix",
+        tags=["rejections"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     async def fix_rejection(
-        rejection_id: str, corrected: Annotated[dict[str, Any], Body()]
+        rejection_id: str, request: Request, caller: Annotated[Caller, allow("data_steward")]
     ) -> dict[str, Any]:
         """Submit the corrected record (JSON object); it goes through the same pipeline."""
-        doc = await _open(rejection_id)
-        return await _resolve(doc, json.dumps(corrected, ensure_ascii=False).encode(), "fix")
+        doc = await _open(rejection_id, caller)
+        raw = await request.body()
+        try:
+            corrected = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            corrected = None
+        if not isinstance(corrected, dict):
+            # Read here, not by a pydantic body: its 422 would echo the record back (D3).
+            raise HTTPException(422, "the corrected record must be one JSON object")
+        refuse_unserved(caller, [raw])  # a fix cannot move a record to another dealer
+        return await _resolve(doc, raw, "fix")
 
     @router.post("/rejections/{rejection_id}/replay", tags=["rejections"])
-    async def replay_rejection(rejection_id: str) -> dict[str, Any]:
+    async def replay_rejection(
+        rejection_id: str, caller: Annotated[Caller, allow("data_steward")]
+    ) -> dict[str, Any]:
         """Run the stored raw record again (e.g. after the dealer was added to the config)."""
-        from aftersales_contracts import IntakeRejected
-
-        doc = await _open(rejection_id)
+        doc = await _open(rejection_id, caller)
         raw = IntakeRejected.model_validate_json(doc["event"]).raw_bytes()
         return await _resolve(doc, raw, "replay")
 
     # --- vehicle files ------------------------------------------------------------------------
 
-    def _full(role: str | None) -> bool:
-        return role is not None and role in settings.phone_roles
-
     @router.get("/dealers/{dealer_id}/vehicles/{vin}", tags=["vehicles"])
     async def get_vehicle(
-        dealer_id: str, vin: str, x_role: Annotated[str | None, Header()] = None
+        dealer_id: str, vin: str, caller: Annotated[Caller, allow(*VEHICLE_READERS)]
     ) -> dict[str, Any]:
         try:
             canonical, _ = normalise_vin(vin)
@@ -130,16 +207,16 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
         file = await intake.store.vehicle(dealer_id, canonical)
         if file is None:
             raise HTTPException(404, "no vehicle file for this VIN")
-        return present_file(file, _full(x_role))
+        return present_file(file)
 
     @router.get("/dealers/{dealer_id}/vehicles", tags=["vehicles"])
     async def find_vehicles(
         dealer_id: str,
+        caller: Annotated[Caller, allow(*VEHICLE_READERS)],
         plate: str | None = None,
         phone: str | None = None,
-        x_role: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:
-        """By plate (any spelling) or by phone (any spelling); phones masked unless allowed (D3)."""
+        """By plate (any spelling) or by phone (any spelling); phones always masked (D3)."""
         try:
             if plate:
                 index, value = "plates", normalise_plate(plate)
@@ -151,6 +228,6 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
             raise HTTPException(422, refused.reason.as_dict()) from refused
         vins = await intake.store.vins_by(index, dealer_id, value or "")
         files = [await intake.store.vehicle(dealer_id, vin) for vin in vins]
-        return {"items": [present_file(f, _full(x_role)) for f in files if f is not None]}
+        return {"items": [present_file(f) for f in files if f is not None]}
 
     return router

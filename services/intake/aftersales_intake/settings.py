@@ -16,7 +16,19 @@ class IntakeSettings(ServiceSettings):
         300, ge=0, description="How far a settlement may lie ahead of our clock (DMS clock skew)."
     )
     max_batch: int = Field(1000, ge=1, description="Most records in one POST /v1/dms/work-orders.")
-    phone_roles: frozenset[str] = Field(
-        frozenset({"agent"}),
-        description="X-Role values that see full phone numbers in the vehicle-file API (D3).",
+    import_max_bytes: int = Field(
+        100 * 1024 * 1024, ge=1024, description="Largest file the import reads."
+    )
+    import_max_rows: int = Field(100_000, ge=1, description="Most rows in one imported file.")
+    import_max_cell_chars: int = Field(
+        4096, ge=64, description="Longest cell of an imported file (a DMS field is short)."
+    )
+    import_max_unpacked_bytes: int = Field(
+        200 * 1024 * 1024,
+        ge=1024,
+        description="Most bytes an XLSX may unpack to, and at most 100x its size per part "
+        "(zip bombs).",
+    )
+    http_max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Largest request body, e.g. a webhook batch."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aftersales_intake.domain.labels import map_work_order_type
-from aftersales_intake.domain.phones import mask_phone, normalise_phone
+from aftersales_intake.domain.phones import normalise_phone
 from aftersales_intake.domain.plates import PROVINCES, normalise_plate
 from aftersales_intake.domain.reasons import Refused
 from aftersales_intake.domain.vins import check_digit, normalise_vin
@@ -58,13 +58,6 @@ def test_invalid_phones_are_refused_with_a_code(bad):
         normalise_phone(bad)
     assert caught.value.reason.code in {"phone.invalid", "phone.missing"}
     assert caught.value.reason.field == "customer.phone"
-
-
-@given(mobiles)
-def test_a_masked_mobile_keeps_only_three_and_four_digits(mobile):
-    masked = mask_phone("+86" + mobile)
-    assert masked == f"{mobile[:3]}****{mobile[-4:]}"
-    assert mobile not in masked
 
 
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from aftersales_runtime.auth import Caller, allow
 from fastapi import APIRouter, Query
 
 from aftersales_reporting.domain.monthly import MONTH_PATTERN, month_window, monthly_report
@@ -21,6 +22,7 @@ def reports_router(
     async def monthly(
         dealer_id: str,
         month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM, dealer's local")],
+        caller: Annotated[Caller, allow("service_manager", "cr_manager", "gm", "oem_region")],
     ) -> dict[str, Any]:
         start, end = month_window(month, zone_of(dealer_id))
         results = await store.results_between(dealer_id, start, end)

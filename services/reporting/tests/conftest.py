@@ -29,7 +29,10 @@ async def service(settings) -> AsyncIterator[ReportingService]:
 
 
 @pytest.fixture
-async def client(service) -> AsyncIterator[httpx.AsyncClient]:
+async def client(service, tokens) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=service.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://reporting") as http:
+    manager = tokens.header("cr_manager", dealers=["*"])
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://reporting", headers=manager
+    ) as http:
         yield http

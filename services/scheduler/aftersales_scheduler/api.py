@@ -4,8 +4,9 @@ per customer. No names or phones in the answer (D3): ids, purposes, times and de
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from aftersales_runtime.auth import Caller, allow
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
@@ -108,19 +109,31 @@ async def _contacts(store: TimerStore, dealer_id: str, key: str, is_customer: bo
     )
 
 
+#: Why (not) contacted: the agents and those who answer for the follow-up, and ops.
+TRAIL_READERS = ("agent", "service_manager", "cr_manager", "ops")
+#: D12: the month's list is worked by the advisors and their managers.
+DUE_LIST_READERS = ("service_advisor", "service_manager", "cr_manager")
+
+
 def router(store: TimerStore) -> APIRouter:
     api = APIRouter(prefix="/v1/dealers/{dealer_id}", tags=["decision trail"])
 
     @api.get("/vehicles/{vin}/contacts", response_model=ContactsView)
-    async def vehicle_contacts(dealer_id: str, vin: str) -> ContactsView:
+    async def vehicle_contacts(
+        dealer_id: str, vin: str, caller: Annotated[Caller, allow(*TRAIL_READERS)]
+    ) -> ContactsView:
         return await _contacts(store, dealer_id, vehicle_key(dealer_id, vin.upper()), False)
 
     @api.get("/customers/{customer_id}/contacts", response_model=ContactsView)
-    async def customer_contacts(dealer_id: str, customer_id: str) -> ContactsView:
+    async def customer_contacts(
+        dealer_id: str, customer_id: str, caller: Annotated[Caller, allow(*TRAIL_READERS)]
+    ) -> ContactsView:
         return await _contacts(store, dealer_id, customer_key(dealer_id, customer_id), True)
 
     @api.get("/due-maintenance/{month}", response_model=DueListView)
-    async def due_maintenance_list(dealer_id: str, month: str) -> DueListView:
+    async def due_maintenance_list(
+        dealer_id: str, month: str, caller: Annotated[Caller, allow(*DUE_LIST_READERS)]
+    ) -> DueListView:
         """D12: the month's due-maintenance list, as built on the 1st (404 before)."""
         found = await store.due_list(dealer_id, month)
         if found is None:

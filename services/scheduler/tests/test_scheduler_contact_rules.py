@@ -45,16 +45,25 @@ def result_for(due: ContactDue, outcome: CallOutcome, at: datetime) -> ContactRe
     )
 
 
-async def api_get(service, path: str) -> dict:
-    transport = httpx.ASGITransport(app=service.http)
-    async with httpx.AsyncClient(transport=transport, base_url="http://scheduler") as client:
-        response = await client.get(path)
-    assert response.status_code == 200
-    return response.json()
+@pytest.fixture
+def api_get(service, tokens):
+    """GET on the decision-trail API as a group-wide customer-relations manager."""
+    manager = tokens.header("cr_manager", dealers=["*"])
+
+    async def get(path: str) -> dict:
+        transport = httpx.ASGITransport(app=service.http)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://scheduler", headers=manager
+        ) as client:
+            response = await client.get(path)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return get
 
 
 async def test_unreached_calls_are_retried_at_another_hour_up_to_the_limit(
-    service, settings, work_order, due_events, clock
+    api_get, service, settings, work_order, due_events, clock
 ):
     await publish_event(service.runtime.broker, settings, work_order())
     clock.set(SETTLED + timedelta(days=3))
@@ -83,14 +92,14 @@ async def test_unreached_calls_are_retried_at_another_hour_up_to_the_limit(
             assert timer["state"] == "unreachable"
 
     assert [e.attempt for e in due_events if e.contact_id == tid] == [1, 2, 3]
-    view = await api_get(service, "/v1/dealers/dealer-sz-001/customers/C-1/contacts")
+    view = await api_get("/v1/dealers/dealer-sz-001/customers/C-1/contacts")
     [call] = [c for c in view["contacts"] if c["contact_id"] == tid]
     events = [t["event"] for t in call["trail"]]
     assert events == ["planned", "due", "retried", "due", "retried", "due", "closed"]
 
 
 async def test_an_opt_out_on_a_call_cancels_what_is_pending(
-    service, settings, work_order, due_events, clock
+    api_get, service, settings, work_order, due_events, clock
 ):
     await publish_event(service.runtime.broker, settings, work_order())
     clock.set(SETTLED + timedelta(days=3))
@@ -103,7 +112,7 @@ async def test_an_opt_out_on_a_call_cancels_what_is_pending(
     await service.dispatcher.tick()
 
     assert len(due_events) == 1  # D4: the day-7 survey and day-30 call never go out
-    view = await api_get(service, "/v1/dealers/dealer-sz-001/customers/C-1/contacts")
+    view = await api_get("/v1/dealers/dealer-sz-001/customers/C-1/contacts")
     assert view["opted_out"] is True
     states = {c["step"]: c["state"] for c in view["contacts"]}
     assert states == {
@@ -120,7 +129,7 @@ async def test_an_opt_out_on_a_call_cancels_what_is_pending(
 
 
 async def test_contacts_of_one_customer_in_one_window_are_merged(
-    service, settings, work_order, due_events, clock
+    api_get, service, settings, work_order, due_events, clock
 ):
     # Two cars of one customer, settled the same morning: one call per window, not two.
     await publish_event(service.runtime.broker, settings, work_order(1))
@@ -134,14 +143,14 @@ async def test_contacts_of_one_customer_in_one_window_are_merged(
 
     assert len(due_events) == 3
     assert {e.contact_id.split("/")[1] for e in due_events} == {"WO-0002"}
-    view = await api_get(service, "/v1/dealers/dealer-sz-001/vehicles/LSVAU218XN2183294/contacts")
+    view = await api_get("/v1/dealers/dealer-sz-001/vehicles/LSVAU218XN2183294/contacts")
     service_contacts = [c for c in view["contacts"] if c["kind"] == "after_service"]
     assert {c["state"] for c in service_contacts} == {"merged"}
     assert {c["merged_into"].split("/")[1] for c in service_contacts} == {"WO-0002"}
 
 
 async def test_a_cap_of_contacts_per_week_suppresses_the_extra_one(
-    service, settings, work_order, due_events, clock
+    api_get, service, settings, work_order, due_events, clock
 ):
     # dealer-strict allows 1 contact in 7 days: the day-7 survey comes 4 days after the call.
     await publish_event(service.runtime.broker, settings, work_order(dealer_id="dealer-strict"))
@@ -152,18 +161,18 @@ async def test_a_cap_of_contacts_per_week_suppresses_the_extra_one(
         [ContactPurpose.SERVICE_CALL_DAY3],
         [ContactPurpose.SERVICE_CALL_DAY30],
     ]
-    view = await api_get(service, "/v1/dealers/dealer-strict/customers/C-1/contacts")
+    view = await api_get("/v1/dealers/dealer-strict/customers/C-1/contacts")
     [survey] = [c for c in view["contacts"] if c["step"] == "sms_survey_day7"]
     assert survey["state"] == "suppressed"
     assert "cap" in survey["trail"][-1]["detail"]
 
 
 async def test_a_due_time_outside_calling_hours_moves_to_the_next_allowed_moment(
-    service, settings, work_order, due_events, clock
+    api_get, service, settings, work_order, due_events, clock
 ):
     late_evening = datetime(2026, 11, 20, 21, 15, tzinfo=SHANGHAI)  # settled after 20:00
     await publish_event(service.runtime.broker, settings, work_order(settled_at=late_evening))
-    view = await api_get(service, "/v1/dealers/dealer-sz-001/customers/C-1/contacts")
+    view = await api_get("/v1/dealers/dealer-sz-001/customers/C-1/contacts")
     call = next(c for c in view["contacts"] if c["step"] == "call_day3")
 
     assert datetime.fromisoformat(call["due_at"]) == datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
@@ -171,7 +180,7 @@ async def test_a_due_time_outside_calling_hours_moves_to_the_next_allowed_moment
 
 
 async def test_worked_example_one_customer_across_a_month(
-    service, settings, work_order, due_events, clock, capsys
+    api_get, service, settings, work_order, due_events, clock, capsys
 ):
     """Issue 5's worked example: two work orders, a birthday and the National Day holiday
     week, with the decision trail as the API returns it (printed with -s)."""
@@ -186,7 +195,7 @@ async def test_worked_example_one_customer_across_a_month(
     clock.set(datetime(2026, 10, 28, 21, 0, tzinfo=SHANGHAI))
     await service.dispatcher.tick()
 
-    view = await api_get(service, "/v1/dealers/dealer-sz-001/customers/C-1/contacts")
+    view = await api_get("/v1/dealers/dealer-sz-001/customers/C-1/contacts")
     by_id = {c["contact_id"]: c for c in view["contacts"]}
     call3 = by_id["dealer-sz-001/WO-0001/call_day3"]
     # D13: day 3 falls on 1 October, a public holiday: moved to the first calling moment after.

@@ -121,7 +121,7 @@ async def test_care_contacts_come_their_lead_time_before_the_date(
 
 
 async def test_the_monthly_due_list_is_built_once_on_the_first(
-    service, settings, work_order, due_events, clock
+    tokens, service, settings, work_order, due_events, clock
 ):
     for number, due in ((1, date(2027, 5, 20)), (2, date(2027, 5, 3)), (3, date(2027, 6, 1))):
         order = work_order(number, customer_id=f"C-{number}", vin=f"LSVAU218XN218329{number}")
@@ -135,7 +135,10 @@ async def test_the_monthly_due_list_is_built_once_on_the_first(
     await other_replica.run_once()
 
     transport = httpx.ASGITransport(app=service.http)
-    async with httpx.AsyncClient(transport=transport, base_url="http://scheduler") as client:
+    advisor = tokens.header("service_advisor")
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://scheduler", headers=advisor
+    ) as client:
         found = await client.get("/v1/dealers/dealer-sz-001/due-maintenance/2027-05")
         missing = await client.get("/v1/dealers/dealer-sz-001/due-maintenance/2027-06")
     assert found.status_code == 200

@@ -26,8 +26,10 @@ from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from aftersales_runtime.auth import TokenVerifier
 from aftersales_runtime.clock import Clock, clock_from_settings
 from aftersales_runtime.kafka import EventPublishers, make_broker
+from aftersales_runtime.limits import BodyLimit
 from aftersales_runtime.logs import configure_logging
 from aftersales_runtime.mongo import connect
 from aftersales_runtime.problems import document_problems, install_problem_handlers
@@ -167,13 +169,17 @@ class Runtime:
     def http_app(self, *routers: APIRouter, title: str | None = None) -> FastAPI:
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            verifier.ensure_configured()  # no way to check tokens: refuse to start
             await self.start()
             try:
                 yield
             finally:
                 await self.stop()
 
+        verifier = TokenVerifier(self.settings.auth, self.settings.dealers_file)
         app = FastAPI(title=title or f"aftersales {self.service}", lifespan=lifespan)
+        app.state.token_verifier = verifier  # read by every route's `allow(...)` (auth.guard)
+        app.add_middleware(BodyLimit, max_bytes=self.settings.http_max_body_bytes)
         app.include_router(self.health_router())
         for router in routers:
             app.include_router(router)

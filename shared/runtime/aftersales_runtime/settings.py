@@ -30,6 +30,38 @@ def _shared(name: str) -> AliasChoices:
     return AliasChoices(name)
 
 
+class AuthSettings(BaseSettings):
+    """Who may call the HTTP APIs: bearer tokens (JWT) verified against the dealer group's
+    identity provider (OIDC: issuer, audience, JWKS address) or, for local use and tests, against
+    the public key of the project's own issuer (`python -m aftersales_runtime.auth`)."""
+
+    model_config = SettingsConfigDict(env_prefix="AFTERSALES_AUTH_", extra="ignore")
+
+    issuer: str = Field(
+        "aftersales-local", description="The `iss` every token must carry (the IdP's issuer)."
+    )
+    audience: str = Field("aftersales-api", description="The `aud` every token must carry.")
+    jwks_url: str | None = Field(
+        None,
+        description="The IdP's JWKS address (production); keys are cached, an unknown "
+        "`kid` fetches them again (key rotation).",
+    )
+    jwks_cache_seconds: int = Field(300, ge=1, description="How long fetched keys are trusted.")
+    jwks_refetch_cooldown_seconds: float = Field(
+        30,
+        ge=0,
+        description="At most one fetch per this many seconds for unknown `kid`s "
+        "(tokens with made-up kids must not hammer the IdP).",
+    )
+    public_key_file: Path | None = Field(
+        None, description="PEM public key of the local issuer (development and test only)."
+    )
+    algorithms: list[str] = Field(
+        ["RS256", "ES256", "EdDSA"], description="Signature algorithms accepted from the JWKS."
+    )
+    leeway_seconds: int = Field(30, ge=0, le=300, description="Clock skew allowed on exp/iat.")
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
@@ -68,11 +100,15 @@ class ServiceSettings(BaseSettings):
     http_retry_after_seconds: int = Field(
         5, ge=1, validation_alias=_shared("AFTERSALES_HTTP_RETRY_AFTER_SECONDS")
     )
+    auth: AuthSettings = Field(default_factory=lambda: AuthSettings())
 
     # Per service, under its prefix.
     mongodb_database: str = "aftersales"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body (413 beyond)."
+    )
 
     @model_validator(mode="after")
     def _controlled_clock_never_in_production(self) -> ServiceSettings:
@@ -86,6 +122,21 @@ class ServiceSettings(BaseSettings):
                 )
             if self.clock_file is None:
                 raise ValueError("AFTERSALES_CLOCK=controlled needs AFTERSALES_CLOCK_FILE")
+        return self
+
+    @model_validator(mode="after")
+    def _local_issuer_never_in_production(self) -> ServiceSettings:
+        # Whoever holds the local issuer's private key can mint any role for any dealer: its
+        # public key is trusted in development and test only; production verifies the IdP's.
+        if self.auth.public_key_file is not None and self.environment in (
+            Environment.production,
+            Environment.staging,
+        ):
+            raise ValueError(
+                "AFTERSALES_AUTH_PUBLIC_KEY_FILE (the local issuer) is refused when "
+                f"AFTERSALES_ENVIRONMENT is {self.environment.value}; set "
+                "AFTERSALES_AUTH_JWKS_URL, _ISSUER and _AUDIENCE of the identity provider"
+            )
         return self
 
     def consumer_group(self, service: str) -> str:

@@ -50,14 +50,6 @@ def task_state(done: bool, lease_expires_at: datetime | None, now: datetime) -> 
     return TaskState.OPEN
 
 
-def mask_phone(phone: str) -> str:
-    """D3: listings show 138****8000, never the whole number (E.164 in, national form out)."""
-    digits = phone[3:] if phone.startswith("+86") else phone.lstrip("+")
-    if len(digits) < 8:
-        return "****"
-    return f"{digits[:3]}****{digits[-4:]}"
-
-
 def result_problems(
     outcome: CallOutcome,
     purposes: list[ContactPurpose],

@@ -69,19 +69,3 @@ def normalise_phone(raw: str | None, field: str = "customer.phone") -> str:
     if found is None:
         raise _refuse(field, text)
     return found
-
-
-def national_form(e164: str) -> str:
-    """+8613800138000 → 13800138000; +867558888666 → 07558888666 (landlines keep their 0)."""
-    if e164.startswith("+86"):
-        rest = e164[3:]
-        return rest if _MOBILE.match(rest) else "0" + rest
-    return e164
-
-
-def mask_phone(e164: str) -> str:
-    """D3: 138****8000: the first three and last four digits only."""
-    national = national_form(e164)
-    if len(national) <= 7:
-        return "*" * len(national)
-    return f"{national[:3]}****{national[-4:]}"
