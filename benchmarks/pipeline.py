@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import psutil
 from aftersales_contracts import topics
+from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
 from aftersales_runtime.clock import ControlledClock
 from aftersales_runtime.service import ensure_topics
 from aftersales_runtime.testing import resolve_stack
@@ -189,11 +190,17 @@ class Groups:
 class Api:
     """Every HTTP call the benchmark makes; `headers` is the one place that says who calls."""
 
-    def __init__(self, fleet: Fleet, http: httpx.AsyncClient) -> None:
+    def __init__(self, fleet: Fleet, http: httpx.AsyncClient, issuer_key: Path) -> None:
         self.fleet, self.http = fleet, http
+        self.key = load_private_key(issuer_key)
+        self.tokens: dict[tuple[str, str, str], str] = {}
 
-    def headers(self, role: str, dealer: str) -> dict[str, str]:
-        return {}
+    def headers(self, role: str, dealer: str, sub: str = "bench") -> dict[str, str]:
+        token = self.tokens.get((role, dealer, sub))
+        if token is None:
+            token = mint(self.key, sub=sub, roles=[role], dealers=DEALERS, ttl=timedelta(hours=6))
+            self.tokens[role, dealer, sub] = token
+        return {"Authorization": f"Bearer {token}"}
 
     async def vehicle_known(self, order: dict[str, Any]) -> bool:
         answer = await self.http.get(
@@ -216,7 +223,7 @@ class Api:
         answer = await self.http.post(
             f"{self.fleet['contact'].url}/v1/dealers/{dealer}/tasks/claim",
             json={"agent_id": agent},
-            headers=self.headers("agent", dealer),
+            headers=self.headers("agent", dealer, agent),
         )
         answer.raise_for_status()
         return answer.json() if answer.status_code == 200 else None
@@ -227,7 +234,7 @@ class Api:
         answer = await self.http.post(
             f"{self.fleet['contact'].url}/v1/tasks/{task['task_id']}/result",
             json={"agent_id": agent, "outcome": "reached", "scores": scores},
-            headers=self.headers("agent", dealer),
+            headers=self.headers("agent", dealer, agent),
         )
         answer.raise_for_status()
 
@@ -351,6 +358,7 @@ async def run(args: argparse.Namespace) -> None:
     settle_day = datetime(2026, 11, 16, tzinfo=SHANGHAI)  # a Monday
     clock = ControlledClock(workdir / "clock.json")
     clock.set(settle_day.replace(hour=19))
+    issuer_key, public_key = ensure_key_pair(workdir / "auth")
     fleet = Fleet.configure(
         kafka=stack.kafka_bootstrap_servers,
         mongodb_url=stack.mongodb_url,
@@ -360,7 +368,7 @@ async def run(args: argparse.Namespace) -> None:
         database_prefix=f"bench_{token}",
         environment="test",
         port_offset=args.port_offset,
-        extra_env={"LOG_LEVEL": "WARNING"},
+        extra_env={"LOG_LEVEL": "WARNING", "AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(public_key)},
     )
     await ensure_topics(stack.kafka_bootstrap_servers, [prefix + topics.DMS_WORKORDER_CLOSED])
     orders = make_orders(args.orders, settle_day, 1, seed=7)
@@ -378,7 +386,7 @@ async def run(args: argparse.Namespace) -> None:
             Groups(stack.kafka_bootstrap_servers, prefix) as groups,
             httpx.AsyncClient(timeout=30) as http,
         ):
-            api = Api(fleet, http)
+            api = Api(fleet, http, issuer_key)
             # 1. closing
             cpu.start()
             t0 = time.monotonic()

@@ -54,7 +54,7 @@ def private_ferretdb(stack, tmp_path: Path) -> Iterator[tuple[str, subprocess.Po
 
 
 async def _claim_while(
-    private_ferretdb: tuple[str, subprocess.Popen[bytes]], service_settings, outage: str
+    private_ferretdb: tuple[str, subprocess.Popen[bytes]], service_settings, tokens, outage: str
 ) -> tuple[httpx.Response, float, dict[str, int]]:
     url, process = private_ferretdb
     service = build(service_settings(ContactSettings, mongodb_url=url))
@@ -64,7 +64,9 @@ async def _claim_while(
         process.send_signal(signal.SIGSTOP if outage == "frozen" else signal.SIGKILL)
         started = time.monotonic()
         response = await client.post(
-            "/v1/dealers/dealer-sz-001/tasks/claim", json={"agent_id": "agent-1"}
+            "/v1/dealers/dealer-sz-001/tasks/claim",
+            json={"agent_id": "agent-1"},
+            headers=tokens.header("agent", sub="agent-1"),
         )
         elapsed = time.monotonic() - started
         statuses = {
@@ -77,9 +79,11 @@ async def _claim_while(
 
 @pytest.mark.parametrize("outage", ["frozen", "dead"])
 async def test_a_claim_during_a_database_outage_answers_503_in_time(
-    private_ferretdb, service_settings, outage: str
+    private_ferretdb, service_settings, tokens, outage: str
 ) -> None:
-    response, elapsed, statuses = await _claim_while(private_ferretdb, service_settings, outage)
+    response, elapsed, statuses = await _claim_while(
+        private_ferretdb, service_settings, tokens, outage
+    )
     print(
         f"\nclaim with FerretDB {outage}: {response.status_code} in {elapsed:.2f} s, "
         f"Retry-After {response.headers.get('retry-after')}, {response.text}; "
