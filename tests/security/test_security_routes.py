@@ -97,8 +97,8 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("intake", "GET", "/v1/dealers/{dealer_id}/vehicles/{vin}"): Case(
         lambda s: f"/v1/dealers/{MINE}/vehicles/{s.vin}"
     ),
-    ("intake", "GET", "/v1/dealers/{dealer_id}/vehicles"): Case(
-        lambda s: f"/v1/dealers/{MINE}/vehicles", params={"plate": "粤B12345"}
+    ("intake", "POST", "/v1/dealers/{dealer_id}/vehicles/search"): Case(
+        lambda s: f"/v1/dealers/{MINE}/vehicles/search", body=lambda s: {"plate": "粤B12345"}
     ),
     ("intake", "GET", "/v1/dealers/{dealer_id}/audit/reveals"): Case(
         lambda s: f"/v1/dealers/{MINE}/audit/reveals"

@@ -15,9 +15,11 @@ import json
 from typing import Annotated, Any
 
 from aftersales_contracts import IntakeRejected
+from aftersales_contracts.primitives import VIN_LOOKUP_PATTERN
 from aftersales_runtime.audit import RevealAudit, audit_router
 from aftersales_runtime.auth import Caller, allow, require_dealer
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from aftersales_intake.domain.masking import present_file
 from aftersales_intake.domain.phones import normalise_phone
@@ -29,6 +31,8 @@ from aftersales_intake.pipeline import Intake, Outcome
 from aftersales_intake.settings import IntakeSettings
 
 MAX_PAGE = 500
+MAX_SKIP = 100_000  # deeper pages are not browsed by people; filter by dealer and state instead
+VIN_PATH = Path(pattern=VIN_LOOKUP_PATTERN, description="17 characters, no I, O or Q")
 VEHICLE_READERS = (
     "agent",
     "service_advisor",
@@ -37,6 +41,18 @@ VEHICLE_READERS = (
     "cr_manager",
 )
 NO_REJECTION = "no such rejection"
+
+
+class PlateSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plate: str = Field(min_length=1, max_length=32, examples=["粤B·D12345"])
+
+
+class PhoneSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(min_length=1, max_length=32, examples=["138 0013 8000"])
 
 
 def _counts(outcomes: list[Outcome]) -> dict[str, int]:
@@ -126,7 +142,7 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
         dealer_id: str | None = None,
         state: str | None = Query("open", pattern="^(open|resolved)$"),
         limit: int = Query(100, ge=1, le=MAX_PAGE),
-        skip: int = Query(0, ge=0),
+        skip: int = Query(0, ge=0, le=MAX_SKIP),
     ) -> dict[str, Any]:
         """A page of one dealer's rejections, without the raw records (D3); group-wide stewards
         may leave `dealer_id` out."""
@@ -198,36 +214,34 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
 
     @router.get("/dealers/{dealer_id}/vehicles/{vin}", tags=["vehicles"])
     async def get_vehicle(
-        dealer_id: str, vin: str, caller: Annotated[Caller, allow(*VEHICLE_READERS)]
+        dealer_id: str,
+        vin: Annotated[str, VIN_PATH],
+        caller: Annotated[Caller, allow(*VEHICLE_READERS)],
     ) -> dict[str, Any]:
-        try:
-            canonical, _ = normalise_vin(vin)
-        except Refused as refused:
-            raise HTTPException(422, refused.reason.as_dict()) from refused
+        canonical, _ = normalise_vin(vin)  # the path pattern admits only what it accepts
         file = await intake.store.vehicle(dealer_id, canonical)
         if file is None:
             raise HTTPException(404, "no vehicle file for this VIN")
         return present_file(file)
 
-    @router.get("/dealers/{dealer_id}/vehicles", tags=["vehicles"])
-    async def find_vehicles(
+    @router.post("/dealers/{dealer_id}/vehicles/search", tags=["vehicles"])
+    async def search_vehicles(
         dealer_id: str,
+        search: Annotated[PlateSearch | PhoneSearch, Body()],
         caller: Annotated[Caller, allow(*VEHICLE_READERS)],
-        plate: str | None = None,
-        phone: str | None = None,
     ) -> dict[str, Any]:
-        """By plate (any spelling) or by phone (any spelling); phones always masked (D3)."""
+        """By plate or by phone, in any spelling (a POST, so that no phone number stands in a
+        URL or an access log); phones always masked (D3). A value that cannot be a plate or a
+        phone finds nothing, and the answer's `warnings` say why."""
         try:
-            if plate:
-                index, value = "plates", normalise_plate(plate)
-            elif phone:
-                index, value = "phones", normalise_phone(phone, "phone")
+            if isinstance(search, PlateSearch):
+                index, value = "plates", normalise_plate(search.plate)
             else:
-                raise HTTPException(422, "give plate or phone")
+                index, value = "phones", normalise_phone(search.phone, "phone")
         except Refused as refused:
-            raise HTTPException(422, refused.reason.as_dict()) from refused
+            return {"items": [], "warnings": [refused.reason.as_dict()]}
         vins = await intake.store.vins_by(index, dealer_id, value or "")
         files = [await intake.store.vehicle(dealer_id, vin) for vin in vins]
-        return {"items": [present_file(f) for f in files if f is not None]}
+        return {"items": [present_file(f) for f in files if f is not None], "warnings": []}
 
     return router

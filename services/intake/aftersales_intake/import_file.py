@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from aftersales_runtime.auth import InvalidToken, TokenVerifier
+from aftersales_runtime.dealers import DealerDirectory
 from tqdm import tqdm
 
 from aftersales_intake.app import build
@@ -295,7 +296,7 @@ async def authorise_import(verifier: TokenVerifier, token: str | None, dealer_id
 
 async def _main(args: argparse.Namespace) -> Counter[str]:
     settings = IntakeSettings(log_level="WARNING")
-    verifier = TokenVerifier(settings.auth, settings.dealers_file)
+    verifier = TokenVerifier(settings.auth, DealerDirectory.load(settings.dealers_file))
     verifier.ensure_configured()
     await authorise_import(
         verifier, args.token or os.environ.get("AFTERSALES_DMS_TOKEN"), args.dealer

@@ -84,11 +84,13 @@ async def test_vehicle_file_by_vin_plate_and_phone_masks_phones(client, make_wor
     assert "13800138000" not in by_vin.text
     assert "440301198503140011" not in by_vin.text
 
-    by_plate = await client.get("/v1/dealers/dealer-sz-001/vehicles", params={"plate": "粤b 12345"})
+    by_plate = await client.post(
+        "/v1/dealers/dealer-sz-001/vehicles/search", json={"plate": "粤b 12345"}
+    )
     assert [f["vin"] for f in by_plate.json()["items"]] == ["LSVAU218XN2183294"]
 
-    by_phone = await client.get(
-        "/v1/dealers/dealer-sz-001/vehicles", params={"phone": "+86 138-0013-8000"}
+    by_phone = await client.post(
+        "/v1/dealers/dealer-sz-001/vehicles/search", json={"phone": "+86 138-0013-8000"}
     )
     [file] = by_phone.json()["items"]
     assert file["customer"]["phone"] == "138****8000"  # D3: whole numbers only with a lease
@@ -103,7 +105,9 @@ async def test_one_person_with_two_vehicles_has_two_files(client, make_workorder
         json=[make_workorder(), make_workorder(work_order_id="WO-2", vin="LFV2A21K8P4012345",
                                                plate="京A88888")],
     )  # fmt: skip
-    found = await client.get("/v1/dealers/dealer-sz-001/vehicles", params={"phone": "13800138000"})
+    found = await client.post(
+        "/v1/dealers/dealer-sz-001/vehicles/search", json={"phone": "13800138000"}
+    )
     assert sorted(f["vin"] for f in found.json()["items"]) == [
         "LFV2A21K8P4012345",
         "LSVAU218XN2183294",

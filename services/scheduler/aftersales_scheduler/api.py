@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from aftersales_contracts.primitives import MONTH_PATTERN, VIN_LOOKUP_PATTERN
 from aftersales_runtime.auth import Caller, allow
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel
 
 from aftersales_scheduler.store import Doc, TimerStore, customer_key, vehicle_key
@@ -120,7 +121,9 @@ def router(store: TimerStore) -> APIRouter:
 
     @api.get("/vehicles/{vin}/contacts", response_model=ContactsView)
     async def vehicle_contacts(
-        dealer_id: str, vin: str, caller: Annotated[Caller, allow(*TRAIL_READERS)]
+        dealer_id: str,
+        vin: Annotated[str, Path(pattern=VIN_LOOKUP_PATTERN)],
+        caller: Annotated[Caller, allow(*TRAIL_READERS)],
     ) -> ContactsView:
         return await _contacts(store, dealer_id, vehicle_key(dealer_id, vin.upper()), False)
 
@@ -132,7 +135,9 @@ def router(store: TimerStore) -> APIRouter:
 
     @api.get("/due-maintenance/{month}", response_model=DueListView)
     async def due_maintenance_list(
-        dealer_id: str, month: str, caller: Annotated[Caller, allow(*DUE_LIST_READERS)]
+        dealer_id: str,
+        month: Annotated[str, Path(pattern=MONTH_PATTERN, description="YYYY-MM")],
+        caller: Annotated[Caller, allow(*DUE_LIST_READERS)],
     ) -> DueListView:
         """D12: the month's due-maintenance list, as built on the 1st (404 before)."""
         found = await store.due_list(dealer_id, month)

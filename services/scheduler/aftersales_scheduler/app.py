@@ -49,8 +49,8 @@ def build(
     clock: Clock | None = None,
     directory: DealerDirectory | None = None,
 ) -> Service:
-    runtime = Runtime("scheduler", settings, clock=clock)
-    directory = directory or DealerDirectory.load(settings.dealers_file)
+    runtime = Runtime("scheduler", settings, clock=clock, dealers=directory)
+    directory = runtime.dealers
     store = TimerStore(runtime.db)
     planner = Planner(store, load_policies(directory), directory, runtime.clock, runtime.logger)
     owner = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"

@@ -88,8 +88,14 @@ E164_PATTERN = r"^\+[1-9]\d{6,14}$"
 Phone = Annotated[str, Field(pattern=E164_PATTERN, examples=["+8613800138000"])]
 """A normalised phone number in E.164 form (internal events only; intake normalises)."""
 
+#: A calendar month `YYYY-MM` (years 2000-2099: reports, due-maintenance lists).
+MONTH_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Field(pattern=MONTH_PATTERN, examples=["2026-11"])]
+
 VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}$"
 Vin = Annotated[str, Field(pattern=VIN_PATTERN, examples=["LSVAU218XN2183294"])]
+#: A VIN as the HTTP lookups accept it: any case (they upper-case it).
+VIN_LOOKUP_PATTERN = r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$"
 """A normalised VIN: 17 upper-case characters, no I, O or Q (ISO 3779)."""
 
 NonEmptyStr = Annotated[str, Field(min_length=1, pattern=r"\S")]

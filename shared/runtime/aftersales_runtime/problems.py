@@ -253,8 +253,9 @@ class DeadlineMiddleware:
 
 def document_problems(app: FastAPI) -> None:
     """Make the OpenAPI document say what the routes answer: every error status of an operation
-    carries the problem schema (FastAPI's own 422 schema is replaced), and every operation but the
-    health checks may answer 500 and 503 (with Retry-After)."""
+    carries the problem schema (FastAPI's own 422 schema is replaced); every operation but the
+    health checks may answer 500 and 503 (with Retry-After), a secured one 401 and 403, one with
+    a body 400 and 413, one with path parameters 404."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -278,6 +279,14 @@ def document_problems(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 if "requestBody" in operation:
                     responses.setdefault("400", {"description": "the body is not valid JSON"})
+                    responses.setdefault("413", {"description": "the body is too large"})
+                if operation.get("security"):
+                    responses.setdefault("401", {"description": "no valid bearer token"})
+                    responses.setdefault("403", {"description": "the token lacks the role"})
+                if "{" in path:
+                    responses.setdefault(
+                        "404", {"description": "no such object, or not one of the caller's"}
+                    )
                 if not path.startswith("/health"):
                     responses.setdefault("500", {"description": TITLES[500]})
                     responses.setdefault(

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager, suppress
+from functools import cached_property
 from typing import Any
 
 from aftersales_contracts.envelope import Event
@@ -28,6 +29,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_runtime.auth import TokenVerifier
 from aftersales_runtime.clock import Clock, clock_from_settings
+from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka import EventPublishers, make_broker
 from aftersales_runtime.limits import BodyLimit
 from aftersales_runtime.logs import configure_logging
@@ -59,8 +61,11 @@ class Runtime:
         settings: ServiceSettings,
         clock: Clock | None = None,
         broker: KafkaBroker | None = None,
+        dealers: DealerDirectory | None = None,
     ) -> None:
         self.service = service
+        if dealers is not None:
+            self.dealers = dealers  # tests bring their own directory
         self.settings = settings
         self.logger = configure_logging(service, settings.log_level)
         self.clock = clock or clock_from_settings(settings)
@@ -74,6 +79,11 @@ class Runtime:
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
+
+    @cached_property
+    def dealers(self) -> DealerDirectory:
+        """The dealer directory (ids, time zones, per-service settings), loaded once."""
+        return DealerDirectory.load(self.settings.dealers_file)
 
     def uses_topics(self, *names: str) -> None:
         self.topics.update(self.settings.topic(n) for n in names)
@@ -176,7 +186,7 @@ class Runtime:
             finally:
                 await self.stop()
 
-        verifier = TokenVerifier(self.settings.auth, self.settings.dealers_file)
+        verifier = TokenVerifier(self.settings.auth, self.dealers)
         app = FastAPI(title=title or f"aftersales {self.service}", lifespan=lifespan)
         app.state.token_verifier = verifier  # read by every route's `allow(...)` (auth.guard)
         app.add_middleware(BodyLimit, max_bytes=self.settings.http_max_body_bytes)

@@ -14,6 +14,7 @@ import pytest
 from aftersales_runtime.auth import InvalidToken, TokenVerifier
 from aftersales_runtime.auth.__main__ import main as auth_cli
 from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
+from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.settings import AuthSettings, ServiceSettings
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -25,7 +26,7 @@ DEALERS_FILE = REPO / "deploy/local/dealers.json"
 def issuer(tmp_path):
     private, public = ensure_key_pair(tmp_path / "auth")
     return load_private_key(private), TokenVerifier(
-        AuthSettings(public_key_file=public), DEALERS_FILE
+        AuthSettings(public_key_file=public), DealerDirectory.load(DEALERS_FILE)
     )
 
 

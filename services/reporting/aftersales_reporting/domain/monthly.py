@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aftersales_contracts import CallOutcome, ComplaintGrade, Scores
+from aftersales_contracts.primitives import MONTH_PATTERN
 
 UNREACHED: frozenset[CallOutcome] = frozenset(
     {
@@ -35,7 +36,6 @@ UNREACHED: frozenset[CallOutcome] = frozenset(
 )
 DECLINED: frozenset[CallOutcome] = frozenset({CallOutcome.REFUSED, CallOutcome.OPTED_OUT})
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 _MONTH = re.compile(MONTH_PATTERN)
 
 

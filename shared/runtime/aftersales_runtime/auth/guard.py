@@ -64,6 +64,8 @@ async def _authorised_caller(
         )
     dealer_id = request.path_params.get("dealer_id")
     if dealer_id is not None:
+        if not verifier.knows(dealer_id):
+            raise HTTPException(404, f"no dealer {dealer_id}")
         require_dealer(caller, dealer_id)
     return caller
 

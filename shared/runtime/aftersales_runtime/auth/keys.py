@@ -8,10 +8,8 @@ the set again, so the IdP can rotate its keys without a restart.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -19,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from aftersales_runtime.auth.caller import Caller, ClaimsRefused, caller_from_claims
+from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.settings import AuthSettings
 
 
@@ -37,9 +36,9 @@ def algorithm_for(key: Any) -> str:
 
 
 class TokenVerifier:
-    def __init__(self, settings: AuthSettings, dealers_file: Path | None = None) -> None:
+    def __init__(self, settings: AuthSettings, dealers: DealerDirectory | None = None) -> None:
         self.settings = settings
-        self._dealers_file = dealers_file
+        self.dealers = dealers
         self._jwks = (
             jwt.PyJWKClient(
                 settings.jwks_url,
@@ -76,12 +75,14 @@ class TokenVerifier:
     @cached_property
     def _dealers_of_oem(self) -> dict[str, list[str]]:
         grouped: dict[str, list[str]] = defaultdict(list)
-        if self._dealers_file is not None and self._dealers_file.exists():
-            listed = json.loads(self._dealers_file.read_text(encoding="utf-8"))["dealers"]
-            for dealer_id, dealer in listed.items():
-                if dealer.get("oem"):
-                    grouped[dealer["oem"]].append(dealer_id)
+        for dealer in self.dealers or ():
+            if dealer.oem:
+                grouped[dealer.oem].append(dealer.dealer_id)
         return dict(grouped)
+
+    def knows(self, dealer_id: str) -> bool:
+        """Whether the dealer is in the directory (without one, every dealer is)."""
+        return self.dealers is None or dealer_id in self.dealers
 
     async def _key_for(self, token: str) -> tuple[Any, list[str]]:
         if self._jwks is None:
