@@ -12,7 +12,7 @@ IMPORT_DIRS := $(wildcard $(addsuffix /aftersales_*,$(PACKAGES)))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
-        test-unit test-stack asyncapi asyncapi-check bench-intake bench-scheduler bench-pipeline clean
+        test-unit test-stack asyncapi asyncapi-check fuzz bench-intake bench-scheduler bench-pipeline clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ asyncapi-check: install ## fail when a checked-in AsyncAPI document differs from
 
 test: install lint typecheck asyncapi-check stack-up ## everything CI checks: lint, types, all test tiers
 	$(VENV)/bin/pytest
+
+fuzz: install stack-up ## schemathesis over every service's OpenAPI document, longer (FUZZ_EXAMPLES=200)
+	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200) $(VENV)/bin/pytest -s tests/api
 
 bench-intake: install stack-up ## intake throughput against a raw aiokafka passthrough
 	$(PY) -m benchmarks.intake

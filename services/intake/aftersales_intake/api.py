@@ -154,8 +154,9 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
 
     async def _open(rejection_id: str, caller: Caller) -> dict[str, Any]:
         doc = await intake.store.rejection(rejection_id)
-        require_dealer(caller, doc.get("dealer_id") if doc else None, NO_REJECTION)
-        assert doc is not None
+        if doc is None:
+            raise HTTPException(404, NO_REJECTION)
+        require_dealer(caller, doc.get("dealer_id"), NO_REJECTION)
         return doc
 
     @router.get("/rejections/{rejection_id}", tags=["rejections"])
@@ -212,18 +213,6 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
 
     # --- vehicle files ------------------------------------------------------------------------
 
-    @router.get("/dealers/{dealer_id}/vehicles/{vin}", tags=["vehicles"])
-    async def get_vehicle(
-        dealer_id: str,
-        vin: Annotated[str, VIN_PATH],
-        caller: Annotated[Caller, allow(*VEHICLE_READERS)],
-    ) -> dict[str, Any]:
-        canonical, _ = normalise_vin(vin)  # the path pattern admits only what it accepts
-        file = await intake.store.vehicle(dealer_id, canonical)
-        if file is None:
-            raise HTTPException(404, "no vehicle file for this VIN")
-        return present_file(file)
-
     @router.post("/dealers/{dealer_id}/vehicles/search", tags=["vehicles"])
     async def search_vehicles(
         dealer_id: str,
@@ -243,5 +232,20 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
         vins = await intake.store.vins_by(index, dealer_id, value or "")
         files = [await intake.store.vehicle(dealer_id, vin) for vin in vins]
         return {"items": [present_file(f) for f in files if f is not None], "warnings": []}
+
+    # After the search: for a method it does not allow, /vehicles/search answers the search's
+    # Allow header, not the VIN lookup's.
+
+    @router.get("/dealers/{dealer_id}/vehicles/{vin}", tags=["vehicles"])
+    async def get_vehicle(
+        dealer_id: str,
+        vin: Annotated[str, VIN_PATH],
+        caller: Annotated[Caller, allow(*VEHICLE_READERS)],
+    ) -> dict[str, Any]:
+        canonical, _ = normalise_vin(vin)  # the path pattern admits only what it accepts
+        file = await intake.store.vehicle(dealer_id, canonical)
+        if file is None:
+            raise HTTPException(404, "no vehicle file for this VIN")
+        return present_file(file)
 
     return router
