@@ -67,18 +67,18 @@ async def test_a_changed_resend_is_a_correction_of_the_same_order(harness, make_
 
 
 async def test_a_crash_between_store_and_publish_still_publishes(harness, make_workorder):
-    intake = harness.service.intake
-    real_publish = intake.publish
+    outbox = harness.service.intake.outbox
+    real_publish = outbox.publish_all
 
-    async def crash(event):
+    async def crash(events):
         raise ConnectionError("process died")
 
-    intake.publish = crash
+    outbox.publish_all = crash
     with pytest.raises(ConnectionError):
-        await intake.take_in(
+        await harness.service.intake.take_in(
             __import__("json").dumps(make_workorder()).encode(), "workorder", "kafka"
         )
-    intake.publish = real_publish
+    outbox.publish_all = real_publish
     await harness.send(make_workorder())  # the redelivery
 
     [event] = harness.events(WO)
