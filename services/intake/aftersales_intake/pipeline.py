@@ -15,20 +15,21 @@ the stored events again (same event_id: downstream is idempotent).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta, tzinfo
 
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.dealers import DealerDirectory
-from aftersales_runtime.outbox import Outbox, Pending, flagged, up_to_revision
+from aftersales_runtime.outbox import Outbox, Pending
 
 from aftersales_intake.domain.decisions import Pass, record_key
 from aftersales_intake.domain.events import Source, rejection_id_for
 from aftersales_intake.domain.outcomes import CONTRACT_CODES, Outcome, Status
 from aftersales_intake.domain.records import Kind, Normalised, Refusal, normalise
 from aftersales_intake.domain.vehicle_file import file_id
-from aftersales_intake.store import RECORD_COLLECTIONS, IntakeStore
+from aftersales_intake.store import RECORD_COLLECTIONS, REJECTIONS, IntakeStore
 
 __all__ = ["CONTRACT_CODES", "Intake", "Outcome", "Source", "Status"]
 
@@ -88,17 +89,20 @@ class Intake:
         self, raws: Sequence[bytes], found: list[Normalised | Refusal], kind: Kind, source: Source
     ) -> tuple[Pass, list[Outcome]]:
         accepted = [f for f in found if isinstance(f, Normalised)]
-        records, vehicles, rejections = await self.store.read_for_pass(
-            kind,
-            [record_key(r.dealer_id, r.record_id) for r in accepted],
-            [file_id(r.dealer_id, r.vin) for r in accepted],
-            [
-                rejection_id_for(raw, kind, source)
-                for raw, f in zip(raws, found, strict=True)
-                if isinstance(f, Refusal)
-            ],
+        keys = [record_key(r.dealer_id, r.record_id) for r in accepted]
+        rejection_ids = [
+            rejection_id_for(raw, kind, source)
+            for raw, f in zip(raws, found, strict=True)
+            if isinstance(f, Refusal)
+        ]
+        (records, vehicles, rejections), out, rejections_out = await asyncio.gather(
+            self.store.read_for_pass(
+                kind, keys, [file_id(r.dealer_id, r.vin) for r in accepted], rejection_ids
+            ),
+            self.outbox.published_revisions(RECORD_COLLECTIONS[kind], keys),
+            self.outbox.published_revisions(REJECTIONS, rejection_ids),
         )
-        done = Pass(kind, records, vehicles, rejections, self.clock.now())
+        done = Pass(kind, records, vehicles, rejections, out | rejections_out, self.clock.now())
         outcomes = [
             done.reject(raw, source, f) if isinstance(f, Refusal) else done.accept(f)
             for raw, f in zip(raws, found, strict=True)
@@ -109,10 +113,10 @@ class Intake:
     def _pending(done: Pass) -> list[Pending]:
         collection = RECORD_COLLECTIONS[done.kind]
         pending = [
-            up_to_revision(collection, key, [event], revision, "published_revision")
+            Pending(collection, key, (event,), revision)
             for key, revision, event in done.record_events
         ]
-        pending += [flagged("rejections", rid, e) for rid, e in done.rejection_events.items()]
+        pending += [Pending(REJECTIONS, rid, (e,)) for rid, e in done.rejection_events.items()]
         return pending
 
     def _log(self, outcome: Outcome, source: Source) -> None:

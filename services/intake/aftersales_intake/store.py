@@ -8,6 +8,7 @@ updates safe without transactions.
 - plates        `{dealer}/{plate}`          → VINs (lookup by plate)
 - phones        `{dealer}/{e164}`           → VINs (search by phone)
 - rejections    rejection id               the rejected inbox (D5)
+- published     `{collection}/{_id}`        the outbox's marks: how far a document's events are out
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from aftersales_runtime.bulk import find_by_ids, insert_new, replace_all
+from aftersales_runtime.bulk import find_by_ids, insert_new, replace_all, write_each
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -25,6 +26,7 @@ from aftersales_intake.domain.records import Kind
 
 Doc = dict[str, Any]
 RECORD_COLLECTIONS: dict[Kind, str] = {"workorder": "work_orders", "delivery": "deliveries"}
+REJECTIONS = "rejections"
 
 
 class IntakeStore:
@@ -56,32 +58,36 @@ class IntakeStore:
         """Write what a pass decided: index entries, then vehicle files, then records and
         rejections (so a stored record implies its file and a stored file its index entries).
         Returns the ids of new documents another writer stored meanwhile (nothing of those was
-        written: the caller decides again from what is stored now)."""
-        await asyncio.gather(
-            *(
-                self.db[index].bulk_write(
-                    [
-                        UpdateOne(
-                            {"_id": f"{dealer}/{value}"},
-                            {"$addToSet": {"vins": vin}, "$set": {"dealer_id": dealer}},
-                            upsert=True,
-                        )
-                        for dealer, value, vin in entries
-                    ],
-                    ordered=False,
-                )
-                for index, entries in done.new_index_entries().items()
-                if entries
-            )
+        written: the caller decides again from what is stored now). Commands run one after
+        the other (`aftersales_runtime.bulk`: FerretDB deadlocks on concurrent updates)."""
+        for index, entries in done.new_index_entries().items():
+            # A value seen for the first time is a new document (one insert command); one that
+            # another file already has gets the VIN added.
+            vins: dict[str, list[str]] = {}
+            dealers: dict[str, str] = {}
+            for dealer, value, vin in entries:
+                key = f"{dealer}/{value}"
+                vins.setdefault(key, []).append(vin)
+                dealers[key] = dealer
+            docs = [{"_id": k, "vins": v, "dealer_id": dealers[k]} for k, v in vins.items()]
+            known = await insert_new(self.db, index, docs)
+            additions = [
+                UpdateOne({"_id": key}, {"$addToSet": {"vins": {"$each": vins[key]}}})
+                for key in known
+            ]
+            await write_each(self.db, index, additions)
+        # New files are inserted (one command); a file another writer created meanwhile is
+        # replaced by ours, which merged what was stored when the pass read it.
+        new_files, known_files = done.changed_vehicle_files()
+        taken = await insert_new(self.db, "vehicles", new_files)
+        await replace_all(
+            self.db, "vehicles", [*known_files, *(f for f in new_files if f["_id"] in taken)]
         )
-        await replace_all(self.db, "vehicles", done.changed_vehicle_files())
         collection = RECORD_COLLECTIONS[done.kind]
-        records, rejections, _ = await asyncio.gather(
-            insert_new(self.db, collection, done.new_records()),
-            insert_new(self.db, "rejections", done.new_rejections()),
-            replace_all(self.db, collection, done.replaced_records()),
-        )
-        return records | rejections
+        collided = await insert_new(self.db, collection, done.new_records())
+        collided |= await insert_new(self.db, "rejections", done.new_rejections())
+        await replace_all(self.db, collection, done.replaced_records())
+        return collided
 
     # --- records (work orders, deliveries) -------------------------------------------------
 

@@ -1,23 +1,27 @@
 """Store the event, publish it, mark it published: the one way a service gets an event out.
 
 There is no transaction spanning MongoDB and Kafka (nor any transaction on FerretDB), so:
-1. the caller stores each event *inside* the document it comes from, in the same write, with
-   the document's mark saying "not yet published" (`published: false`, or a published revision
-   lower than the stored one);
+1. the caller stores each event *inside* the document it comes from (e.g. one per revision),
+   in the same write as the document;
 2. `Outbox.flush` publishes the events of one pass with one producer flush (order kept: one
    dealer's events stay in order on its partition) and waits until Kafka acknowledged them all;
-3. only then it marks them published: one bulk write per collection, each update addressed by
-   `_id` alone (the one filter FerretDB serves from an index).
+3. only then it marks them published: the document's mark in the `published` collection
+   (`_id` = "{collection}/{document id}", `revision` = the highest revision out) is inserted, or
+   raised with `$max` if it exists (a late mark of revision n never hides an unpublished n+1).
 A crash between 1 and 3 leaves events stored and unmarked. Whoever handles the same input again
-(a redelivery: a consumer commits its offset only after 3; a client retrying an HTTP call) finds
-them unmarked and hands them to the outbox again: the same stored event, the same event_id;
-consumers are idempotent. A late mark never hides a newer unpublished event: the flag is only set
-for the event just published and revisions rise with `$max`.
+(a redelivery: a consumer commits its offset only after 3; a client retrying an HTTP call) reads
+the marks (`published_revisions`), finds the stored events above them and hands them to the outbox
+again: the same stored event, the same event_id; consumers are idempotent.
+
+Why marks live in their own small documents: marking is then one insert command per pass
+instead of one update statement per document (on FerretDB an update of a large document costs
+~1 ms and updates must go in small commands: see `bulk.py`). A document with a single event uses
+revision 1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,37 +29,24 @@ from aftersales_contracts.envelope import Event
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from aftersales_runtime.bulk import find_by_ids, insert_new, write_each
+
 PublishAll = Callable[[Sequence[Event]], Awaitable[None]]
-PUBLISHED = "published"
+MARKS = "published"
 
 
 @dataclass(frozen=True)
 class Pending:
-    """Events stored in document `document_id` of `collection`, and the update that marks them
-    published once Kafka has them."""
+    """Events stored in document `document_id` of `collection`, up to `revision`."""
 
     collection: str
     document_id: str
     events: tuple[Event, ...]
-    mark: Mapping[str, Any]
+    revision: int = 1
 
 
-def flagged(collection: str, document_id: str, event: Event) -> Pending:
-    """One event stored with a `published: false` flag (tickets, contact results, rejections)."""
-    return Pending(collection, document_id, (event,), {"$set": {PUBLISHED: True}})
-
-
-def unpublished(document: Mapping[str, Any]) -> bool:
-    """Whether a document stored with `flagged` still waits for its event to go out."""
-    return not document.get(PUBLISHED, False)
-
-
-def up_to_revision(
-    collection: str, document_id: str, events: Sequence[Event], revision: int, field: str
-) -> Pending:
-    """Events of revisions up to `revision`, marked by raising `field` to it (`$max`: a late mark
-    of revision n never lowers a mark of n+1)."""
-    return Pending(collection, document_id, tuple(events), {"$max": {field: revision}})
+def mark_id(collection: str, document_id: str) -> str:
+    return f"{collection}/{document_id}"
 
 
 class Outbox:
@@ -63,15 +54,24 @@ class Outbox:
         self.db = db
         self.publish_all = publish_all
 
+    async def published_revisions(
+        self, collection: str, document_ids: Iterable[str]
+    ) -> dict[str, int]:
+        """Per document, the highest revision whose events are out (absent: none yet)."""
+        ids = {mark_id(collection, d): d for d in document_ids}
+        found = await find_by_ids(self.db, MARKS, ids)
+        return {ids[key]: int(doc["revision"]) for key, doc in found.items()}
+
     async def flush(self, pending: Sequence[Pending]) -> None:
         """Publish every pending event (one flush), await all acknowledgements, then mark."""
         events = [event for item in pending for event in item.events]
         if events:
             await self.publish_all(events)
-        marks: dict[str, list[UpdateOne]] = {}
+        highest: dict[str, int] = {}
         for item in pending:
-            marks.setdefault(item.collection, []).append(
-                UpdateOne({"_id": item.document_id}, dict(item.mark))
-            )
-        for collection, updates in marks.items():
-            await self.db[collection].bulk_write(updates, ordered=False)
+            key = mark_id(item.collection, item.document_id)
+            highest[key] = max(highest.get(key, 0), item.revision)
+        marks = [{"_id": key, "revision": revision} for key, revision in highest.items()]
+        known = await insert_new(self.db, MARKS, marks)
+        raised = [UpdateOne({"_id": k}, {"$max": {"revision": highest[k]}}) for k in known]
+        await write_each(self.db, MARKS, raised)

@@ -8,10 +8,10 @@ other exactly as if they had been handled one after the other. At the end the pa
 outcome per input, the documents to write and, per document, the events to publish.
 
 Idempotency (a redelivered batch, half-applied before a crash, ends in the same state and the same
-events): every revision of a record keeps its event; `published_revision` says how far they went
-out. Content seen before whose revision was not yet published is published again (same event_id);
-content seen and published is a duplicate. Vehicle files are written before the records, so a
-stored record implies a merged file; merges are idempotent anyway.
+events): every revision of a record keeps its event; the outbox's marks (`published`) say how far
+they went out. Content seen before whose revision was not yet published is published again (same
+event_id); content seen and published is a duplicate. Vehicle files are written before the
+records, so a stored record implies a merged file; merges are idempotent anyway.
 """
 
 from __future__ import annotations
@@ -48,8 +48,10 @@ class Pass:
         records: dict[str, Doc],
         vehicles: dict[str, Doc],
         rejections: dict[str, Doc],
+        published: dict[str, int],
         now: datetime,
     ) -> None:
+        """`published`: per record key and rejection id, the highest revision that is out."""
         self.kind = kind
         self.now = now
         self.stored_vehicles = vehicles  # as read: new index entries are the difference
@@ -58,6 +60,7 @@ class Pass:
         self.records = dict(records)
         self.vehicles = dict(vehicles)
         self.rejections = dict(rejections)
+        self.published = published
         self.changed_records: list[str] = []
         self.changed_vehicles: list[str] = []
         self.queued: dict[str, int] = {}  # record key -> highest revision queued for publishing
@@ -100,8 +103,6 @@ class Pass:
             "content": record.content,
             "warnings": entry["warnings"],
             "revisions": [*(doc["revisions"] if doc else []), entry],
-            "event": entry["event"],
-            "published_revision": doc.get("published_revision", 0) if doc else 0,
         }
         self._record(key, new_doc)
         self._queue(key, new_doc, revision)
@@ -110,7 +111,7 @@ class Pass:
     def _seen_again(self, record: Normalised, key: str, doc: Doc, entry: Doc) -> Outcome:
         """Content seen before: nothing changes, unless its event never made it out."""
         revision = entry["revision"]
-        if revision <= max(doc.get("published_revision", 0), self.queued.get(key, 0)):
+        if revision <= self._out(key):
             return Outcome(
                 "duplicate", record.kind, record.dealer_id, record.record_id, revision,
                 entry["event_id"],
@@ -146,9 +147,13 @@ class Pass:
             self.changed_records.append(key)
         self.records[key] = doc
 
+    def _out(self, key: str) -> int:
+        """The highest revision of a record that is out, or queued to go out in this pass."""
+        return max(self.published.get(key, 0), self.queued.get(key, 0))
+
     def _queue(self, key: str, doc: Doc, up_to: int) -> None:
         """Queue the stored events of revisions not yet out, up to `up_to`, in revision order."""
-        done = max(doc.get("published_revision", 0), self.queued.get(key, 0))
+        done = self._out(key)
         for entry in doc["revisions"]:
             if done < entry["revision"] <= up_to:
                 # documents stored before events were kept per revision hold the latest only
@@ -177,10 +182,9 @@ class Pass:
                 "received_at": self.now,
                 "attempts": [],
                 "event": event.model_dump_json(),
-                "published": False,
             }
             self.rejection_events[rejection_id] = event
-        elif not stored.get("published") and rejection_id not in self.rejection_events:
+        elif rejection_id not in self.published and rejection_id not in self.rejection_events:
             event = IntakeRejected.model_validate_json(stored["event"])
             self.rejection_events[rejection_id] = event
         return Outcome(
@@ -200,8 +204,13 @@ class Pass:
     def replaced_records(self) -> list[Doc]:
         return [self.records[k] for k in self.changed_records if k in self.stored_record_keys]
 
-    def changed_vehicle_files(self) -> list[Doc]:
-        return [self.vehicles[v] for v in self.changed_vehicles]
+    def changed_vehicle_files(self) -> tuple[list[Doc], list[Doc]]:
+        """(files that were not stored when read, files that were)."""
+        changed = [self.vehicles[v] for v in self.changed_vehicles]
+        return (
+            [f for f in changed if f["_id"] not in self.stored_vehicles],
+            [f for f in changed if f["_id"] in self.stored_vehicles],
+        )
 
     def new_rejections(self) -> list[Doc]:
         return [doc for rid, doc in self.rejections.items() if rid not in self.stored_rejection_ids]
