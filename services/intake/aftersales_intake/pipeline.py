@@ -95,12 +95,14 @@ class Intake:
             for raw, f in zip(raws, found, strict=True)
             if isinstance(f, Refusal)
         ]
-        (records, vehicles, rejections), out, rejections_out = await asyncio.gather(
-            self.store.read_for_pass(
-                kind, keys, [file_id(r.dealer_id, r.vin) for r in accepted], rejection_ids
-            ),
-            self.outbox.published_revisions(RECORD_COLLECTIONS[kind], keys),
-            self.outbox.published_revisions(REJECTIONS, rejection_ids),
+        records, vehicles, rejections = await self.store.read_for_pass(
+            kind, keys, [file_id(r.dealer_id, r.vin) for r in accepted], rejection_ids
+        )
+        # Marks exist only for stored documents (they are written after them): most records
+        # of a batch are new, so this reads little.
+        out, rejections_out = await asyncio.gather(
+            self.outbox.published_revisions(RECORD_COLLECTIONS[kind], records),
+            self.outbox.published_revisions(REJECTIONS, rejections),
         )
         done = Pass(kind, records, vehicles, rejections, out | rejections_out, self.clock.now())
         outcomes = [

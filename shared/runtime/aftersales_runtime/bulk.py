@@ -28,6 +28,9 @@ Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
 #: Update statements per command (FerretDB: see above); keep well below 100.
 UPDATES_PER_COMMAND = 20
+#: Reads in flight at once: more only queue in the driver's pool (measured: 1,000 reads by
+#: `_id`, 0.18 s bounded at 32, 0.22-0.41 s all at once; one `$in` over 20,000 documents 1.1 s).
+READS_IN_FLIGHT = 32
 
 
 async def find_by_ids(
@@ -35,7 +38,13 @@ async def find_by_ids(
 ) -> dict[str, Doc]:
     """The documents found among `ids` (each read by `_id` alone), keyed by `_id`."""
     wanted = list(dict.fromkeys(ids))
-    found = await asyncio.gather(*(db[collection].find_one({"_id": i}) for i in wanted))
+    slots = asyncio.Semaphore(READS_IN_FLIGHT)
+
+    async def read(document_id: str) -> Doc | None:
+        async with slots:
+            return await db[collection].find_one({"_id": document_id})
+
+    found = await asyncio.gather(*(read(i) for i in wanted))
     return {i: doc for i, doc in zip(wanted, found, strict=True) if doc is not None}
 
 
