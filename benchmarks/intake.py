@@ -60,13 +60,14 @@ from pymongo import AsyncMongoClient, monitoring
 from tqdm import tqdm
 
 from benchmarks import intake_history
-from benchmarks.intake_measures import MongoTimes, Timed, Timings
+from benchmarks.intake_measures import CpuTimes, MongoTimes, Timed, Timings
 from deploy.local.demo_data import demo_work_orders
 
 DEALERS_FILE = Path("deploy/local/dealers.json")
 DAYS = 30
 SEED = 7
 WITH_HISTORY = "intake w/ history"
+STACK_RUN_DIR = Path(".cache/stack/run")  # pid files of the local stack, for CPU shares
 
 
 @dataclass
@@ -284,11 +285,14 @@ async def intake(
     service = build(settings)
     timings = Timings()
     service.runtime.broker.insert_middleware(functools.partial(Timed, timings=timings))
+    cpu = CpuTimes(STACK_RUN_DIR)
+    cpu.start()
     mongo.active = True  # the consumer starts with the broker, inside runtime.start()
     await service.runtime.start()
     output = DistinctEvents(space.bootstrap, settings.topic(WorkOrderClosed.TOPIC))
     reader = asyncio.create_task(output.run())
     idle: list[float] = []
+    cpu_line = ""
     try:
         with progress(name, count) as bar:
             while len(output.event_ids) < count and time.monotonic() < deadline:
@@ -296,7 +300,8 @@ async def intake(
                     reader.result()  # the reader died: raise its error
                 await asyncio.sleep(0.25)
                 bar.update(len(output.event_ids) - bar.n)
-        mongo.active = False
+        mongo.active = timings.recording = False
+        cpu_line = cpu.line()
         if len(output.event_ids) >= count:
             idle = await idle_reaction(space, count, idle_probes, output)
     finally:
@@ -307,7 +312,11 @@ async def intake(
     rejected = await service_rejections(space)
     handled = len(timings.latencies)
     batches = f"{timings.batches:,} batches of {handled / max(timings.batches, 1):,.0f} on average"
-    details = [f"{name}: MongoDB commands (driver-side time), {batches}:", *mongo.lines(handled)]
+    details = [
+        f"{name}: {cpu_line}",
+        f"{name}: MongoDB commands (driver-side time), {batches}:",
+        *mongo.lines(handled),
+    ]
     if idle:
         details.append(
             f"{name}: idle reaction, one work order published to an idle intake until its event "
@@ -316,7 +325,7 @@ async def intake(
         )
     return Result(
         name,
-        len(output.event_ids),
+        min(len(output.event_ids), count),
         timings,
         output.records - len(output.event_ids),
         f"{handled:,} records handled, {rejected} rejected",

@@ -4,8 +4,10 @@ MongoDB time by command and collection (pymongo command monitoring)."""
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from faststream import BaseMiddleware
@@ -21,9 +23,12 @@ class Timings:
     first_start: float | None = None
     last_end: float | None = None
     batches: int = 0
+    recording: bool = True
 
     def add(self, started: float, ended: float, records: int = 1) -> None:
         """`records` handled together between `started` and `ended` (a batch)."""
+        if not self.recording:
+            return
         if self.first_start is None:
             self.first_start = started
         self.last_end = ended
@@ -118,3 +123,35 @@ class MongoTimes(monitoring.CommandListener):
                 f"   last tenth {sum(ms[-tenth:]) / tenth:7.2f} ms"
             )
         return out
+
+
+class CpuTimes:
+    """CPU seconds of this process (intake runs in it) and of the stack's processes (pid files
+    of `deploy/local/stack.sh`) over a run: which process holds the CPU."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.pids = {"intake (this process)": os.getpid()}
+        for name in ("ferretdb", "kafka"):
+            try:
+                self.pids[name] = int((run_dir / f"{name}.pid").read_text().strip())
+            except (OSError, ValueError):
+                continue
+        self.started: dict[str, float] = {}
+        self.wall = 0.0
+
+    @staticmethod
+    def _seconds(pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def start(self) -> None:
+        self.started = {name: self._seconds(pid) for name, pid in self.pids.items()}
+        self.wall = time.perf_counter()
+
+    def line(self) -> str:
+        wall = time.perf_counter() - self.wall
+        used = {name: self._seconds(pid) - self.started[name] for name, pid in self.pids.items()}
+        shares = ", ".join(
+            f"{name} {s:,.1f} s ({s / wall:.0%} of a core)" for name, s in used.items()
+        )
+        return f"CPU over {wall:,.1f} s of run: {shares}"

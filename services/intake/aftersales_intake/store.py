@@ -58,24 +58,12 @@ class IntakeStore:
         """Write what a pass decided: index entries, then vehicle files, then records and
         rejections (so a stored record implies its file and a stored file its index entries).
         Returns the ids of new documents another writer stored meanwhile (nothing of those was
-        written: the caller decides again from what is stored now). Commands run one after
-        the other (`aftersales_runtime.bulk`: FerretDB deadlocks on concurrent updates)."""
-        for index, entries in done.new_index_entries().items():
-            # A value seen for the first time is a new document (one insert command); one that
-            # another file already has gets the VIN added.
-            vins: dict[str, list[str]] = {}
-            dealers: dict[str, str] = {}
-            for dealer, value, vin in entries:
-                key = f"{dealer}/{value}"
-                vins.setdefault(key, []).append(vin)
-                dealers[key] = dealer
-            docs = [{"_id": k, "vins": v, "dealer_id": dealers[k]} for k, v in vins.items()]
-            known = await insert_new(self.db, index, docs)
-            additions = [
-                UpdateOne({"_id": key}, {"$addToSet": {"vins": {"$each": vins[key]}}})
-                for key in known
-            ]
-            await write_each(self.db, index, additions)
+        written: the caller decides again from what is stored now). At most two update
+        commands of `UPDATES_PER_COMMAND` run at once (`aftersales_runtime.bulk`: FerretDB
+        deadlocks a database on ~100 concurrent update statements)."""
+        await asyncio.gather(
+            *(self._index(index, entries) for index, entries in done.new_index_entries().items())
+        )  # plates and phones side by side: inserts, then chunked updates, one chunk each
         # New files are inserted (one command); a file another writer created meanwhile is
         # replaced by ours, which merged what was stored when the pass read it.
         new_files, known_files = done.changed_vehicle_files()
@@ -84,10 +72,28 @@ class IntakeStore:
             self.db, "vehicles", [*known_files, *(f for f in new_files if f["_id"] in taken)]
         )
         collection = RECORD_COLLECTIONS[done.kind]
-        collided = await insert_new(self.db, collection, done.new_records())
-        collided |= await insert_new(self.db, "rejections", done.new_rejections())
+        records, rejections = await asyncio.gather(
+            insert_new(self.db, collection, done.new_records()),
+            insert_new(self.db, REJECTIONS, done.new_rejections()),
+        )
         await replace_all(self.db, collection, done.replaced_records())
-        return collided
+        return records | rejections
+
+    async def _index(self, index: str, entries: list[tuple[str, str, str]]) -> None:
+        """A value seen for the first time is a new document (one insert command); one that
+        another file already has gets the VIN added."""
+        vins: dict[str, list[str]] = {}
+        dealers: dict[str, str] = {}
+        for dealer, value, vin in entries:
+            key = f"{dealer}/{value}"
+            vins.setdefault(key, []).append(vin)
+            dealers[key] = dealer
+        docs = [{"_id": k, "vins": v, "dealer_id": dealers[k]} for k, v in vins.items()]
+        known = await insert_new(self.db, index, docs)
+        additions = [
+            UpdateOne({"_id": key}, {"$addToSet": {"vins": {"$each": vins[key]}}}) for key in known
+        ]
+        await write_each(self.db, index, additions)
 
     # --- records (work orders, deliveries) -------------------------------------------------
 
