@@ -1,8 +1,9 @@
-"""Intake benchmark (issue 4.7): intake's sustained throughput from the DMS topic to published
-canonical events, against a raw aiokafka passthrough over the same messages. Prints figures;
-passes or fails nothing.
+"""Intake benchmark (issues 4.7, 19): intake's sustained throughput from the DMS topic to published
+canonical events, against a raw aiokafka passthrough over the same messages, on an empty database
+and with a year of history. Prints figures; passes or fails nothing.
 
-    python -m benchmarks.intake [--count 100000] [--bootstrap HOST:PORT] [--mongodb-url URL]
+    python -m benchmarks.intake [--count 50000] [--history 500000] [--idle-probes 5]
+                                [--bootstrap HOST:PORT] [--mongodb-url URL] [--timeout S]
 
 1. N work orders from the demo generator (`deploy/local/demo_data.py`), settled on the days before
    today in the dealers' zone, spread over the configured dealers (key = dealer_id), are published
@@ -15,11 +16,19 @@ passes or fails nothing.
 3. Intake: the real service built in-process (`aftersales_intake.app.build`) with its own database,
    started with `runtime.start()`, consuming the same topic. The run ends when N distinct
    canonical `aftersales.workorder.closed` events (counted by event_id on the output topic) are
-   there; duplicates on the topic are counted and printed, never counted as progress.
+   there; duplicates on the topic are counted and printed, never counted as progress. Intake
+   consumes in batches (INTAKE_BATCH_MAX_RECORDS); each record counts its batch's time. Then
+   `--idle-probes` single records are published to the drained service, one every 0.5 s: the time
+   from the producer's acknowledgement to the event on the output topic (the idle reaction).
+4. With history: `--history` work orders of a 50-store group with their vehicle files are loaded in
+   bulk into a second database (`benchmarks/intake_history.py`), the same N orders are published
+   under a second prefix, and step 3 runs again against it.
 
 Besides the rates and latencies it prints the rate over each tenth of the run (flat when the rate
 is sustained, falling when a cost grows with the data) and intake's MongoDB commands by command
-and collection with their driver-side time (pymongo command monitoring), first and last tenth.
+and collection with their driver-side time (pymongo command monitoring), first and last tenth,
+and the CPU seconds of intake (this process), FerretDB and Kafka (the local stack's pid files)
+during each run: which process holds the CPU.
 A run that does not finish within --timeout prints its figures over what was done, marked.
 
 Definitions (both printed with the figures):
