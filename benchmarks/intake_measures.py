@@ -154,4 +154,5 @@ class CpuTimes:
         shares = ", ".join(
             f"{name} {s:,.1f} s ({s / wall:.0%} of a core)" for name, s in used.items()
         )
-        return f"CPU over {wall:,.1f} s of run: {shares}"
+        load = os.getloadavg()[0]  # the machine is shared: how many others wanted the cores
+        return f"CPU over {wall:,.1f} s of run: {shares}; load average {load:.1f}"
