@@ -88,8 +88,8 @@ E164_PATTERN = r"^\+[1-9]\d{6,14}$"
 Phone = Annotated[str, Field(pattern=E164_PATTERN, examples=["+8613800138000"])]
 """A normalised phone number in E.164 form (internal events only; intake normalises)."""
 
-#: A calendar month `YYYY-MM` (years 2000-2099: reports, due-maintenance lists).
-MONTH_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"
+#: A calendar month `YYYY-MM` (years 2000-2999: reports, due-maintenance lists).
+MONTH_PATTERN = r"^2\d{3}-(0[1-9]|1[0-2])$"
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, examples=["2026-11"])]
 
 VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}$"
