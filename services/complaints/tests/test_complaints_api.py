@@ -33,11 +33,11 @@ async def test_the_listing_shows_the_dealers_tickets_without_personal_data(
     assert set(got) == {ticket_id_for(answers[0].task_id), ticket_id_for(answers[1].task_id)}
     first = got[ticket_id_for(answers[0].task_id)]
     assert first["grade"] == "B"
-    assert first["assigned_role"] == "service_manager"
+    assert first["owner_role"] == "service_manager"
     assert first["low_items"] == ["overall"]
     assert first["service_advisor"] == {"id": "SA-007", "name": "王芳"}
     assert first["technicians"] == [{"id": "T-1", "name": "李强"}]
-    assert first["state"] == "open"
+    assert first["state"] == "opened"
     assert first["work_order_id"] == answers[0].work_order_id
     assert first["opened_at"] is not None
     assert first["due_at"] is not None
