@@ -127,7 +127,7 @@ class ResolveBody(_Body):
 
 
 class CompensationBody(_Body):
-    amount: Decimal = Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2)
+    amount: float = Field(ge=0, le=10_000_000, description="CNY, a JSON number")
     approved_by: str = Field(min_length=1, max_length=128)  # D22: at the OEM's regional office
     approved_at: AwareDatetime
     text: str | None = Field(None, max_length=2000)
@@ -211,8 +211,11 @@ def complaints_router(store: ComplaintsStore, desk: TicketDesk) -> APIRouter:
         return _detail(changed)
 
     def plain(action: Action) -> Callable[..., Any]:
+        # A default, not an Annotated[...] string: the roles come from this closure.
         async def route(
-            ticket_id: str, body: NoteBody, caller: Annotated[Caller, allow(*ACTION_ROLES[action])]
+            ticket_id: str,
+            body: NoteBody,
+            caller: Caller = allow(*ACTION_ROLES[action]),  # noqa: B008 (FastAPI dependency)
         ) -> Any:
             return await act(
                 ticket_id, caller, lambda t: Command(action, caller.sub, text=body.text)
@@ -298,7 +301,7 @@ def complaints_router(store: ComplaintsStore, desk: TicketDesk) -> APIRouter:
             lambda t: Command(
                 Action.COMPENSATION,
                 caller.sub,
-                amount=body.amount,
+                amount=Decimal(str(body.amount)),  # exact from here on
                 approved_by=body.approved_by,
                 approved_at=body.approved_at,
                 text=body.text,
