@@ -1,9 +1,20 @@
 """ContactResult → one recovery ticket and one `opened` event, through TestKafkaBroker."""
 
+from datetime import timedelta
+
 import pytest
 from aftersales_complaints.domain.deadlines import reply_due_at
+from aftersales_complaints.domain.ticket import Action
+from aftersales_complaints.domain.transitions import Command, decide
 from aftersales_complaints.handlers import opened_event_id_for, ticket_id_for
-from aftersales_contracts import CallOutcome, ComplaintEvent, Scores, topics
+from aftersales_contracts import (
+    CallOutcome,
+    ComplaintEvent,
+    ContactPurpose,
+    ContactResult,
+    Scores,
+    topics,
+)
 from aftersales_runtime.kafka import publish_event
 from faststream.kafka import TestKafkaBroker
 
@@ -91,3 +102,74 @@ async def test_a_ticket_stored_but_not_published_is_published_on_redelivery(
         (opened_event_id_for(ticket_id_for(low.task_id)), "B")
     ]
     assert await mongo_db["tickets"].count_documents({}) == 1
+
+
+async def test_a_second_unhappy_result_for_the_vehicle_raises_the_grade_and_links(
+    service, settings, result, published, clock
+):
+    first = result(1, scores=scores(overall=7))
+    await publish_event(service.runtime.broker, settings, first)
+    clock.advance(timedelta(days=10))
+    again = result(2, scores=scores(overall=7), vin=first.vin)
+    await publish_event(service.runtime.broker, settings, again)
+    clock.advance(timedelta(days=31))
+    much_later = result(3, scores=scores(overall=7), vin=first.vin)
+    await publish_event(service.runtime.broker, settings, much_later)
+
+    opened = [e for e in published if e.kind == "opened"]
+    assert [(e.grade.value, e.rule) for e in opened] == [
+        ("D", "overall<=7"),
+        ("C", "overall<=7+repeat"),
+        ("D", "overall<=7"),
+    ]
+    assert opened[1].linked_ticket_ids == [opened[0].ticket_id]
+
+
+async def test_the_confirmation_closes_or_reopens_the_ticket(service, settings, result, published):
+    low = result(1, scores=scores(overall=6))
+    await publish_event(service.runtime.broker, settings, low)
+    ticket_id = ticket_id_for(low.task_id)
+
+    async def walk_to_confirmation() -> str:
+        for command in (
+            Command(Action.ACKNOWLEDGE, "sup"),
+            Command(Action.REVIEW, "sup", role="service_supervisor"),
+            Command(Action.REPLY, "sup"),
+            Command(Action.RESOLVE, "sup", root_cause_category="parts", action_taken="replaced"),
+        ):
+            ticket = await service.desk.change(
+                ticket_id,
+                lambda t, now, c=command: decide(t, c, now, service.desk.rules_for(t.dealer_id)),
+            )
+        assert ticket is not None
+        assert ticket.confirmation_contact_id is not None
+        return ticket.confirmation_contact_id
+
+    def answer(contact_id: str, n: int, **fields) -> ContactResult:
+        return result(
+            100 + n,
+            contact_id=contact_id,
+            purposes=[ContactPurpose.COMPLAINT_CONFIRMATION],
+            vin=low.vin,
+            **fields,
+        )
+
+    contact_id = await walk_to_confirmation()
+    requested = [e for e in published if e.kind == "confirmation_requested"]
+    assert requested[0].confirmation.contact_id == contact_id
+    unhappy = answer(contact_id, 1, scores=scores(overall=5))
+    await publish_event(service.runtime.broker, settings, unhappy)
+    await publish_event(service.runtime.broker, settings, unhappy)  # redelivered: no effect
+    ticket = await service.store.ticket(ticket_id)
+    assert ticket.state == "reopened"
+    assert ticket.round == 2
+    contact_id = await walk_to_confirmation()
+    await publish_event(service.runtime.broker, settings, answer(contact_id, 2, scores=scores()))
+
+    ticket = await service.store.ticket(ticket_id)
+    assert ticket.state == "closed"
+    kinds = [e.kind.value for e in published]
+    assert kinds.count("reopened") == 1
+    assert kinds[-1] == "closed"
+    assert len({e.event_id for e in published}) == len(published)  # nothing twice
+    assert [e.kind for e in published].count("opened") == 1  # the answers open no ticket

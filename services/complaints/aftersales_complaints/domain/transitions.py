@@ -268,9 +268,7 @@ def _resolve(draft: _Draft, command: Command, rules: Rules) -> None:
         action_taken=t.action_taken,
     )
     # D22: the customer is called again to confirm; the scheduler plans that contact.
-    t.confirmation_contact_id = deterministic_id(
-        "complaint.confirmation", t.ticket_id, str(t.round)
-    )
+    t.confirmation_contact_id = confirmation_contact_id(t.ticket_id, t.round)
     due = rules.clock.calendar.add_working_days(
         draft.now, rules.clock.policy.confirm_after_working_days
     )
