@@ -72,8 +72,8 @@ def test_the_ladder_climbs_with_penalties_and_stops_at_the_gm():
     result = tick(ticket, datetime(2026, 10, 9, 12, 0, tzinfo=SH), RULES)
     assert result is not None
     kinds = [(e.kind.value, e.step and e.step.value) for e in result.events]
-    assert ("warning", "feedback") in kinds
     assert ("breached", "reply") in kinds
+    assert "warning" not in [k for k, _ in kinds]  # too late to warn: straight to the breach
     penalties = [
         (e.person, e.role, e.points, e.month) for e in result.events if e.kind == "penalty"
     ]
@@ -91,6 +91,18 @@ def test_the_ladder_climbs_with_penalties_and_stops_at_the_gm():
     assert result.ticket.owner_role == "gm"
     assert result.ticket.overdue
     assert tick(result.ticket, datetime(2026, 10, 9, 12, 0, tzinfo=SH), RULES) is None
+
+
+def test_a_warning_at_75_percent_then_the_breach():
+    ticket = new_ticket(ComplaintGrade.C)
+    assert tick(ticket, datetime(2026, 10, 1, 15, 59, tzinfo=SH), RULES) is None
+    warned = tick(ticket, datetime(2026, 10, 1, 16, 0, tzinfo=SH), RULES)  # 24 h of 32 h
+    assert warned is not None
+    assert [(e.kind.value, e.step) for e in warned.events] == [("warning", "feedback")]
+    assert warned.ticket.due_soon
+    breached = tick(warned.ticket, datetime(2026, 10, 2, 0, 0, tzinfo=SH), RULES)
+    assert breached is not None
+    assert [e.kind.value for e in breached.events] == ["breached", "penalty", "escalated"]
 
 
 def test_a_b_ticket_needs_the_joint_review_before_the_reply_and_both_pay_when_late():

@@ -27,7 +27,9 @@ def tick(ticket: Ticket, now: datetime, rules: Rules) -> Transition | None:
             ((i, d) for i, d in enumerate(draft.ticket.deadlines) if d.wakes_at() == moment),
             key=lambda pair: pair[0],
         )
-        if deadline.status is DeadlineStatus.PENDING and deadline.warn_at < deadline.due_at:
+        # A sweep that comes only after the deadline (a clock jump, an outage) breaches
+        # without a warning that could no longer help anyone.
+        if deadline.status is DeadlineStatus.PENDING and now < deadline.due_at:
             deadline.status = DeadlineStatus.DUE_SOON
             draft.emit(
                 ComplaintEventKind.WARNING, SYSTEM, step=deadline.step, due_at=deadline.due_at
