@@ -67,10 +67,21 @@ class TicketDesk:
                 return None
             transition = decide(ticket, self.clock.now())
             if transition is None:
+                await self._refile(ticket)
                 return ticket
             if await self.store_and_publish(transition):
                 return transition.ticket
         raise Conflict(f"ticket {ticket_id} changed {attempts} times while we tried")
+
+    async def _refile(self, ticket: Ticket) -> None:
+        # A crash between a commit and its filing leaves the ticket's next moment unfiled; any
+        # later look at the ticket (an older filing, a redelivery, the re-publish) files it
+        # again. Filing is idempotent ($addToSet).
+        # A moment already passed is filed just ahead, where the next pass finds it.
+        wake = ticket.wakes_at()
+        if wake is not None:
+            soon = self.clock.now() + timedelta(seconds=1)
+            await self.store.file_deadline(ticket.ticket_id, max(wake, soon))
 
     async def republish(self) -> int:
         """Publish what a crash left stored but unpublished; drop what was never stored."""
@@ -82,7 +93,9 @@ class TicketDesk:
             if events is None:  # the crash came before the commit: nothing happened
                 await self.store.published(key)
                 continue
-            await self.store.ticket(key.rsplit("/", 1)[0])  # roll the ticket document forward
+            ticket = await self.store.ticket(key.rsplit("/", 1)[0])  # rolled forward
+            if ticket is not None:
+                await self._refile(ticket)
             await self.publish_transition(key, events)
             count += len(events)
         if count:

@@ -81,12 +81,16 @@ class ComplaintsStore:
         doc = await self.tickets.find_one({"_id": ticket_id})
         ticket = _ticket(doc) if doc else None
         version = ticket.version if ticket else 0
+        history = ticket.history if ticket else []
         rolled = None
         while True:
             later = await self.transitions.find_one({"_id": transition_key(ticket_id, version + 1)})
             if later is None:
                 break
-            rolled, version = _ticket(later["ticket"]), version + 1
+            # A transition keeps the ticket without its history, plus its own events: the
+            # history is the earlier one followed by them (each event's JSON as published).
+            history = [*history, *later["events"]]
+            rolled, version = _ticket({**later["ticket"], "history": history}), version + 1
         if rolled is not None:
             await self.tickets.replace_one({"_id": ticket_id}, ticket_document(rolled), upsert=True)
             return rolled
@@ -102,7 +106,7 @@ class ComplaintsStore:
             "transitions",
             {
                 "_id": key,
-                "ticket": ticket_document(ticket),
+                "ticket": {**ticket_document(ticket), "history": []},
                 "events": [e.model_dump(mode="json") for e in transition.events],
             },
         )

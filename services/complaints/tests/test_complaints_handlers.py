@@ -173,3 +173,37 @@ async def test_the_confirmation_closes_or_reopens_the_ticket(service, settings, 
     assert kinds[-1] == "closed"
     assert len({e.event_id for e in published}) == len(published)  # nothing twice
     assert [e.kind for e in published].count("opened") == 1  # the answers open no ticket
+
+
+async def test_a_ticket_document_behind_its_last_transition_is_rolled_forward(
+    service, settings, result, published, mongo_db
+):
+    low = result(1, scores=scores(overall=6))
+    await publish_event(service.runtime.broker, settings, low)
+    ticket = await service.store.ticket(ticket_id_for(low.task_id))
+    moved = decide(
+        ticket,
+        Command(Action.ACKNOWLEDGE, "sup"),
+        ticket.opened_at,
+        service.desk.rules_for(ticket.dealer_id),
+    )
+    # As if the process died right after the commit (the transition's insert), before the
+    # ticket document was replaced: the next reader sees the transition and rolls forward.
+    real_replace = service.store.tickets.replace_one
+    service.store.tickets.replace_one = _never  # type: ignore[method-assign]
+    assert await service.store.commit(moved)
+    service.store.tickets.replace_one = real_replace  # type: ignore[method-assign]
+    assert (await mongo_db["tickets"].find_one())["version"] == 1
+
+    read = await service.store.ticket(ticket.ticket_id)
+
+    assert read.version == 2
+    assert read.state == "acknowledged"
+    assert [h["kind"] for h in read.history] == ["opened", "acknowledged"]
+    assert read.history[-1] == moved.events[0].model_dump(mode="json")
+    assert (await mongo_db["tickets"].find_one())["version"] == 2
+    assert await service.desk.republish() == 1  # its event, still in the outbox, goes out
+
+
+async def _never(*args, **kwargs) -> None:
+    return None

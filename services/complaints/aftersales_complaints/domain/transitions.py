@@ -117,11 +117,10 @@ class _Draft:
         self.events.append(event)
 
     def done(self) -> Transition:
-        for event in self.events:  # the state after the whole transition
-            self.ticket.history.append(
-                {**event.model_dump(mode="json"), "state": self.ticket.state.value}
-            )
+        # Every event carries the state after the whole transition; the history holds the
+        # events exactly as published.
         self.events = [e.model_copy(update={"state": self.ticket.state.value}) for e in self.events]
+        self.ticket.history += [e.model_dump(mode="json") for e in self.events]
         return Transition(self.ticket, self.events)
 
 
