@@ -95,5 +95,11 @@ async def test_actions_walk_the_ticket_and_refuse_what_the_state_does_not_allow(
     ]
     listed = await client.get("/v1/dealers/dealer-sz-001/complaints", params={"state": "replied"})
     assert [c["ticket_id"] for c in listed.json()["complaints"]] == [body["ticket_id"]]
+    mine = await client.get(
+        "/v1/dealers/dealer-sz-001/complaints", params={"owner": "service_supervisor"}
+    )
+    assert [c["ticket_id"] for c in mine.json()["complaints"]] == [body["ticket_id"]]
+    theirs = await client.get("/v1/dealers/dealer-sz-001/complaints", params={"owner": "gm"})
+    assert theirs.json()["complaints"] == []
     none = await client.get("/v1/dealers/dealer-sz-001/complaints", params={"overdue": "true"})
     assert none.json()["complaints"] == []

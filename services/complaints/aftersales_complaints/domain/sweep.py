@@ -79,6 +79,7 @@ def _breach(draft: _Draft, index: int, deadline: Deadline, rules: Rules) -> None
         SYSTEM,
         step=deadline.step,
         from_role=previous,
+        person=t.owner_person,  # D21: the new owner, to be notified
         due_at=again.due_at,
     )
 
