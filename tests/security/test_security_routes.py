@@ -22,11 +22,15 @@ from typing import Any
 
 import httpx
 import pytest
+from aftersales_complaints.handlers import ticket_id_for
 from aftersales_contracts import (
+    CallOutcome,
     Channel,
     ContactDue,
     ContactPurpose,
+    ContactResult,
     Customer,
+    Scores,
     Vehicle,
     correlation_id_for,
     deterministic_id,
@@ -55,6 +59,7 @@ class Seeds:
     customer_id: str = ""
     rejection_id: str = ""
     task_id: str = ""
+    ticket_id: str = ""
     work_order: dict[str, Any] | None = None
 
 
@@ -130,6 +135,29 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("complaints", "GET", "/v1/dealers/{dealer_id}/complaints"): Case(
         lambda s: f"/v1/dealers/{MINE}/complaints"
     ),
+    ("complaints", "GET", "/v1/complaints/{ticket_id}"): Case(
+        lambda s: f"/v1/complaints/{s.ticket_id}"
+    ),
+    **{
+        ("complaints", "POST", f"/v1/complaints/{{ticket_id}}/{action}"): Case(
+            (lambda a: lambda s: f"/v1/complaints/{s.ticket_id}/{a}")(action), body
+        )
+        for action, body in {
+            "acknowledge": lambda s: {},
+            "note": lambda s: {"text": "called back"},
+            "review": lambda s: {},
+            "reply": lambda s: {},
+            "reassign": lambda s: {"to_role": "service_manager"},
+            "resolve": lambda s: {"root_cause_category": "parts", "action_taken": "replaced"},
+            "compensation": lambda s: {
+                "amount": 200,
+                "approved_by": "oem-south/region-1",
+                "approved_at": "2026-11-23T10:00:00+08:00",
+            },
+            "close": lambda s: {"customer_confirmed": True},
+            "reopen": lambda s: {"text": "still noisy"},
+        }.items()
+    },
     # reporting
     ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/monthly"): Case(
         lambda s: f"/v1/dealers/{MINE}/reports/monthly", params={"month": "2026-11"}
@@ -232,6 +260,26 @@ async def _seed(fleet: dict[str, Deployed], tokens: Any) -> Seeds:
     claimed = await contact.client.post(f"/v1/dealers/{MINE}/tasks/claim", headers=agent)
     assert claimed.status_code == 200, claimed.text
     seeds.task_id = claimed.json()["task_id"]
+
+    complaints = fleet["complaints"]
+    unhappy = ContactResult(
+        event_id=deterministic_id("security.result", MINE),
+        occurred_at=NOW,
+        dealer_id=MINE,
+        correlation_id=correlation_id_for(MINE, "WO-1"),
+        contact_id=deterministic_id("security.contact", MINE, "WO-1"),
+        task_id=seeds.task_id,
+        channel=Channel.PHONE,
+        purposes=[ContactPurpose.SERVICE_CALL_DAY3],
+        attempt=1,
+        outcome=CallOutcome.REACHED,
+        contacted_at=NOW,
+        scores=Scores(attitude=5, quality=9, charges=9, timeliness=9, environment=9, overall=5),
+        vin=seeds.vin,
+        customer_id=seeds.customer_id,
+    )
+    await publish_event(complaints.service.runtime.broker, complaints.settings, unhappy)
+    seeds.ticket_id = ticket_id_for(seeds.task_id)
     return seeds
 
 

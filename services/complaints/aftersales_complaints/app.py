@@ -1,20 +1,26 @@
-"""Composition root of the complaints service: settings, runtime, store, subscriber, HTTP API."""
+"""Composition root of the complaints service: settings, runtime, store, desk, subscriber,
+deadline sweep and HTTP API."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from functools import lru_cache
 
 import faststream
 from aftersales_contracts import ComplaintEvent, ContactResult, topics
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.service import Runtime
+from aftersales_workcalendar import CalendarConfig, WorkingCalendar
 from fastapi import FastAPI
 
 from aftersales_complaints.api import complaints_router
-from aftersales_complaints.domain.deadlines import reply_due_at
+from aftersales_complaints.desk import TicketDesk
+from aftersales_complaints.domain.deadlines import DeadlineClock, DeadlinePolicy
 from aftersales_complaints.domain.grading import GradingRules
-from aftersales_complaints.handlers import when_contact_result_open_ticket
+from aftersales_complaints.domain.ladder import Ladder
+from aftersales_complaints.domain.transitions import Rules
+from aftersales_complaints.handlers import when_contact_result
 from aftersales_complaints.settings import ComplaintsSettings
 from aftersales_complaints.store import ComplaintsStore
 
@@ -25,6 +31,7 @@ SERVICE = "complaints"
 class ComplaintsService:
     runtime: Runtime
     store: ComplaintsStore
+    desk: TicketDesk
     app: FastAPI
 
 
@@ -36,33 +43,52 @@ def build(settings: ComplaintsSettings, clock: Clock | None = None) -> Complaint
     runtime.produces(ComplaintEvent)
     runtime.on_start(store.create_indexes)
 
-    def rules_for(dealer_id: str) -> GradingRules:
+    def overrides(dealer_id: str, part: str) -> dict[str, object]:
         dealer = dealers.get(dealer_id)
-        overrides = dealer.overrides(SERVICE).get("grading", {}) if dealer else {}
-        return settings.grading.overridden(overrides)
+        found: dict[str, object] = dealer.overrides(SERVICE).get(part, {}) if dealer else {}
+        return found
 
-    def reply_due(opened_at: datetime, dealer_id: str) -> datetime:
-        zone = dealers.zone_of(dealer_id).key
-        return reply_due_at(opened_at, zone, settings.reply_within_working_days)
+    def grading_for(dealer_id: str) -> GradingRules:
+        return settings.grading.overridden(overrides(dealer_id, "grading"))
+
+    @lru_cache(maxsize=256)
+    def rules_for(dealer_id: str) -> Rules:
+        # Validated when first used: a dealer's bad override fails its first ticket loudly.
+        calendar = WorkingCalendar(
+            CalendarConfig.model_validate(
+                {"timezone": dealers.zone_of(dealer_id).key, **overrides(dealer_id, "calendar")}
+            )
+        )
+        policy = DeadlinePolicy.model_validate(
+            {**settings.deadlines.model_dump(), **overrides(dealer_id, "deadlines")}
+        )
+        ladder = Ladder.model_validate(
+            {**settings.ladder.model_dump(), **overrides(dealer_id, "ladder")}
+        )
+        return Rules(DeadlineClock(calendar, policy), ladder)
+
+    desk = TicketDesk(store, rules_for, runtime.clock, runtime.publish, runtime.logger)
 
     @runtime.broker.subscriber(
         settings.topic(topics.CONTACT_RESULT),
         group_id=settings.consumer_group(SERVICE),
         auto_offset_reset="earliest",
     )
-    async def open_ticket_for_dissatisfaction(result: ContactResult) -> None:
-        await when_contact_result_open_ticket(
-            result,
-            store,
-            rules_for(result.dealer_id),
-            reply_due,
-            runtime.clock,
-            runtime.publish,
-            runtime.logger,
-        )
+    async def on_contact_result(result: ContactResult) -> None:
+        await when_contact_result(result, desk, grading_for(result.dealer_id))
 
-    app = runtime.http_app(complaints_router(store))
-    return ComplaintsService(runtime=runtime, store=store, app=app)
+    @runtime.background
+    async def deadline_sweep() -> None:
+        while True:
+            try:
+                await desk.republish()  # what a crash left stored but unpublished, first
+                await desk.sweep()
+            except Exception:  # a dependency's outage: log it, try again on the next pass
+                runtime.logger.exception("deadline sweep failed; retrying")
+            await asyncio.sleep(settings.sweep_interval_seconds)
+
+    app = runtime.http_app(complaints_router(store, desk))
+    return ComplaintsService(runtime=runtime, store=store, desk=desk, app=app)
 
 
 def create_app(settings: ComplaintsSettings, clock: Clock | None = None) -> FastAPI:

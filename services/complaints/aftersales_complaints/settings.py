@@ -1,8 +1,10 @@
 """Settings of the complaints service (env prefix COMPLAINTS_; shared names in ServiceSettings).
 
 Nested grading rules are set with `__`, e.g. `COMPLAINTS_GRADING__ITEM_FLOOR_MAX=3`, or as
-JSON: `COMPLAINTS_GRADING='{"overall_bands": [{"max_overall": 5, "grade": "B"}]}'`. A dealer
-overrides them in the dealer directory under `settings.complaints.grading`.
+JSON: `COMPLAINTS_GRADING='{"overall_bands": [{"max_overall": 5, "grade": "B"}]}'`; the same
+for `COMPLAINTS_DEADLINES` (D20) and `COMPLAINTS_LADDER` (D21). A dealer overrides them in the
+dealer directory under `settings.complaints.{grading,deadlines,ladder,calendar}` (`calendar`:
+the shared working calendar's fields, e.g. its `hours`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from aftersales_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from aftersales_complaints.domain.deadlines import DeadlinePolicy
 from aftersales_complaints.domain.grading import GradingRules
+from aftersales_complaints.domain.ladder import Ladder
 
 
 class ComplaintsSettings(ServiceSettings):
@@ -25,6 +29,8 @@ class ComplaintsSettings(ServiceSettings):
     mongodb_database: str = "aftersales_complaints"
     http_port: int = 8004
     grading: GradingRules = Field(default_factory=GradingRules)
-    reply_within_working_days: int = Field(
-        1, ge=0, description="D20: the customer gets a reply within one working day."
+    deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)  # D20
+    ladder: Ladder = Field(default_factory=Ladder)  # D19, D21
+    sweep_interval_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often the deadline sweep runs (and re-publishes)."
     )

@@ -1,33 +1,186 @@
-"""The complaints service's MongoDB: one recovery ticket per contact result (D18)."""
+"""The complaints service's MongoDB, designed around `_id` lookups (FerretDB indexes only `_id`).
+
+- `tickets`: one document per ticket (`_id` = ticket id), the ticket with its history.
+- `transitions`: `_id` = "{ticket}/{version}", the ticket after that transition and its events.
+  Inserting it is the commit: the insert collides atomically on `_id`, so of two writers of the
+  same version one wins and the other re-reads (no transactions needed). A ticket document that
+  lags behind its last transition (a crash in between) is rolled forward when read.
+- `outbox`: `_id` = the transition's key, written before the transition and deleted after its
+  events are published; what is left after a crash is published again (same event ids).
+- `deadlines`: `_id` = "deadline/{UTC hour}", the tickets to look at in that hour; the sweep reads
+  the hours from its watermark (`sweep` in `state`) to now, never the tickets.
+- `links`: `_id` = "vehicle/{dealer}/{vin}" (the vehicle's last ticket, D18) and
+  "confirmation/{contact_id}" (which ticket a confirmation contact answers, D22).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aftersales_contracts import ComplaintEvent
 from aftersales_runtime.mongo import insert_once
 from pymongo.asynchronous.database import AsyncDatabase
 
+from aftersales_complaints.domain.ticket import Ticket
+from aftersales_complaints.domain.transitions import Transition
+
 Doc = dict[str, Any]
+HOUR = timedelta(hours=1)
+_DERIVED = ("_id", "overdue", "due_soon")
+
+
+def transition_key(ticket_id: str, version: int) -> str:
+    return f"{ticket_id}/{version}"
+
+
+def bucket_id(moment: datetime) -> str:
+    return "deadline/" + moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hours_between(after: datetime, until: datetime) -> Iterator[datetime]:
+    hour = _hour(after)
+    while hour <= until:
+        yield hour
+        hour += HOUR
+
+
+def _ticket(doc: Doc) -> Ticket:
+    return Ticket.model_validate({k: v for k, v in doc.items() if k not in _DERIVED})
+
+
+def ticket_document(ticket: Ticket) -> Doc:
+    doc = ticket.model_dump(mode="python")
+    for c in doc["compensations"]:
+        c["amount"] = str(c["amount"])  # BSON has no Decimal of Python's kind; exact as text
+    # Listing filters (a dealer's tickets: state, grade, owner, overdue, due soon).
+    return {"_id": ticket.ticket_id, **doc, "overdue": ticket.overdue, "due_soon": ticket.due_soon}
 
 
 class ComplaintsStore:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.tickets = db["tickets"]
+        self.transitions = db["transitions"]
+        self.outbox = db["outbox"]
+        self.deadlines = db["deadlines"]
+        self.state = db["state"]
+        self.links = db["links"]
 
     async def create_indexes(self) -> None:
         # Listings filter by dealer; on MongoDB this index serves them, FerretDB scans.
         await self.tickets.create_index([("dealer_id", 1), ("opened_at", 1)])
 
-    async def ticket(self, ticket_id: str) -> Doc | None:
-        return await self.tickets.find_one({"_id": ticket_id})
+    async def ticket(self, ticket_id: str) -> Ticket | None:
+        """The ticket as of its last committed transition (rolled forward if it lags)."""
+        doc = await self.tickets.find_one({"_id": ticket_id})
+        ticket = _ticket(doc) if doc else None
+        version = ticket.version if ticket else 0
+        history = ticket.history if ticket else []
+        rolled = None
+        while True:
+            later = await self.transitions.find_one({"_id": transition_key(ticket_id, version + 1)})
+            if later is None:
+                break
+            # A transition keeps the ticket without its history, plus its own events: the
+            # history is the earlier one followed by them (each event's JSON as published).
+            history = [*history, *later["events"]]
+            rolled, version = _ticket({**later["ticket"], "history": history}), version + 1
+        if rolled is not None:
+            await self.tickets.replace_one({"_id": ticket_id}, ticket_document(rolled), upsert=True)
+            return rolled
+        return ticket
 
-    async def add_ticket(self, document: Doc) -> bool:
-        return await insert_once(self.db, "tickets", document)
+    async def commit(self, transition: Transition) -> bool:
+        """Store one transition; False when another writer stored this version first."""
+        ticket = transition.ticket
+        key = transition_key(ticket.ticket_id, ticket.version)
+        await insert_once(self.db, "outbox", {"_id": key, "ticket_id": ticket.ticket_id})
+        claimed = await insert_once(
+            self.db,
+            "transitions",
+            {
+                "_id": key,
+                "ticket": {**ticket_document(ticket), "history": []},
+                "events": [e.model_dump(mode="json") for e in transition.events],
+            },
+        )
+        if not claimed:
+            return False
+        await self.tickets.replace_one(
+            {"_id": ticket.ticket_id}, ticket_document(ticket), upsert=True
+        )
+        wake = ticket.wakes_at()
+        if wake is not None:
+            await self.file_deadline(ticket.ticket_id, wake)
+        return True
 
-    async def mark_published(self, ticket_id: str) -> None:
-        await self.tickets.update_one({"_id": ticket_id}, {"$set": {"published": True}})
+    async def stored_events(self, key: str) -> list[ComplaintEvent] | None:
+        """The events of a stored transition; None when it was never stored."""
+        doc = await self.transitions.find_one({"_id": key})
+        if doc is None:
+            return None
+        return [ComplaintEvent.model_validate(e) for e in doc["events"]]
 
-    async def dealer_tickets(self, dealer_id: str) -> list[Doc]:
-        cursor = self.tickets.find({"dealer_id": dealer_id}).sort([("opened_at", 1), ("_id", 1)])
-        return [ticket async for ticket in cursor]
+    async def published(self, key: str) -> None:
+        await self.outbox.delete_one({"_id": key})
+
+    async def unpublished(self) -> list[str]:
+        # Only transitions in flight or cut off by a crash are here: a handful, never the history.
+        return [doc["_id"] async for doc in self.outbox.find({}, {"_id": 1})]
+
+    # --- the deadline buckets ---------------------------------------------------------------
+
+    async def file_deadline(self, ticket_id: str, at: datetime) -> None:
+        entry = f"{at.isoformat()}|{ticket_id}"
+        await self.deadlines.update_one(
+            {"_id": bucket_id(at)}, {"$addToSet": {"entries": entry}}, upsert=True
+        )
+
+    async def due_between(self, after: datetime, until: datetime) -> list[str]:
+        """Ticket ids filed for a moment in (after, until], by reading one document per hour."""
+        due: dict[str, None] = {}
+        for hour in hours_between(after, until):
+            doc = await self.deadlines.find_one({"_id": bucket_id(hour)})
+            for entry in doc["entries"] if doc else []:
+                at_text, ticket_id = entry.split("|", 1)
+                if after < datetime.fromisoformat(at_text) <= until:
+                    due[ticket_id] = None
+        return list(due)
+
+    async def drop_buckets_before(self, after: datetime, until: datetime) -> None:
+        for hour in hours_between(after, until - HOUR):
+            await self.deadlines.delete_one({"_id": bucket_id(hour)})
+
+    async def watermark(self) -> datetime | None:
+        doc = await self.state.find_one({"_id": "sweep"})
+        return doc["watermark"] if doc else None
+
+    async def set_watermark(self, at: datetime) -> None:
+        await self.state.replace_one(
+            {"_id": "sweep"}, {"_id": "sweep", "watermark": at}, upsert=True
+        )
+
+    # --- links ------------------------------------------------------------------------------
+
+    async def link(self, key: str) -> Doc | None:
+        return await self.links.find_one({"_id": key})
+
+    async def set_link(self, key: str, **fields: Any) -> None:
+        await self.links.replace_one({"_id": key}, {"_id": key, **fields}, upsert=True)
+
+    async def dealer_tickets(
+        self, dealer_id: str, filters: Doc, skip: int, limit: int
+    ) -> list[Ticket]:
+        cursor = (
+            self.tickets.find({"dealer_id": dealer_id, **filters})
+            .sort([("opened_at", 1), ("_id", 1)])
+            .skip(skip)
+            .limit(limit)
+        )
+        return [_ticket(doc) async for doc in cursor]

@@ -1,9 +1,20 @@
 """ContactResult → one recovery ticket and one `opened` event, through TestKafkaBroker."""
 
+from datetime import timedelta
+
 import pytest
 from aftersales_complaints.domain.deadlines import reply_due_at
+from aftersales_complaints.domain.ticket import Action
+from aftersales_complaints.domain.transitions import Command, decide
 from aftersales_complaints.handlers import opened_event_id_for, ticket_id_for
-from aftersales_contracts import CallOutcome, ComplaintEvent, Scores, topics
+from aftersales_contracts import (
+    CallOutcome,
+    ComplaintEvent,
+    ContactPurpose,
+    ContactResult,
+    Scores,
+    topics,
+)
 from aftersales_runtime.kafka import publish_event
 from faststream.kafka import TestKafkaBroker
 
@@ -37,10 +48,11 @@ async def test_a_low_score_opens_one_ticket_even_when_redelivered(
     assert [t["_id"] for t in tickets] == [ticket_id_for(low.task_id)]
     ticket = tickets[0]
     assert ticket["grade"] == "C"
-    assert ticket["assigned_role"] == "service_supervisor"
+    assert ticket["owner_role"] == "service_supervisor"
     assert ticket["low_items"] == ["quality", "overall"]
     assert ticket["opened_at"] == clock.now()
-    assert ticket["due_at"] == reply_due_at(clock.now(), "Asia/Shanghai", 1)
+    reply = next(d for d in ticket["deadlines"] if d["step"] == "reply")
+    assert reply["due_at"] == reply_due_at(clock.now(), "Asia/Shanghai", 1)
     assert len(published) == 1
     event = published[0]
     assert event.event_id == opened_event_id_for(ticket["_id"])
@@ -50,7 +62,7 @@ async def test_a_low_score_opens_one_ticket_even_when_redelivered(
     assert event.work_order_id == low.work_order_id
     assert event.service_advisor == low.service_advisor
     assert event.technicians == low.technicians
-    assert event.due_at == ticket["due_at"]
+    assert event.due_at == reply["due_at"]
 
 
 async def test_satisfied_and_unreached_answers_open_nothing(
@@ -78,12 +90,120 @@ async def test_a_ticket_stored_but_not_published_is_published_on_redelivery(
     low = result(1, scores=scores(charges=1))
     await publish_event(service.runtime.broker, settings, low)
     # As if the process had died between storing the ticket and publishing its event.
-    await mongo_db["tickets"].update_many({}, {"$set": {"published": False}})
+    ticket_id = ticket_id_for(low.task_id)
+    await mongo_db["outbox"].insert_one({"_id": f"{ticket_id}/1", "ticket_id": ticket_id})
     published.clear()
 
-    await publish_event(service.runtime.broker, settings, low)
+    await publish_event(service.runtime.broker, settings, low)  # a redelivery adds nothing
+    assert published == []
+    await service.desk.republish()  # what the sweep does on start and on every pass
 
     assert [(e.event_id, e.grade) for e in published] == [
         (opened_event_id_for(ticket_id_for(low.task_id)), "B")
     ]
     assert await mongo_db["tickets"].count_documents({}) == 1
+
+
+async def test_a_second_unhappy_result_for_the_vehicle_raises_the_grade_and_links(
+    service, settings, result, published, clock
+):
+    first = result(1, scores=scores(overall=7))
+    await publish_event(service.runtime.broker, settings, first)
+    clock.advance(timedelta(days=10))
+    again = result(2, scores=scores(overall=7), vin=first.vin)
+    await publish_event(service.runtime.broker, settings, again)
+    clock.advance(timedelta(days=31))
+    much_later = result(3, scores=scores(overall=7), vin=first.vin)
+    await publish_event(service.runtime.broker, settings, much_later)
+
+    opened = [e for e in published if e.kind == "opened"]
+    assert [(e.grade.value, e.rule) for e in opened] == [
+        ("D", "overall<=7"),
+        ("C", "overall<=7+repeat"),
+        ("D", "overall<=7"),
+    ]
+    assert opened[1].linked_ticket_ids == [opened[0].ticket_id]
+
+
+async def test_the_confirmation_closes_or_reopens_the_ticket(service, settings, result, published):
+    low = result(1, scores=scores(overall=6))
+    await publish_event(service.runtime.broker, settings, low)
+    ticket_id = ticket_id_for(low.task_id)
+
+    async def walk_to_confirmation() -> str:
+        for command in (
+            Command(Action.ACKNOWLEDGE, "sup"),
+            Command(Action.REVIEW, "sup", role="service_supervisor"),
+            Command(Action.REPLY, "sup"),
+            Command(Action.RESOLVE, "sup", root_cause_category="parts", action_taken="replaced"),
+        ):
+            ticket = await service.desk.change(
+                ticket_id,
+                lambda t, now, c=command: decide(t, c, now, service.desk.rules_for(t.dealer_id)),
+            )
+        assert ticket is not None
+        assert ticket.confirmation_contact_id is not None
+        return ticket.confirmation_contact_id
+
+    def answer(contact_id: str, n: int, **fields) -> ContactResult:
+        return result(
+            100 + n,
+            contact_id=contact_id,
+            purposes=[ContactPurpose.COMPLAINT_CONFIRMATION],
+            vin=low.vin,
+            **fields,
+        )
+
+    contact_id = await walk_to_confirmation()
+    requested = [e for e in published if e.kind == "confirmation_requested"]
+    assert requested[0].confirmation.contact_id == contact_id
+    unhappy = answer(contact_id, 1, scores=scores(overall=5))
+    await publish_event(service.runtime.broker, settings, unhappy)
+    await publish_event(service.runtime.broker, settings, unhappy)  # redelivered: no effect
+    ticket = await service.store.ticket(ticket_id)
+    assert ticket.state == "reopened"
+    assert ticket.round == 2
+    contact_id = await walk_to_confirmation()
+    await publish_event(service.runtime.broker, settings, answer(contact_id, 2, scores=scores()))
+
+    ticket = await service.store.ticket(ticket_id)
+    assert ticket.state == "closed"
+    kinds = [e.kind.value for e in published]
+    assert kinds.count("reopened") == 1
+    assert kinds[-1] == "closed"
+    assert len({e.event_id for e in published}) == len(published)  # nothing twice
+    assert [e.kind for e in published].count("opened") == 1  # the answers open no ticket
+
+
+async def test_a_ticket_document_behind_its_last_transition_is_rolled_forward(
+    service, settings, result, published, mongo_db
+):
+    low = result(1, scores=scores(overall=6))
+    await publish_event(service.runtime.broker, settings, low)
+    ticket = await service.store.ticket(ticket_id_for(low.task_id))
+    moved = decide(
+        ticket,
+        Command(Action.ACKNOWLEDGE, "sup"),
+        ticket.opened_at,
+        service.desk.rules_for(ticket.dealer_id),
+    )
+    # As if the process died right after the commit (the transition's insert), before the
+    # ticket document was replaced: the next reader sees the transition and rolls forward.
+    real_replace = service.store.tickets.replace_one
+    service.store.tickets.replace_one = _never  # type: ignore[method-assign]
+    assert await service.store.commit(moved)
+    service.store.tickets.replace_one = real_replace  # type: ignore[method-assign]
+    assert (await mongo_db["tickets"].find_one())["version"] == 1
+
+    read = await service.store.ticket(ticket.ticket_id)
+
+    assert read.version == 2
+    assert read.state == "acknowledged"
+    assert [h["kind"] for h in read.history] == ["opened", "acknowledged"]
+    assert read.history[-1] == moved.events[0].model_dump(mode="json")
+    assert (await mongo_db["tickets"].find_one())["version"] == 2
+    assert await service.desk.republish() == 1  # its event, still in the outbox, goes out
+
+
+async def _never(*args, **kwargs) -> None:
+    return None

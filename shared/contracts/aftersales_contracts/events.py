@@ -185,6 +185,7 @@ class ContactPurpose(StrEnum):
     INSURANCE_EXPIRY_CARE = "insurance_expiry_care"  # D10
     LICENCE_EXPIRY_CARE = "licence_expiry_care"  # D10
     LAPSED_CUSTOMER_RECALL = "lapsed_customer_recall"  # D11
+    COMPLAINT_CONFIRMATION = "complaint_confirmation"  # D22: is the customer satisfied now?
 
 
 class ContactDue(Event):
@@ -274,13 +275,46 @@ class ComplaintGrade(StrEnum):
 
 
 class ComplaintEventKind(StrEnum):
-    """Steps in a recovery ticket's life (D20-D22)."""
+    """Steps in a recovery ticket's life (D20-D22); every transition is one event."""
 
     OPENED = "opened"
-    ESCALATED = "escalated"  # D21
+    ACKNOWLEDGED = "acknowledged"  # D20: the ticket reached the GM (copy service/business mgr)
+    NOTED = "noted"
+    REVIEWED = "reviewed"  # D20: the responsible person's feedback (A/B: joint review)
+    REASSIGNED = "reassigned"
     REPLIED = "replied"  # D20
+    RESOLVED = "resolved"  # D22: root cause category and action taken
+    CONFIRMATION_REQUESTED = "confirmation_requested"  # D22: the scheduler plans the call
+    COMPENSATION_RECORDED = "compensation_recorded"  # D22: approved by the OEM's region
+    WARNING = "warning"  # a step's deadline is near
+    BREACHED = "breached"  # a step's deadline passed (D21)
+    ESCALATED = "escalated"  # D21: one level up the ladder
+    PENALTY = "penalty"  # D21/D27: points against a person, summed per month
     CLOSED = "closed"  # D22
     REOPENED = "reopened"  # D22
+
+
+class ComplaintStep(StrEnum):
+    """The steps of D20 that carry a deadline."""
+
+    GM_NOTICE = "gm_notice"  # half a working day
+    FEEDBACK = "feedback"  # the responsible person, by the end of the next day
+    REPLY = "reply"  # one working day
+
+
+class ConfirmationRequest(_Part):
+    """D22: what the scheduler needs to plan the customer's confirmation contact.
+
+    The contact's purpose is ``complaint_confirmation``; its ``contact_id`` is given here (the
+    result's ``contact_id`` names the ticket's round back to complaints). The customer and the
+    vehicle are the ticket's (``customer_id``, ``vin``, ``work_order_id`` of the event): the
+    scheduler takes phone and consent from its own files, as for any contact.
+    """
+
+    contact_id: NonEmptyStr
+    purpose: Literal[ContactPurpose.COMPLAINT_CONFIRMATION] = ContactPurpose.COMPLAINT_CONFIRMATION
+    due_at: AwareDatetime  # not before this moment
+    round: int = Field(ge=1)  # 1 + the times the ticket was reopened
 
 
 class ComplaintEvent(Event):
@@ -301,7 +335,25 @@ class ComplaintEvent(Event):
     service_advisor: Staff | None = None  # D18
     technicians: list[Staff] = Field(default_factory=list)  # D18
     opened_at: AwareDatetime
-    due_at: AwareDatetime | None = None  # D20: deadline of the current step
+    due_at: AwareDatetime | None = None  # D20: deadline of the step (reply, for `opened`)
+    # What the transition was about; None where it does not apply to the kind.
+    state: str | None = None  # the ticket's state after this event
+    actor: str | None = None  # who acted (token subject), "system" for the sweep
+    rule: str | None = None  # opened: the grading rule that fired (D19)
+    linked_ticket_ids: list[str] = Field(default_factory=list)  # D18: the same vehicle's
+    step: ComplaintStep | None = None  # warning, breached, escalated
+    from_role: str | None = None  # escalated, reassigned
+    person: str | None = None  # penalty: who gets the points; reassigned: the new holder
+    role: str | None = None  # penalty: in which role
+    points: int | None = Field(default=None, ge=0)  # penalty (D21)
+    month: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")  # penalty: the month (D27)
+    amount: Amount | None = None  # compensation (D22), CNY
+    approved_by: str | None = None  # compensation: who approved it at the OEM's region
+    approved_at: AwareDatetime | None = None
+    root_cause_category: str | None = None  # resolved (D22, D32)
+    action_taken: str | None = None  # resolved
+    note: str | None = None
+    confirmation: ConfirmationRequest | None = None  # confirmation_requested (D22)
 
 
 #: Topic -> model of every internal event (the dead-letter topic carries raw messages, no model).

@@ -1,7 +1,8 @@
-"""Whether a contact result opens a recovery ticket, its grade and who leads it (D18, D19).
+"""Whether a contact result opens a recovery ticket, and its grade (D18, D19).
 
 The rule is configuration (D19: "the grading rules are configuration"): `GradingRules` holds
-every number, with the defaults of issue 3, and a dealer may override any of them.
+every number and word, validated when loaded, and a dealer (or its OEM, through the dealer
+directory) may override any of them. Every verdict names the rule that fired.
 """
 
 from __future__ import annotations
@@ -21,16 +22,6 @@ class OverallBand(BaseModel):
     grade: ComplaintGrade
 
 
-def _default_roles() -> dict[ComplaintGrade, str]:
-    # D19: A crisis → GM; B complaint → service manager; C → service supervisor; D → advisor.
-    return {
-        ComplaintGrade.A: "general_manager",
-        ComplaintGrade.B: "service_manager",
-        ComplaintGrade.C: "service_supervisor",
-        ComplaintGrade.D: "service_advisor",
-    }
-
-
 class GradingRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -44,13 +35,25 @@ class GradingRules(BaseModel):
     item_floor_grade: ComplaintGrade = ComplaintGrade.B  # … gives at least this grade
     stated_complaint_grade: ComplaintGrade = ComplaintGrade.C  # the customer said "complaint"
     default_grade: ComplaintGrade = ComplaintGrade.D  # a low item while overall is in no band
-    roles: dict[ComplaintGrade, str] = Field(default_factory=_default_roles)
+    # D19 examples: safety, media, legal threat → crisis. Matched in the customer's own words.
+    crisis_words: tuple[str, ...] = (
+        "安全",
+        "媒体",
+        "投诉到",
+        "律师",
+        "315",
+        "记者",
+        "曝光",
+        "起诉",
+    )
+    crisis_grade: ComplaintGrade = ComplaintGrade.A
+    # D18: a second unhappy result for the same vehicle within this many days raises the grade.
+    repeat_within_days: int = Field(30, ge=0, le=366)
 
     @model_validator(mode="after")
-    def _every_grade_has_a_role(self) -> GradingRules:
-        missing = sorted(g.value for g in ComplaintGrade if g not in self.roles)
-        if missing:
-            raise ValueError(f"roles needs a role for every grade; missing {missing}")
+    def _words_are_words(self) -> GradingRules:
+        if any(not word.strip() for word in self.crisis_words):
+            raise ValueError("crisis_words may not hold an empty word")
         return self
 
     def overridden(self, overrides: dict[str, object]) -> GradingRules:
@@ -64,30 +67,40 @@ class GradingRules(BaseModel):
 class Verdict:
     grade: ComplaintGrade
     low_items: list[str]
-    assigned_role: str
+    rule: str  # which rule gave the grade, e.g. "crisis_word:律师", "overall<=4"
 
 
-def _most_severe(grades: list[ComplaintGrade]) -> ComplaintGrade:
-    return min(grades)  # A is the most severe and sorts first
+def raised(grade: ComplaintGrade) -> ComplaintGrade:
+    """D18: one step more severe (D → C → B → A); A stays A."""
+    order = list(ComplaintGrade)
+    return order[max(order.index(grade) - 1, 0)]
 
 
 def grade_result(
-    scores: Scores | None, complaint_stated: bool, rules: GradingRules
+    scores: Scores | None,
+    complaint_stated: bool,
+    rules: GradingRules,
+    comment: str | None = None,
 ) -> Verdict | None:
     """None when the answer opens no ticket; else the most severe grade any rule gives."""
     low_items = scores.low_items(rules.low_score_below) if scores is not None else []
-    if not low_items and not complaint_stated:
+    words = [w for w in rules.crisis_words if comment and w in comment]
+    if not low_items and not complaint_stated and not words:
         return None
-    grades: list[ComplaintGrade] = []
+    fired: list[tuple[ComplaintGrade, str]] = []
+    if words:
+        fired.append((rules.crisis_grade, f"crisis_word:{words[0]}"))
     if complaint_stated:
-        grades.append(rules.stated_complaint_grade)
+        fired.append((rules.stated_complaint_grade, "stated_complaint"))
     if scores is not None and low_items:
         bands = [b for b in rules.overall_bands if scores.overall <= b.max_overall]
         if bands:
-            grades.append(min(bands, key=lambda b: b.max_overall).grade)
+            band = min(bands, key=lambda b: b.max_overall)
+            fired.append((band.grade, f"overall<={band.max_overall}"))
         else:
-            grades.append(rules.default_grade)
+            fired.append((rules.default_grade, "low_item"))
         if any(getattr(scores, item) <= rules.item_floor_max for item in Scores.ITEMS):
-            grades.append(rules.item_floor_grade)
-    grade = _most_severe(grades)
-    return Verdict(grade=grade, low_items=low_items, assigned_role=rules.roles[grade])
+            fired.append((rules.item_floor_grade, f"item<={rules.item_floor_max}"))
+    # A is the most severe and sorts first; among equals the first rule listed above wins.
+    grade, rule = min(fired, key=lambda f: f[0])
+    return Verdict(grade=grade, low_items=low_items, rule=rule)

@@ -1,0 +1,67 @@
+"""The deadline sweep reads the deadlines falling due, never the tickets stored (FerretDB scans
+anything but an `_id` lookup): its reads are counted here while many tickets wait."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from aftersales_contracts import Scores
+from aftersales_runtime.kafka import publish_event
+from faststream.kafka import TestKafkaBroker
+
+pytestmark = pytest.mark.stack
+
+
+def scores(**low: int) -> Scores:
+    return Scores(**{item: low.get(item, 9) for item in Scores.ITEMS})
+
+
+class Counting:
+    """Wraps a collection's find_one/find and counts the calls."""
+
+    def __init__(self, collection) -> None:
+        self.inner, self.find_one_calls, self.find_calls = collection, 0, 0
+
+    async def find_one(self, *args, **kwargs):
+        self.find_one_calls += 1
+        return await self.inner.find_one(*args, **kwargs)
+
+    def find(self, *args, **kwargs):
+        self.find_calls += 1
+        return self.inner.find(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+async def test_the_sweep_reads_one_bucket_per_hour_and_only_the_tickets_due(
+    service, settings, result, clock
+):
+    store, broker = service.store, service.runtime.broker
+    async with TestKafkaBroker(broker):
+        for n in range(1, 41):  # 40 tickets opened Monday 10:00 …
+            await publish_event(broker, settings, result(n, scores=scores(overall=7)))
+        await service.desk.sweep()  # sets the watermark
+        clock.advance(timedelta(hours=1))
+        await publish_event(broker, settings, result(99, scores=scores(overall=7)))  # … one at 11
+        tickets = store.tickets = Counting(store.tickets)  # type: ignore[assignment]
+        buckets = store.deadlines = Counting(store.deadlines)  # type: ignore[assignment]
+
+        assert await service.desk.sweep() == 0  # 11:00: nothing falls due
+        quiet = (tickets.find_one_calls, tickets.find_calls, buckets.find_one_calls)
+        # 13:40: the GM notice's warning (75 % of 4 h 45 min = 13:33:45) of the 40 first
+        # tickets; the 41st's comes at 14:33:45.
+        clock.advance(timedelta(hours=2, minutes=40))
+        due = await service.desk.sweep()
+
+    print(
+        f"\nsweep reads: quiet pass (ticket reads, ticket queries, bucket reads) {quiet}; "
+        f"at 13:40 {due} tickets due, {tickets.find_one_calls} ticket reads, "
+        f"{tickets.find_calls} ticket queries, {buckets.find_one_calls - quiet[2]} bucket reads"
+    )
+    assert quiet == (0, 0, 2)  # the hour buckets 10:00 and 11:00; no ticket read, no query
+    assert due == 40
+    assert tickets.find_calls == 0  # never a query over the tickets
+    assert tickets.find_one_calls == 40  # one `_id` read per ticket due, none for the 41st
+    assert buckets.find_one_calls - quiet[2] == 3  # 11:00, 12:00, 13:00
