@@ -12,7 +12,8 @@ IMPORT_DIRS := $(wildcard $(addsuffix /aftersales_*,$(PACKAGES)))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
-        test-unit test-stack asyncapi asyncapi-check bench-intake bench-scheduler clean
+        test-unit test-stack asyncapi asyncapi-check bench-intake bench-scheduler clean \
+        reliability soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -64,6 +65,9 @@ bench-intake: install stack-up ## intake throughput against a raw aiokafka passt
 
 bench-scheduler: install stack-up ## scheduler dispatch rate with 10k and 1M pending timers
 	$(PY) -m benchmarks.scheduler
+
+reliability: install stack-up ## every fault injected while a known workload flows, then counted (FAULTS=…, ORDERS=60)
+	$(PY) -m tests.reliability
 
 clean: ## remove the venv and caches (not the stack's downloads: see stack-down WIPE=1)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
