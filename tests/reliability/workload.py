@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -79,9 +79,16 @@ class Workload:
 
 
 def make_workload(size: int, seed: int = 18) -> Workload:
+    orders = endless_orders(seed)
+    return Workload(tuple(next(orders) for _ in range(size)))
+
+
+def endless_orders(seed: int = 18) -> Iterator[Order]:
+    """The workload's orders, one after the other, for as long as wanted (the soak)."""
     rng = random.Random(seed)
-    orders = []
-    for number in range(1, size + 1):
+    number = 0
+    while True:
+        number += 1
         minute = rng.randrange(6 * 60)  # settled 09:00-14:59
         settled = SETTLED_DAY.replace(hour=9 + minute // 60, minute=minute % 60)
         payload = work_order(rng, DEALERS[number % len(DEALERS)], number, settled)
@@ -95,8 +102,7 @@ def make_workload(size: int, seed: int = 18) -> Workload:
         payload["licence_expiry"] = "2030-09-30"
         payload["next_maintenance"] = {"due_date": "2027-05-16", "due_mileage_km": None}
         overall, lowest = ANSWER_CYCLE[number % len(ANSWER_CYCLE)]
-        orders.append(Order(payload, overall, lowest))
-    return Workload(tuple(orders))
+        yield Order(payload, overall, lowest)
 
 
 @dataclass
