@@ -69,5 +69,8 @@ bench-scheduler: install stack-up ## scheduler dispatch rate with 10k and 1M pen
 reliability: install stack-up ## every fault injected while a known workload flows, then counted (FAULTS=…, ORDERS=60)
 	$(PY) -m tests.reliability
 
+soak: install stack-up ## the pipeline at half its measured rate for SOAK_MINUTES (30): RSS, lag, p99 start vs end
+	$(PY) -m tests.reliability.soak
+
 clean: ## remove the venv and caches (not the stack's downloads: see stack-down WIPE=1)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,18 @@ FERRETDB = Path(os.environ.get("STACK_CACHE_DIR", REPO / ".cache")) / "bin" / "f
 
 
 def can_mount() -> bool:
-    return os.geteuid() == 0 and shutil.which("mount") is not None and FERRETDB.exists()
+    """Root, the stack's FerretDB build, and a tmpfs mount that works here (not in every
+    container)."""
+    if os.geteuid() != 0 or shutil.which("mount") is None or not FERRETDB.exists():
+        return False
+    with tempfile.TemporaryDirectory() as folder:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", folder], capture_output=True
+        )
+        if mounted.returncode != 0:
+            return False
+        subprocess.run(["umount", folder], check=False)
+    return True
 
 
 @dataclass
