@@ -12,7 +12,8 @@ IMPORT_DIRS := $(wildcard $(addsuffix /aftersales_*,$(PACKAGES)))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
-        test-unit test-stack asyncapi asyncapi-check fuzz bench-intake bench-scheduler bench-pipeline clean
+        test-unit test-stack asyncapi asyncapi-check fuzz bench-intake bench-scheduler \
+        bench-pipeline reliability soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -70,6 +71,12 @@ bench-scheduler: install stack-up ## scheduler dispatch rate with 10k and 1M pen
 
 bench-pipeline: install stack-up ## the five services as processes, end to end (ORDERS=20000)
 	$(PY) -m benchmarks.pipeline --orders $(or $(ORDERS),20000)
+
+reliability: install stack-up ## every fault injected while a known workload flows, then counted (FAULTS=…, ORDERS=60)
+	$(PY) -m tests.reliability
+
+soak: install stack-up ## the pipeline at half its measured rate for SOAK_MINUTES (30): RSS, lag, p99 start vs end
+	$(PY) -m tests.reliability.soak
 
 clean: ## remove the venv and caches (not the stack's downloads: see stack-down WIPE=1)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
