@@ -31,18 +31,10 @@ pytestmark = [
     pytest.mark.timeout(600),
     pytest.mark.skipif(not can_mount(), reason="needs root (mount) and the stack's FerretDB build"),
 ]
-BUG = (
-    "bug (shared/runtime deadletter.py): FerretDB's 'database or disk is full' arrives as "
-    "OperationFailure (code 1, InternalError), which the dead-letter middleware treats as the "
-    "message's fault: 3 quick tries, then parked and its offset committed. Work orders sent "
-    "while the disk is full are acknowledged to Kafka without being stored and do not come back "
-    "when space is freed (only `deadletter replay` brings them)"
-)
 FULL_FOR_SECONDS = 10
 DISK_FULL = re.compile(r"disk is full|no space left|SQLITE_FULL", re.IGNORECASE)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG)
 async def test_a_full_disk_stops_the_writers_without_losing_or_acknowledging_anything(stack):
     # Not under pytest's tmp_path: its old folders are deleted while others test, and the logs
     # of this run are the evidence when it fails.

@@ -23,9 +23,9 @@ from tests.reliability.workload import DEALERS, make_workload
 
 pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(900)]
 
-# Oversized: a megabyte of JSON, near the broker's limit (message.max.bytes 1 MiB) but leaving
-# room for the dead-letter headers. As large as the broker takes (1,048,400 bytes) is the xfail
-# test below.
+# Oversized: a megabyte of JSON, near the broker's limit (message.max.bytes 1 MiB). As large as
+# the broker takes (1,048,400 bytes) is the test below: its dead-letter copy, with its headers,
+# is over 1 MiB, which the dead-letter topic takes (runtime: DEAD_LETTER_MAX_BYTES).
 OVERSIZED_BYTES = 1_040_000
 LARGEST_ACCEPTED_BYTES = 1_048_400
 POISON_KEY = DEALERS[0].encode()  # the partition of a dealer whose real events follow
@@ -98,13 +98,6 @@ async def test_poison_on_every_internal_topic_is_parked_with_its_reason_and_the_
     assert result.ready_at_end
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (shared/runtime deadletter.py): a message as large as the broker accepts cannot "
-    "be parked: its dead-letter copy with the dlq-* headers is over the producer's "
-    "max_request_size (MessageSizeTooLargeError), so it is redelivered without end and the rest "
-    "of its partition (the dealer's later events) waits behind it",
-)
 async def test_a_message_as_large_as_the_broker_accepts_is_parked_too(stack, tmp_path):
     async with isolated_pipeline(stack, tmp_path) as pipeline:
         value = oversized(CONTACT_DUE, LARGEST_ACCEPTED_BYTES)

@@ -36,6 +36,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from aftersales_runtime.deadletter import POISON, DeadLetterMiddleware
+from aftersales_runtime.outages import outage_of
 from aftersales_runtime.settings import ServiceSettings
 
 
@@ -115,15 +116,15 @@ class BatchRunner:
             attempt += 1
             try:
                 refused = await self.handler(records)
-            except owner.transient:
-                owner.logger.warning(
-                    "dependency unavailable, the batch will be redelivered",
-                    exc_info=True,
-                    extra={"records": len(records)},
-                )
-                await asyncio.sleep(owner.backoff(owner.settings.max_attempts))
-                raise
             except Exception as error:
+                if outage_of(error):
+                    owner.logger.warning(
+                        "dependency unavailable, the batch will be redelivered",
+                        exc_info=True,
+                        extra={"records": len(records)},
+                    )
+                    await asyncio.sleep(owner.backoff(owner.settings.max_attempts))
+                    raise
                 poison = isinstance(error, POISON)
                 if not poison and attempt < owner.settings.max_attempts:
                     owner.logger.warning(

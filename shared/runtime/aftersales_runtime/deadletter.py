@@ -32,6 +32,7 @@ from faststream import BaseMiddleware
 from pydantic import ValidationError
 
 from aftersales_runtime.logs import correlation_id_var
+from aftersales_runtime.outages import outage_of
 
 if TYPE_CHECKING:
     from faststream.kafka import KafkaBroker
@@ -40,17 +41,14 @@ if TYPE_CHECKING:
     from aftersales_runtime.settings import ServiceSettings
 
 DLQ_PREFIX = "dlq-"
+#: The dead-letter topic takes larger records than the others (its topic config), and producers
+#: may send them: a message as large as the broker takes (1 MiB by default) is still parked,
+#: with its dlq-* headers, instead of blocking its partition for ever.
+DEAD_LETTER_MAX_BYTES = 2 * 1024 * 1024
 
 
 class PoisonMessage(Exception):
     """Raised by a handler for input that no retry can fix (e.g. an unknown dealer)."""
-
-
-def _transient_errors() -> tuple[type[BaseException], ...]:
-    from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
-    from pymongo.errors import ConnectionFailure
-
-    return (ConnectionFailure, KafkaConnectionError, KafkaTimeoutError)
 
 
 POISON: tuple[type[BaseException], ...] = (
@@ -79,7 +77,6 @@ class DeadLetterMiddleware:
         self.settings = settings
         self.service = service
         self.logger = logger
-        self.transient = _transient_errors()
         topic = settings.topic(DEAD_LETTER)
         self.publisher = broker.publisher(
             topic,
@@ -154,13 +151,13 @@ class _DeadLetterScope(BaseMiddleware):
             attempt += 1
             try:
                 return await call_next(msg)
-            except owner.transient:
-                owner.logger.warning(
-                    "dependency unavailable, message will be redelivered", exc_info=True
-                )
-                await asyncio.sleep(owner.backoff(owner.settings.max_attempts))
-                raise
             except Exception as error:
+                if outage_of(error):
+                    owner.logger.warning(
+                        "dependency unavailable, message will be redelivered", exc_info=True
+                    )
+                    await asyncio.sleep(owner.backoff(owner.settings.max_attempts))
+                    raise
                 if isinstance(error, POISON) or attempt >= owner.settings.max_attempts:
                     await owner.park(msg.raw_message, error, attempt)
                     self.handled = True
@@ -178,7 +175,7 @@ class _DeadLetterScope(BaseMiddleware):
             return False
         if _is_batch(self.msg):
             return False  # not committed: the batch comes again
-        if isinstance(exc_val, self.owner.transient):
+        if outage_of(exc_val):
             return False
         await self.owner.park(self.msg, exc_val, 1)
         return True

@@ -19,7 +19,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher.usecase import DefaultPublisher as AsyncAPIPublisher
 
-from aftersales_runtime.deadletter import DeadLetterMiddleware
+from aftersales_runtime.deadletter import DEAD_LETTER_MAX_BYTES, DeadLetterMiddleware
 from aftersales_runtime.problems import waiting_on
 from aftersales_runtime.settings import ServiceSettings
 
@@ -37,6 +37,7 @@ def make_broker(settings: ServiceSettings, service: str, logger: logging.Logger)
         ack_policy=AckPolicy.NACK_ON_ERROR,
         logger=logger,
         graceful_timeout=30.0,
+        max_request_size=DEAD_LETTER_MAX_BYTES,  # the other topics keep the broker's own limit
     )
     broker.add_middleware(DeadLetterMiddleware(broker, settings, service, logger))
     return broker

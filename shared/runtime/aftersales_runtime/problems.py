@@ -23,9 +23,11 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from aftersales_runtime.outages import outage_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://aftersales.invalid/problems/"  # stable ids, not addresses to fetch
@@ -185,16 +187,14 @@ def install_problem_handlers(
         return unavailable(error.dependency, error.reason)
 
     @app.exception_handler(PyMongoError)
-    async def mongo_error(_: Any, error: PyMongoError) -> JSONResponse:
-        if isinstance(error, ConnectionFailure) or getattr(error, "timeout", False):
-            return unavailable("mongodb", type(error).__name__)
-        logger.error("database error", extra={"error_type": type(error).__name__})
-        return problem_response(500, "the request failed on a database error; it was logged")
-
     @app.exception_handler(KafkaConnectionError)
     @app.exception_handler(KafkaTimeoutError)
-    async def kafka_error(_: Any, error: Exception) -> JSONResponse:
-        return unavailable("kafka", type(error).__name__)
+    async def dependency_error(_: Any, error: Exception) -> JSONResponse:
+        dependency = outage_of(error)
+        if dependency:
+            return unavailable(dependency, type(error).__name__)
+        logger.error("dependency error", extra={"error_type": type(error).__name__})
+        return problem_response(500, "the request failed on a database error; it was logged")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Any, error: Exception) -> JSONResponse:

@@ -29,6 +29,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_runtime.auth import TokenVerifier
 from aftersales_runtime.clock import Clock, clock_from_settings
+from aftersales_runtime.deadletter import DEAD_LETTER_MAX_BYTES
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka import EventPublishers, make_broker
 from aftersales_runtime.limits import BodyLimit
@@ -40,13 +41,22 @@ from aftersales_runtime.settings import ServiceSettings
 Hook = Callable[[], Awaitable[None]]
 
 
+def _topic_configs(topic: str) -> dict[str, str]:
+    if topic.endswith(DEAD_LETTER):
+        return {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES)}
+    return {}
+
+
 async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int = 3) -> None:
     """Create the topics a service uses if they are missing (idempotent)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(t, partitions, 1) for t in sorted(set(topics) - existing)]
+        missing = [
+            NewTopic(t, partitions, 1, topic_configs=_topic_configs(t))
+            for t in sorted(set(topics) - existing)
+        ]
         if missing:
             with suppress(TopicAlreadyExistsError):  # another service created it in between
                 await admin.create_topics(missing)
