@@ -1,0 +1,53 @@
+"""What the use cases need from storage: a small protocol, so they run against MongoDB in
+production and against an in-memory fake in the unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+Doc = dict[str, Any]
+
+
+@dataclass
+class TimerUpdate:
+    set: Doc = field(default_factory=dict)
+    trail: list[Doc] = field(default_factory=list)
+
+
+@dataclass
+class PersonUpdate:
+    set: Doc = field(default_factory=dict)
+    add: dict[str, list[Any]] = field(default_factory=dict)  # $addToSet, in order
+
+
+@dataclass
+class Changes:
+    """Everything one batch writes, applied in this order so that a batch cut short anywhere
+    and delivered again ends in the same state: tombstones, entries, new timers (insert-once),
+    timer updates, people. An entry filed twice (before a crash, and again) fires once."""
+
+    tombstones: list[str] = field(default_factory=list)  # entry keys
+    entries: list[Doc] = field(default_factory=list)
+    new_timers: dict[str, Doc] = field(default_factory=dict)
+    timer_updates: dict[str, TimerUpdate] = field(default_factory=dict)
+    people: dict[str, PersonUpdate] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return any(
+            (self.tombstones, self.entries, self.new_timers, self.timer_updates, self.people)
+        )
+
+
+class PlanningStore(Protocol):
+    async def find_timers(self, timer_ids: Collection[str]) -> dict[str, Doc]: ...
+
+    async def find_people(self, keys: Collection[str]) -> dict[str, Doc]: ...
+
+    async def find_sent(self, attempts: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Which (timer, attempt) the dispatcher has published."""
+        ...
+
+    async def apply(self, changes: Changes, now: datetime) -> None: ...
