@@ -55,7 +55,7 @@ def cancel(timer: Doc, now: datetime, reason: str) -> Transition | None:
         return None
     return Transition(
         timer["_id"],
-        {"state": TimerState.CANCELLED},
+        {"state": TimerState.CANCELLED.value},
         (trail(now, "suppressed", reason),),
         withdraw=True,
     )
@@ -67,7 +67,7 @@ def merge_into(timer: Doc, host_id: str, now: datetime) -> Transition | None:
         return None
     return Transition(
         timer["_id"],
-        {"state": TimerState.MERGED, "merged_into": host_id},
+        {"state": TimerState.MERGED.value, "merged_into": host_id},
         (trail(now, "merged", f"into {host_id}"),),
         withdraw=True,
     )
@@ -110,7 +110,7 @@ def close(timer: Doc, attempt: int, outcome: str, now: datetime) -> Transition |
     if not is_pending(timer) or timer["attempt"] != attempt:
         return None
     return Transition(
-        timer["_id"], {"state": TimerState.DONE}, (trail(now, "closed", outcome, attempt),)
+        timer["_id"], {"state": TimerState.DONE.value}, (trail(now, "closed", outcome, attempt),)
     )
 
 
@@ -120,7 +120,9 @@ def give_up(timer: Doc, attempt: int, now: datetime) -> Transition | None:
         return None
     detail = f"unreachable after {attempt} attempts"
     return Transition(
-        timer["_id"], {"state": TimerState.UNREACHABLE}, (trail(now, "closed", detail, attempt),)
+        timer["_id"],
+        {"state": TimerState.UNREACHABLE.value},
+        (trail(now, "closed", detail, attempt),),
     )
 
 

@@ -77,19 +77,26 @@ def decide_work_order(
         ctx.calendar(event.dealer_id),
     )
     plan(ws, ctx, subject, "after_service", planned)
-    _record_visit(ws, event, subject)
-    _cancel_by_visit(ws, subject, event.settled_at)
+    # Only the vehicle's latest visit cancels reminders: a redelivered or late older work
+    # order must not cancel what a newer visit planned.
+    last_visit = ws.person(subject.vehicle_key).get("last_visit_at")
+    latest = last_visit is None or event.settled_at >= last_visit
+    _record_visit(ws, event, subject, latest)
+    if latest:
+        _cancel_by_visit(ws, subject, event.settled_at)
     plan(ws, ctx, subject, "reminder", _reminders(ws, ctx, event, subject))
     plan_care(
         ws, ctx, subject, event.customer.birthday, event.insurance_expiry, event.licence_expiry
     )
 
 
-def _record_visit(ws: WorkingSet, event: WorkOrderClosed, subject: Subject) -> None:
+def _record_visit(ws: WorkingSet, event: WorkOrderClosed, subject: Subject, latest: bool) -> None:
     """The vehicle's visits (for km per day, D9), last visit (D11) and next due (D12)."""
     # Visits are objects, not pairs: FerretDB v1 refuses nested arrays.
     visit = {"day": event.settled_at.date().isoformat(), "km": event.vehicle.mileage_km or 0}
     ws.add_to_person(subject.vehicle_key, "visits", visit)
+    if not latest:
+        return
     due = event.next_maintenance_due_date
     ws.set_person(
         subject.vehicle_key,
