@@ -14,7 +14,8 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
   - each such sequence has a hint `…/next` (the next free n, a lower bound: readers probe on).
   Buckets are only ever inserted, and an insert colliding on `_id` is atomic: two writers never
   lose each other's entries (FerretDB v1 updates are not atomic against a concurrent writer).
-- `markers`: `claim/{timer}/{attempt}`, `sent/{timer}/{attempt}`, `cancel/{entry key}`.
+- `markers`: `claim/{timer}/{attempt}`, `sent/{timer}/{attempt}`, `cancel/{entry key}`,
+  `planning/{event id}`.
 - `marks`: `first_day`, `watermark` (first day not yet settled), `closing/{day}` and
   `closing/{slot}` (the dispatcher has started its final read: late entries go elsewhere),
   `settled/{slot}` (every entry of the slot fired or was cancelled), `migrated/{collection}`.
@@ -135,6 +136,12 @@ def sent_id(timer_id: str, attempt: int) -> str:
 
 def cancel_id(key: str) -> str:
     return f"cancel/{key}"
+
+
+def planning_id(event_id: str) -> str:
+    """Written first when a batch that plans this event is applied: without it, none of the
+    timers the event plans can exist (see planning.ports.Changes)."""
+    return f"planning/{event_id}"
 
 
 def claim_document(timer_id: str, attempt: int, owner: str, now: datetime) -> Doc:

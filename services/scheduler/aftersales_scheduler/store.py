@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from aftersales_scheduler import filing
 from aftersales_scheduler.filing import DUE_LISTS, JOBS, PEOPLE, TIMERS, Doc
 from aftersales_scheduler.planning.contacts import customer_key, vehicle_key
-from aftersales_scheduler.planning.ports import Changes
+from aftersales_scheduler.planning.ports import Changes, PersonUpdate
 from aftersales_scheduler.timeline import TimeLine, find_all, insert_all, upsert
 
 __all__ = ["Doc", "TimerStore", "customer_key", "lease_expired", "vehicle_key"]
@@ -40,41 +40,39 @@ class TimerStore:
         ids = {filing.sent_id(tid, attempt): (tid, attempt) for tid, attempt in attempts}
         return {ids[i] for i in await self.timeline.markers(ids)}
 
+    async def find_started(self, event_ids: Collection[str]) -> set[str]:
+        ids = {filing.planning_id(event_id): event_id for event_id in event_ids}
+        return {ids[i] for i in await self.timeline.markers(ids)}
+
     async def apply(self, changes: Changes, now: datetime) -> None:
         """Write a batch's changes in the order `Changes` documents (each step idempotent)."""
+        await self.timeline.insert_markers(
+            [{"_id": filing.planning_id(event_id)} for event_id in changes.started]
+        )
         tombstones = [{"_id": filing.cancel_id(key)} for key in changes.tombstones]
         await self.timeline.insert_markers(tombstones)
         await self.timeline.file(changes.entries, now)
         await insert_all(self.db, TIMERS, list(changes.new_timers.values()))
         await asyncio.gather(
             *(
-                self.db[TIMERS].update_one(
-                    {"_id": tid},
-                    {"$set": update.set, "$push": {"trail": {"$each": update.trail}}}
-                    if update.trail
-                    else {"$set": update.set},
-                )
+                self.db[TIMERS].update_one({"_id": tid}, _update(update.set, update.trail))
                 for tid, update in changes.timer_updates.items()
                 if update.set or update.trail
             )
         )
+        await self._write_people(changes)
+
+    async def _write_people(self, changes: Changes) -> None:
+        # New people in one bulk insert; one that appeared since it was read is updated.
+        new = [(k, p) for k, p in changes.people.items() if p.new]
+        taken = {
+            new[i][0] for i in await insert_all(self.db, PEOPLE, [p.document(k) for k, p in new])
+        }
         await asyncio.gather(
             *(
-                upsert(
-                    self.db,
-                    PEOPLE,
-                    key,
-                    {
-                        **({"$set": person.set} if person.set else {}),
-                        **(
-                            {"$addToSet": {f: {"$each": v} for f, v in person.add.items()}}
-                            if person.add
-                            else {}
-                        ),
-                    },
-                )
+                upsert(self.db, PEOPLE, key, _person_update(person))
                 for key, person in changes.people.items()
-                if person.set or person.add
+                if (not person.new or key in taken) and (person.set or person.add)
             )
         )
 
@@ -149,6 +147,20 @@ class TimerStore:
                 "vehicles": entries,
             },
         )
+
+
+def _update(fields: Doc, trail: list[Doc]) -> Doc:
+    update: Doc = {"$set": fields} if fields else {}
+    if trail:
+        update["$push"] = {"trail": {"$each": trail}}
+    return update
+
+
+def _person_update(person: PersonUpdate) -> Doc:
+    update: Doc = {"$set": person.set} if person.set else {}
+    if person.add:
+        update["$addToSet"] = {field: {"$each": values} for field, values in person.add.items()}
+    return update
 
 
 def lease_expired(claim: Doc, now: datetime, lease: timedelta) -> bool:

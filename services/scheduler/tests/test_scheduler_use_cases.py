@@ -36,7 +36,7 @@ from aftersales_scheduler.planning.record_results import record_results
 Doc = dict[str, Any]
 DEALER = "dealer-sz-001"
 SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
-STEPS = ("tombstones", "entries", "new_timers", "timer_updates", "people")
+STEPS = ("started", "tombstones", "entries", "new_timers", "timer_updates", "people")
 
 
 class Crash(Exception):
@@ -53,11 +53,14 @@ class FakeStore:
         self.sent: set[tuple[str, int]] = set()
         self.entries: list[Doc] = []
         self.tombstones: set[str] = set()
+        self.started: set[str] = set()
+        self.timers_asked: set[str] = set()
         self.calls = 0
         self.crash_after: int | None = None
 
     async def find_timers(self, timer_ids: Collection[str]) -> dict[str, Doc]:
         self.calls += 1
+        self.timers_asked |= set(timer_ids)
         return {i: copy.deepcopy(self.timers[i]) for i in timer_ids if i in self.timers}
 
     async def find_people(self, keys: Collection[str]) -> dict[str, Doc]:
@@ -68,6 +71,10 @@ class FakeStore:
         self.calls += 1
         return {a for a in attempts if a in self.sent}
 
+    async def find_started(self, event_ids: Collection[str]) -> set[str]:
+        self.calls += 1
+        return self.started & set(event_ids)
+
     async def apply(self, changes: Changes, now: datetime) -> None:
         self.calls += 1
         changes = copy.deepcopy(changes)
@@ -75,6 +82,9 @@ class FakeStore:
             if self.crash_after is not None and done >= self.crash_after:
                 raise Crash(step)
             getattr(self, f"_apply_{step}")(changes)
+
+    def _apply_started(self, changes: Changes) -> None:
+        self.started |= set(changes.started)
 
     def _apply_tombstones(self, changes: Changes) -> None:
         self.tombstones |= set(changes.tombstones)
@@ -163,7 +173,7 @@ async def test_a_batch_of_work_orders_costs_a_few_store_calls_whatever_its_size(
     store = FakeStore()
     await plan_work_orders(context(FixedClock(SETTLED + timedelta(days=5))), store, batch())
 
-    assert store.calls <= 4  # people + planned timers, linked timers, sent, then one apply
+    assert store.calls <= 5  # started?, people, the timers they link, sent?; one apply
     assert len(store.timers) >= 10 * 3
     states = {t["_id"]: t["state"] for t in store.timers.values()}
     assert states[f"{DEALER}/WO-0002/call_day3"] == "cancelled"  # C-2 withdrew consent (D4)
@@ -187,6 +197,24 @@ async def test_a_half_applied_batch_delivered_again_gives_exactly_the_same_state
     assert crashed.timers == clean.timers
     assert crashed.people == clean.people
     assert crashed.live_contacts() == clean.live_contacts()
+
+
+async def test_only_an_event_applied_before_reads_the_timers_it_plans():
+    clock = FixedClock(SETTLED + timedelta(days=5))
+    store = FakeStore()
+    store.crash_after = STEPS.index("new_timers") + 1  # stored, not yet linked to anyone
+    with pytest.raises(Crash):
+        await plan_work_orders(context(clock), store, [work_order(1, "C-1")])
+    assert store.timers_asked == set()  # a new event: nothing of it can exist
+    store.crash_after = None
+
+    await plan_work_orders(context(clock), store, [work_order(1, "C-1")])
+
+    assert f"{DEALER}/WO-0001/call_day3" in store.timers_asked  # its own, unlinked timers
+    assert all(
+        t["_id"] in store.people[f"customer/{DEALER}/C-1"]["timer_ids"]
+        for t in store.timers.values()
+    )
 
 
 async def test_a_redelivered_batch_changes_nothing():

@@ -159,7 +159,9 @@ def apply_consent(ws: WorkingSet, subject: Subject) -> Doc:
     if not subject.customer.contact_consent:
         if not person.get("opted_out"):
             ws.set_person(key, {"opted_out": True, "opted_out_by": "dms"})
-            cancel_pending(ws, person.get("timer_ids", []), "opt-out (DMS)")
+        # Every time, not only when the flag changes: a delivery cut short after the flag
+        # was written still withdraws everything pending when it comes again.
+        cancel_pending(ws, person.get("timer_ids", []), "opt-out (DMS)")
     elif person.get("opted_out_by") == "dms":
         ws.set_person(key, {"opted_out": False, "opted_out_by": None})
     return ws.person(key)

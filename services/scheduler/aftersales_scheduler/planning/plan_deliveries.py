@@ -19,15 +19,14 @@ async def plan_deliveries(
 ) -> None:
     ws = WorkingSet(store, ctx.clock.now())
     subjects = [subject_of(event) for event in events]
-    timer_ids = [
-        tid
-        for event, subject in zip(events, subjects, strict=True)
-        for tid in [
+    plans = {
+        event.event_id: [
             *(subject.timer_id(s.step) for s in ctx.policy(event.dealer_id).delivery),
             *care_timer_ids(ctx, subject, event.customer.birthday, event.insurance_expiry, None),
         ]
-    ]
-    await ws.load(timer_ids, [key for s in subjects for key in (s.customer_key, s.vehicle_key)])
+        for event, subject in zip(events, subjects, strict=True)
+    }
+    await ws.load_plans(plans, [key for s in subjects for key in (s.customer_key, s.vehicle_key)])
     for event, subject in zip(events, subjects, strict=True):
         planned = plan_steps(
             ctx.policy(event.dealer_id).delivery,

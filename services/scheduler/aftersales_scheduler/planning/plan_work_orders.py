@@ -32,11 +32,10 @@ async def plan_work_orders(
 ) -> None:
     ws = WorkingSet(store, ctx.clock.now())
     subjects = [subject_of(event) for event in events]
-    await ws.load(
-        timer_ids=[
-            tid for e, s in zip(events, subjects, strict=True) for tid in _timer_ids(ctx, e, s)
-        ],
-        person_keys=[key for s in subjects for key in (s.customer_key, s.vehicle_key)],
+    await ws.load_plans(
+        {e.event_id: _timer_ids(ctx, e, s) for e, s in zip(events, subjects, strict=True)},
+        [key for s in subjects for key in (s.customer_key, s.vehicle_key)],
+        always=[e.event_id for e in events if e.revision > 1],  # corrections
     )
     for event, subject in zip(events, subjects, strict=True):
         decide_work_order(ws, ctx, event, subject)

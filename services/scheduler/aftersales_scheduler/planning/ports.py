@@ -21,14 +21,23 @@ class TimerUpdate:
 class PersonUpdate:
     set: Doc = field(default_factory=dict)
     add: dict[str, list[Any]] = field(default_factory=dict)  # $addToSet, in order
+    new: bool = False  # absent when read: inserted whole (an update if it appeared since)
+
+    def document(self, key: str) -> Doc:
+        return {"_id": key, **self.set, **self.add}
 
 
 @dataclass
 class Changes:
     """Everything one batch writes, applied in this order so that a batch cut short anywhere
-    and delivered again ends in the same state: tombstones, entries, new timers (insert-once),
-    timer updates, people. An entry filed twice (before a crash, and again) fires once."""
+    and delivered again ends in the same state: the `started` marks of its events, tombstones,
+    entries, new timers (insert-once), timer updates, people. An event without a `started`
+    mark stored none of its timers yet, so a use case reads the timers it plans only for
+    events that have one (a redelivery) — the others it knows from the people's links.
+    Transitions apply only to the state they expect, so a redelivery re-decides the same; an
+    entry filed twice (before a crash, and again) fires once."""
 
+    started: list[str] = field(default_factory=list)  # event ids
     tombstones: list[str] = field(default_factory=list)  # entry keys
     entries: list[Doc] = field(default_factory=list)
     new_timers: dict[str, Doc] = field(default_factory=dict)
@@ -48,6 +57,10 @@ class PlanningStore(Protocol):
 
     async def find_sent(self, attempts: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
         """Which (timer, attempt) the dispatcher has published."""
+        ...
+
+    async def find_started(self, event_ids: Collection[str]) -> set[str]:
+        """Which events a batch applied (perhaps only in part) before."""
         ...
 
     async def apply(self, changes: Changes, now: datetime) -> None: ...

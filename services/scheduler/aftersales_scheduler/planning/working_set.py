@@ -28,6 +28,23 @@ class WorkingSet:
         self._sent: set[tuple[str, int]] = set()
 
     # --- reading (before deciding) -------------------------------------------------------------
+    async def load_plans(
+        self,
+        plans: dict[str, list[str]],
+        person_keys: Iterable[str],
+        always: Iterable[str] = (),
+    ) -> None:
+        """Before planning events (event id -> the timer ids it plans): the people, the timers
+        they link to, and the planned timers of the events a batch started before (or listed
+        in `always`, e.g. corrections); the others' cannot exist yet (see `Changes`)."""
+        self.changes.started = list(plans)
+        started = await self.store.find_started(list(plans)) if plans else set()
+        again = started | set(always)
+        await self.load(
+            [tid for event_id, ids in plans.items() if event_id in again for tid in ids],
+            person_keys,
+        )
+
     async def load(self, timer_ids: Iterable[str] = (), person_keys: Iterable[str] = ()) -> None:
         """Read timers and people not read yet, the timers the people link to, and which of
         the pending ones already went out: three waves of concurrent `_id` lookups."""
@@ -95,7 +112,7 @@ class WorkingSet:
     def set_person(self, key: str, fields: Doc) -> None:
         person = self._people.get(key) or {"_id": key}
         self._people[key] = {**person, **fields}
-        self.changes.people.setdefault(key, PersonUpdate()).set.update(fields)
+        self._person_update(key).set.update(fields)
 
     def add_to_person(self, key: str, field: str, value: object) -> None:
         """$addToSet: a value already there changes nothing (and is not written)."""
@@ -103,4 +120,9 @@ class WorkingSet:
         if value in person.get(field, []):
             return
         self._people[key] = {**person, field: [*person.get(field, []), value]}
-        self.changes.people.setdefault(key, PersonUpdate()).add.setdefault(field, []).append(value)
+        self._person_update(key).add.setdefault(field, []).append(value)
+
+    def _person_update(self, key: str) -> PersonUpdate:
+        if key not in self.changes.people:
+            self.changes.people[key] = PersonUpdate(new=self._people.get(key) is None)
+        return self.changes.people[key]
