@@ -86,6 +86,11 @@ class TimerStore:
             await insert_all(self.db, TIMERS, docs[start : start + chunk])
         return len(docs)
 
+    async def load_people(self, people: list[Doc], chunk: int = 5000) -> None:
+        """Store people files in bulk (history loaders)."""
+        for start in range(0, len(people), chunk):
+            await insert_all(self.db, PEOPLE, people[start : start + chunk])
+
     # --- the HTTP API --------------------------------------------------------------------------
     async def timer(self, timer_id: str) -> Doc | None:
         return await self.db[TIMERS].find_one({"_id": timer_id})

@@ -144,11 +144,20 @@ class TimeLine:
             ]
 
     async def load(self, entries: list[Doc], chunk: int = 20_000) -> None:
-        """File entries in bulk without the closing check: for loaders and the migration,
-        which run while no dispatcher does (or file only ahead of it)."""
+        """File entries in bulk for loaders and the migration, which run while no dispatcher
+        does: no closing check, and slots taken for empty (a bucket position found taken is
+        retried at the next one), so a chunk costs a few bulk inserts and no reads."""
         placed = sorted(((filing.slot_of(e["due_at"]), e) for e in entries), key=lambda p: p[0])
         for start in range(0, len(placed), chunk):
-            await self._append_entries(placed[start : start + chunk])
+            by_slot: dict[str, list[Doc]] = defaultdict(list)
+            for slot, entry in placed[start : start + chunk]:
+                by_slot[slot].append(entry)
+            by_day: dict[str, list[str]] = defaultdict(list)
+            for slot in by_slot:
+                by_day[filing.day_sequence(filing.day_of(slot))].append(slot)
+            await self.append({day: filing.chunks(slots) for day, slots in by_day.items()})
+            groups = {filing.slot_sequence(s): filing.chunks(es) for s, es in by_slot.items()}
+            await self.append(groups, dict.fromkeys(groups, 0))
 
     async def _append_entries(self, placed: list[tuple[str, Doc]]) -> None:
         by_slot: dict[str, list[Doc]] = defaultdict(list)

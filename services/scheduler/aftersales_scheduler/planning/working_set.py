@@ -110,17 +110,19 @@ class WorkingSet:
         update.trail.extend(transition.trail)
 
     def set_person(self, key: str, fields: Doc) -> None:
+        update = self._person_update(key)
         person = self._people.get(key) or {"_id": key}
         self._people[key] = {**person, **fields}
-        self._person_update(key).set.update(fields)
+        update.set.update(fields)
 
     def add_to_person(self, key: str, field: str, value: object) -> None:
         """$addToSet: a value already there changes nothing (and is not written)."""
         person = self._people.get(key) or {"_id": key}
         if value in person.get(field, []):
             return
+        update = self._person_update(key)
         self._people[key] = {**person, field: [*person.get(field, []), value]}
-        self._person_update(key).add.setdefault(field, []).append(value)
+        update.add.setdefault(field, []).append(value)
 
     def _person_update(self, key: str) -> PersonUpdate:
         if key not in self.changes.people:
