@@ -5,7 +5,7 @@ redelivered event does when its first delivery was cut short."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from aftersales_contracts.dms import Channel
@@ -19,7 +19,7 @@ from aftersales_scheduler.domain.plan import (
     channel_for,
     decide,
 )
-from aftersales_scheduler.domain.reminders import at_local
+from aftersales_scheduler.domain.reminders import at_local, next_anniversary
 from aftersales_scheduler.domain.slots import timer_id as make_timer_id
 from aftersales_scheduler.domain.timer import LIVE, TimerState, trail
 from aftersales_scheduler.domain.window import window_start
@@ -283,8 +283,6 @@ def care_occasions(
 ) -> list[tuple[Subject, PlannedContact]]:
     """D10: birthday, insurance and licence expiry, each with its lead time; the timer id
     carries the date, so the same occasion is planned once whoever mentions it."""
-    from aftersales_scheduler.domain.reminders import next_anniversary
-
     dealer = subject.dealer_id
     lead = ctx.policy(dealer).care_lead_days
     today = ctx.clock.now().astimezone(ctx.zone(dealer)).date()
@@ -321,8 +319,6 @@ def care_occasions(
                 lead.licence_expiry,
             )
         )
-    from dataclasses import replace
-
     return [
         (
             replace(subject, source_id=source, work_order_id=None),
