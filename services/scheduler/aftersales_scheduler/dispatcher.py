@@ -13,7 +13,7 @@ Firing one entry (never early: `due_at <= clock.now()`): insert the claim
 deterministic event_id, insert `sent/{timer}/{attempt}`. A claim whose owner died before `sent`
 is taken over after the lease and published again with the same event_id (downstream is
 idempotent): a crash between publish and mark never loses a contact. Entries are fired in
-chunks: one bulk read of their markers, one bulk insert of claims, the publishes, one bulk
+chunks: one bulk read of their tombstones, one bulk insert of claims, the publishes, one bulk
 insert of `sent` markers.
 """
 
@@ -185,19 +185,16 @@ class Dispatcher:
     async def _fire(
         self, entries: list[Doc], view: _Slot, now: datetime, report: TickReport
     ) -> None:
-        markers = await self.timeline.markers(
-            i
-            for e in entries
-            for i in (filing.cancel_id(e["key"]), filing.sent_id(e["timer_id"], e["attempt"]))
-        )
+        # Only tombstones are read up front: `sent` follows a claim, so an attempt whose claim
+        # this tick wins cannot have gone out; a claim found taken is looked into (`_contest`).
+        tombstones = await self.timeline.markers(filing.cancel_id(e["key"]) for e in entries)
         # An entry filed twice (a late refile, a redelivered batch) fires once: by (timer, attempt).
         groups: dict[tuple[str, int], list[Doc]] = {}
         for e in entries:
-            attempt = (e["timer_id"], e["attempt"])
-            if filing.cancel_id(e["key"]) in markers or filing.sent_id(*attempt) in markers:
+            if filing.cancel_id(e["key"]) in tombstones:
                 view.done.add(e["key"])
             else:
-                groups.setdefault(attempt, []).append(e)
+                groups.setdefault((e["timer_id"], e["attempt"]), []).append(e)
         claims = [filing.claim_document(t, a, self.owner, now) for t, a in groups]
         taken = await self.timeline.insert_markers(claims)
         if taken:
