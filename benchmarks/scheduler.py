@@ -1,13 +1,19 @@
-"""Scheduler benchmark (issue 5): dispatch rate with few and with many pending timers, and the
-rate at which closed work orders become stored plans. Prints figures; passes or fails nothing.
+"""Scheduler benchmark (issues 5, 19): dispatch rate with few and with many pending timers,
+and the rate at which closed work orders become stored plans — each on an empty database and
+on one holding a dealer group's year of history. Prints figures; passes or fails nothing.
 
     python -m benchmarks.scheduler                       # 10,000 and 1,000,000 pending
     python -m benchmarks.scheduler --pending 10000 100000 --due 10000 --plans 300
+    python -m benchmarks.scheduler --history 500000      # the full year of 50 stores
 
 Against the local stack (KAFKA_BOOTSTRAP_SERVERS, MONGODB_URL). Each run uses its own database
-and topic prefix and removes them afterwards. The pending timers are laid down in bulk (same
-documents as the planner's) on the 365 days after "now"; the due ones on the hours before it.
-Dispatching publishes real ContactDue events to Kafka.
+and topic prefix and removes them afterwards. The pending timers are laid down in bulk (through
+the store and `filing`, as the planner files them) on the 365 days after "now"; the due ones on
+the hours before it. The history (`benchmarks.scheduler_history`): `--history` work orders
+settled over the past year in 50 stores, each with its 7 timers (past ones done, the rest
+pending, expiries up to six years ahead) and its customer's and vehicle's files; a share of the
+planned work orders come from its returning customers. Dispatching publishes real ContactDue
+events to Kafka.
 """
 
 from __future__ import annotations
@@ -36,13 +42,15 @@ from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka import make_broker, publish_event
 from aftersales_runtime.service import ensure_topics
-from aftersales_scheduler.bulk import file_in_bulk, synthetic_timer
 from aftersales_scheduler.dispatcher import Dispatcher
 from aftersales_scheduler.domain.policy import PolicyBook
-from aftersales_scheduler.planning import Planner
+from aftersales_scheduler.planning.context import PlanningContext
+from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
 from aftersales_scheduler.settings import SchedulerSettings
 from aftersales_scheduler.store import TimerStore
 from pymongo import AsyncMongoClient
+
+from benchmarks.scheduler_history import history_vin, load_history, synthetic_timer
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 DEALER = "dealer-bench"
@@ -68,24 +76,28 @@ async def _seed(db: Any, pending: int, due: int) -> float:
             synthetic_timer(DEALER, n, NOW + timedelta(days=1, minutes=(n * 7919) % minutes))
             for n in range(first, min(pending, first + chunk))
         ]
-        await file_in_bulk(db, timers, first_day=NOW.date())
+        await TimerStore(db).load(timers, first_day=NOW.date())
         print(f"  … {first + len(timers):,} pending timers stored", flush=True)
     due_timers = [
         synthetic_timer(DEALER, pending + n, NOW - timedelta(hours=11, seconds=-(n % 39_600)))
         for n in range(due)
     ]
-    await file_in_bulk(db, due_timers, first_day=NOW.date())
+    await TimerStore(db).load(due_timers, first_day=NOW.date())
     return time.perf_counter() - started
 
 
-async def dispatch_rate(pending: int, due: int) -> dict[str, float]:
+async def dispatch_rate(
+    pending: int, due: int, history: int = 0, database: str = ""
+) -> dict[str, float]:
+    """On its own new database, or on `database` (holding `history` work orders), kept."""
     token = uuid.uuid4().hex[:8]
-    settings = _settings(f"bench_sched_{token}", f"bench{token}.")
+    settings = _settings(database or f"bench_sched_{token}", f"bench{token}.")
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_url, tz_aware=True)
     db = client[settings.mongodb_database]
     broker = make_broker(settings, "scheduler-bench", LOG)
     try:
-        print(f"dispatch with {pending:,} pending and {due:,} due timers:", flush=True)
+        where = f"a history of {history:,} work orders" if history else "an empty database"
+        print(f"dispatch with {pending:,} pending and {due:,} due timers, on {where}:", flush=True)
         seeded = await _seed(db, pending, due)
         await ensure_topics(settings.kafka_bootstrap_servers, [settings.topic(CONTACT_DUE)])
         await broker.start()
@@ -94,7 +106,7 @@ async def dispatch_rate(pending: int, due: int) -> dict[str, float]:
             await publish_event(broker, settings, event)
 
         dispatcher = Dispatcher(
-            TimerStore(db),
+            TimerStore(db).timeline,
             FixedClock(NOW),
             publish,
             "bench",
@@ -120,15 +132,23 @@ async def dispatch_rate(pending: int, due: int) -> dict[str, float]:
             f"= {rate:,.0f} timers/s; an idle tick then takes {idle * 1000:.1f} ms",
             flush=True,
         )
+        collections = len(await db.list_collection_names())
+        print(f"  {collections} collections in the scheduler's database", flush=True)
         return {"rate": rate, "idle_ms": idle * 1000}
     finally:
         await broker.stop()
-        await client.drop_database(settings.mongodb_database)
+        if not database:
+            await client.drop_database(settings.mongodb_database)
         await client.close()
 
 
-def _work_order(n: int) -> WorkOrderClosed:
+def _work_order(n: int, returning: bool) -> WorkOrderClosed:
+    """A work order settled an hour ago; a returning customer is one of the history's (same
+    dealer, customer and vehicle), whose earlier contacts the plan is checked against (D13)."""
     work_order_id = f"WO-B{n:07d}"
+    customer_id, vin = (
+        (f"C-{n * 50}", history_vin(n * 50)) if returning else (f"C-B{n}", f"LSVAU218X{n:08d}")
+    )
     settled = NOW - timedelta(hours=1)
     return WorkOrderClosed(
         event_id=deterministic_id("bench", work_order_id),
@@ -140,9 +160,9 @@ def _work_order(n: int) -> WorkOrderClosed:
         revision=1,
         opened_at=settled - timedelta(hours=2),
         settled_at=settled,
-        vehicle=Vehicle(vin=f"LSVAU218X{n:08d}", brand="大众", model="帕萨特", mileage_km=n),
+        vehicle=Vehicle(vin=vin, brand="大众", model="帕萨特", mileage_km=n),
         customer=Customer(
-            customer_id=f"C-B{n}",
+            customer_id=customer_id,
             name="测试",
             phone="+8613800138000",
             is_owner=True,
@@ -155,30 +175,41 @@ def _work_order(n: int) -> WorkOrderClosed:
     )
 
 
-async def plan_rate(count: int) -> float:
+async def plan_rate(count: int, batch: int, history: int = 0, database: str = "") -> float:
     token = uuid.uuid4().hex[:8]
-    settings = _settings(f"bench_plan_{token}", "")
+    settings = _settings(database or f"bench_plan_{token}", "")
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_url, tz_aware=True)
     db = client[settings.mongodb_database]
     directory = DealerDirectory.from_mapping({"dealers": {DEALER: {}}})
-    planner = Planner(TimerStore(db), PolicyBook.build([]), directory, FixedClock(NOW), LOG)
-    orders = [_work_order(n) for n in range(count)]
+    ctx = PlanningContext(PolicyBook.build([]), directory, FixedClock(NOW))
+    store = TimerStore(db)
+    # With a history, a third of the customers come back (their files and contacts exist).
+    orders = [
+        _work_order(n, returning=history > 0 and n % 3 == 0 and n * 50 < history)
+        for n in range(count)
+    ]
     try:
+        before = await db["timers"].count_documents({}) if history else 0
         started = time.perf_counter()
-        for order in orders:
-            await planner.plan_work_order(order)
+        for start in range(0, count, batch):
+            await plan_work_orders(ctx, store, orders[start : start + batch])
         elapsed = time.perf_counter() - started
-        timers = await db["timers"].count_documents({})
+        timers = await db["timers"].count_documents({}) - before
         rate = count / elapsed
+        label = f"plans with a history of {history:,} work orders" if history else "plans"
         print(
-            f"plans: {count:,} work orders → {timers:,} timers in {elapsed:.2f} s = "
+            f"{label}: {count:,} work orders → {timers:,} timers in {elapsed:.2f} s = "
             f"{rate:,.1f} work orders/s ({timers / elapsed:,.0f} timers/s), all steps "
             "(D6-D7 plan, D9 reminder, D10 birthday, D11 recall, D13 checks)",
             flush=True,
         )
+        if history:
+            collections = len(await db.list_collection_names())
+            print(f"  {collections} collections in the scheduler's database", flush=True)
         return rate
     finally:
-        await client.drop_database(settings.mongodb_database)
+        if not database:
+            await client.drop_database(settings.mongodb_database)
         await client.close()
 
 
@@ -188,6 +219,13 @@ async def main(argv: list[str] | None = None) -> None:
     # Several dispatch ticks per measurement: a single tick swung the ratio from 0.68 to 1.16.
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--plans", type=int, default=300)
+    parser.add_argument("--plan-batch", type=int, default=100, help="work orders per use case")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=20_000,
+        help="work orders of history (a year of 50 stores is ~500,000; 0 = none)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     few, many = args.pending
@@ -198,7 +236,36 @@ async def main(argv: list[str] | None = None) -> None:
         f"{high['rate'] / low['rate']:.2f} (goal ≥ 0.8)",
         flush=True,
     )
-    await plan_rate(args.plans)
+    empty = await plan_rate(args.plans, args.plan_batch)
+    if args.history:
+        await with_history(args, low["rate"], empty)
+
+
+async def with_history(args: argparse.Namespace, dispatch_empty: float, plans_empty: float) -> None:
+    """The same measurements on one database holding the history (loaded once)."""
+    database = f"bench_hist_{uuid.uuid4().hex[:8]}"
+    settings = _settings(database, "")
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_url, tz_aware=True)
+    try:
+        print(f"history: {args.history:,} work orders of a year of 50 stores", flush=True)
+        loaded = await load_history(TimerStore(client[database]), args.history, NOW, DEALER)
+        timers = await client[database]["timers"].count_documents({})
+        print(f"  loaded in {loaded:.0f} s: {timers:,} timers", flush=True)
+        aged = await dispatch_rate(args.pending[0], args.due, args.history, database)
+        print(
+            f"dispatch with history / empty ({args.history:,} work orders): "
+            f"{aged['rate'] / dispatch_empty:.2f} (goal ≥ 0.8)",
+            flush=True,
+        )
+        planned = await plan_rate(args.plans, args.plan_batch, args.history, database)
+        print(
+            f"plans with history / empty ({args.history:,} work orders): "
+            f"{planned / plans_empty:.2f} (goal ≥ 0.8; goal plans ≥ 300 work orders/s)",
+            flush=True,
+        )
+    finally:
+        await client.drop_database(database)
+        await client.close()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ per customer. No names or phones in the answer (D3): ids, purposes, times and de
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from aftersales_contracts.primitives import MONTH_PATTERN, VIN_LOOKUP_PATTERN
@@ -59,14 +59,8 @@ class DueListView(BaseModel):
 
 async def _view(store: TimerStore, timer: Doc) -> PlannedContactView:
     entries: list[dict[str, Any]] = list(timer.get("trail", []))
-    for filed in timer.get("homes", []):
-        attempt = filed["attempt"]
-        sent = await store.marker(
-            date.fromisoformat(filed["home"]), f"sent/{timer['_id']}/{attempt}"
-        )
-        if sent is not None and not any(
-            e["event"] == "due" and e.get("attempt") == attempt for e in entries
-        ):
+    for attempt, sent in (await store.sent_marks(timer)).items():
+        if not any(e["event"] == "due" and e.get("attempt") == attempt for e in entries):
             entries.append(
                 {
                     "at": sent["sent_at"],

@@ -24,7 +24,7 @@ from aftersales_scheduler import api, handlers
 from aftersales_scheduler.dispatcher import Dispatcher
 from aftersales_scheduler.domain.policy import PolicyBook
 from aftersales_scheduler.periodic import PeriodicJobs
-from aftersales_scheduler.planning import Planner
+from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.settings import SchedulerSettings
 from aftersales_scheduler.store import TimerStore
 
@@ -33,7 +33,7 @@ from aftersales_scheduler.store import TimerStore
 class Service:
     runtime: Runtime
     store: TimerStore
-    planner: Planner
+    planning: PlanningContext
     dispatcher: Dispatcher
     jobs: PeriodicJobs
     http: FastAPI
@@ -52,12 +52,12 @@ def build(
     runtime = Runtime("scheduler", settings, clock=clock, dealers=directory)
     directory = runtime.dealers
     store = TimerStore(runtime.db)
-    planner = Planner(store, load_policies(directory), directory, runtime.clock, runtime.logger)
+    planning = PlanningContext(load_policies(directory), directory, runtime.clock)
     owner = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
     runtime.produces(ContactDue)
     dispatcher = Dispatcher(
-        store,
+        store.timeline,
         runtime.clock,
         runtime.publish,
         owner=owner,
@@ -66,13 +66,13 @@ def build(
         logger=runtime.logger,
     )
     runtime.uses_topics(WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT)
-    handlers.register(runtime, planner)
+    handlers.register(runtime, planning, store, runtime.logger)
 
     async def dispatch_loop() -> None:
         await dispatcher.run_forever(settings.dispatch_interval_seconds)
 
     runtime.background(dispatch_loop)
-    jobs = PeriodicJobs(store, planner, runtime.clock, owner, runtime.logger)
+    jobs = PeriodicJobs(store, planning, owner, runtime.logger)
     if settings.periodic_jobs:
         periodic = jobs.scheduler(settings.periodic_interval_seconds)
 
@@ -86,7 +86,7 @@ def build(
         runtime.on_start(start_periodic)
         runtime.on_stop(stop_periodic)
     http = runtime.http_app(api.router(store))
-    return Service(runtime, store, planner, dispatcher, jobs, http)
+    return Service(runtime, store, planning, dispatcher, jobs, http)
 
 
 def create_app(settings: SchedulerSettings, clock: Clock | None = None) -> FastAPI:

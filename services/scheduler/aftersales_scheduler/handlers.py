@@ -1,17 +1,29 @@
-"""Subscribers: each translates one event into a planning use case (one dealer at a time)."""
+"""Subscribers: each hands its event to one planning use case (one dealer at a time).
+
+One message at a time for now (a one-element list): the use cases take lists, so batch
+consumption only changes this file.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from aftersales_contracts.events import ContactResult, VehicleDelivered, WorkOrderClosed
 from aftersales_contracts.topics import CONTACT_RESULT, VEHICLE_DELIVERED, WORKORDER_CLOSED
 from aftersales_runtime.service import Runtime
 
-from aftersales_scheduler.planning import Planner
+from aftersales_scheduler.planning.context import PlanningContext
+from aftersales_scheduler.planning.plan_deliveries import plan_deliveries
+from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
+from aftersales_scheduler.planning.ports import PlanningStore
+from aftersales_scheduler.planning.record_results import record_results
 
 GROUP = "scheduler"
 
 
-def register(runtime: Runtime, planner: Planner) -> None:
+def register(
+    runtime: Runtime, ctx: PlanningContext, store: PlanningStore, logger: logging.Logger
+) -> None:
     broker, settings = runtime.broker, runtime.settings
 
     @broker.subscriber(
@@ -20,7 +32,7 @@ def register(runtime: Runtime, planner: Planner) -> None:
         auto_offset_reset="earliest",
     )
     async def when_workorder_closed_plan_follow_up(event: WorkOrderClosed) -> None:
-        await planner.plan_work_order(event)
+        await plan_work_orders(ctx, store, [event])
 
     @broker.subscriber(
         settings.topic(VEHICLE_DELIVERED),
@@ -28,7 +40,7 @@ def register(runtime: Runtime, planner: Planner) -> None:
         auto_offset_reset="earliest",
     )
     async def when_vehicle_delivered_plan_sales_follow_up(event: VehicleDelivered) -> None:
-        await planner.plan_delivery(event)
+        await plan_deliveries(ctx, store, [event])
 
     @broker.subscriber(
         settings.topic(CONTACT_RESULT),
@@ -36,4 +48,4 @@ def register(runtime: Runtime, planner: Planner) -> None:
         auto_offset_reset="earliest",
     )
     async def when_contact_result_retry_or_close(event: ContactResult) -> None:
-        await planner.record_result(event)
+        await record_results(ctx, store, [event], logger)

@@ -11,29 +11,30 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from aftersales_runtime.clock import Clock
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from aftersales_scheduler.domain.reminders import month_of
-from aftersales_scheduler.planning import Planner, Subject
-from aftersales_scheduler.store import PEOPLE, TimerStore
+from aftersales_scheduler.planning.contacts import Subject
+from aftersales_scheduler.planning.context import PlanningContext
+from aftersales_scheduler.planning.plan_yearly_care import Birthday, plan_birthdays
+from aftersales_scheduler.store import TimerStore
 
 RUN_LEASE = timedelta(minutes=15)
+YEARLY_CARE_BATCH = 200
 
 
 class PeriodicJobs:
     def __init__(
         self,
         store: TimerStore,
-        planner: Planner,
-        clock: Clock,
+        planning: PlanningContext,
         owner: str,
         logger: logging.Logger,
     ) -> None:
         self.store = store
-        self.planner = planner
-        self.clock = clock
+        self.planning = planning
+        self.clock = planning.clock
         self.owner = owner
         self.logger = logger
 
@@ -53,7 +54,7 @@ class PeriodicJobs:
 
     async def run_once(self) -> None:
         try:
-            for dealer_id in self.planner.dealer_ids():
+            for dealer_id in self.planning.dealer_ids():
                 await self.monthly_due_list(dealer_id)
                 await self.yearly_care(dealer_id)
         except Exception:
@@ -67,7 +68,7 @@ class PeriodicJobs:
     async def monthly_due_list(self, dealer_id: str) -> None:
         """D12: on the 1st of each month (dealer's zone), the vehicles whose maintenance falls
         due that month, kept so that reporting can compute the arrival rate later."""
-        today = self.clock.now().astimezone(self.planner.zone(dealer_id)).date()
+        today = self.clock.now().astimezone(self.planning.zone(dealer_id)).date()
         month = month_of(today)
         if await self.store.due_list(dealer_id, month) is not None:
             return
@@ -75,19 +76,15 @@ class PeriodicJobs:
             return
         first = today.replace(day=1)
         following = (first + timedelta(days=32)).replace(day=1)
-        vehicles = (
-            await self.store.db[PEOPLE]
-            .find(
-                {
-                    "dealer_id": dealer_id,
-                    "next_maintenance_due_date": {
-                        "$gte": first.isoformat(),
-                        "$lt": following.isoformat(),
-                    },
-                }
-            )
-            .to_list(None)
-        )  # a monthly batch may scan: not a hot path
+        vehicles = await self.store.people_matching(
+            {
+                "dealer_id": dealer_id,
+                "next_maintenance_due_date": {
+                    "$gte": first.isoformat(),
+                    "$lt": following.isoformat(),
+                },
+            }
+        )
         entries = sorted(
             (
                 {
@@ -109,17 +106,21 @@ class PeriodicJobs:
     async def yearly_care(self, dealer_id: str) -> None:
         """D10: birthdays come back every year; plan the next one of every customer once a
         day (timer ids carry the year, so planning twice changes nothing)."""
-        today = self.clock.now().astimezone(self.planner.zone(dealer_id)).date()
+        today = self.clock.now().astimezone(self.planning.zone(dealer_id)).date()
         if not await self._claim("yearly_care", dealer_id, today.isoformat()):
             return
-        customers = (
-            await self.store.db[PEOPLE]
-            .find({"care_dealer_id": dealer_id, "birthday": {"$ne": None}})
-            .to_list(None)
+        customers = await self.store.people_matching(
+            {"care_dealer_id": dealer_id, "birthday": {"$ne": None}}
         )
-        for doc in customers:
-            if doc.get("opted_out"):
-                continue
-            subject: Subject = Subject.from_document(doc["care_subject"])
-            await self.planner.plan_care(subject, date.fromisoformat(doc["birthday"]), None, None)
+        birthdays = [
+            Birthday(
+                Subject.from_document(doc["care_subject"]), date.fromisoformat(doc["birthday"])
+            )
+            for doc in customers
+            if not doc.get("opted_out")
+        ]
+        for start in range(0, len(birthdays), YEARLY_CARE_BATCH):
+            await plan_birthdays(
+                self.planning, self.store, birthdays[start : start + YEARLY_CARE_BATCH]
+            )
         await self.store.finish_job_run(f"yearly_care/{dealer_id}", today.isoformat())

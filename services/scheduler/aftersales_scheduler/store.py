@@ -1,184 +1,116 @@
-"""The scheduler's MongoDB collections, designed around what FerretDB-SQLite really indexes.
+"""The scheduler's MongoDB: the planning store (the use cases' `PlanningStore`), the reads of
+the HTTP API and the periodic jobs' bookkeeping. The layout is `filing`'s; the time line is
+`timeline`'s. Every hot read and write is addressed by `_id`, in bulk.
 
-Measured on the local FerretDB v1 (SQLite): an insert that collides on `_id` is checked by an
-index (about 1 ms at any size); `{_id: value}` reads and updates use the index only with the
-stack's build patch (deploy/local/ferretdb/patches; unpatched they scan, 60 ms at 50,000), and
-every other filter — `{_id: {$gte, $lt}}`, `$in`, any second field — scans the table.
-So the dispatcher never reads a collection that grows with pending timers:
-
-- `due_{YYYYMMDD}` (one collection per UTC day): the entries of the timers due that day, each
-  with the whole ContactDue payload, and the day's markers — `cancel/{timer}/{attempt}/{version}`
-  (tombstones), `claim/{timer}/{attempt}` (who fires it) and `sent/{timer}/{attempt}`.
-  One scan of a day's collection tells the dispatcher everything about that day; its cost is
-  the number of timers due that day, whatever is pending on other days.
-- `timers`: one document per planned contact, `_id` = f"{dealer}/{source}/{step}"; read and
-  written only by the handlers (Kafka serialises them per dealer: single writer) and the API.
-- `people`: `customer/{dealer}/{id}` and `vehicle/{dealer}/{vin}` (timer ids, opt-out, visits).
-- `closing_days`: one document per day the dispatcher is closing (late entries go elsewhere).
-- `marks`: `first_day` (the first day the dispatcher scans) and `watermark` (first day not yet
-  settled): two documents.
+`timers` and `people` are written only by the use cases, one dealer at a time (Kafka
+partition = dealer): a single writer per document, which keeps them right without transactions.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from aftersales_runtime.mongo import insert_once
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
-Doc = dict[str, Any]
+from aftersales_scheduler import filing
+from aftersales_scheduler.filing import DUE_LISTS, JOBS, PEOPLE, TIMERS, Doc
+from aftersales_scheduler.planning.contacts import customer_key, vehicle_key
+from aftersales_scheduler.planning.ports import Changes, PersonUpdate
+from aftersales_scheduler.timeline import TimeLine, find_all, insert_all, upsert
 
-TIMERS = "timers"
-MARKS = "marks"
-PEOPLE = "people"
-JOBS = "job_runs"
-DUE_LISTS = "monthly_due_lists"
-DAY_PREFIX = "due_"
-CLOSING = "closing_days"
-
-
-def day_collection(day: date) -> str:
-    return f"{DAY_PREFIX}{day:%Y%m%d}"
-
-
-def entry_key(timer_id: str, attempt: int, version: int) -> str:
-    return f"{timer_id}/{attempt}/{version}"
+__all__ = ["Doc", "TimerStore", "customer_key", "lease_expired", "vehicle_key"]
 
 
 class TimerStore:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
-        self._first_day: date | None = None
+        self.timeline = TimeLine(db)
 
-    # --- timers (handlers and API only) ----------------------------------------------------
-    async def insert_timer(self, doc: Doc) -> bool:
-        return await insert_once(self.db, TIMERS, doc)
+    # --- the use cases' store ------------------------------------------------------------------
+    async def find_timers(self, timer_ids: Collection[str]) -> dict[str, Doc]:
+        return await find_all(self.db, TIMERS, timer_ids)
 
+    async def find_people(self, keys: Collection[str]) -> dict[str, Doc]:
+        return await find_all(self.db, PEOPLE, keys)
+
+    async def find_sent(self, attempts: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+        ids = {filing.sent_id(tid, attempt): (tid, attempt) for tid, attempt in attempts}
+        return {ids[i] for i in await self.timeline.markers(ids)}
+
+    async def find_started(self, event_ids: Collection[str]) -> set[str]:
+        ids = {filing.planning_id(event_id): event_id for event_id in event_ids}
+        return {ids[i] for i in await self.timeline.markers(ids)}
+
+    async def apply(self, changes: Changes, now: datetime) -> None:
+        """Write a batch's changes in the order `Changes` documents (each step idempotent)."""
+        await self.timeline.insert_markers(
+            [{"_id": filing.planning_id(event_id)} for event_id in changes.started]
+        )
+        tombstones = [{"_id": filing.cancel_id(key)} for key in changes.tombstones]
+        await self.timeline.insert_markers(tombstones)
+        await self.timeline.file(changes.entries, now)
+        await insert_all(self.db, TIMERS, list(changes.new_timers.values()))
+        await asyncio.gather(
+            *(
+                self.db[TIMERS].update_one({"_id": tid}, _update(update.set, update.trail))
+                for tid, update in changes.timer_updates.items()
+                if update.set or update.trail
+            )
+        )
+        await self._write_people(changes)
+
+    async def _write_people(self, changes: Changes) -> None:
+        # New people in one bulk insert; one that appeared since it was read is updated.
+        new = [(k, p) for k, p in changes.people.items() if p.new]
+        taken = {
+            new[i][0] for i in await insert_all(self.db, PEOPLE, [p.document(k) for k, p in new])
+        }
+        await asyncio.gather(
+            *(
+                upsert(self.db, PEOPLE, key, _person_update(person))
+                for key, person in changes.people.items()
+                if (not person.new or key in taken) and (person.set or person.add)
+            )
+        )
+
+    async def load(self, timers: list[Doc], first_day: date, chunk: int = 5000) -> int:
+        """Store timers as the planner would, in bulk (history loaders, benchmarks, tests);
+        returns how many. Pending ones are filed on the time line."""
+        await self.timeline.ensure_first_day(first_day)
+        docs = [{**t, "filed_key": filing.filing_key(t)} for t in timers]
+        await self.timeline.load([filing.entry_for(d) for d in docs if d["state"] == "pending"])
+        for start in range(0, len(docs), chunk):
+            await insert_all(self.db, TIMERS, docs[start : start + chunk])
+        return len(docs)
+
+    async def load_people(self, people: list[Doc], chunk: int = 5000) -> None:
+        """Store people files in bulk (history loaders)."""
+        for start in range(0, len(people), chunk):
+            await insert_all(self.db, PEOPLE, people[start : start + chunk])
+
+    # --- the HTTP API --------------------------------------------------------------------------
     async def timer(self, timer_id: str) -> Doc | None:
         return await self.db[TIMERS].find_one({"_id": timer_id})
 
     async def timers(self, timer_ids: list[str]) -> list[Doc]:
-        # One indexed `_id` lookup each: `$in` would scan the whole collection on FerretDB-SQLite.
-        found = await asyncio.gather(*(self.timer(timer_id) for timer_id in timer_ids))
-        return [doc for doc in found if doc is not None]
+        found = await self.find_timers(timer_ids)
+        return [found[i] for i in dict.fromkeys(timer_ids) if i in found]
 
-    async def update_timer(
-        self, timer_id: str, changes: Doc, trail: list[Doc] | None = None
-    ) -> None:
-        update: Doc = {"$set": changes} if changes else {}
-        if trail:
-            update["$push"] = {"trail": {"$each": trail}}
-        if update:
-            await self.db[TIMERS].update_one({"_id": timer_id}, update)
-
-    # --- filing into day collections -----------------------------------------------------------
-    async def first_day(self) -> date | None:
-        if self._first_day is None:  # set once, never changed: read it once
-            doc = await self.db[MARKS].find_one({"_id": "first_day"})
-            self._first_day = date.fromisoformat(doc["day"]) if doc else None
-        return self._first_day
-
-    async def file_entry(self, entry: Doc, now: datetime) -> date:
-        """File one (timer, attempt, version) where the dispatcher will find it; returns its
-        home day (where its claim, sent mark and tombstone live).
-
-        Write-then-check here against the dispatcher's close-then-read: one of the two always
-        sees the other. If the day is closing (or before the first scanned day), the entry is
-        filed again in a day still open; claims keep a timer listed twice firing once.
-        """
-        if self._first_day is None:
-            await insert_once(self.db, MARKS, {"_id": "first_day", "day": now.date().isoformat()})
-        first_day = await self.first_day()
-        assert first_day is not None
-        due_at: datetime = entry["due_at"]
-        home = day = due_at.date()
-        while True:
-            doc = {**entry, "_id": f"entry/{entry['key']}", "home": home.isoformat()}
-            await insert_once(self.db, day_collection(day), doc)
-            if day >= first_day and not await self.is_closing(day):
-                return home
-            day = max(day + timedelta(days=1), now.date())
-
-    async def cancel_entry(self, home: date, key: str) -> None:
-        """A tombstone: the dispatcher skips this (timer, attempt, version) (D4, D13)."""
-        await insert_once(self.db, day_collection(home), {"_id": f"cancel/{key}"})
-
-    # --- dispatcher side -----------------------------------------------------------------------
-    async def day_docs(self, day: date) -> list[Doc]:
-        """Everything about one day in one scan of its (small) collection."""
-        return await self.db[day_collection(day)].find({}).to_list(None)
-
-    async def is_closing(self, day: date) -> bool:
-        # In their own small collection: a read of a day's collection would scan its entries.
-        return await self.db[CLOSING].find_one({"_id": day.isoformat()}) is not None
-
-    async def start_closing(self, day: date) -> None:
-        await insert_once(self.db, CLOSING, {"_id": day.isoformat()})
-
-    async def watermark(self) -> date | None:
-        doc = await self.db[MARKS].find_one({"_id": "watermark"})
-        return date.fromisoformat(doc["day"]) if doc else None
-
-    async def set_watermark(self, day: date) -> None:
-        # Replicas may overwrite each other with an older day: that only costs a re-scan.
-        if not await insert_once(self.db, MARKS, {"_id": "watermark", "day": day.isoformat()}):
-            await self.db[MARKS].update_one(
-                {"_id": "watermark"}, {"$set": {"day": day.isoformat()}}
-            )
-
-    async def claim(
-        self, home: date, timer_id: str, attempt: int, owner: str, now: datetime
-    ) -> bool:
-        return await insert_once(
-            self.db,
-            day_collection(home),
-            {"_id": f"claim/{timer_id}/{attempt}", "owner": owner, "claimed_at": now},
-        )
-
-    async def marker(self, home: date, marker_id: str) -> Doc | None:
-        return await self.db[day_collection(home)].find_one({"_id": marker_id})
-
-    async def take_over_claim(
-        self, home: date, timer_id: str, attempt: int, owner: str, now: datetime
-    ) -> None:
-        await self.db[day_collection(home)].update_one(
-            {"_id": f"claim/{timer_id}/{attempt}"},
-            {"$set": {"owner": owner, "claimed_at": now}},
-        )
-
-    async def mark_sent(
-        self, days: set[date], timer_id: str, attempt: int, event_id: str, now: datetime
-    ) -> None:
-        for day in days:
-            await insert_once(
-                self.db,
-                day_collection(day),
-                {"_id": f"sent/{timer_id}/{attempt}", "event_id": event_id, "sent_at": now},
-            )
-
-    # --- people (customer and vehicle indexes) ---------------------------------------------
     async def person(self, key: str) -> Doc | None:
         return await self.db[PEOPLE].find_one({"_id": key})
 
-    async def link_timer(self, key: str, timer_id: str) -> None:
-        await self._upsert(PEOPLE, key, {"$addToSet": {"timer_ids": timer_id}})
-
-    async def record_visit(self, key: str, visit: Doc, changes: Doc) -> None:
-        # Visits are objects, not pairs: FerretDB v1 refuses nested arrays.
-        await self._upsert(PEOPLE, key, {"$addToSet": {"visits": visit}, "$set": changes})
-
-    async def set_person(self, key: str, changes: Doc) -> None:
-        await self._upsert(PEOPLE, key, {"$set": changes})
-
-    async def _upsert(self, collection: str, key: str, update: Doc) -> None:
-        # Two first upserts of one `_id` can collide on FerretDB: the loser updates instead.
-        try:
-            await self.db[collection].update_one({"_id": key}, update, upsert=True)
-        except DuplicateKeyError:
-            await self.db[collection].update_one({"_id": key}, update)
+    async def sent_marks(self, timer: Doc) -> dict[int, Doc]:
+        """The `sent` marker of each attempt of a timer that went out."""
+        attempts = range(1, timer["attempt"] + 1)
+        found = await self.timeline.markers(filing.sent_id(timer["_id"], a) for a in attempts)
+        return {
+            a: found[filing.sent_id(timer["_id"], a)]
+            for a in attempts
+            if filing.sent_id(timer["_id"], a) in found
+        }
 
     # --- periodic job runs ---------------------------------------------------------------------
     async def claim_job_run(
@@ -197,6 +129,10 @@ class TimerStore:
 
     async def finish_job_run(self, job: str, period: str) -> None:
         await self.db[JOBS].update_one({"_id": f"{job}/{period}"}, {"$set": {"finished": True}})
+
+    async def people_matching(self, query: Doc) -> list[Doc]:
+        """A scan of `people`: for the periodic jobs only (daily / monthly), never a hot path."""
+        return await self.db[PEOPLE].find(query).to_list(None)
 
     # --- D12 monthly due-maintenance lists -----------------------------------------------------
     async def due_list(self, dealer_id: str, month: str) -> Doc | None:
@@ -218,12 +154,18 @@ class TimerStore:
         )
 
 
-def customer_key(dealer_id: str, customer_id: str) -> str:
-    return f"customer/{dealer_id}/{customer_id}"
+def _update(fields: Doc, trail: list[Doc]) -> Doc:
+    update: Doc = {"$set": fields} if fields else {}
+    if trail:
+        update["$push"] = {"trail": {"$each": trail}}
+    return update
 
 
-def vehicle_key(dealer_id: str, vin: str) -> str:
-    return f"vehicle/{dealer_id}/{vin}"
+def _person_update(person: PersonUpdate) -> Doc:
+    update: Doc = {"$set": person.set} if person.set else {}
+    if person.add:
+        update["$addToSet"] = {field: {"$each": values} for field, values in person.add.items()}
+    return update
 
 
 def lease_expired(claim: Doc, now: datetime, lease: timedelta) -> bool:

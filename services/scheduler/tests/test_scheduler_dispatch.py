@@ -11,7 +11,6 @@ import pytest
 from aftersales_contracts import ContactDue
 from aftersales_runtime.kafka import publish_event
 from aftersales_scheduler.dispatcher import Dispatcher
-from aftersales_scheduler.store import TimerStore
 
 pytestmark = pytest.mark.stack
 
@@ -25,7 +24,7 @@ def replica(service, owner: str, sink: list[ContactDue], fail_after_publish: boo
             raise RuntimeError("killed between publish and mark-sent")
 
     return Dispatcher(
-        TimerStore(service.runtime.db),
+        service.store.timeline,
         service.runtime.clock,
         publish,
         owner=owner,

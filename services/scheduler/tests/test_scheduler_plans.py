@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aftersales_contracts import Channel, ContactPurpose, deterministic_id
 from aftersales_runtime.kafka import publish_event
+from aftersales_scheduler import filing
 from aftersales_scheduler.domain.slots import timer_id
 
 pytestmark = pytest.mark.stack
@@ -24,11 +25,10 @@ async def timers(mongo_db, kind="after_service"):
 async def filed_once(mongo_db) -> bool:
     """One live entry (not tombstoned) per pending timer, of its current attempt and version."""
     pending = await mongo_db["timers"].find({"state": "pending"}).to_list()
-    live = set()
-    for name in await mongo_db.list_collection_names():
-        if name.startswith("due_"):
-            ids = {d["_id"] for d in await mongo_db[name].find().to_list()}
-            live |= {i[6:] for i in ids if i.startswith("entry/") and f"cancel/{i[6:]}" not in ids}
+    buckets = await mongo_db[filing.DUE].find({"_id": {"$regex": "^slot/.*/[0-9]+$"}}).to_list()
+    keys = {e["key"] for bucket in buckets for e in bucket["items"]}
+    cancelled = {m["_id"] for m in await mongo_db[filing.MARKERS].find().to_list()}
+    live = {k for k in keys if filing.cancel_id(k) not in cancelled}
     return live == {t["filed_key"] for t in pending}
 
 
@@ -71,7 +71,7 @@ async def test_a_customer_without_consent_is_never_scheduled(
 
     stored = await timers(mongo_db)
     assert {t["state"] for t in stored.values()} == {"suppressed"}  # D4
-    assert await mongo_db["due_entries"].count_documents({}) == 0
+    assert await mongo_db[filing.DUE].count_documents({}) == 0
     clock.advance(timedelta(days=40))
     await service.dispatcher.tick()
     assert due_events == []

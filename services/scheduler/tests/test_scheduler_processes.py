@@ -18,7 +18,10 @@ import httpx
 import pytest
 from aftersales_contracts import ContactDue, deterministic_id, topics
 from aftersales_runtime.clock import ControlledClock
-from aftersales_scheduler.bulk import file_in_bulk, synthetic_timer
+from aftersales_scheduler import filing
+from aftersales_scheduler.store import TimerStore
+
+from benchmarks.scheduler_history import synthetic_timer
 
 pytestmark = pytest.mark.stack
 
@@ -101,7 +104,7 @@ async def seed(mongo_db, count: int) -> set[str]:
         synthetic_timer(DEALER, n, NOW - timedelta(hours=10) + timedelta(seconds=n * 17 % 36_000))
         for n in range(count)
     ]
-    await file_in_bulk(mongo_db, timers, first_day=NOW.date())
+    await TimerStore(mongo_db).load(timers, first_day=NOW.date())
     return {deterministic_id("contact.due", t["_id"], "1") for t in timers}
 
 
@@ -133,11 +136,7 @@ async def contact_due_reader(stack, isolation) -> AsyncIterator[list[ContactDue]
 
 
 async def claims(mongo_db, prefix: str) -> list[dict]:
-    found = []
-    for name in await mongo_db.list_collection_names():
-        if name.startswith("due_"):
-            found += await mongo_db[name].find({"_id": {"$regex": f"^{prefix}"}}).to_list()
-    return found
+    return await mongo_db[filing.MARKERS].find({"_id": {"$regex": f"^{prefix}"}}).to_list()
 
 
 async def wait_for(seen: list[ContactDue], expected: set[str], timeout: float) -> None:

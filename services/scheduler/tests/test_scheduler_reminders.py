@@ -129,7 +129,7 @@ async def test_the_monthly_due_list_is_built_once_on_the_first(
         await publish_event(service.runtime.broker, settings, order)
     clock.set(local(date(2027, 5, 1), time(0, 5)))
     other_replica = PeriodicJobs(
-        service.store, service.planner, clock, "replica-b", logging.getLogger("test")
+        service.store, service.planning, "replica-b", logging.getLogger("test")
     )
     await service.jobs.run_once()
     await other_replica.run_once()

@@ -1,5 +1,5 @@
-"""Timer identities and the UTC days timers are filed under (see `store`: one collection per
-day, because on FerretDB-SQLite every read scans its whole collection)."""
+"""Timer identities and UTC day boundaries (the dispatcher walks the time line day by day;
+the slots inside a day are `filing`'s)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,173 @@
+"""How timers are filed: the one place that spells the scheduler's storage layout.
+
+Pure (no database): ids and document shapes, used by the store, the dispatcher, the migration,
+the benchmark and the loaders alike. A fixed, small set of collections whatever the dates:
+
+- `timers`: one document per planned contact, `_id` = f"{dealer}/{source}/{step}" (domain.slots).
+  It records `filed_key`, the entry its current attempt and version is filed under.
+- `people`: `customer/{dealer}/{id}` and `vehicle/{dealer}/{vin}` (timer ids, opt-out, visits).
+- `due`: the time line, as *documents* addressed by `_id`, never one collection per date:
+  - a slot is 30 minutes of UTC time (`2026-11-23T12:30`); its entries are kept in buckets
+    `slot/{slot}/{n}` (n = 0, 1, … contiguous, each up to BUCKET_SIZE entries, immutable);
+  - a day's index `day/{YYYY-MM-DD}/{n}` lists the slots of that day that hold entries, so a
+    tick never looks at an empty slot;
+  - each such sequence has a hint `…/next` (the next free n, a lower bound: readers probe on).
+  Buckets are only ever inserted, and an insert colliding on `_id` is atomic: two writers never
+  lose each other's entries (FerretDB v1 updates are not atomic against a concurrent writer).
+- `markers`: `claim/{timer}/{attempt}`, `sent/{timer}/{attempt}`, `cancel/{entry key}`,
+  `planning/{event id}`.
+- `marks`: `first_day`, `watermark` (first day not yet settled), `closing/{day}` and
+  `closing/{slot}` (the dispatcher has started its final read: late entries go elsewhere),
+  `settled/{slot}` (every entry of the slot fired or was cancelled), `migrated/{collection}`.
+
+An entry is immutable: everything ContactDue needs, so the dispatcher never reads `timers`.
+A change to a pending timer (cancel, merge, correction, retry) puts a tombstone on its entry
+and, if it stays pending, files a new version.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+Doc = dict[str, Any]
+
+TIMERS = "timers"
+PEOPLE = "people"
+DUE = "due"
+MARKERS = "markers"
+MARKS = "marks"
+JOBS = "job_runs"
+DUE_LISTS = "monthly_due_lists"
+#: Every collection the scheduler keeps: a fixed set, whatever the dates and the history.
+COLLECTIONS = (TIMERS, PEOPLE, DUE, MARKERS, MARKS, JOBS, DUE_LISTS)
+
+SLOT = timedelta(minutes=30)  # a tick re-reads only what it has not seen; see dispatcher
+BUCKET_SIZE = 200  # entries per bucket document (~1 KB each)
+
+
+# --- time line -------------------------------------------------------------------------------
+def slot_of(at: datetime) -> str:
+    at = at.astimezone(UTC)
+    minute = at.minute - at.minute % (SLOT.seconds // 60)
+    return f"{at:%Y-%m-%dT%H}:{minute:02d}"
+
+
+def slot_start(slot: str) -> datetime:
+    return datetime.fromisoformat(slot).replace(tzinfo=UTC)
+
+
+def slot_end(slot: str) -> datetime:
+    return slot_start(slot) + SLOT
+
+
+def day_of(slot: str) -> date:
+    return date.fromisoformat(slot[:10])
+
+
+def next_slot(slot: str) -> str:
+    return slot_of(slot_end(slot))
+
+
+def slot_sequence(slot: str) -> str:
+    return f"slot/{slot}"
+
+
+def day_sequence(day: date) -> str:
+    return f"day/{day.isoformat()}"
+
+
+def item_id(sequence: str, n: int) -> str:
+    return f"{sequence}/{n}"
+
+
+def hint_id(sequence: str) -> str:
+    return f"{sequence}/next"
+
+
+def item_document(sequence: str, n: int, items: list[Any]) -> Doc:
+    return {"_id": item_id(sequence, n), "items": items}
+
+
+def chunks(items: list[Any], size: int = BUCKET_SIZE) -> list[list[Any]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+# --- entries and markers -----------------------------------------------------------------------
+def entry_key(timer_id: str, attempt: int, version: int) -> str:
+    return f"{timer_id}/{attempt}/{version}"
+
+
+def filing_key(timer: Doc) -> str:
+    """What a timer's current entry is filed under: its attempt and version."""
+    return entry_key(timer["_id"], timer["attempt"], timer.get("version", 1))
+
+
+def entry_for(timer: Doc) -> Doc:
+    """The immutable entry the dispatcher fires: everything ContactDue needs."""
+    return {
+        "key": filing_key(timer),
+        "timer_id": timer["_id"],
+        "attempt": timer["attempt"],
+        "version": timer.get("version", 1),
+        "due_at": timer["due_at"],
+        "payload": {
+            "dealer_id": timer["dealer_id"],
+            "correlation_id": timer["correlation_id"],
+            "causation_id": timer.get("causation_id"),
+            "purposes": timer["purposes"],
+            "channel": timer["channel"],
+            "work_order_id": timer.get("work_order_id"),
+            "vehicle": timer["vehicle"],
+            "customer": timer["customer"],
+            "service_advisor": timer.get("service_advisor"),
+            "technicians": timer.get("technicians", []),
+        },
+    }
+
+
+def claim_id(timer_id: str, attempt: int) -> str:
+    return f"claim/{timer_id}/{attempt}"
+
+
+def sent_id(timer_id: str, attempt: int) -> str:
+    return f"sent/{timer_id}/{attempt}"
+
+
+def cancel_id(key: str) -> str:
+    return f"cancel/{key}"
+
+
+def planning_id(event_id: str) -> str:
+    """Written first when a batch that plans this event is applied: without it, none of the
+    timers the event plans can exist (see planning.ports.Changes)."""
+    return f"planning/{event_id}"
+
+
+def claim_document(timer_id: str, attempt: int, owner: str, now: datetime) -> Doc:
+    return {"_id": claim_id(timer_id, attempt), "owner": owner, "claimed_at": now}
+
+
+def sent_document(timer_id: str, attempt: int, event_id: str, now: datetime) -> Doc:
+    return {"_id": sent_id(timer_id, attempt), "event_id": event_id, "sent_at": now}
+
+
+# --- marks ---------------------------------------------------------------------------------------
+FIRST_DAY = "first_day"
+WATERMARK = "watermark"
+
+
+def closing_day_id(day: date) -> str:
+    return f"closing/{day.isoformat()}"
+
+
+def closing_slot_id(slot: str) -> str:
+    return f"closing/{slot}"
+
+
+def settled_id(slot: str) -> str:
+    return f"settled/{slot}"
+
+
+def migrated_id(collection: str) -> str:
+    return f"migrated/{collection}"

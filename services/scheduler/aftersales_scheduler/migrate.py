@@ -1,0 +1,103 @@
+"""Move the old one-collection-per-day time line (`due_YYYYMMDD`, `closing_days`) into the
+bounded layout of `filing`, then drop the old collections.
+
+    python -m aftersales_scheduler.migrate            # MONGODB_URL, SCHEDULER_MONGODB_DATABASE
+    python -m aftersales_scheduler.migrate --dry-run  # count what would move
+
+Run it with every scheduler replica stopped (it files without the dispatcher's closing check),
+then start the new version. Idempotent: a collection is marked `migrated/{name}` once its
+entries are filed and its markers copied, and dropped after; a run cut short is run again
+(an entry filed twice fires once: claims are per timer and attempt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from aftersales_runtime.mongo import connect
+from pymongo.asynchronous.database import AsyncDatabase
+
+from aftersales_scheduler import filing
+from aftersales_scheduler.filing import MARKERS, Doc
+from aftersales_scheduler.settings import SchedulerSettings
+from aftersales_scheduler.timeline import TimeLine, insert_all
+
+OLD_DAY_PREFIX = "due_"
+OLD_CLOSING = "closing_days"
+MARKER_PREFIXES = ("claim/", "sent/", "cancel/")
+
+
+@dataclass
+class Report:
+    collections: int = 0
+    entries: int = 0
+    markers: int = 0
+
+
+def old_day_collections(names: list[str]) -> list[str]:
+    return sorted(n for n in names if n.startswith(OLD_DAY_PREFIX) and n[4:].isdigit())
+
+
+async def migrate(
+    db: AsyncDatabase[Doc], dry_run: bool = False, say: Callable[[str], None] = print
+) -> Report:
+    timeline = TimeLine(db)
+    names = old_day_collections(await db.list_collection_names())
+    report = Report(collections=len(names))
+    started = time.perf_counter()
+    say(f"{len(names)} day collections to move")
+    for done, name in enumerate(names, start=1):
+        docs = await db[name].find({}).to_list(None)
+        entries = [
+            {k: v for k, v in d.items() if k not in ("_id", "home")}
+            for d in docs
+            if d["_id"].startswith("entry/")
+        ]
+        markers = [d for d in docs if d["_id"].startswith(MARKER_PREFIXES)]
+        report.entries += len(entries)
+        report.markers += len(markers)
+        if dry_run:
+            continue
+        if filing.migrated_id(name) not in await timeline.marked([filing.migrated_id(name)]):
+            await insert_all(db, MARKERS, markers)
+            await timeline.load(entries)
+            await timeline.mark(filing.migrated_id(name), entries=len(entries))
+        await db.drop_collection(name)
+        if done % 50 == 0 or done == len(names):
+            say(
+                f"  {done}/{len(names)} collections, {report.entries:,} entries, "
+                f"{report.markers:,} markers moved ({time.perf_counter() - started:.0f} s)"
+            )
+    if not dry_run and OLD_CLOSING in await db.list_collection_names():
+        for closing in await db[OLD_CLOSING].find({}).to_list(None):
+            day = date.fromisoformat(closing["_id"])
+            await timeline.mark(filing.closing_day_id(day))
+        await db.drop_collection(OLD_CLOSING)
+    verb = "would move" if dry_run else "moved"
+    say(
+        f"migrate: {verb} {report.collections} day collections "
+        f"({report.entries:,} entries, {report.markers:,} markers); "
+        f"{len(await db.list_collection_names())} collections now"
+    )
+    return report
+
+
+async def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m aftersales_scheduler.migrate")
+    parser.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    args = parser.parse_args(argv)
+    settings = SchedulerSettings()
+    client = connect(settings.mongodb_url, "scheduler-migrate")
+    try:
+        await migrate(client[settings.mongodb_database], dry_run=args.dry_run)
+    finally:
+        await client.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

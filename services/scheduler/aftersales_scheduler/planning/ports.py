@@ -1,0 +1,66 @@
+"""What the use cases need from storage: a small protocol, so they run against MongoDB in
+production and against an in-memory fake in the unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+Doc = dict[str, Any]
+
+
+@dataclass
+class TimerUpdate:
+    set: Doc = field(default_factory=dict)
+    trail: list[Doc] = field(default_factory=list)
+
+
+@dataclass
+class PersonUpdate:
+    set: Doc = field(default_factory=dict)
+    add: dict[str, list[Any]] = field(default_factory=dict)  # $addToSet, in order
+    new: bool = False  # absent when read: inserted whole (an update if it appeared since)
+
+    def document(self, key: str) -> Doc:
+        return {"_id": key, **self.set, **self.add}
+
+
+@dataclass
+class Changes:
+    """Everything one batch writes, applied in this order so that a batch cut short anywhere
+    and delivered again ends in the same state: the `started` marks of its events, tombstones,
+    entries, new timers (insert-once), timer updates, people. An event without a `started`
+    mark stored none of its timers yet, so a use case reads the timers it plans only for
+    events that have one (a redelivery) — the others it knows from the people's links.
+    Transitions apply only to the state they expect, so a redelivery re-decides the same; an
+    entry filed twice (before a crash, and again) fires once."""
+
+    started: list[str] = field(default_factory=list)  # event ids
+    tombstones: list[str] = field(default_factory=list)  # entry keys
+    entries: list[Doc] = field(default_factory=list)
+    new_timers: dict[str, Doc] = field(default_factory=dict)
+    timer_updates: dict[str, TimerUpdate] = field(default_factory=dict)
+    people: dict[str, PersonUpdate] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return any(
+            (self.tombstones, self.entries, self.new_timers, self.timer_updates, self.people)
+        )
+
+
+class PlanningStore(Protocol):
+    async def find_timers(self, timer_ids: Collection[str]) -> dict[str, Doc]: ...
+
+    async def find_people(self, keys: Collection[str]) -> dict[str, Doc]: ...
+
+    async def find_sent(self, attempts: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Which (timer, attempt) the dispatcher has published."""
+        ...
+
+    async def find_started(self, event_ids: Collection[str]) -> set[str]:
+        """Which events a batch applied (perhaps only in part) before."""
+        ...
+
+    async def apply(self, changes: Changes, now: datetime) -> None: ...

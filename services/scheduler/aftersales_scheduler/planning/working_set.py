@@ -1,0 +1,130 @@
+"""A batch's working set: what its use case read (by `_id`, in bulk), the decisions applied to
+it in memory, and the `Changes` they add up to — written once, at the end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from datetime import datetime
+
+from aftersales_scheduler.domain.timer import Transition, is_pending
+from aftersales_scheduler.filing import entry_for, filing_key
+from aftersales_scheduler.planning.ports import (
+    Changes,
+    Doc,
+    PersonUpdate,
+    PlanningStore,
+    TimerUpdate,
+)
+
+
+class WorkingSet:
+    def __init__(self, store: PlanningStore, now: datetime) -> None:
+        self.store = store
+        self.now = now
+        self.changes = Changes()
+        self._timers: dict[str, Doc | None] = {}
+        self._people: dict[str, Doc | None] = {}
+        self._sent: set[tuple[str, int]] = set()
+
+    # --- reading (before deciding) -------------------------------------------------------------
+    async def load_plans(
+        self,
+        plans: dict[str, list[str]],
+        person_keys: Iterable[str],
+        always: Iterable[str] = (),
+    ) -> None:
+        """Before planning events (event id -> the timer ids it plans): the people, the timers
+        they link to, and the planned timers of the events a batch started before (or listed
+        in `always`, e.g. corrections); the others' cannot exist yet (see `Changes`)."""
+        self.changes.started = list(plans)
+        started = await self.store.find_started(list(plans)) if plans else set()
+        again = started | set(always)
+        await self.load(
+            [tid for event_id, ids in plans.items() if event_id in again for tid in ids],
+            person_keys,
+        )
+
+    async def load(self, timer_ids: Iterable[str] = (), person_keys: Iterable[str] = ()) -> None:
+        """Read timers and people not read yet, the timers the people link to, and which of
+        the pending ones already went out: three waves of concurrent `_id` lookups."""
+        keys = [k for k in dict.fromkeys(person_keys) if k not in self._people]
+        ids = [i for i in dict.fromkeys(timer_ids) if i not in self._timers]
+        people, timers = await asyncio.gather(
+            self.store.find_people(keys), self.store.find_timers(ids)
+        )
+        self._people.update({k: people.get(k) for k in keys})
+        self._timers.update({i: timers.get(i) for i in ids})
+        linked = [
+            tid
+            for person in people.values()
+            for tid in person.get("timer_ids", [])
+            if tid not in self._timers
+        ]
+        found = await self.store.find_timers(linked) if linked else {}
+        self._timers.update({i: found.get(i) for i in linked})
+        read = [*timers.values(), *found.values()]
+        due = [(t["_id"], t["attempt"]) for t in read if is_pending(t) and t["due_at"] <= self.now]
+        if due:
+            self._sent |= await self.store.find_sent(due)
+
+    # --- what the decisions see -------------------------------------------------------------
+    def timer(self, timer_id: str) -> Doc | None:
+        return self._timers.get(timer_id)
+
+    def timers_of(self, person: Doc) -> list[Doc]:
+        return [t for i in person.get("timer_ids", []) if (t := self._timers.get(i)) is not None]
+
+    def person(self, key: str) -> Doc:
+        return self._people.get(key) or {"_id": key}
+
+    def was_sent(self, timer: Doc) -> bool:
+        return (timer["_id"], timer["attempt"]) in self._sent
+
+    # --- decisions --------------------------------------------------------------------------
+    def add_timer(self, doc: Doc) -> None:
+        """A new timer (inserted once); a pending one is filed under its first key."""
+        if is_pending(doc):
+            doc["filed_key"] = filing_key(doc)
+            self.changes.entries.append(entry_for(doc))
+        self._timers[doc["_id"]] = doc
+        self.changes.new_timers[doc["_id"]] = doc
+
+    def apply(self, transition: Transition | None) -> None:
+        if transition is None:
+            return
+        timer = self._timers[transition.timer_id]
+        assert timer is not None
+        if transition.withdraw and timer.get("filed_key"):
+            self.changes.tombstones.append(timer["filed_key"])
+        changes = dict(transition.changes)
+        timer.update(changes)
+        timer["trail"] = [*timer.get("trail", []), *transition.trail]
+        if transition.refile:
+            changes["filed_key"] = timer["filed_key"] = filing_key(timer)
+            self.changes.entries.append(entry_for(timer))
+        if timer["_id"] in self.changes.new_timers:
+            return  # still to be inserted: the document above carries the change
+        update = self.changes.timer_updates.setdefault(timer["_id"], TimerUpdate())
+        update.set.update(changes)
+        update.trail.extend(transition.trail)
+
+    def set_person(self, key: str, fields: Doc) -> None:
+        update = self._person_update(key)
+        person = self._people.get(key) or {"_id": key}
+        self._people[key] = {**person, **fields}
+        update.set.update(fields)
+
+    def add_to_person(self, key: str, field: str, value: object) -> None:
+        """$addToSet: a value already there changes nothing (and is not written)."""
+        person = self._people.get(key) or {"_id": key}
+        if value in person.get(field, []):
+            return
+        update = self._person_update(key)
+        self._people[key] = {**person, field: [*person.get(field, []), value]}
+        update.add.setdefault(field, []).append(value)
+
+    def _person_update(self, key: str) -> PersonUpdate:
+        if key not in self.changes.people:
+            self.changes.people[key] = PersonUpdate(new=self._people.get(key) is None)
+        return self.changes.people[key]

@@ -1,0 +1,81 @@
+"""The migration from one collection per due day to the bounded layout, on the real FerretDB."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aftersales_contracts import ContactDue
+from aftersales_runtime.clock import FixedClock
+from aftersales_scheduler import filing
+from aftersales_scheduler.dispatcher import Dispatcher
+from aftersales_scheduler.migrate import migrate
+from aftersales_scheduler.timeline import TimeLine
+
+from benchmarks.scheduler_history import synthetic_timer
+
+pytestmark = pytest.mark.stack
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+DEALER = "dealer-sz-001"
+
+
+def old_entry(number: int, due_at: datetime) -> dict:
+    """An entry as the day collections held it (with its `entry/` id and home day)."""
+    timer = synthetic_timer(DEALER, number, due_at)
+    entry = filing.entry_for(timer)
+    return {**entry, "_id": f"entry/{entry['key']}", "home": due_at.date().isoformat()}
+
+
+async def test_the_day_collections_move_into_buckets_and_are_dropped(mongo_db):
+    yesterday, today, ahead = (
+        NOW - timedelta(days=1),
+        NOW - timedelta(hours=1),
+        NOW + timedelta(days=400),
+    )
+    await mongo_db["marks"].insert_one({"_id": "first_day", "day": "2026-11-20"})
+    await mongo_db["marks"].insert_one({"_id": "watermark", "day": "2026-11-22"})
+    await mongo_db["closing_days"].insert_one({"_id": "2026-11-22"})
+    sent = old_entry(1, yesterday)
+    await mongo_db["due_20261122"].insert_many(
+        [
+            sent,
+            {"_id": f"claim/{sent['timer_id']}/1", "owner": "old", "claimed_at": yesterday},
+            {"_id": f"sent/{sent['timer_id']}/1", "event_id": "e1", "sent_at": yesterday},
+        ]
+    )
+    cancelled, due = old_entry(2, today), old_entry(3, today)
+    await mongo_db["due_20261123"].insert_many(
+        [cancelled, due, {"_id": f"cancel/{cancelled['key']}"}]
+    )
+    await mongo_db[f"due_{ahead:%Y%m%d}"].insert_one(old_entry(4, ahead))
+    lines: list[str] = []
+
+    first = await migrate(mongo_db, say=lines.append)
+    again = await migrate(mongo_db, say=lines.append)  # idempotent: nothing left to move
+
+    assert (first.collections, first.entries, first.markers) == (3, 4, 3)
+    assert again.collections == 0
+    names = set(await mongo_db.list_collection_names())
+    assert not [n for n in names if n.startswith("due_") or n == "closing_days"]
+    assert names <= set(filing.COLLECTIONS)
+    assert lines[-1].startswith("migrate: moved 0 day collections")
+    fired: list[ContactDue] = []
+
+    async def publish(event: ContactDue) -> None:
+        fired.append(event)
+
+    dispatcher = Dispatcher(
+        TimeLine(mongo_db),
+        FixedClock(NOW),
+        publish,
+        "new",
+        100,
+        timedelta(seconds=30),
+        logging.getLogger("test"),
+    )
+    await dispatcher.tick()
+    await dispatcher.tick()
+    # Sent before the move: not again; tombstoned: never; due: once; 400 days ahead: not yet.
+    assert [e.contact_id for e in fired] == [due["timer_id"]]

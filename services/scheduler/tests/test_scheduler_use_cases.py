@@ -1,0 +1,290 @@
+"""The planning use cases against an in-memory store (no broker, no database): batches, the
+timer lifecycle, and a half-applied batch delivered again."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Collection
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from aftersales_contracts import (
+    CallOutcome,
+    Channel,
+    ContactPurpose,
+    ContactResult,
+    Customer,
+    Staff,
+    Vehicle,
+    WorkOrderClosed,
+    WorkOrderType,
+    correlation_id_for,
+    deterministic_id,
+)
+from aftersales_runtime.clock import FixedClock
+from aftersales_runtime.dealers import DealerDirectory
+from aftersales_scheduler.dispatcher import contact_due_event
+from aftersales_scheduler.domain import timer as lifecycle
+from aftersales_scheduler.domain.policy import PolicyBook
+from aftersales_scheduler.planning.context import PlanningContext
+from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
+from aftersales_scheduler.planning.ports import Changes
+from aftersales_scheduler.planning.record_results import record_results
+
+Doc = dict[str, Any]
+DEALER = "dealer-sz-001"
+SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
+STEPS = ("started", "tombstones", "entries", "new_timers", "timer_updates", "people")
+
+
+class Crash(Exception):
+    pass
+
+
+class FakeStore:
+    """The `PlanningStore` protocol in memory; `crash_after` cuts `apply` short after that many
+    of its steps, as a process killed in the middle of writing a batch."""
+
+    def __init__(self) -> None:
+        self.timers: dict[str, Doc] = {}
+        self.people: dict[str, Doc] = {}
+        self.sent: set[tuple[str, int]] = set()
+        self.entries: list[Doc] = []
+        self.tombstones: set[str] = set()
+        self.started: set[str] = set()
+        self.timers_asked: set[str] = set()
+        self.calls = 0
+        self.crash_after: int | None = None
+
+    async def find_timers(self, timer_ids: Collection[str]) -> dict[str, Doc]:
+        self.calls += 1
+        self.timers_asked |= set(timer_ids)
+        return {i: copy.deepcopy(self.timers[i]) for i in timer_ids if i in self.timers}
+
+    async def find_people(self, keys: Collection[str]) -> dict[str, Doc]:
+        self.calls += 1
+        return {k: copy.deepcopy(self.people[k]) for k in keys if k in self.people}
+
+    async def find_sent(self, attempts: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+        self.calls += 1
+        return {a for a in attempts if a in self.sent}
+
+    async def find_started(self, event_ids: Collection[str]) -> set[str]:
+        self.calls += 1
+        return self.started & set(event_ids)
+
+    async def apply(self, changes: Changes, now: datetime) -> None:
+        self.calls += 1
+        changes = copy.deepcopy(changes)
+        for done, step in enumerate(STEPS):
+            if self.crash_after is not None and done >= self.crash_after:
+                raise Crash(step)
+            getattr(self, f"_apply_{step}")(changes)
+
+    def _apply_started(self, changes: Changes) -> None:
+        self.started |= set(changes.started)
+
+    def _apply_tombstones(self, changes: Changes) -> None:
+        self.tombstones |= set(changes.tombstones)
+
+    def _apply_entries(self, changes: Changes) -> None:
+        self.entries += changes.entries
+
+    def _apply_new_timers(self, changes: Changes) -> None:
+        for tid, doc in changes.new_timers.items():
+            self.timers.setdefault(tid, doc)  # insert-once
+
+    def _apply_timer_updates(self, changes: Changes) -> None:
+        for tid, update in changes.timer_updates.items():
+            self.timers[tid].update(update.set)
+            self.timers[tid]["trail"] = [*self.timers[tid].get("trail", []), *update.trail]
+
+    def _apply_people(self, changes: Changes) -> None:
+        for key, update in changes.people.items():
+            person = self.people.setdefault(key, {"_id": key})
+            person.update(update.set)
+            for field, values in update.add.items():
+                person[field] = [
+                    *person.get(field, []),
+                    *(v for v in values if v not in person.get(field, [])),
+                ]
+
+    def live_contacts(self) -> set[str]:
+        """What the dispatcher would publish: one ContactDue per live (timer, attempt)."""
+        live = [e for e in self.entries if e["key"] not in self.tombstones]
+        return {contact_due_event(e).model_dump_json() for e in live}
+
+
+def context(clock: FixedClock) -> PlanningContext:
+    directory = DealerDirectory.from_mapping({"dealers": {DEALER: {"time_zone": "Asia/Shanghai"}}})
+    return PlanningContext(PolicyBook.build([]), directory, clock)
+
+
+def work_order(
+    number: int, customer: str, settled_at: datetime = SETTLED, **extra: Any
+) -> WorkOrderClosed:
+    work_order_id = f"WO-{number:04d}"
+    return WorkOrderClosed(
+        event_id=deterministic_id("wo", work_order_id),
+        occurred_at=settled_at,
+        dealer_id=DEALER,
+        correlation_id=correlation_id_for(DEALER, work_order_id),
+        work_order_id=work_order_id,
+        work_order_type=WorkOrderType.MAINTENANCE,
+        revision=extra.pop("revision", 1),
+        opened_at=settled_at - timedelta(hours=2),
+        settled_at=settled_at,
+        vehicle=Vehicle(
+            vin=f"LSVAU218XN{int(customer[2:]):07d}",
+            brand="大众",
+            model="帕萨特",
+            mileage_km=1000 * number,
+        ),
+        customer=Customer(
+            customer_id=customer,
+            name="张伟",
+            phone="+8613800138000",
+            is_owner=True,
+            contact_consent=extra.pop("contact_consent", True),
+            birthday=date(1985, 12, 1),
+        ),
+        service_advisor=Staff(id="SA-007", name="王芳"),
+        total_amount=580,
+        next_maintenance_due_date=date(2027, 5, 20),
+        **extra,
+    )
+
+
+def batch() -> list[WorkOrderClosed]:
+    """Ten work orders; customer C-1 has three, one settled a day after another (D13 merges,
+    a visit cancelling reminders)."""
+    orders = [work_order(n, f"C-{n}") for n in range(1, 8)]
+    orders += [
+        work_order(8, "C-1", SETTLED + timedelta(hours=1)),
+        work_order(9, "C-1", SETTLED + timedelta(days=4)),
+        work_order(10, "C-2", SETTLED + timedelta(days=1), contact_consent=False),
+    ]
+    return orders
+
+
+async def test_a_batch_of_work_orders_costs_a_few_store_calls_whatever_its_size():
+    store = FakeStore()
+    await plan_work_orders(context(FixedClock(SETTLED + timedelta(days=5))), store, batch())
+
+    assert store.calls <= 5  # started?, people, the timers they link, sent?; one apply
+    assert len(store.timers) >= 10 * 3
+    states = {t["_id"]: t["state"] for t in store.timers.values()}
+    assert states[f"{DEALER}/WO-0002/call_day3"] == "cancelled"  # C-2 withdrew consent (D4)
+    assert "merged" in states.values()  # C-1's contacts of one window (D13)
+    # WO-0009 is a visit: the lapsed recall of WO-0001 is pointless now (D11).
+    assert states[f"{DEALER}/WO-0001/lapsed_recall"] == "cancelled"
+
+
+@pytest.mark.parametrize("crash_after", range(1, len(STEPS)))
+async def test_a_half_applied_batch_delivered_again_gives_exactly_the_same_state(crash_after):
+    clock = FixedClock(SETTLED + timedelta(days=5))
+    clean, crashed = FakeStore(), FakeStore()
+    await plan_work_orders(context(clock), clean, batch())
+
+    crashed.crash_after = crash_after
+    with pytest.raises(Crash):
+        await plan_work_orders(context(clock), crashed, batch())
+    crashed.crash_after = None
+    await plan_work_orders(context(clock), crashed, batch())  # Kafka delivers the batch again
+
+    assert crashed.timers == clean.timers
+    assert crashed.people == clean.people
+    assert crashed.live_contacts() == clean.live_contacts()
+
+
+async def test_only_an_event_applied_before_reads_the_timers_it_plans():
+    clock = FixedClock(SETTLED + timedelta(days=5))
+    store = FakeStore()
+    store.crash_after = STEPS.index("new_timers") + 1  # stored, not yet linked to anyone
+    with pytest.raises(Crash):
+        await plan_work_orders(context(clock), store, [work_order(1, "C-1")])
+    assert store.timers_asked == set()  # a new event: nothing of it can exist
+    store.crash_after = None
+
+    await plan_work_orders(context(clock), store, [work_order(1, "C-1")])
+
+    assert f"{DEALER}/WO-0001/call_day3" in store.timers_asked  # its own, unlinked timers
+    assert all(
+        t["_id"] in store.people[f"customer/{DEALER}/C-1"]["timer_ids"]
+        for t in store.timers.values()
+    )
+
+
+async def test_a_redelivered_batch_changes_nothing():
+    clock = FixedClock(SETTLED + timedelta(days=5))
+    store = FakeStore()
+    await plan_work_orders(context(clock), store, batch())
+    before = copy.deepcopy((store.timers, store.people, store.live_contacts()))
+
+    await plan_work_orders(context(clock), store, batch())
+
+    assert (store.timers, store.people, store.live_contacts()) == before
+
+
+async def test_results_retry_close_and_opt_out_in_one_batch():
+    clock = FixedClock(SETTLED + timedelta(days=3))
+    store = FakeStore()
+    ctx = context(clock)
+    await plan_work_orders(ctx, store, [work_order(1, "C-1"), work_order(2, "C-2")])
+    call1, call2 = f"{DEALER}/WO-0001/call_day3", f"{DEALER}/WO-0002/call_day3"
+
+    def result(contact_id: str, outcome: CallOutcome) -> ContactResult:
+        timer = store.timers[contact_id]
+        return ContactResult(
+            event_id=deterministic_id("result", contact_id, outcome.value),
+            occurred_at=clock.now(),
+            dealer_id=DEALER,
+            correlation_id=timer["correlation_id"],
+            contact_id=contact_id,
+            task_id=f"task-{contact_id}",
+            agent_id="agent-1",
+            channel=Channel.PHONE,
+            purposes=[ContactPurpose.SERVICE_CALL_DAY3],
+            attempt=1,
+            outcome=outcome,
+            contacted_at=clock.now(),
+            vin=timer["vin"],
+            customer_id=timer["customer_id"],
+        )
+
+    results = [result(call1, CallOutcome.NO_ANSWER), result(call2, CallOutcome.OPTED_OUT)]
+    await record_results(ctx, store, results, logging.getLogger("test"))
+    await record_results(ctx, store, results, logging.getLogger("test"))  # redelivered
+
+    retried = store.timers[call1]
+    assert (retried["state"], retried["attempt"], retried["version"]) == ("pending", 2, 2)
+    assert [t["event"] for t in retried["trail"]].count("retried") == 1  # D15, once
+    assert store.timers[call2]["state"] == "done"
+    others = [t for t in store.timers.values() if t["customer_id"] == "C-2" and t["_id"] != call2]
+    states = {t["state"] for t in others}
+    assert "cancelled" in states
+    assert "pending" not in states  # D4: nothing pending is left
+
+
+def test_transitions_apply_only_to_a_pending_timer_and_withdraw_what_they_replace():
+    now = SETTLED
+    timer = {"_id": "t", "state": "pending", "attempt": 1, "version": 1, "purposes": ["a"]}
+    revised = lifecycle.add_purposes(timer, ["b"], "merged u", now)
+    assert revised is not None
+    assert (revised.changes, revised.withdraw, revised.refile) == (
+        {"purposes": ["a", "b"], "version": 2},
+        True,
+        True,
+    )
+    assert lifecycle.add_purposes(timer, ["a"], "merged u", now) is None  # nothing new
+    assert lifecycle.close(timer, 2, "reached", now) is None  # a stale attempt's result
+    done = {**timer, "state": lifecycle.TimerState.DONE}
+    for transition in (
+        lifecycle.cancel(done, now, "x"),
+        lifecycle.merge_into(done, "u", now),
+        lifecycle.retry(done, 1, now, "busy", now),
+        lifecycle.give_up(done, 1, now),
+    ):
+        assert transition is None
