@@ -35,7 +35,9 @@ from aftersales_contracts.topics import CONTACT_DUE
 from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka import make_broker, publish_event
+from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.service import ensure_topics
+from aftersales_runtime.testing import tool_kafka_env
 from aftersales_scheduler.bulk import file_in_bulk, synthetic_timer
 from aftersales_scheduler.dispatcher import Dispatcher
 from aftersales_scheduler.domain.policy import PolicyBook
@@ -51,7 +53,7 @@ LOG = logging.getLogger("bench")
 
 def _settings(database: str, prefix: str) -> SchedulerSettings:
     return SchedulerSettings(
-        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        **tool_kafka_env(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
         mongodb_url=os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"),
         mongodb_database=database,
         topic_prefix=prefix,
@@ -87,7 +89,7 @@ async def dispatch_rate(pending: int, due: int) -> dict[str, float]:
     try:
         print(f"dispatch with {pending:,} pending and {due:,} due timers:", flush=True)
         seeded = await _seed(db, pending, due)
-        await ensure_topics(settings.kafka_bootstrap_servers, [settings.topic(CONTACT_DUE)])
+        await ensure_topics(kafka_client_options(settings), [settings.topic(CONTACT_DUE)])
         await broker.start()
 
         async def publish(event: ContactDue) -> None:

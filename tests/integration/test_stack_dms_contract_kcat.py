@@ -15,10 +15,22 @@ from aiokafka import AIOKafkaConsumer
 pytestmark = pytest.mark.stack
 
 
+def kcat_security(options: dict) -> list[str]:
+    """librdkafka's names for the same credentials (`-X property=value`)."""
+    if "sasl_mechanism" not in options:
+        return []
+    return [
+        f"-Xsecurity.protocol={options['security_protocol']}",
+        f"-Xsasl.mechanisms={options['sasl_mechanism']}",
+        f"-Xsasl.username={options['sasl_plain_username']}",
+        f"-Xsasl.password={options['sasl_plain_password']}",
+    ]
+
+
 @pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat is not installed (make install)")
 async def test_dms_example_published_with_kcat_validates_against_the_contract(stack, isolation):
     topic = isolation.topic(DMS_WORKORDER_CLOSED)
-    await ensure_topics(stack.kafka_bootstrap_servers, [topic])
+    await ensure_topics(stack.kafka_options(), [topic])
     example = resources.files("aftersales_contracts") / "examples" / "workorder-maintenance.json"
     payload = example.read_bytes()
     expected = DmsWorkOrderClosed.model_validate_json(payload)
@@ -29,6 +41,7 @@ async def test_dms_example_published_with_kcat_validates_against_the_contract(st
             "-P",
             "-b",
             stack.kafka_bootstrap_servers,
+            *kcat_security(stack.kafka_options()),
             "-t",
             topic,
             "-k",
@@ -43,7 +56,7 @@ async def test_dms_example_published_with_kcat_validates_against_the_contract(st
 
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=stack.kafka_bootstrap_servers,
+        **stack.kafka_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )

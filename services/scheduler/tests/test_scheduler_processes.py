@@ -112,7 +112,7 @@ async def contact_due_reader(stack, isolation) -> AsyncIterator[list[ContactDue]
     seen: list[ContactDue] = []
     consumer = AIOKafkaConsumer(
         isolation.topic(topics.CONTACT_DUE),
-        bootstrap_servers=stack.kafka_bootstrap_servers,
+        **stack.kafka_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
