@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aftersales_runtime.auth import Caller, allow
-from fastapi import APIRouter, Query
+from aftersales_runtime.paging import Paged
+from fastapi import APIRouter
 
 from aftersales_complaints.store import ComplaintsStore, Doc
 
@@ -26,7 +27,6 @@ _LISTED = (
     "opened_at",
     "due_at",
 )
-MAX_PAGE = 500
 #: D19: the people who lead or oversee recovery, and the OEM's region for its dealers.
 TICKET_READERS = (
     "service_advisor",
@@ -49,12 +49,11 @@ def complaints_router(store: ComplaintsStore) -> APIRouter:
     async def list_complaints(
         dealer_id: str,
         caller: Annotated[Caller, allow(*TICKET_READERS)],
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-        skip: Annotated[int, Query(ge=0)] = 0,
+        page: Paged,
     ) -> dict[str, Any]:
         """A page of the dealer's tickets, oldest first."""
         tickets = await store.dealer_tickets(dealer_id)
-        page = tickets[skip : skip + limit]
+        page = tickets[page.skip : page.skip + page.limit]
         return {"dealer_id": dealer_id, "complaints": [_listed(t) for t in page]}
 
     return router

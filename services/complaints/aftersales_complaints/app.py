@@ -8,7 +8,6 @@ from datetime import datetime
 import faststream
 from aftersales_contracts import ComplaintEvent, ContactResult, topics
 from aftersales_runtime.clock import Clock
-from aftersales_runtime.dealers import DEFAULT_TIME_ZONE, DealerDirectory
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
 
@@ -32,7 +31,7 @@ class ComplaintsService:
 def build(settings: ComplaintsSettings, clock: Clock | None = None) -> ComplaintsService:
     runtime = Runtime(SERVICE, settings, clock=clock)
     store = ComplaintsStore(runtime.db)
-    dealers = DealerDirectory.load(settings.dealers_file)
+    dealers = runtime.dealers
     runtime.uses_topics(topics.CONTACT_RESULT)
     runtime.produces(ComplaintEvent)
     runtime.on_start(store.create_indexes)
@@ -43,8 +42,7 @@ def build(settings: ComplaintsSettings, clock: Clock | None = None) -> Complaint
         return settings.grading.overridden(overrides)
 
     def reply_due(opened_at: datetime, dealer_id: str) -> datetime:
-        dealer = dealers.get(dealer_id)
-        zone = dealer.time_zone if dealer else DEFAULT_TIME_ZONE
+        zone = dealers.zone_of(dealer_id).key
         return reply_due_at(opened_at, zone, settings.reply_within_working_days)
 
     @runtime.broker.subscriber(

@@ -45,4 +45,6 @@ async def test_the_listing_shows_the_dealers_tickets_without_personal_data(
     assert "phone" not in str(listing)
     other = (await client.get("/v1/dealers/dealer-bj-002/complaints")).json()["complaints"]
     assert [c["grade"] for c in other] == ["C"]
-    assert (await client.get("/v1/dealers/dealer-x/complaints")).json()["complaints"] == []
+    unknown = await client.get("/v1/dealers/dealer-x/complaints")
+    assert unknown.status_code == 404  # a dealer the directory does not list
+    assert unknown.json()["detail"] == "no dealer dealer-x"

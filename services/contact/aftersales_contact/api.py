@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 from aftersales_runtime.audit import RevealAudit, audit_router
 from aftersales_runtime.auth import Caller, allow, require_dealer
 from aftersales_runtime.clock import Clock
+from aftersales_runtime.paging import Paged
 from aftersales_runtime.privacy import mask_phone
-from fastapi import APIRouter, Body, HTTPException, Query, Response
+from fastapi import APIRouter, Body, HTTPException, Response
 from pydantic import BaseModel, ConfigDict
 
 from aftersales_contact.agents import (
@@ -31,7 +32,6 @@ from aftersales_contact.agents import (
 from aftersales_contact.domain.tasks import TaskState, task_state
 from aftersales_contact.store import ContactStore, Doc
 
-MAX_PAGE = 500
 #: Who may see a dealer's queue (names, masked phones): the agents and the people over them.
 QUEUE_READERS = ("agent", "service_manager", "cr_manager", "gm")
 
@@ -158,9 +158,8 @@ def tasks_router(
     async def list_tasks(
         dealer_id: str,
         caller: Annotated[Caller, allow(*QUEUE_READERS)],
+        page: Paged,
         state: Literal["open", "claimed", "done"] | None = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-        skip: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
         """A page of the dealer's tasks, oldest due first; phones masked (D3)."""
         now = clock.now()
@@ -169,6 +168,6 @@ def tasks_router(
             current = task_state(task.get("done", False), task.get("lease_expires_at"), now)
             if state is None or current.value == state:
                 listed.append(_listed_task(task, current))
-        return {"dealer_id": dealer_id, "tasks": listed[skip : skip + limit]}
+        return {"dealer_id": dealer_id, "tasks": listed[page.skip : page.skip + page.limit]}
 
     return router

@@ -18,6 +18,7 @@ from aftersales_contracts import IntakeRejected
 from aftersales_contracts.primitives import VIN_LOOKUP_PATTERN
 from aftersales_runtime.audit import RevealAudit, audit_router
 from aftersales_runtime.auth import Caller, allow, require_dealer
+from aftersales_runtime.paging import Paged
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,8 +31,6 @@ from aftersales_intake.domain.vins import normalise_vin
 from aftersales_intake.pipeline import Intake, Outcome
 from aftersales_intake.settings import IntakeSettings
 
-MAX_PAGE = 500
-MAX_SKIP = 100_000  # deeper pages are not browsed by people; filter by dealer and state instead
 VIN_PATH = Path(pattern=VIN_LOOKUP_PATTERN, description="17 characters, no I, O or Q")
 VEHICLE_READERS = (
     "agent",
@@ -139,17 +138,16 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
     @router.get("/rejections", tags=["rejections"])
     async def list_rejections(
         caller: Annotated[Caller, allow("data_steward")],
+        page: Paged,
         dealer_id: str | None = None,
         state: str | None = Query("open", pattern="^(open|resolved)$"),
-        limit: int = Query(100, ge=1, le=MAX_PAGE),
-        skip: int = Query(0, ge=0, le=MAX_SKIP),
     ) -> dict[str, Any]:
         """A page of one dealer's rejections, without the raw records (D3); group-wide stewards
         may leave `dealer_id` out."""
         if dealer_id is None and not caller.all_dealers:
             raise HTTPException(422, "give dealer_id")
         require_dealer(caller, dealer_id or None)
-        docs = await intake.store.list_rejections(dealer_id, state, limit, skip)
+        docs = await intake.store.list_rejections(dealer_id, state, page.limit, page.skip)
         return {"items": [_inbox_entry(d, with_raw=False) for d in docs]}
 
     async def _open(rejection_id: str, caller: Caller) -> dict[str, Any]:

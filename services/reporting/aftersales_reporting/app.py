@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import faststream
 from aftersales_contracts import ComplaintEvent, ContactResult, topics
 from aftersales_runtime.clock import Clock
-from aftersales_runtime.dealers import DEFAULT_TIME_ZONE, DealerDirectory
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
 
@@ -30,13 +28,8 @@ class ReportingService:
 def build(settings: ReportingSettings, clock: Clock | None = None) -> ReportingService:
     runtime = Runtime(SERVICE, settings, clock=clock)
     store = ReportingStore(runtime.db)
-    dealers = DealerDirectory.load(settings.dealers_file)
     runtime.uses_topics(topics.CONTACT_RESULT, topics.COMPLAINT_EVENT)
     runtime.on_start(store.create_indexes)
-
-    def zone_of(dealer_id: str) -> ZoneInfo:
-        dealer = dealers.get(dealer_id)
-        return dealer.zone if dealer else ZoneInfo(DEFAULT_TIME_ZONE)
 
     @runtime.broker.subscriber(
         settings.topic(topics.CONTACT_RESULT),
@@ -54,7 +47,9 @@ def build(settings: ReportingSettings, clock: Clock | None = None) -> ReportingS
     async def count_complaint_event(event: ComplaintEvent) -> None:
         await record_complaint_event(event, store, runtime.logger)
 
-    app = runtime.http_app(reports_router(store, zone_of, settings.satisfied_min_score))
+    app = runtime.http_app(
+        reports_router(store, runtime.dealers.zone_of, settings.satisfied_min_score)
+    )
     return ReportingService(runtime=runtime, store=store, app=app)
 
 

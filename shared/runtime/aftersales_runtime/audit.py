@@ -11,15 +11,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_runtime.auth import Caller, allow
 from aftersales_runtime.clock import Clock
+from aftersales_runtime.paging import Paged
 
 COLLECTION = "reveal_audit"
-MAX_PAGE = 500
 
 
 class RevealAudit:
@@ -61,11 +61,10 @@ def audit_router(audit: RevealAudit, service: str) -> APIRouter:
     async def reveals(
         dealer_id: str,
         caller: Annotated[Caller, allow("cr_manager")],
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-        skip: Annotated[int, Query(ge=0)] = 0,
+        page: Paged,
     ) -> dict[str, Any]:
         """Who saw a customer's whole phone number (or raw record), when and why; newest first."""
-        entries = await audit.dealer_entries(dealer_id, limit, skip)
+        entries = await audit.dealer_entries(dealer_id, page.limit, page.skip)
         return {"dealer_id": dealer_id, "service": service, "reveals": entries}
 
     return router

@@ -61,6 +61,12 @@ class DealerDirectory:
     def __iter__(self) -> Iterator[Dealer]:
         return iter(self._dealers.values())
 
+    def zone_of(self, dealer_id: str) -> ZoneInfo:
+        """The dealer's time zone; the default zone for a dealer the directory does not list
+        (its records are refused by intake, but a late event must still be placed in time)."""
+        dealer = self._dealers.get(dealer_id)
+        return dealer.zone if dealer else ZoneInfo(DEFAULT_TIME_ZONE)
+
     def ids(self) -> list[str]:
         return sorted(self._dealers)
 
