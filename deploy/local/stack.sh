@@ -148,7 +148,7 @@ format_kafka() { # format once (formatting again would fail), with every princip
     # Users can only be added at format time without a running broker; a data dir of the stack
     # before the bus was private (or with other passwords) cannot be used.
     say "kafka: $DATA_DIR/kafka was formatted without the current SCRAM users (a stack from before SASL, or new credentials); formatting it again: the local topics and offsets are deleted"
-    rm -rf "$DATA_DIR/kafka" "$DATA_DIR/kafka.users" "$DATA_DIR/kafka.acls" && mkdir -p "$DATA_DIR/kafka"
+    rm -rf "$DATA_DIR/kafka" "$DATA_DIR/kafka.users" && mkdir -p "$DATA_DIR/kafka"
   fi
   [[ -f $DATA_DIR/kafka/meta.properties ]] && return
   for name in $(principals); do scram+=(--add-scram "SCRAM-SHA-512=[name=$name,password=$(password_of "$name")]"); done
@@ -159,35 +159,15 @@ format_kafka() { # format once (formatting again would fail), with every princip
   echo "$users" >"$DATA_DIR/kafka.users"
 }
 
-acl_command() { # AclCommand as admin: adding an ACL that exists already is a no-op
-  java -Xmx128m -XX:TieredStopAtLevel=1 -cp "$KAFKA_LIBS/*" org.apache.kafka.tools.AclCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
-    --command-config "$SECRETS_DIR/kafka-admin.properties" --add --allow-principal "User:$1" "${@:2}"
-}
-
-grant_principal() { # principal role topics: the ACLs of one line of acls.conf
-  local prefix topic topics=() groups=()
-  for prefix in "" $KAFKA_ACL_PREFIXES; do
-    for topic in ${3//,/ }; do topics+=(--topic "$prefix$topic"); done
-    groups+=(--group "$prefix$1")
+grant_acls() { # acls.conf for the plain names and each prefix; idempotent, so on every start
+  local deadline=$(($(date +%s) + READY_TIMEOUT)) count
+  # shellcheck disable=SC2086 # the prefixes are a list
+  until count=$(python3 "$HERE/kafka_acls.py" "$KAFKA_PORT" "$SECRETS_DIR/kafka-admin.env" "$ACL_SPEC" \
+    $KAFKA_ACL_PREFIXES 2>>"$LOG_DIR/kafka-acls.log"); do
+    (($(date +%s) < deadline)) || die "granting the Kafka ACLs failed; see $LOG_DIR/kafka-acls.log"
+    sleep 0.5 # the broker answers before its authorizer has loaded the metadata
   done
-  case $2 in
-  produces) acl_command "$1" --producer --idempotent "${topics[@]}" ;;
-  consumes) acl_command "$1" --consumer "${topics[@]}" "${groups[@]}" && acl_command "$1" --operation Create "${topics[@]}" ;;
-  *) die "acls.conf: unknown role '$2' (produces or consumes)" ;;
-  esac
-}
-
-grant_acls() { # once per change of acls.conf or of the prefixes
-  local want line jobs=()
-  want=$(fingerprint "$ACL_SPEC" <(echo "$KAFKA_ACL_PREFIXES"))
-  [[ $(cat "$DATA_DIR/kafka.acls" 2>/dev/null) == "$want" ]] && return
-  while read -r line; do
-    grant_principal $line >>"$LOG_DIR/kafka-acls.log" 2>&1 &
-    jobs+=($!)
-  done < <(awk '!/^#/ && NF' "$ACL_SPEC")
-  for job in "${jobs[@]}"; do wait "$job" || die "granting the Kafka ACLs failed; see $LOG_DIR/kafka-acls.log"; done
-  echo "$want" >"$DATA_DIR/kafka.acls"
-  say "kafka: ACLs granted ($(awk '!/^#/ && NF' "$ACL_SPEC" | wc -l) rules of acls.conf, prefixes: ${KAFKA_ACL_PREFIXES:-none})"
+  say "kafka: $count ACLs in place (deploy/local/kafka/acls.conf; prefixes: ${KAFKA_ACL_PREFIXES:-none})"
 }
 
 start_kafka() {
