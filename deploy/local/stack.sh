@@ -172,7 +172,12 @@ grant_acls() { # acls.conf for the plain names and each prefix; idempotent, so o
 
 start_kafka() {
   local pid started
-  if pid=$(pid_of kafka); then say "kafka: already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"; return; fi
+  if pid=$(pid_of kafka); then
+    grep -q '^sasl.enabled.mechanisms=' "$RUN_DIR/server.properties" 2>/dev/null \
+      || die "kafka: running (pid $pid) as started before the bus was private (no SASL); run \`make stack-down\` then \`make stack-up\`"
+    say "kafka: already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
+    return
+  fi
   require_free_port kafka "$KAFKA_PORT"
   require_free_port kafka_controller "$KAFKA_CONTROLLER_PORT"
   started=$(now_ms)
@@ -185,6 +190,7 @@ start_kafka() {
   local java_opts=(-Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -Dkafka.logs.dir="$LOG_DIR/kafka")
   format_kafka
+  chmod 700 "$DATA_DIR/kafka" # the metadata log holds the users' salted SCRAM credentials
   nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$RUN_DIR/server.properties" \
     >>"$LOG_DIR/kafka.log" 2>&1 &
   pid=$!
