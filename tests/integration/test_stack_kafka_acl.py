@@ -12,9 +12,13 @@ from aftersales_contracts import topics
 from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.service import ensure_topics
 from aftersales_runtime.testing import local_stack_kafka_env
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
+from aiokafka.errors import (
+    GroupAuthorizationFailedError,
+    KafkaConnectionError,
+    TopicAuthorizationFailedError,
+)
 
 pytestmark = pytest.mark.stack
 PREFIX = "acltest."
@@ -38,7 +42,9 @@ def as_principal(stack, principal: str) -> dict:
 
 @pytest.fixture
 async def acl_topics(local_stack):
-    names = [PREFIX + t for t in (topics.WORKORDER_CLOSED, topics.COMPLAINT_EVENT)]
+    names = [
+        PREFIX + t for t in (topics.WORKORDER_CLOSED, topics.COMPLAINT_EVENT, topics.DEAD_LETTER)
+    ]
     await ensure_topics(local_stack.kafka_options(), names, 1)  # as admin
     yield
     admin = AIOKafkaAdminClient(**local_stack.kafka_options())
@@ -96,3 +102,36 @@ async def test_a_wrong_password_is_refused(local_stack, caplog):
     ]
     assert reasons, "the connection failed for another reason than the credentials"
     print(f"\nintake with a wrong password: {reasons[0]}")
+
+
+@pytest.mark.parametrize("service", ["intake", "scheduler", "contact", "complaints", "reporting"])
+async def test_every_service_may_park_a_message_on_the_dead_letter_topic(
+    local_stack, acl_topics, service
+):
+    producer = AIOKafkaProducer(**as_principal(local_stack, service), enable_idempotence=True)
+    await producer.start()
+    try:
+        parked = await producer.send_and_wait(PREFIX + topics.DEAD_LETTER, b"{}", key=b"d")
+    finally:
+        await producer.stop()
+    assert parked.offset >= 0
+
+
+async def test_reporting_reads_in_its_own_group_only(local_stack, acl_topics):
+    async def join(group: str) -> None:
+        consumer = AIOKafkaConsumer(
+            PREFIX + topics.COMPLAINT_EVENT,
+            **as_principal(local_stack, "reporting"),
+            group_id=group,
+            auto_offset_reset="earliest",
+        )
+        try:
+            await consumer.start()  # finding the group's coordinator is refused already
+            await consumer.getmany(timeout_ms=2000)
+        finally:
+            await consumer.stop()
+
+    await join(PREFIX + "reporting")
+    with pytest.raises(GroupAuthorizationFailedError) as refused:
+        await join(PREFIX + "complaints")
+    print(f"\nreporting in the group {PREFIX}complaints: refused, {refused.value}")
