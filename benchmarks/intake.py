@@ -1,8 +1,9 @@
-"""Intake benchmark (issue 4.7): intake's sustained throughput from the DMS topic to published
-canonical events, against a raw aiokafka passthrough over the same messages. Prints figures;
-passes or fails nothing.
+"""Intake benchmark (issues 4.7, 19): intake's sustained throughput from the DMS topic to published
+canonical events, against a raw aiokafka passthrough over the same messages, on an empty database
+and with a year of history. Prints figures; passes or fails nothing.
 
-    python -m benchmarks.intake [--count 100000] [--bootstrap HOST:PORT] [--mongodb-url URL]
+    python -m benchmarks.intake [--count 50000] [--history 500000] [--idle-probes 5]
+                                [--bootstrap HOST:PORT] [--mongodb-url URL] [--timeout S]
 
 1. N work orders from the demo generator (`deploy/local/demo_data.py`), settled on the days before
    today in the dealers' zone, spread over the configured dealers (key = dealer_id), are published
@@ -15,11 +16,19 @@ passes or fails nothing.
 3. Intake: the real service built in-process (`aftersales_intake.app.build`) with its own database,
    started with `runtime.start()`, consuming the same topic. The run ends when N distinct
    canonical `aftersales.workorder.closed` events (counted by event_id on the output topic) are
-   there; duplicates on the topic are counted and printed, never counted as progress.
+   there; duplicates on the topic are counted and printed, never counted as progress. Intake
+   consumes in batches (INTAKE_BATCH_MAX_RECORDS); each record counts its batch's time. Then
+   `--idle-probes` single records are published to the drained service, one every 0.5 s: the time
+   from the producer's acknowledgement to the event on the output topic (the idle reaction).
+4. With history: `--history` work orders of a 50-store group with their vehicle files are loaded in
+   bulk into a second database (`benchmarks/intake_history.py`), the same N orders are published
+   under a second prefix, and step 3 runs again against it.
 
 Besides the rates and latencies it prints the rate over each tenth of the run (flat when the rate
 is sustained, falling when a cost grows with the data) and intake's MongoDB commands by command
-and collection with their driver-side time (pymongo command monitoring), first and last tenth.
+and collection with their driver-side time (pymongo command monitoring), first and last tenth,
+and the CPU seconds of intake (this process), FerretDB and Kafka (the local stack's pid files)
+during each run: which process holds the CPU.
 A run that does not finish within --timeout prints its figures over what was done, marked.
 
 Definitions (both printed with the figures):
@@ -40,7 +49,6 @@ import argparse
 import asyncio
 import functools
 import json
-import math
 import os
 import sys
 import time
@@ -58,121 +66,18 @@ from aftersales_runtime.service import ensure_topics
 from aftersales_runtime.testing import tool_kafka_env, tool_kafka_options
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from faststream import BaseMiddleware
 from pymongo import AsyncMongoClient, monitoring
 from tqdm import tqdm
 
+from benchmarks import intake_history
+from benchmarks.intake_measures import CpuTimes, MongoTimes, Timed, Timings
 from deploy.local.demo_data import demo_work_orders
 
 DEALERS_FILE = Path("deploy/local/dealers.json")
 DAYS = 30
 SEED = 7
-
-
-# --- measurements -----------------------------------------------------------------------------
-
-
-@dataclass
-class Timings:
-    """Per-record processing intervals (perf_counter seconds), in processing order."""
-
-    latencies: list[float] = field(default_factory=list)
-    ends: list[float] = field(default_factory=list)
-    first_start: float | None = None
-    last_end: float | None = None
-
-    def add(self, started: float, ended: float) -> None:
-        if self.first_start is None:
-            self.first_start = started
-        self.last_end = ended
-        self.latencies.append(ended - started)
-        self.ends.append(ended)
-
-    def rates_by_tenth(self) -> list[float]:
-        """events/s over each tenth of the records, in order: flat when the rate is sustained."""
-        if self.first_start is None or len(self.ends) < 10:
-            return []
-        rates = []
-        previous = self.first_start
-        for k in range(1, 11):
-            first, last = (k - 1) * len(self.ends) // 10, k * len(self.ends) // 10
-            end = self.ends[last - 1]
-            rates.append((last - first) / (end - previous) if end > previous else math.nan)
-            previous = end
-        return rates
-
-    def rate(self, count: int) -> float:
-        if self.first_start is None or self.last_end is None or self.last_end <= self.first_start:
-            return 0.0
-        return count / (self.last_end - self.first_start)
-
-    def percentile_ms(self, q: float) -> float:
-        """Nearest-rank percentile, in milliseconds."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-class _Timed(BaseMiddleware):
-    """Outermost of the service's own middlewares: from receipt to the handler's return."""
-
-    def __init__(self, msg: Any, /, *, context: Any, timings: Timings) -> None:
-        super().__init__(msg, context=context)
-        self.timings = timings
-        self.started = 0.0
-
-    async def on_receive(self) -> None:
-        self.started = time.perf_counter()
-
-    async def after_processed(
-        self, exc_type: Any = None, exc_val: Any = None, exc_tb: Any = None
-    ) -> bool | None:
-        self.timings.add(self.started, time.perf_counter())
-        return False
-
-
-class MongoTimes(monitoring.CommandListener):
-    """Time of each MongoDB command by (command, collection), while `active`: where a record's
-    time goes, measured at the driver."""
-
-    def __init__(self) -> None:
-        self.active = False
-        self._pending: dict[tuple[Any, int], tuple[str, str]] = {}
-        self.durations: dict[tuple[str, str], list[float]] = {}
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.active:
-            target = event.command.get(event.command_name)
-            collection = target if isinstance(target, str) else ""
-            key = (event.connection_id, event.request_id)
-            self._pending[key] = (event.command_name, collection)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        self._done(event.connection_id, event.request_id, event.duration_micros)
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        self._done(event.connection_id, event.request_id, event.duration_micros)
-
-    def _done(self, connection: Any, request: int, micros: int) -> None:
-        name = self._pending.pop((connection, request), None)
-        if name is not None:
-            self.durations.setdefault(name, []).append(micros / 1000)
-
-    def lines(self, records: int) -> list[str]:
-        out = []
-        ranked = sorted(self.durations.items(), key=lambda item: -sum(item[1]))
-        for (command, collection), ms in ranked:
-            if command in ("ping", "endSessions") or not ms:
-                continue
-            tenth = max(1, len(ms) // 10)
-            out.append(
-                f"  {command:13} {collection:12}{len(ms) / max(records, 1):>6.1f}/event"
-                f"{sum(ms) / max(records, 1):>9.2f} ms/event   mean {sum(ms) / len(ms):7.2f} ms"
-                f"   first tenth {sum(ms[:tenth]) / tenth:7.2f} ms"
-                f"   last tenth {sum(ms[-tenth:]) / tenth:7.2f} ms"
-            )
-        return out
+WITH_HISTORY = "intake w/ history"
+STACK_RUN_DIR = Path(".cache/stack/run")  # pid files of the local stack, for CPU shares
 
 
 @dataclass
@@ -354,6 +259,7 @@ class DistinctEvents:
         )
         self.records = 0
         self.event_ids: set[str] = set()
+        self.arrived = asyncio.Event()
 
     async def run(self) -> None:
         await self.consumer.start()
@@ -364,11 +270,14 @@ class DistinctEvents:
                     for record in records:
                         self.records += 1
                         self.event_ids.add(json.loads(record.value)["event_id"])
+                        self.arrived.set()
         finally:
             await self.consumer.stop()
 
 
-async def intake(space: Space, count: int, log_level: str, deadline: float) -> Result:
+async def intake(
+    name: str, space: Space, count: int, log_level: str, deadline: float, idle_probes: int
+) -> Result:
     from aftersales_intake.app import build
     from aftersales_intake.settings import IntakeSettings
 
@@ -385,18 +294,26 @@ async def intake(space: Space, count: int, log_level: str, deadline: float) -> R
     monitoring.register(mongo)  # before build(): the service's client takes it when created
     service = build(settings)
     timings = Timings()
-    service.runtime.broker.insert_middleware(functools.partial(_Timed, timings=timings))
+    service.runtime.broker.insert_middleware(functools.partial(Timed, timings=timings))
+    cpu = CpuTimes(STACK_RUN_DIR)
+    cpu.start()
     mongo.active = True  # the consumer starts with the broker, inside runtime.start()
     await service.runtime.start()
     output = DistinctEvents(space.bootstrap, settings.topic(WorkOrderClosed.TOPIC))
     reader = asyncio.create_task(output.run())
+    idle: list[float] = []
+    cpu_line = ""
     try:
-        with progress("intake", count) as bar:
+        with progress(name, count) as bar:
             while len(output.event_ids) < count and time.monotonic() < deadline:
                 if reader.done():
                     reader.result()  # the reader died: raise its error
                 await asyncio.sleep(0.25)
                 bar.update(len(output.event_ids) - bar.n)
+        mongo.active = timings.recording = False
+        cpu_line = cpu.line()
+        if len(output.event_ids) >= count:
+            idle = await idle_reaction(space, count, idle_probes, output)
     finally:
         mongo.active = False
         await service.runtime.stop()
@@ -404,15 +321,54 @@ async def intake(space: Space, count: int, log_level: str, deadline: float) -> R
         await asyncio.gather(reader, return_exceptions=True)
     rejected = await service_rejections(space)
     handled = len(timings.latencies)
+    batches = f"{timings.batches:,} batches of {handled / max(timings.batches, 1):,.0f} on average"
+    details = [
+        f"{name}: {cpu_line}",
+        f"{name}: MongoDB commands (driver-side time), {batches}:",
+        *mongo.lines(handled),
+    ]
+    if idle:
+        details.append(
+            f"{name}: idle reaction, one work order published to an idle intake until its event "
+            f"is on the output topic: p50 {1000 * sorted(idle)[len(idle) // 2]:.0f} ms, "
+            f"max {1000 * max(idle):.0f} ms over {len(idle)}"
+        )
     return Result(
-        "intake",
-        len(output.event_ids),
+        name,
+        min(len(output.event_ids), count),
         timings,
         output.records - len(output.event_ids),
         f"{handled:,} records handled, {rejected} rejected",
         complete=len(output.event_ids) >= count,
-        details=["MongoDB commands (driver-side time):", *mongo.lines(handled)],
+        details=details,
     )
+
+
+async def idle_reaction(
+    space: Space, count: int, probes: int, output: DistinctEvents
+) -> list[float]:
+    """Publish `probes` more work orders one at a time to the drained service; the time each
+    takes from the producer's acknowledgement to its event read back from the output topic."""
+    source = space.topic(topics.DMS_WORKORDER_CLOSED)
+    extra = list(dms_work_orders(count + probes))[count:]
+    producer = AIOKafkaProducer(**tool_kafka_options(space.bootstrap), enable_idempotence=True)
+    await producer.start()
+    times = []
+    try:
+        for order in extra:
+            await asyncio.sleep(0.5)  # idle
+            seen = len(output.event_ids)
+            value = json.dumps(order, ensure_ascii=False).encode()
+            await producer.send_and_wait(source, value, key=order["dealer_id"].encode())
+            sent = time.perf_counter()
+            async with asyncio.timeout(10):
+                while len(output.event_ids) == seen:
+                    output.arrived.clear()
+                    await output.arrived.wait()
+            times.append(time.perf_counter() - sent)
+    finally:
+        await producer.stop()
+    return times
 
 
 async def service_rejections(space: Space) -> int:
@@ -428,30 +384,32 @@ async def service_rejections(space: Space) -> int:
 DEFINITIONS = """\
 throughput = events / (end of the last record's processing - start of the first's).
 latency = from the consumer handing over the record (passthrough: getone() returned; intake:
-FastStream middleware entered, before decoding) to the output acknowledged by Kafka
-(passthrough: send_and_wait returned; intake: handler returned = canonical event acknowledged
-and record marked published). It excludes the offset commit and the wait in the fetch buffer.
-Both: one record at a time, commit after the output, idempotent producer, acks=all."""
+FastStream middleware entered for the record's batch, before decoding) to the output acknowledged
+by Kafka (passthrough: send_and_wait returned; intake: the batch handler returned = every event of
+the batch acknowledged and marked published; each record counts its batch's time). It excludes
+the offset commit and the wait in the fetch buffer. Passthrough: one record at a time, commit after
+the output; intake: batches (INTAKE_BATCH_MAX_RECORDS), commit after the batch; both idempotent
+producers, acks=all. Figures are from a shared machine: compare ratios, not absolute rates."""
 
 
-def report(count: int, size: int, results: list[Result]) -> None:
+def report(count: int, size: int, results: list[Result], history: dict[str, int]) -> None:
     print(
         f"\nintake benchmark: N = {count:,} DMS work orders ({size / count:,.0f} bytes each), "
         f"{os.cpu_count()} cores (Kafka and MongoDB on the same machine)"
     )
-    print(f"{'':13}{'events':>9}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'dupl.':>7}  checks")
+    if history:
+        stored = ", ".join(f"{k} {v:,}" for k, v in history.items() if k != "seconds")
+        print(f"history loaded in {history['seconds']:,} s: {stored}")
+    print(f"{'':20}{'events':>9}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'dupl.':>7}  checks")
     for r in results:
         done = f"{r.count:,}" + ("" if r.complete else "*")
         print(
-            f"{r.name:13}{done:>9}{r.timings.rate(r.count):>10,.1f}"
+            f"{r.name:20}{done:>9}{r.timings.rate(r.count):>10,.1f}"
             f"{r.timings.percentile_ms(0.50):>9.2f}{r.timings.percentile_ms(0.99):>9.2f}"
             f"{r.duplicates:>7,}  {r.note}"
         )
     if not all(r.complete for r in results):
         print("* INCOMPLETE: not all N events within --timeout; figures are over those done")
-    rates = {r.name: r.timings.rate(r.count) for r in results}
-    if rates.get("passthrough") and "intake" in rates:
-        print(f"ratio intake / passthrough: {rates['intake'] / rates['passthrough']:.4f}")
     for r in results:
         tenths = r.timings.rates_by_tenth()
         if tenths:
@@ -462,37 +420,80 @@ def report(count: int, size: int, results: list[Result]) -> None:
         for line in r.details:
             print(line)
     print(DEFINITIONS)
+    rates = {r.name: r.timings.rate(r.count) for r in results}
+    empty, base, full = rates.get("intake"), rates.get("passthrough"), rates.get(WITH_HISTORY)
+    if full and empty:
+        print(f"ratio intake with history / empty: {full / empty:.4f}")
+    if empty and base:
+        print(f"ratio intake / passthrough: {empty / base:.4f}")
+
+
+async def run_intake(args: argparse.Namespace, name: str, space: Space, source: str) -> Result:
+    await ensure_topics(tool_kafka_options(space.bootstrap), [source])
+    await publish_input(space, source, args.count)
+    deadline = time.monotonic() + args.timeout
+    return await intake(name, space, args.count, args.log_level, deadline, args.idle_probes)
 
 
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.intake")
-    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--count", type=int, default=50_000, help="DMS work orders to take in")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=500_000,
+        help="work orders of history (a year of 50 stores) for the second run; 0: no second run",
+    )
     parser.add_argument(
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     )
     parser.add_argument(
         "--mongodb-url", default=os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
     )
-    parser.add_argument(
-        "--timeout", type=float, default=3600, help="seconds for each of the two runs"
-    )
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds for each run")
+    parser.add_argument("--idle-probes", type=int, default=5, help="single records at idle")
     parser.add_argument("--log-level", default="WARNING", help="intake's log level")
-    parser.add_argument("--keep", action="store_true", help="keep the topics and the database")
+    parser.add_argument("--keep", action="store_true", help="keep the topics and the databases")
     args = parser.parse_args(argv)
 
     space = new_space(args.bootstrap, args.mongodb_url, "bench")
+    full = new_space(args.bootstrap, args.mongodb_url, "benchhist")
     source = space.topic(topics.DMS_WORKORDER_CLOSED)
-    print(f"topic prefix {space.prefix}  database {space.database}", file=sys.stderr)
+    print(f"topic prefixes {space.prefix} {full.prefix}", file=sys.stderr)
     try:
         await ensure_topics(tool_kafka_options(space.bootstrap), [source])
         size = await publish_input(space, source, args.count)
         baseline = await passthrough(space, source, args.count, time.monotonic() + args.timeout)
-        ours = await intake(space, args.count, args.log_level, time.monotonic() + args.timeout)
-        report(args.count, size, [baseline, ours])
-        return 0 if baseline.complete and ours.complete else 1
+        ours = await intake("intake", space, args.count, args.log_level,
+                            time.monotonic() + args.timeout, args.idle_probes)  # fmt: skip
+        results, history = [baseline, ours], {}
+        if args.history:
+            history = await load_history(full, args.history, args.count)
+            source = full.topic(topics.DMS_WORKORDER_CLOSED)
+            results.append(await run_intake(args, WITH_HISTORY, full, source))
+        report(args.count, size, results, history)
+        return 0 if all(r.complete for r in results) else 1
     finally:
         if not args.keep:
             await space.remove()
+            await full.remove()
+
+
+async def load_history(space: Space, work_orders: int, count: int) -> dict[str, int]:
+    """A year of a 50-store group in the run's database; a third of the input's vehicles are
+    returning ones, on file already."""
+    directory = DealerDirectory.load(DEALERS_FILE)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(space.mongodb_url, tz_aware=True)
+    try:
+        return await intake_history.load(
+            client[space.database],
+            work_orders,
+            intake_history.store_ids(directory.ids()),
+            dms_work_orders(intake_history.TEMPLATES, seed=SEED + 1),
+            list(dms_work_orders(count))[::3],
+        )
+    finally:
+        await client.close()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import faststream
 from aftersales_contracts import IntakeRejected, VehicleDelivered, WorkOrderClosed, topics
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.dealers import DealerDirectory
+from aftersales_runtime.outbox import Outbox
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
 
@@ -35,7 +36,7 @@ def build(settings: IntakeSettings, clock: Clock | None = None, *, consume: bool
     runtime.produces(WorkOrderClosed, VehicleDelivered, IntakeRejected)
     intake = Intake(
         store,
-        runtime.publish,
+        Outbox(runtime.db, runtime.events.publish_all),
         DealerDirectory.load(settings.dealers_file),
         runtime.clock,
         runtime.logger,

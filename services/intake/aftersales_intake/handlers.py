@@ -1,20 +1,24 @@
-"""Kafka subscribers: DMS topics into the pipeline; our agents' opt-outs onto the vehicle file.
+"""Kafka subscribers: DMS topics into the pipeline, in batches; our agents' opt-outs onto the
+vehicle file.
 
-The DMS subscribers take the raw bytes (a decoder that skips JSON parsing) so that even
-input that is not JSON reaches the pipeline and is kept in the rejected inbox with its reasons
+The DMS subscribers take the raw bytes of each record (no JSON parsing before the pipeline) so
+that even input that is not JSON reaches it and is kept in the rejected inbox with its reasons
 (D5). Input that breaks the transport contract (not JSON, schema, unknown dealer) is then also
-parked on the dead-letter topic by raising PoisonMessage (issue 3).
+parked on the dead-letter topic, record by record, while the rest of its batch flows (issue 3).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aftersales_contracts import CallOutcome, ContactResult, topics
+from aftersales_runtime.batches import Received, Refused, batch_subscriber
 from aftersales_runtime.deadletter import PoisonMessage
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 
+from aftersales_intake.domain.records import Kind
 from aftersales_intake.domain.vehicle_file import record_opt_out
 from aftersales_intake.pipeline import Intake, Outcome
 from aftersales_intake.settings import IntakeSettings
@@ -26,34 +30,48 @@ async def raw_body(msg: StreamMessage[Any]) -> bytes:
     return bytes(msg.body)
 
 
-def _refuse_contract_breach(outcome: Outcome) -> None:
-    if outcome.breaks_contract:
-        codes = ",".join(sorted({r.code for r in outcome.reasons}))
-        raise PoisonMessage(f"refused ({codes}); kept as rejection {outcome.rejection_id}")
+def _contract_breach(outcome: Outcome) -> PoisonMessage | None:
+    if not outcome.breaks_contract:
+        return None
+    codes = ",".join(sorted({r.code for r in outcome.reasons}))
+    return PoisonMessage(f"refused ({codes}); kept as rejection {outcome.rejection_id}")
+
+
+async def take_in_batch(intake: Intake, records: Sequence[Received], kind: Kind) -> list[Refused]:
+    outcomes = await intake.take_in_many([r.value for r in records], kind, "kafka")
+    return [
+        Refused(record, breach)
+        for record, outcome in zip(records, outcomes, strict=True)
+        if (breach := _contract_breach(outcome)) is not None
+    ]
 
 
 def register(broker: KafkaBroker, settings: IntakeSettings, intake: Intake) -> None:
-    @broker.subscriber(
-        settings.topic(topics.DMS_WORKORDER_CLOSED),
-        group_id=settings.consumer_group(GROUP),
-        auto_offset_reset="earliest",
-        decoder=raw_body,
+    @batch_subscriber(
+        broker,
+        settings,
+        topics.DMS_WORKORDER_CLOSED,
+        group=GROUP,
+        batch=settings,
         title="dms.workorder.closed:intake",
-        description="A settled DMS work order (DmsWorkOrderClosed JSON, see the DMS contract).",
+        description="Settled DMS work orders (DmsWorkOrderClosed JSON, see the DMS contract), "
+        "consumed in batches.",
     )
-    async def when_dms_workorder_closed_take_in(body: bytes) -> None:
-        _refuse_contract_breach(await intake.take_in(body, "workorder", "kafka"))
+    async def when_dms_workorders_closed_take_in(records: Sequence[Received]) -> list[Refused]:
+        return await take_in_batch(intake, records, "workorder")
 
-    @broker.subscriber(
-        settings.topic(topics.DMS_VEHICLE_DELIVERED),
-        group_id=settings.consumer_group(GROUP),
-        auto_offset_reset="earliest",
-        decoder=raw_body,
+    @batch_subscriber(
+        broker,
+        settings,
+        topics.DMS_VEHICLE_DELIVERED,
+        group=GROUP,
+        batch=settings,
         title="dms.vehicle.delivered:intake",
-        description="A new-car handover (DmsVehicleDelivered JSON, see the DMS contract).",
+        description="New-car handovers (DmsVehicleDelivered JSON, see the DMS contract), "
+        "consumed in batches.",
     )
-    async def when_dms_vehicle_delivered_take_in(body: bytes) -> None:
-        _refuse_contract_breach(await intake.take_in(body, "delivery", "kafka"))
+    async def when_dms_vehicles_delivered_take_in(records: Sequence[Received]) -> list[Refused]:
+        return await take_in_batch(intake, records, "delivery")
 
     @broker.subscriber(
         settings.topic(topics.CONTACT_RESULT),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from aftersales_runtime.batches import BatchSettings
 from aftersales_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(ServiceSettings, BatchSettings):
+    """INTAKE_BATCH_MAX_RECORDS / INTAKE_BATCH_TIMEOUT_MS bound the DMS topics' batches."""
+
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", populate_by_name=True)
 
     mongodb_database: str = "aftersales_intake"

@@ -8,19 +8,25 @@ updates safe without transactions.
 - plates        `{dealer}/{plate}`          → VINs (lookup by plate)
 - phones        `{dealer}/{e164}`           → VINs (search by phone)
 - rejections    rejection id               the rejected inbox (D5)
+- published     `{collection}/{_id}`        the outbox's marks: how far a document's events are out
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 
-from aftersales_runtime.mongo import insert_once
+from aftersales_runtime.bulk import find_by_ids, insert_new, replace_all, write_each
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from aftersales_intake.domain.decisions import Pass
 from aftersales_intake.domain.records import Kind
 
 Doc = dict[str, Any]
 RECORD_COLLECTIONS: dict[Kind, str] = {"workorder": "work_orders", "delivery": "deliveries"}
+REJECTIONS = "rejections"
 
 
 class IntakeStore:
@@ -31,23 +37,68 @@ class IntakeStore:
         # Listing the inbox filters on these; the collection stays small (refusals only).
         await self.db.rejections.create_index([("dealer_id", 1), ("state", 1)])
 
+    # --- one pass of the pipeline (a batch): bulk reads, then bulk writes ----------------
+
+    async def read_for_pass(
+        self,
+        kind: Kind,
+        record_keys: Iterable[str],
+        vehicle_ids: Iterable[str],
+        rejection_ids: Iterable[str],
+    ) -> tuple[dict[str, Doc], dict[str, Doc], dict[str, Doc]]:
+        """The stored records, vehicle files and rejections a pass touches, keyed by `_id`."""
+        records, vehicles, rejections = await asyncio.gather(
+            find_by_ids(self.db, RECORD_COLLECTIONS[kind], record_keys),
+            find_by_ids(self.db, "vehicles", vehicle_ids),
+            find_by_ids(self.db, "rejections", rejection_ids),
+        )
+        return records, vehicles, rejections
+
+    async def write_pass(self, done: Pass) -> set[str]:
+        """Write what a pass decided: index entries, then vehicle files, then records and
+        rejections (so a stored record implies its file and a stored file its index entries).
+        Returns the ids of new documents another writer stored meanwhile (nothing of those was
+        written: the caller decides again from what is stored now). At most two update
+        commands of `UPDATES_PER_COMMAND` run at once (`aftersales_runtime.bulk`: FerretDB
+        deadlocks a database on ~100 concurrent update statements)."""
+        await asyncio.gather(
+            *(self._index(index, entries) for index, entries in done.new_index_entries().items())
+        )  # plates and phones side by side: inserts, then chunked updates, one chunk each
+        # New files are inserted (one command); a file another writer created meanwhile is
+        # replaced by ours, which merged what was stored when the pass read it.
+        new_files, known_files = done.changed_vehicle_files()
+        taken = await insert_new(self.db, "vehicles", new_files)
+        await replace_all(
+            self.db, "vehicles", [*known_files, *(f for f in new_files if f["_id"] in taken)]
+        )
+        collection = RECORD_COLLECTIONS[done.kind]
+        records, rejections = await asyncio.gather(
+            insert_new(self.db, collection, done.new_records()),
+            insert_new(self.db, REJECTIONS, done.new_rejections()),
+        )
+        await replace_all(self.db, collection, done.replaced_records())
+        return records | rejections
+
+    async def _index(self, index: str, entries: list[tuple[str, str, str]]) -> None:
+        """A value seen for the first time is a new document (one insert command); one that
+        another file already has gets the VIN added."""
+        vins: dict[str, list[str]] = {}
+        dealers: dict[str, str] = {}
+        for dealer, value, vin in entries:
+            key = f"{dealer}/{value}"
+            vins.setdefault(key, []).append(vin)
+            dealers[key] = dealer
+        docs = [{"_id": k, "vins": v, "dealer_id": dealers[k]} for k, v in vins.items()]
+        known = await insert_new(self.db, index, docs)
+        additions = [
+            UpdateOne({"_id": key}, {"$addToSet": {"vins": {"$each": vins[key]}}}) for key in known
+        ]
+        await write_each(self.db, index, additions)
+
     # --- records (work orders, deliveries) -------------------------------------------------
 
     async def record(self, kind: Kind, record_key: str) -> Doc | None:
         return await self.db[RECORD_COLLECTIONS[kind]].find_one({"_id": record_key})
-
-    async def insert_record(self, kind: Kind, doc: Doc) -> bool:
-        return await insert_once(self.db, RECORD_COLLECTIONS[kind], doc)
-
-    async def replace_record(self, kind: Kind, doc: Doc) -> None:
-        await self.db[RECORD_COLLECTIONS[kind]].replace_one({"_id": doc["_id"]}, doc)
-
-    async def mark_published(self, kind: Kind, record_key: str, revision: int) -> None:
-        # $max: a late mark of revision n never hides an unpublished n+1. The filter is the _id
-        # alone, the one FerretDB-SQLite serves from an index (any other key scans the table).
-        await self.db[RECORD_COLLECTIONS[kind]].update_one(
-            {"_id": record_key}, {"$max": {"published_revision": revision}}
-        )
 
     # --- vehicle files ------------------------------------------------------------------------
 
@@ -71,14 +122,8 @@ class IntakeStore:
 
     # --- rejected inbox (D5) ------------------------------------------------------------------
 
-    async def insert_rejection(self, doc: Doc) -> bool:
-        return await insert_once(self.db, "rejections", doc)
-
     async def rejection(self, rejection_id: str) -> Doc | None:
         return await self.db.rejections.find_one({"_id": rejection_id})
-
-    async def mark_rejection_published(self, rejection_id: str) -> None:
-        await self.db.rejections.update_one({"_id": rejection_id}, {"$set": {"published": True}})
 
     async def list_rejections(
         self, dealer_id: str | None, state: str | None, limit: int, skip: int

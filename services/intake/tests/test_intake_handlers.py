@@ -39,7 +39,8 @@ async def test_a_work_order_is_normalised_filed_and_published(harness, make_work
     assert file is not None
     assert [h["record_id"] for h in file["history"]] == ["WO-1"]
     stored = await harness.service.store.record("workorder", "dealer-sz-001/WO-1")
-    assert stored["published_revision"] == stored["revision"]
+    out = await harness.service.intake.outbox.published_revisions("work_orders", [stored["_id"]])
+    assert out == {stored["_id"]: stored["revision"]}
 
 
 async def test_an_identical_resend_is_a_no_op(harness, make_workorder):
@@ -67,24 +68,25 @@ async def test_a_changed_resend_is_a_correction_of_the_same_order(harness, make_
 
 
 async def test_a_crash_between_store_and_publish_still_publishes(harness, make_workorder):
-    intake = harness.service.intake
-    real_publish = intake.publish
+    outbox = harness.service.intake.outbox
+    real_publish = outbox.publish_all
 
-    async def crash(event):
+    async def crash(events):
         raise ConnectionError("process died")
 
-    intake.publish = crash
+    outbox.publish_all = crash
     with pytest.raises(ConnectionError):
-        await intake.take_in(
+        await harness.service.intake.take_in(
             __import__("json").dumps(make_workorder()).encode(), "workorder", "kafka"
         )
-    intake.publish = real_publish
+    outbox.publish_all = real_publish
     await harness.send(make_workorder())  # the redelivery
 
     [event] = harness.events(WO)
     assert event["event_id"] == deterministic_id("workorder.closed", "dealer-sz-001", "WO-1", "1")
     stored = await harness.service.store.record("workorder", "dealer-sz-001/WO-1")
-    assert stored["published_revision"] == stored["revision"]
+    out = await harness.service.intake.outbox.published_revisions("work_orders", [stored["_id"]])
+    assert out == {stored["_id"]: stored["revision"]}
 
 
 async def test_unknown_dealer_is_rejected_and_dead_lettered(harness, make_workorder):

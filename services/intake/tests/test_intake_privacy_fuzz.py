@@ -65,14 +65,14 @@ async def test_fuzzed_input_never_kills_the_consumer(harness, make_workorder):
     rng = random.Random(4)
     counted: list[str] = []
     intake: Intake = harness.service.intake
-    real = intake.take_in
+    real = intake.take_in_many
 
-    async def counting(raw, kind, source):
-        outcome = await real(raw, kind, source)
-        counted.append(outcome.status)
-        return outcome
+    async def counting(raws, kind, source):
+        outcomes = await real(raws, kind, source)
+        counted.extend(outcome.status for outcome in outcomes)
+        return outcomes
 
-    intake.take_in = counting  # type: ignore[method-assign]
+    intake.take_in_many = counting  # type: ignore[method-assign]
     valid = make_workorder()
     inputs: list[bytes] = []
     for i in range(300):

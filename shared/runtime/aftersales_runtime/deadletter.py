@@ -10,6 +10,9 @@ A parked message keeps its raw bytes and key; its headers keep the original ones
 service, source topic/partition/offset, error type and text, attempts and time (D5: kept so that
 someone can fix and replay it).
 
+Batch subscribers (`batches.py`) get the same rules record by record: this middleware steps aside
+for them and `batches.py` retries, splits and parks with the same `park`.
+
     python -m aftersales_runtime.deadletter list   [--service intake]
     python -m aftersales_runtime.deadletter replay --service intake [--from-offset N]
 """
@@ -50,7 +53,7 @@ def _transient_errors() -> tuple[type[BaseException], ...]:
     return (ConnectionFailure, KafkaConnectionError, KafkaTimeoutError)
 
 
-_POISON: tuple[type[BaseException], ...] = (
+POISON: tuple[type[BaseException], ...] = (
     PoisonMessage,
     ValidationError,
     json.JSONDecodeError,
@@ -89,6 +92,14 @@ class DeadLetterMiddleware:
     def __call__(self, msg: Any, /, *, context: Any) -> _DeadLetterScope:
         return _DeadLetterScope(msg, context=context, owner=self)
 
+    @staticmethod
+    def of(broker: KafkaBroker) -> DeadLetterMiddleware:
+        """The dead-letter middleware `make_broker` put on this broker."""
+        for middleware in broker.middlewares:
+            if isinstance(middleware, DeadLetterMiddleware):
+                return middleware
+        raise LookupError("the broker has no DeadLetterMiddleware: build it with make_broker")
+
     def backoff(self, attempt: int) -> float:
         return float(min(self.settings.retry_backoff_seconds * 2 ** (attempt - 1), 30.0))
 
@@ -126,6 +137,8 @@ class _DeadLetterScope(BaseMiddleware):
         self.handled = False
 
     async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        if _is_batch(msg.raw_message):
+            return await call_next(msg)  # batches.py retries and parks record by record
         header = (msg.headers or {}).get("correlation-id")
         token = correlation_id_var.set(header) if header else None
         try:
@@ -148,7 +161,7 @@ class _DeadLetterScope(BaseMiddleware):
                 await asyncio.sleep(owner.backoff(owner.settings.max_attempts))
                 raise
             except Exception as error:
-                if isinstance(error, _POISON) or attempt >= owner.settings.max_attempts:
+                if isinstance(error, POISON) or attempt >= owner.settings.max_attempts:
                     await owner.park(msg.raw_message, error, attempt)
                     self.handled = True
                     return None
@@ -163,10 +176,16 @@ class _DeadLetterScope(BaseMiddleware):
         # Errors before the handler (the body could not even be parsed) arrive here, not above.
         if exc_val is None or self.handled or isinstance(exc_val, asyncio.CancelledError):
             return False
+        if _is_batch(self.msg):
+            return False  # not committed: the batch comes again
         if isinstance(exc_val, self.owner.transient):
             return False
         await self.owner.park(self.msg, exc_val, 1)
         return True
+
+
+def _is_batch(raw_message: Any) -> bool:
+    return isinstance(raw_message, tuple | list)
 
 
 # --- the replay command --------------------------------------------------------------------

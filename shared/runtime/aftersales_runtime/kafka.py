@@ -10,7 +10,9 @@ Delivery is at least once with effects exactly once (ARCHITECTURE):
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 
 from aftersales_contracts.envelope import Event
 from faststream import AckPolicy
@@ -78,19 +80,40 @@ class EventPublishers:
 
     async def publish(self, event: Event) -> None:
         """Publish on the event's topic, keyed by dealer (one writer per dealer)."""
+        with waiting_on("kafka"):
+            await self._publisher(event).publish(
+                event.model_dump_json().encode(),
+                key=event.key(),
+                headers=event_headers(event),
+                correlation_id=event.correlation_id,
+            )
+
+    async def publish_all(self, events: Sequence[Event]) -> None:
+        """Publish several events with one flush: each is handed to the producer in order (so
+        one dealer's events keep their order on its partition), then all acknowledgements are
+        awaited together. Returns when every one is acknowledged; raises if any failed."""
+        pending = []
+        for event in events:
+            sent = await self._publisher(event).publish(
+                event.model_dump_json().encode(),
+                key=event.key(),
+                headers=event_headers(event),
+                correlation_id=event.correlation_id,
+                no_confirm=True,
+            )
+            if isinstance(sent, asyncio.Future):  # TestKafkaBroker delivers at once, no future
+                pending.append(sent)
+        with waiting_on("kafka"):
+            await asyncio.gather(*pending)
+
+    def _publisher(self, event: Event) -> AsyncAPIPublisher:
         publisher = self._by_type.get(type(event))
         if publisher is None:
             raise LookupError(
                 f"{type(event).__name__} is not declared: call runtime.produces("
                 f"{type(event).__name__}) where the service is built"
             )
-        with waiting_on("kafka"):
-            await publisher.publish(
-                event.model_dump_json().encode(),
-                key=event.key(),
-                headers=event_headers(event),
-                correlation_id=event.correlation_id,
-            )
+        return publisher
 
 
 async def publish_event(broker: KafkaBroker, settings: ServiceSettings, event: Event) -> None:

@@ -1,0 +1,191 @@
+"""Consuming a topic in batches, with the guarantees of one-at-a-time consumption.
+
+N records turn into a few bulk reads and writes instead of N times a few round trips
+(ARCHITECTURE: Batching). What stays as it was for single records (`deadletter.py`):
+
+- a batch is bounded by count (`max_records`) and by wait (`timeout_ms`): FastStream's batch
+  subscriber (`batch=True`) hands over whatever the fetcher holds, up to `max_records`, as soon as
+  there is any, and waits at most `timeout_ms` when there is none, so an idle service still reacts
+  within about `timeout_ms`;
+- offsets are committed only after the handler returned, i.e. after the whole batch's effects are
+  stored and published (ack policy NACK_ON_ERROR on the broker; on an error every partition of the
+  batch is rewound to its first record and the batch comes again);
+- the handler names the records no retry can fix (`Refused`); they are parked on the dead-letter
+  topic one by one, raw bytes, key, headers and reason, before the commit; their neighbours flow;
+- a dependency outage (MongoDB, Kafka) is retried: the batch is not committed, it comes again
+  after a pause, nothing is parked;
+- any other error retries the batch up to `max_attempts`; a batch that still fails is taken
+  apart and its records handled one by one, so only the record that fails is parked (handlers
+  are idempotent, so what the failed attempts already did is not done twice);
+- a graceful shutdown waits for the batch in flight (the broker's `graceful_timeout`).
+
+    @batch_subscriber(broker, settings, "dms.workorder.closed", group="intake", batch=settings)
+    async def when_dms_workorders_take_in(records: Sequence[Received]) -> list[Refused]: ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from faststream.message import StreamMessage
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+from aftersales_runtime.deadletter import POISON, DeadLetterMiddleware
+from aftersales_runtime.settings import ServiceSettings
+
+
+class BatchSettings(BaseSettings):
+    """Batch bounds; mixed into a service's settings, so they take its prefix
+    (e.g. INTAKE_BATCH_MAX_RECORDS)."""
+
+    batch_max_records: int = Field(
+        500, ge=1, le=10_000, description="Most records handed to a batch handler at once."
+    )
+    batch_timeout_ms: int = Field(
+        100,
+        ge=1,
+        le=5_000,
+        description="Longest wait for records when none are there: an idle service reacts "
+        "within about this much.",
+    )
+
+
+@dataclass(frozen=True)
+class Received:
+    """One record of a batch, as Kafka delivered it."""
+
+    value: bytes
+    key: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+    topic: str
+    partition: int
+    offset: int
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("utf-8", "replace")
+        return None
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A record of the batch that no retry can fix: it is parked, with `error` as its reason."""
+
+    record: Received
+    error: BaseException
+
+
+BatchHandler = Callable[[Sequence[Received]], Awaitable[Sequence[Refused]]]
+
+
+def _received(record: Any) -> Received:
+    return Received(
+        value=record.value or b"",
+        key=record.key,
+        headers=tuple((k, bytes(v or b"")) for k, v in (record.headers or ())),
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+    )
+
+
+async def records_of(msg: StreamMessage[Any]) -> list[Received]:
+    """Decoder of a batch subscriber: the records as delivered, no parsing (the handler parses,
+    so a record that is not even JSON reaches it and can be refused on its own)."""
+    return [_received(record) for record in msg.raw_message]
+
+
+class BatchRunner:
+    """Runs a batch handler with bounded retries, splitting and parking (the rules above)."""
+
+    def __init__(self, handler: BatchHandler, dead_letters: DeadLetterMiddleware) -> None:
+        self.handler = handler
+        self.dead_letters = dead_letters
+
+    async def run(self, records: Sequence[Received]) -> None:
+        owner = self.dead_letters
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                refused = await self.handler(records)
+            except owner.transient:
+                owner.logger.warning(
+                    "dependency unavailable, the batch will be redelivered",
+                    exc_info=True,
+                    extra={"records": len(records)},
+                )
+                await asyncio.sleep(owner.backoff(owner.settings.max_attempts))
+                raise
+            except Exception as error:
+                poison = isinstance(error, POISON)
+                if not poison and attempt < owner.settings.max_attempts:
+                    owner.logger.warning(
+                        "batch failed, retrying",
+                        exc_info=True,
+                        extra={"attempt": attempt, "records": len(records)},
+                    )
+                    await asyncio.sleep(owner.backoff(attempt))
+                    continue
+                if len(records) == 1:
+                    await owner.park(records[0], error, attempt)
+                    return
+                owner.logger.warning(
+                    "batch failed, handling its records one by one",
+                    exc_info=True,
+                    extra={"records": len(records)},
+                )
+                for record in records:
+                    await self.run([record])
+                return
+            for item in refused:
+                await owner.park(item.record, item.error, 1)
+            return
+
+
+def batch_subscriber(
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    topic: str,
+    *,
+    group: str,
+    batch: BatchSettings,
+    title: str | None = None,
+    description: str | None = None,
+) -> Callable[[BatchHandler], BatchHandler]:
+    """Subscribe `handler(records) -> refused` to the contract topic `topic` in batches.
+
+    The handler gets the records in partition order (several partitions may be mixed; one
+    partition's records keep their order) and returns those it refuses for good; raising
+    means "not done": see the module's rules for what happens then.
+    """
+
+    def register(handler: BatchHandler) -> BatchHandler:
+        runner = BatchRunner(handler, DeadLetterMiddleware.of(broker))
+        subscriber = broker.subscriber(
+            settings.topic(topic),
+            group_id=settings.consumer_group(group),
+            auto_offset_reset="earliest",
+            batch=True,
+            max_records=batch.batch_max_records,
+            batch_timeout_ms=batch.batch_timeout_ms,
+            decoder=records_of,
+            title=title,
+            description=description,
+        )
+
+        async def consume(records: list[Any]) -> None:
+            await runner.run(records)
+
+        consume.__name__ = handler.__name__
+        consume.__doc__ = handler.__doc__
+        subscriber(consume)
+        return handler
+
+    return register
