@@ -25,6 +25,9 @@ pytestmark = pytest.mark.stack
 DEALER = "dealer-sz-001"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[3]
+# Several checkouts may test on one machine at once: each sets its own offset. A fixed port taken
+# by another checkout's replica made this test wait on that replica while its own never started.
+PORT = 18000 + int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100"))
 
 
 class Replicas:
@@ -165,9 +168,9 @@ async def test_two_replicas_fire_thousands_of_timers_with_zero_doubles(
     stack, isolation, mongo_db, replicas
 ):
     expected = await seed(mongo_db, 3000)
-    replicas.start("replica-a", 18102)
-    replicas.start("replica-b", 18103)
-    await asyncio.gather(wait_ready(18102), wait_ready(18103))
+    replicas.start("replica-a", PORT + 2)
+    replicas.start("replica-b", PORT + 3)
+    await asyncio.gather(wait_ready(PORT + 2), wait_ready(PORT + 3))
     async with contact_due_reader(stack, isolation) as seen:
         await wait_for(seen, expected, timeout=240)
         await asyncio.sleep(3)  # anything doubled would arrive by now
@@ -183,8 +186,8 @@ async def test_two_replicas_fire_thousands_of_timers_with_zero_doubles(
 async def test_kill_9_during_dispatch_loses_nothing(stack, isolation, mongo_db, replicas):
     expected = await seed(mongo_db, 2000)
     async with contact_due_reader(stack, isolation) as seen:
-        replicas.start("replica-a", 18104)
-        await wait_ready(18104)
+        replicas.start("replica-a", PORT + 4)
+        await wait_ready(PORT + 4)
         for _ in range(400):
             if len(seen) >= 100:
                 break
@@ -192,7 +195,7 @@ async def test_kill_9_during_dispatch_loses_nothing(stack, isolation, mongo_db, 
         replicas.kill9("replica-a")  # mid-flow: claims without `sent` are left behind
         before = len({e.event_id for e in seen})
         assert before < len(expected), "killed too late to prove anything"
-        replicas.start("replica-a-restarted", 18104)
+        replicas.start("replica-a-restarted", PORT + 4)
         await wait_for(seen, expected, timeout=240)
         await asyncio.sleep(2)
 
