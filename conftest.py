@@ -87,7 +87,7 @@ class Isolation:
 
     def service_env(self, stack: Stack) -> dict[str, str]:
         return {
-            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
+            **stack.kafka_env(),
             "MONGODB_URL": stack.mongodb_url,
             "AFTERSALES_TOPIC_PREFIX": self.topic_prefix,
             "AFTERSALES_ENVIRONMENT": "test",
@@ -95,10 +95,10 @@ class Isolation:
         }
 
 
-async def _delete_topics(bootstrap: str, prefix: str) -> None:
+async def _delete_topics(kafka: dict[str, Any], prefix: str) -> None:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka)
     await admin.start()
     try:
         doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
@@ -122,7 +122,7 @@ async def isolation(stack: Stack, tokens: Tokens) -> AsyncIterator[Isolation]:
                 await client.drop_database(name)
     finally:
         await client.close()
-    await _delete_topics(stack.kafka_bootstrap_servers, space.topic_prefix)
+    await _delete_topics(stack.kafka_options(), space.topic_prefix)
 
 
 REPO = Path(__file__).resolve().parent
@@ -136,7 +136,7 @@ def service_settings(stack: Stack, isolation: Isolation, tokens: Tokens) -> Call
 
     def make(settings_type: type[SettingsT], **overrides: Any) -> SettingsT:
         values: dict[str, Any] = {
-            "kafka_bootstrap_servers": stack.kafka_bootstrap_servers,
+            **stack.kafka_env(),  # the tests' principal (admin on the local stack)
             "mongodb_url": stack.mongodb_url,
             "mongodb_database": isolation.database,
             "topic_prefix": isolation.topic_prefix,

@@ -63,6 +63,7 @@ from aftersales_contracts import WorkOrderClosed, topics
 from aftersales_runtime.clock import SystemClock
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.service import ensure_topics
+from aftersales_runtime.testing import tool_kafka_env, tool_kafka_options
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient, monitoring
@@ -106,7 +107,7 @@ class Space:
         return f"{self.prefix}{name}"
 
     async def remove(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        admin = AIOKafkaAdminClient(**tool_kafka_options(self.bootstrap))
         await admin.start()
         try:
             doomed = [t for t in await admin.list_topics() if t.startswith(self.prefix)]
@@ -128,7 +129,7 @@ def new_space(bootstrap: str, mongodb_url: str, name: str) -> Space:
 
 async def count_records(bootstrap: str, topic: str) -> int:
     """Records on a topic (sum of end offsets: the topics here are never compacted)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**tool_kafka_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
         from aiokafka import TopicPartition
@@ -163,7 +164,7 @@ def dms_work_orders(count: int, seed: int = SEED) -> Iterator[dict[str, Any]]:
 async def publish_input(space: Space, topic: str, count: int) -> int:
     """Publish the N orders; returns their total size in bytes."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=space.bootstrap, enable_idempotence=True, acks="all", linger_ms=20
+        **tool_kafka_options(space.bootstrap), enable_idempotence=True, acks="all", linger_ms=20
     )
     await producer.start()
     size = 0
@@ -190,16 +191,16 @@ async def publish_input(space: Space, topic: str, count: int) -> int:
 
 async def passthrough(space: Space, source: str, count: int, deadline: float) -> Result:
     target = space.topic("bench.passthrough")
-    await ensure_topics(space.bootstrap, [target])
+    await ensure_topics(tool_kafka_options(space.bootstrap), [target])
     consumer = AIOKafkaConsumer(
         source,
-        bootstrap_servers=space.bootstrap,
+        **tool_kafka_options(space.bootstrap),
         group_id=f"{space.prefix}passthrough",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=space.bootstrap, enable_idempotence=True, acks="all"
+        **tool_kafka_options(space.bootstrap), enable_idempotence=True, acks="all"
     )
     await producer.start()
     await consumer.start()
@@ -251,7 +252,7 @@ class DistinctEvents:
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.consumer = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=bootstrap,
+            **tool_kafka_options(bootstrap),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -281,7 +282,7 @@ async def intake(
     from aftersales_intake.settings import IntakeSettings
 
     settings = IntakeSettings(
-        kafka_bootstrap_servers=space.bootstrap,
+        **tool_kafka_env(space.bootstrap),
         mongodb_url=space.mongodb_url,
         mongodb_database=space.database,
         topic_prefix=space.prefix,
@@ -350,7 +351,7 @@ async def idle_reaction(
     takes from the producer's acknowledgement to its event read back from the output topic."""
     source = space.topic(topics.DMS_WORKORDER_CLOSED)
     extra = list(dms_work_orders(count + probes))[count:]
-    producer = AIOKafkaProducer(bootstrap_servers=space.bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**tool_kafka_options(space.bootstrap), enable_idempotence=True)
     await producer.start()
     times = []
     try:
@@ -428,7 +429,7 @@ def report(count: int, size: int, results: list[Result], history: dict[str, int]
 
 
 async def run_intake(args: argparse.Namespace, name: str, space: Space, source: str) -> Result:
-    await ensure_topics(space.bootstrap, [source])
+    await ensure_topics(tool_kafka_options(space.bootstrap), [source])
     await publish_input(space, source, args.count)
     deadline = time.monotonic() + args.timeout
     return await intake(name, space, args.count, args.log_level, deadline, args.idle_probes)
@@ -460,7 +461,7 @@ async def main(argv: list[str] | None = None) -> int:
     source = space.topic(topics.DMS_WORKORDER_CLOSED)
     print(f"topic prefixes {space.prefix} {full.prefix}", file=sys.stderr)
     try:
-        await ensure_topics(space.bootstrap, [source])
+        await ensure_topics(tool_kafka_options(space.bootstrap), [source])
         size = await publish_input(space, source, args.count)
         baseline = await passthrough(space, source, args.count, time.monotonic() + args.timeout)
         ours = await intake("intake", space, args.count, args.log_level,

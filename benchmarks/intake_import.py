@@ -31,6 +31,7 @@ from typing import Any
 
 from aftersales_contracts import IntakeRejected, WorkOrderClosed
 from aftersales_contracts.dms import WORK_ORDER_TYPE_LABELS
+from aftersales_runtime.testing import tool_kafka_env
 from pymongo import AsyncMongoClient
 
 from benchmarks.intake import Space, count_records, dms_work_orders, new_space
@@ -134,7 +135,7 @@ async def state(space: Space) -> dict[str, int]:
 async def run_import(space: Space, path: Path, dealer: str) -> tuple[str, float]:
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": space.bootstrap,
+        **tool_kafka_env(space.bootstrap),
         "MONGODB_URL": space.mongodb_url,
         "AFTERSALES_TOPIC_PREFIX": space.prefix,
         "INTAKE_MONGODB_DATABASE": space.database,

@@ -97,7 +97,7 @@ def publication_times(orders: Sequence[dict[str, Any]]) -> Sent:
 
 
 async def publish(
-    bootstrap: str,
+    kafka: dict[str, Any],
     topic: str,
     orders: Sequence[dict[str, Any]],
     sent: Sent,
@@ -106,7 +106,7 @@ async def publish(
     """Publish the orders (as fast as Kafka takes them, or at `rate` per second), noting each
     work order's publication time (monotonic) in `sent` as it goes."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5, max_batch_size=262144
+        **kafka, enable_idempotence=True, linger_ms=5, max_batch_size=262144
     )
     await producer.start()
     started = time.monotonic()
@@ -135,10 +135,10 @@ async def publish(
 class Groups:
     """Committed offsets of the services' consumer groups against the topics' end offsets."""
 
-    def __init__(self, bootstrap: str, prefix: str) -> None:
+    def __init__(self, kafka: dict[str, Any], prefix: str) -> None:
         self.prefix = prefix
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.admin = AIOKafkaAdminClient(**kafka)
+        self.consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False)
 
     async def __aenter__(self) -> Groups:
         await self.admin.start()
@@ -360,7 +360,7 @@ async def run(args: argparse.Namespace) -> None:
     clock.set(settle_day.replace(hour=19))
     issuer_key, public_key = ensure_key_pair(workdir / "auth")
     fleet = Fleet.configure(
-        kafka=stack.kafka_bootstrap_servers,
+        kafka=stack.kafka_env(),
         mongodb_url=stack.mongodb_url,
         clock_file=clock.path,
         log_dir=workdir / "logs",
@@ -370,7 +370,7 @@ async def run(args: argparse.Namespace) -> None:
         port_offset=args.port_offset,
         extra_env={"LOG_LEVEL": "WARNING", "AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(public_key)},
     )
-    await ensure_topics(stack.kafka_bootstrap_servers, [prefix + topics.DMS_WORKORDER_CLOSED])
+    await ensure_topics(stack.kafka_options(), [prefix + topics.DMS_WORKORDER_CLOSED])
     orders = make_orders(args.orders, settle_day, 1, seed=7)
     rng = random.Random(3)
     sample = rng.sample(orders, min(args.sample, len(orders)))
@@ -383,7 +383,7 @@ async def run(args: argparse.Namespace) -> None:
     cpu = Cpu.of(fleet)
     try:
         async with (
-            Groups(stack.kafka_bootstrap_servers, prefix) as groups,
+            Groups(stack.kafka_options(), prefix) as groups,
             httpx.AsyncClient(timeout=30) as http,
         ):
             api = Api(fleet, http, issuer_key)
@@ -395,7 +395,7 @@ async def run(args: argparse.Namespace) -> None:
             watching = asyncio.gather(
                 latencies(sent, sample, api.vehicle_known), latencies(sent, sample, api.planned)
             )
-            await publish(stack.kafka_bootstrap_servers, dms_topic, orders, sent)
+            await publish(stack.kafka_options(), dms_topic, orders, sent)
             published_in = time.monotonic() - t0
             intake_lat, planned_lat = await watching
             t_intake = await groups.caught_up("intake", topics.DMS_WORKORDER_CLOSED, args.orders)
@@ -456,7 +456,7 @@ async def run(args: argparse.Namespace) -> None:
             cpu.start()
             sent_half = publication_times(more)
             watching_half = asyncio.create_task(latencies(sent_half, more[::every], api.planned))
-            await publish(stack.kafka_bootstrap_servers, dms_topic, more, sent_half, rate)
+            await publish(stack.kafka_options(), dms_topic, more, sent_half, rate)
             half_lat = await watching_half
             print_cpu("half rate", cpu.shares())
             p99 = percentile(half_lat, 0.99)

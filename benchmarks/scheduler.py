@@ -41,7 +41,9 @@ from aftersales_contracts.topics import CONTACT_DUE
 from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka import make_broker, publish_event
+from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.service import ensure_topics
+from aftersales_runtime.testing import tool_kafka_env
 from aftersales_scheduler.dispatcher import Dispatcher
 from aftersales_scheduler.domain.policy import PolicyBook
 from aftersales_scheduler.planning.context import PlanningContext
@@ -59,7 +61,7 @@ LOG = logging.getLogger("bench")
 
 def _settings(database: str, prefix: str) -> SchedulerSettings:
     return SchedulerSettings(
-        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        **tool_kafka_env(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
         mongodb_url=os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"),
         mongodb_database=database,
         topic_prefix=prefix,
@@ -99,7 +101,7 @@ async def dispatch_rate(
         where = f"a history of {history:,} work orders" if history else "an empty database"
         print(f"dispatch with {pending:,} pending and {due:,} due timers, on {where}:", flush=True)
         seeded = await _seed(db, pending, due)
-        await ensure_topics(settings.kafka_bootstrap_servers, [settings.topic(CONTACT_DUE)])
+        await ensure_topics(kafka_client_options(settings), [settings.topic(CONTACT_DUE)])
         await broker.start()
 
         async def publish(event: ContactDue) -> None:

@@ -1,6 +1,6 @@
 """Readiness probes for the local stack, standard library only (runs before any venv exists).
 
-python3 probe.py kafka PORT   -> exit 0 when a Kafka Metadata request answers with >= 1 broker
+python3 probe.py kafka PORT   -> exit 0 when Kafka answers an ApiVersions request without error
 python3 probe.py mongo PORT   -> exit 0 when a MongoDB `hello` command answers ok
 python3 probe.py owner PORT   -> prints "pid command" of whatever listens on PORT (or nothing)
 """
@@ -26,17 +26,20 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 
 
 def kafka_ready(port: int) -> bool:
-    """Send Metadata v4 (all topics) and check the answer names at least one broker."""
+    """Send ApiVersions v0 and check it answers without error.
+
+    The listener authenticates (SASL/SCRAM): before authentication it answers only ApiVersions and
+    SaslHandshake, so this checks that the broker is serving requests, not who may do what.
+    stack.sh then grants the ACLs as admin, which waits for the broker to be fully up.
+    """
     client_id = b"stack-probe"
-    header = struct.pack(">hhih", 3, 4, 7, len(client_id)) + client_id
-    body = struct.pack(">i?", -1, False)  # topics = null (all), allow_auto_topic_creation = false
-    request = header + body
+    request = struct.pack(">hhih", 18, 0, 7, len(client_id)) + client_id  # key 18 = ApiVersions
     with socket.create_connection((HOST, port), timeout=2) as sock:
         sock.sendall(struct.pack(">i", len(request)) + request)
         size = struct.unpack(">i", _recv_exact(sock, 4))[0]
         response = _recv_exact(sock, size)
-    correlation_id, _throttle, brokers = struct.unpack(">iii", response[:12])
-    return correlation_id == 7 and brokers >= 1
+    correlation_id, error_code = struct.unpack(">ih", response[:6])
+    return correlation_id == 7 and error_code == 0
 
 
 def _bson_hello() -> bytes:

@@ -26,7 +26,9 @@ from zoneinfo import ZoneInfo
 from aftersales_contracts.topics import DMS_WORKORDER_CLOSED
 from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
 from aftersales_runtime.clock import ControlledClock
+from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.service import ensure_topics
+from aftersales_runtime.testing import local_stack_kafka_env
 
 from deploy.local.demo_data import demo_work_orders
 from deploy.local.services import REPO, SERVICES, Fleet
@@ -90,14 +92,20 @@ def http(method: str, url: str, token: str, body: dict[str, Any] | None = None) 
         return error.code, error.read().decode()
 
 
+def kafka_env(principal: str) -> dict[str, str]:
+    """The local stack's principal (each service its own; the demo DMS `dms`)."""
+    return {"KAFKA_BOOTSTRAP_SERVERS": KAFKA, **local_stack_kafka_env(principal)}
+
+
 async def feed(clock: ControlledClock) -> int:
     from aiokafka import AIOKafkaProducer
 
     topic = TOPIC_PREFIX + DMS_WORKORDER_CLOSED
-    await ensure_topics(KAFKA, [topic])
+    dms = kafka_client_options(kafka_env("dms"))  # the DMS may write its two topics, nothing else
+    await ensure_topics(dms, [topic])
     start = clock.now().astimezone(SHANGHAI).replace(tzinfo=None) - timedelta(days=5)
     orders = list(demo_work_orders(60, DEALERS, start, days=5, seed=int(start.strftime("%Y%m%d"))))
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True)
+    producer = AIOKafkaProducer(**dms, enable_idempotence=True)
     await producer.start()
     try:
         for order in orders:
@@ -153,7 +161,8 @@ def main() -> None:
     tokens = demo_tokens()
     _, public_key = ensure_key_pair(AUTH_DIR)
     fleet = Fleet.configure(
-        kafka=KAFKA,
+        kafka={"KAFKA_BOOTSTRAP_SERVERS": KAFKA},
+        principals={name: kafka_env(name) for name in SERVICES},
         mongodb_url=MONGODB,
         clock_file=clock.path,
         log_dir=DEMO_DIR / "logs",

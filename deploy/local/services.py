@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +95,7 @@ class Fleet:
     def configure(
         cls,
         *,
-        kafka: str,
+        kafka: Mapping[str, str],
         mongodb_url: str,
         clock_file: Path,
         log_dir: Path,
@@ -103,10 +104,13 @@ class Fleet:
         environment: str = "development",
         port_offset: int = 0,
         extra_env: dict[str, str] | None = None,
+        principals: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Fleet:
+        """`kafka`: KAFKA_BOOTSTRAP_SERVERS and the credentials all services share (the tests'
+        admin); `principals`: each service's own credentials instead (`make run`)."""
         base = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": kafka,
+            **{k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")},
+            **kafka,
             "MONGODB_URL": mongodb_url,
             "AFTERSALES_ENVIRONMENT": environment,
             "AFTERSALES_CLOCK": "controlled",
@@ -120,6 +124,7 @@ class Fleet:
             prefix = name.upper()
             env = {
                 **base,
+                **(principals or {}).get(name, {}),
                 f"{prefix}_HTTP_PORT": str(port + port_offset),
                 f"{prefix}_MONGODB_DATABASE": f"{database_prefix}_{name}",
             }

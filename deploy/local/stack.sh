@@ -5,9 +5,15 @@
 #   stack.sh down     SIGTERM, then SIGKILL after STOP_TIMEOUT seconds; WIPE=1 also deletes data
 #   stack.sh status   state, port and version of each component
 #
+# Kafka is a private bus (issue 8): SASL/SCRAM-SHA-512 and ACLs. One user per principal of
+# deploy/local/kafka/acls.conf plus `admin`; their passwords are generated once into
+# <state>/secrets/kafka-<principal>.env (KAFKA_SECURITY_PROTOCOL, _SASL_MECHANISM, _SASL_USERNAME,
+# _SASL_PASSWORD: the settings a client takes), readable by their owner only.
+#
 # Settings (env): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), MONGODB_PORT (27017),
-# KAFKA_HEAP (512m), STACK_CACHE_DIR (<repo>/.cache, git-ignored: the jars and the FerretDB binary),
-# STACK_STATE_DIR (<cache>/stack: data, logs, pid files).
+# KAFKA_HEAP (512m), KAFKA_ACL_PREFIXES ("demo. acltest.": topic prefixes granted besides the plain
+# names), STACK_CACHE_DIR (<repo>/.cache, git-ignored: the jars and the FerretDB binary),
+# STACK_STATE_DIR (<cache>/stack: data, logs, pid files, secrets).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,12 +26,15 @@ MONGODB_PORT=${MONGODB_PORT:-27017}
 KAFKA_HEAP=${KAFKA_HEAP:-512m}
 STOP_TIMEOUT=${STOP_TIMEOUT:-20}
 READY_TIMEOUT=${READY_TIMEOUT:-90}
+KAFKA_ACL_PREFIXES=${KAFKA_ACL_PREFIXES:-demo. acltest.}
 
 KAFKA_LIBS=$STACK_CACHE_DIR/kafka/libs
 FERRETDB_BIN=$STACK_CACHE_DIR/bin/ferretdb
 RUN_DIR=$STACK_STATE_DIR/run
 LOG_DIR=$STACK_STATE_DIR/logs
 DATA_DIR=$STACK_STATE_DIR/data
+SECRETS_DIR=$STACK_STATE_DIR/secrets
+ACL_SPEC=$HERE/kafka/acls.conf
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
@@ -113,27 +122,81 @@ wait_ready() { # component probe port pid started_ms
   say "$1: ready on 127.0.0.1:$3 in $(( ($(now_ms) - $5) ))ms"
 }
 
+# --- the private bus: users, their passwords, their ACLs ----------------------------------------
+
+principals() { { echo admin; awk '!/^#/ && NF {print $1}' "$ACL_SPEC"; } | sort -u; }
+password_of() { sed -n 's/^KAFKA_SASL_PASSWORD=//p' "$SECRETS_DIR/kafka-$1.env"; }
+
+ensure_credentials() { # one password per principal, generated once, owner-only
+  local name
+  (umask 077 && mkdir -p "$SECRETS_DIR")
+  for name in $(principals); do
+    [[ -f $SECRETS_DIR/kafka-$name.env ]] && continue
+    (umask 077 && printf '%s\n' KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT KAFKA_SASL_MECHANISM=SCRAM-SHA-512 \
+      "KAFKA_SASL_USERNAME=$name" "KAFKA_SASL_PASSWORD=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')" \
+      >"$SECRETS_DIR/kafka-$name.env")
+  done
+  (umask 077 && printf '%s\n' security.protocol=SASL_PLAINTEXT sasl.mechanism=SCRAM-SHA-512 \
+    "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"$(password_of admin)\";" \
+    >"$SECRETS_DIR/kafka-admin.properties")
+}
+
+format_kafka() { # format once (formatting again would fail), with every principal's SCRAM user
+  local users scram=() name
+  users=$(fingerprint "$SECRETS_DIR"/kafka-*.env)
+  if [[ -f $DATA_DIR/kafka/meta.properties && $(cat "$DATA_DIR/kafka.users" 2>/dev/null) != "$users" ]]; then
+    # Users can only be added at format time without a running broker; a data dir of the stack
+    # before the bus was private (or with other passwords) cannot be used.
+    say "kafka: $DATA_DIR/kafka was formatted without the current SCRAM users (a stack from before SASL, or new credentials); formatting it again: the local topics and offsets are deleted"
+    rm -rf "$DATA_DIR/kafka" "$DATA_DIR/kafka.users" && mkdir -p "$DATA_DIR/kafka"
+  fi
+  [[ -f $DATA_DIR/kafka/meta.properties ]] && return
+  for name in $(principals); do scram+=(--add-scram "SCRAM-SHA-512=[name=$name,password=$(password_of "$name")]"); done
+  java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
+    -t "$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null)" \
+    -c "$RUN_DIR/server.properties" "${scram[@]}" >>"$LOG_DIR/kafka.log" 2>&1 \
+    || die "formatting the Kafka storage failed; see $LOG_DIR/kafka.log"
+  echo "$users" >"$DATA_DIR/kafka.users"
+}
+
+grant_acls() { # acls.conf for the plain names and each prefix; idempotent, so on every start
+  local deadline=$(($(date +%s) + READY_TIMEOUT)) count
+  # shellcheck disable=SC2086 # the prefixes are a list
+  until count=$(python3 "$HERE/kafka_acls.py" "$KAFKA_PORT" "$SECRETS_DIR/kafka-admin.env" "$ACL_SPEC" \
+    $KAFKA_ACL_PREFIXES 2>>"$LOG_DIR/kafka-acls.log"); do
+    (($(date +%s) < deadline)) || die "granting the Kafka ACLs failed; see $LOG_DIR/kafka-acls.log"
+    sleep 0.5 # the broker answers before its authorizer has loaded the metadata
+  done
+  say "kafka: $count ACLs in place (deploy/local/kafka/acls.conf; prefixes: ${KAFKA_ACL_PREFIXES:-none})"
+}
+
 start_kafka() {
   local pid started
-  if pid=$(pid_of kafka); then say "kafka: already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"; return; fi
+  if pid=$(pid_of kafka); then
+    grep -q '^sasl.enabled.mechanisms=' "$RUN_DIR/server.properties" 2>/dev/null \
+      || die "kafka: running (pid $pid) as started before the bus was private (no SASL); run \`make stack-down\` then \`make stack-up\`"
+    say "kafka: already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
+    return
+  fi
   require_free_port kafka "$KAFKA_PORT"
   require_free_port kafka_controller "$KAFKA_CONTROLLER_PORT"
   started=$(now_ms)
   mkdir -p "$DATA_DIR/kafka" "$LOG_DIR" "$RUN_DIR"
-  sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-    -e "s|@DATA_DIR@|$DATA_DIR/kafka|g" "$HERE/kafka/server.properties.template" >"$RUN_DIR/server.properties"
+  ensure_credentials
+  (umask 077 && sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+    -e "s|@DATA_DIR@|$DATA_DIR/kafka|g" -e "s|@ADMIN_PASSWORD@|$(password_of admin)|g" \
+    "$HERE/kafka/server.properties.template" >"$RUN_DIR/server.properties")
+  chmod 600 "$RUN_DIR/server.properties" # it holds the admin password (older stacks wrote it 644)
   local java_opts=(-Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -Dkafka.logs.dir="$LOG_DIR/kafka")
-  if [[ ! -f $DATA_DIR/kafka/meta.properties ]]; then # format once: formatting again would fail
-    java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
-      -t "$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null)" \
-      -c "$RUN_DIR/server.properties" >>"$LOG_DIR/kafka.log" 2>&1 || die "formatting the Kafka storage failed; see $LOG_DIR/kafka.log"
-  fi
+  format_kafka
+  chmod 700 "$DATA_DIR/kafka" # the metadata log holds the users' salted SCRAM credentials
   nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$RUN_DIR/server.properties" \
     >>"$LOG_DIR/kafka.log" 2>&1 &
   pid=$!
   echo "$pid" >"$RUN_DIR/kafka.pid"
   wait_ready kafka kafka "$KAFKA_PORT" "$pid" "$started"
+  grant_acls
 }
 
 start_ferretdb() {
@@ -184,10 +247,12 @@ up)
   start_kafka
   start_ferretdb
   say "stack: ready in $(( ($(now_ms) - started) ))ms — KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT MONGODB_URL=mongodb://127.0.0.1:$MONGODB_PORT/"
+  say "       Kafka credentials (SASL/SCRAM-SHA-512): $SECRETS_DIR/kafka-<principal>.env (admin, $(principals | grep -vx admin | paste -sd, | sed 's/,/, /g'))"
   ;;
 down)
   stop_component kafka
   stop_component ferretdb
+  # WIPE keeps the secrets: the next `up` formats a new data dir with the same users.
   if [[ ${WIPE:-0} == 1 ]]; then rm -rf "$DATA_DIR" "$LOG_DIR"; say "stack: data and logs deleted"; fi
   ;;
 status)

@@ -41,7 +41,7 @@ async def fleet(stack, isolation, tmp_path) -> AsyncIterator[Fleet]:
     clock = ControlledClock(tmp_path / "clock.json")
     clock.write_offset(timedelta(0))
     fleet = Fleet.configure(
-        kafka=stack.kafka_bootstrap_servers,
+        kafka=stack.kafka_env(),
         mongodb_url=stack.mongodb_url,
         clock_file=clock.path,
         log_dir=tmp_path / "logs",

@@ -77,8 +77,8 @@ def make_orders() -> list[dict]:
     return orders
 
 
-async def publish(bootstrap: str, topic: str, payloads: list[bytes], keys: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+async def publish(kafka: dict, topic: str, payloads: list[bytes], keys: list[bytes]) -> None:
+    producer = AIOKafkaProducer(**kafka, enable_idempotence=True)
     await producer.start()
     try:
         for payload, key in zip(payloads, keys, strict=True):
@@ -87,9 +87,9 @@ async def publish(bootstrap: str, topic: str, payloads: list[bytes], keys: list[
         await producer.stop()
 
 
-async def read_topic(bootstrap: str, topic: str, at_least: int, timeout: float = 30) -> list:
+async def read_topic(kafka: dict, topic: str, at_least: int, timeout: float = 30) -> list:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic, **kafka, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     records: list = []
@@ -120,7 +120,7 @@ async def system(stack, isolation, tmp_path):
     clock = ControlledClock(tmp_path / "clock.json")
     clock.set(local("2026-11-16T18:00:00"))  # after the last settlement (15:05)
     fleet = Fleet.configure(
-        kafka=stack.kafka_bootstrap_servers,
+        kafka=stack.kafka_env(),
         mongodb_url=stack.mongodb_url,
         clock_file=clock.path,
         log_dir=tmp_path / "logs",
@@ -136,7 +136,7 @@ async def system(stack, isolation, tmp_path):
         },
     )
     await ensure_topics(
-        stack.kafka_bootstrap_servers,
+        stack.kafka_options(),
         [isolation.topic(DMS_WORKORDER_CLOSED), isolation.topic(DEAD_LETTER)],
     )
     await asyncio.to_thread(fleet.start)
@@ -257,10 +257,8 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
 
     # Malformed input first: it is parked with its reason and the valid messages still flow.
     bad = [b"this is not json", json.dumps({"dealer_id": "dealer-sz-001", "vin": 7}).encode()]
-    await publish(
-        stack.kafka_bootstrap_servers, dms_topic, bad + payloads, [b"dealer-sz-001"] * 2 + keys
-    )
-    parked = await read_topic(stack.kafka_bootstrap_servers, isolation.topic(DEAD_LETTER), 2)
+    await publish(stack.kafka_options(), dms_topic, bad + payloads, [b"dealer-sz-001"] * 2 + keys)
+    parked = await read_topic(stack.kafka_options(), isolation.topic(DEAD_LETTER), 2)
     assert sorted(r.value for r in parked) == sorted(bad)
     assert {dict(r.headers)["dlq-service"] for r in parked} == {b"intake"}
     print("dead-lettered:", [(r.value[:20], dict(r.headers)["dlq-error-type"]) for r in parked])
@@ -345,7 +343,7 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
 
         # Replay every DMS event and crash a service mid-flow: nothing changes.
         before = await api.counts(orders)
-        await publish(stack.kafka_bootstrap_servers, dms_topic, payloads, keys)
+        await publish(stack.kafka_options(), dms_topic, payloads, keys)
         await asyncio.sleep(0.3)
         await asyncio.to_thread(fleet["intake"].kill9)
         await asyncio.to_thread(fleet["scheduler"].kill9)

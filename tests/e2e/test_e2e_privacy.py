@@ -68,10 +68,10 @@ def hits_in(text: str, secrets: dict[str, str]) -> list[str]:
     return [f"{secret!r} of {wo}" for secret, wo in secrets.items() if secret in text]
 
 
-async def read_all(bootstrap: str, topic: str) -> list[str]:
+async def read_all(kafka: dict, topic: str) -> list[str]:
     """Every message of `topic` as text (key, value, headers), from the first offset to the end."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic, **kafka, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()  # no group: every partition is assigned at once
     try:
@@ -99,7 +99,7 @@ async def test_no_name_or_phone_where_none_belongs(stack, isolation, tokens, tmp
     clock = ControlledClock(tmp_path / "clock.json")
     clock.set(local("2026-11-16T18:00:00"))
     fleet = Fleet.configure(
-        kafka=stack.kafka_bootstrap_servers,
+        kafka=stack.kafka_env(),
         mongodb_url=stack.mongodb_url,
         clock_file=clock.path,
         log_dir=tmp_path / "logs",
@@ -116,13 +116,13 @@ async def test_no_name_or_phone_where_none_belongs(stack, isolation, tokens, tmp
     broken = {**orders[0], "work_order_id": "WO-broken", "vin": "SHORT"}  # → rejected inbox
     secrets = secrets_of([*orders, broken])
     dms_topic = isolation.topic(topics.DMS_WORKORDER_CLOSED)
-    await ensure_topics(stack.kafka_bootstrap_servers, [dms_topic])
+    await ensure_topics(stack.kafka_options(), [dms_topic])
     await asyncio.to_thread(fleet.start)
     rng = random.Random(5)
     try:
         payloads = [json.dumps(o, ensure_ascii=False).encode() for o in [*orders, broken]]
         keys = [o["dealer_id"].encode() for o in [*orders, broken]]
-        await publish(stack.kafka_bootstrap_servers, dms_topic, payloads, keys)
+        await publish(stack.kafka_options(), dms_topic, payloads, keys)
         clock.set(local("2026-11-19T15:30:00"))  # every day-3 call is due
         staff = tokens.header("agent", "cr_manager", sub="agent-1", dealers=DEALERS)
         async with httpx.AsyncClient(timeout=10, headers=staff) as http:
@@ -198,7 +198,7 @@ async def test_no_name_or_phone_where_none_belongs(stack, isolation, tokens, tmp
             (f"log {log.name}", len(lines), [h for x in lines for h in hits_in(x, secrets)], "")
         )
     for topic in topics.ALL_TOPICS:
-        messages = await read_all(stack.kafka_bootstrap_servers, isolation.topic(topic))
+        messages = await read_all(stack.kafka_options(), isolation.topic(topic))
         hits = [h for m in messages for h in hits_in(m, secrets)]
         rows.append((f"topic {topic}", len(messages), hits, ALLOWED.get(topic, "")))
     api_hits = [h for text in answers for h in hits_in(text, secrets)]

@@ -158,7 +158,7 @@ def rebalance(name: str, stay_seconds: float = 2) -> Fault:
 async def republish_from_zero(pipeline: Pipeline, topic: str) -> int:
     """Every record of `topic` published again, in order, with its key and headers."""
     records = await pipeline.read_topic(topic)
-    producer = AIOKafkaProducer(bootstrap_servers=pipeline.kafka, enable_idempotence=True)
+    producer = AIOKafkaProducer(**pipeline.kafka, enable_idempotence=True)
     await producer.start()
     try:
         for record in records:

@@ -53,7 +53,12 @@ class Pipeline:
     progress: dict[str, int] = field(default_factory=lambda: {"published": 0, "answered": 0})
 
     @property
-    def kafka(self) -> str:
+    def kafka(self) -> dict[str, Any]:
+        """Keyword arguments of an aiokafka client (bootstrap and credentials)."""
+        return self.stack.kafka_options()
+
+    @property
+    def bootstrap(self) -> str:
         return self.stack.kafka_bootstrap_servers
 
     def topic(self, name: str) -> str:
@@ -87,8 +92,8 @@ class Pipeline:
 
     async def lag(self) -> dict[str, int]:
         """Messages each service's group has not committed yet, over the topics it reads."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka, enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(**self.kafka)
+        consumer = AIOKafkaConsumer(**self.kafka, enable_auto_commit=False)
         await admin.start()
         await consumer.start()
         try:
@@ -122,7 +127,7 @@ class Pipeline:
 
     async def read_topic(self, topic: str) -> list[Any]:
         """Every record of `topic` from offset 0 to its end now (partition by partition)."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(**self.kafka, enable_auto_commit=False)
         await consumer.start()
         try:
             partitions = [TopicPartition(topic, p) for p in await _partitions(consumer, topic)]
@@ -165,7 +170,7 @@ async def _cleanup(stack: Stack, topic_prefix: str, database_prefix: str) -> Non
                 await client.drop_database(name)
     finally:
         await client.close()
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**stack.kafka_options())
     await admin.start()
     try:
         doomed = [t for t in await admin.list_topics() if t.startswith(topic_prefix)]
@@ -191,7 +196,7 @@ async def isolated_pipeline(
     clock = ControlledClock(run_dir / "clock.json")
     issuer_key, public_key = ensure_key_pair(run_dir / "auth")
     fleet = Fleet.configure(
-        kafka=stack.kafka_bootstrap_servers,
+        kafka=stack.kafka_env(),
         mongodb_url=stack.mongodb_url,
         clock_file=clock.path,
         log_dir=run_dir / "logs",
@@ -208,7 +213,7 @@ async def isolated_pipeline(
         },
     )
     await ensure_topics(
-        stack.kafka_bootstrap_servers,
+        stack.kafka_options(),
         [topic_prefix + t for t in (*INPUT_TOPICS, topics.DEAD_LETTER)],
     )
     api = ServiceClient.for_fleet(fleet, issuer_key)

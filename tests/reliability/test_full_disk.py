@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -47,7 +48,9 @@ async def test_a_full_disk_stops_the_writers_without_losing_or_acknowledging_any
     )
     port = (urlparse(stack.mongodb_url).port or 27017) + 1
     with small_disk(base / "disk", port) as disk:
-        small = Stack(stack.kafka_bootstrap_servers, disk.mongodb_url, "local")
+        small = Stack(
+            stack.kafka_bootstrap_servers, disk.mongodb_url, "local", stack.kafka_credentials
+        )
         async with isolated_pipeline(small, base / "run", offset=port_offset() + 20) as p:
             dms = DmsProducer(p.kafka, p.topic(DMS_WORKORDER_CLOSED))
             await dms.publish(before, rate=20)
@@ -96,11 +99,12 @@ async def test_a_full_disk_stops_the_writers_without_losing_or_acknowledging_any
                     subprocess.run,
                     [
                         *(sys.executable, "-m", "aftersales_runtime.deadletter", "replay"),
-                        *("--service", service, "--bootstrap", p.kafka),
+                        *("--service", service, "--bootstrap", p.bootstrap),
                         *("--topic-prefix", p.topic_prefix),
                     ],
                     check=True,
                     capture_output=True,
+                    env={**os.environ, **p.stack.kafka_env()},
                 )
             replayed, _ = await converge(
                 lambda: count_intake_and_plans(p.api, everything), 60, "work orders", "planned"

@@ -50,7 +50,7 @@ def poison(topic: str) -> dict[str, bytes]:
 async def publish_poison(pipeline: Pipeline) -> dict[bytes, tuple[str, str]]:
     """Both kinds on every internal topic a service reads; what was sent, by value."""
     sent = {}
-    producer = AIOKafkaProducer(bootstrap_servers=pipeline.kafka, enable_idempotence=True)
+    producer = AIOKafkaProducer(**pipeline.kafka, enable_idempotence=True)
     await producer.start()
     try:
         for topic in READERS:
@@ -101,7 +101,7 @@ async def test_poison_on_every_internal_topic_is_parked_with_its_reason_and_the_
 async def test_a_message_as_large_as_the_broker_accepts_is_parked_too(stack, tmp_path):
     async with isolated_pipeline(stack, tmp_path) as pipeline:
         value = oversized(CONTACT_DUE, LARGEST_ACCEPTED_BYTES)
-        producer = AIOKafkaProducer(bootstrap_servers=pipeline.kafka, enable_idempotence=True)
+        producer = AIOKafkaProducer(**pipeline.kafka, enable_idempotence=True)
         await producer.start()
         try:
             await producer.send_and_wait(pipeline.topic(CONTACT_DUE), value, key=POISON_KEY)
@@ -160,14 +160,14 @@ async def test_results_parked_by_a_broken_setting_are_processed_when_replayed_af
                 "--service",
                 "complaints",
                 "--bootstrap",
-                pipeline.kafka,
+                pipeline.bootstrap,
                 "--topic-prefix",
                 pipeline.topic_prefix,
             ],
             capture_output=True,
             text=True,
             check=True,
-            env=os.environ,
+            env={**os.environ, **pipeline.stack.kafka_env()},
         )
         print(replay.stdout.strip())
         after = RunResult("after the fix", "-")

@@ -109,7 +109,7 @@ def endless_orders(seed: int = 18) -> Iterator[Order]:
 class DmsProducer:
     """A DMS that retries every work order until the broker acknowledges it (at least once)."""
 
-    bootstrap: str
+    kafka: dict[str, Any]  # aiokafka client options (bootstrap and credentials)
     topic: str
     resends: int = 0
     _producer: AIOKafkaProducer | None = field(default=None, repr=False)
@@ -117,7 +117,7 @@ class DmsProducer:
     async def _fresh(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, enable_idempotence=True, request_timeout_ms=10000
+                **self.kafka, enable_idempotence=True, request_timeout_ms=10000
             )
             try:
                 await producer.start()

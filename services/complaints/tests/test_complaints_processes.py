@@ -74,14 +74,14 @@ def process(stack, isolation, clock, tmp_path) -> Callable[..., ServiceProcess]:
 
 class Topics:
     def __init__(self, stack: Any, isolation: Any) -> None:
-        self.bootstrap = stack.kafka_bootstrap_servers
+        self.kafka = stack.kafka_options()
         self.results = isolation.topic(topics.CONTACT_RESULT)
         self.events = isolation.topic(topics.COMPLAINT_EVENT)
         self.seen: list[ComplaintEvent] = []
         self.consumer: AIOKafkaConsumer | None = None
 
     async def send(self, *results: ContactResult) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
+        producer = AIOKafkaProducer(**self.kafka)
         await producer.start()
         try:
             for r in results:
@@ -93,7 +93,7 @@ class Topics:
         """Everything published so far: reads until nothing new came for `quiet` seconds."""
         if self.consumer is None:
             self.consumer = AIOKafkaConsumer(
-                self.events, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest"
+                self.events, **self.kafka, auto_offset_reset="earliest"
             )
             await self.consumer.start()
         new: list[ComplaintEvent] = []

@@ -17,6 +17,7 @@ from aftersales_intake.settings import IntakeSettings
 from aftersales_intake.store import IntakeStore
 from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.dealers import DealerDirectory
+from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.outbox import Outbox
 from aftersales_runtime.service import ensure_topics
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -119,9 +120,9 @@ def by_topic(events: list[Event]) -> dict[str, list[str]]:
     return found
 
 
-async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 30) -> list[Any]:
+async def read_topic(kafka: dict, topic: str, expected: int, timeout: float = 30) -> list[Any]:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic, **kafka, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     records: list[Any] = []
@@ -146,8 +147,8 @@ async def test_a_half_applied_batch_redelivered_ends_exactly_as_a_clean_run(
     expected_state, expected_events = await one_by_one(client, f"{isolation.database}_one")
     settings = service_settings(IntakeSettings, retry_backoff_seconds=0.01)
     source = settings.topic(topics.DMS_WORKORDER_CLOSED)
-    await ensure_topics(settings.kafka_bootstrap_servers, [source])
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await ensure_topics(kafka_client_options(settings), [source])
+    producer = AIOKafkaProducer(**kafka_client_options(settings))
     await producer.start()
     for raw in inputs():
         await producer.send_and_wait(source, raw, key=b"dealer-sz-001")
@@ -177,7 +178,7 @@ async def test_a_half_applied_batch_redelivered_ends_exactly_as_a_clean_run(
     await second.runtime.start()
     expected = [e.encode() for e in by_topic(expected_events)[topics.WORKORDER_CLOSED]]
     published = await read_topic(
-        settings.kafka_bootstrap_servers,
+        kafka_client_options(settings),
         settings.topic(topics.WORKORDER_CLOSED),
         len(expected) * (2 if crash == "published, not marked" else 1),
     )
@@ -190,5 +191,5 @@ async def test_a_half_applied_batch_redelivered_ends_exactly_as_a_clean_run(
         assert first_copies.setdefault(event_id, record.value) == record.value  # same bytes again
     assert list(first_copies.values()) == expected
     dead_letters = settings.topic(topics.DEAD_LETTER)
-    parked = await read_topic(settings.kafka_bootstrap_servers, dead_letters, 1)
+    parked = await read_topic(kafka_client_options(settings), dead_letters, 1)
     assert [r.value for r in parked] == [b"not json {"]

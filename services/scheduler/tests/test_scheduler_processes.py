@@ -28,6 +28,9 @@ pytestmark = pytest.mark.stack
 DEALER = "dealer-sz-001"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[3]
+# Several checkouts may test on one machine at once: each sets its own offset. A fixed port taken
+# by another checkout's replica made this test wait on that replica while its own never started.
+PORT = 18000 + int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100"))
 
 
 class Replicas:
@@ -115,14 +118,25 @@ async def contact_due_reader(stack, isolation) -> AsyncIterator[list[ContactDue]
     seen: list[ContactDue] = []
     consumer = AIOKafkaConsumer(
         isolation.topic(topics.CONTACT_DUE),
-        bootstrap_servers=stack.kafka_bootstrap_servers,
+        **stack.kafka_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     await consumer.start()
 
+    records: set[tuple[int, int]] = set()
+    read_twice = 0
+
     async def read() -> None:
+        nonlocal read_twice
         async for record in consumer:
+            # A group-less consumer whose partitions are assigned again (the topic's metadata
+            # still settling) reads from the start once more: the same record twice is not a
+            # second publication, the same event in two records is.
+            if (record.partition, record.offset) in records:
+                read_twice += 1
+                continue
+            records.add((record.partition, record.offset))
             seen.append(ContactDue.model_validate_json(record.value))
 
     task = asyncio.create_task(read())
@@ -133,6 +147,7 @@ async def contact_due_reader(stack, isolation) -> AsyncIterator[list[ContactDue]
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await consumer.stop()
+        print(f"reader: {len(records)} records, {read_twice} of them read twice")
 
 
 async def claims(mongo_db, prefix: str) -> list[dict]:
@@ -152,9 +167,9 @@ async def test_two_replicas_fire_thousands_of_timers_with_zero_doubles(
     stack, isolation, mongo_db, replicas
 ):
     expected = await seed(mongo_db, 3000)
-    replicas.start("replica-a", 18102)
-    replicas.start("replica-b", 18103)
-    await asyncio.gather(wait_ready(18102), wait_ready(18103))
+    replicas.start("replica-a", PORT + 2)
+    replicas.start("replica-b", PORT + 3)
+    await asyncio.gather(wait_ready(PORT + 2), wait_ready(PORT + 3))
     async with contact_due_reader(stack, isolation) as seen:
         await wait_for(seen, expected, timeout=240)
         await asyncio.sleep(3)  # anything doubled would arrive by now
@@ -170,8 +185,8 @@ async def test_two_replicas_fire_thousands_of_timers_with_zero_doubles(
 async def test_kill_9_during_dispatch_loses_nothing(stack, isolation, mongo_db, replicas):
     expected = await seed(mongo_db, 2000)
     async with contact_due_reader(stack, isolation) as seen:
-        replicas.start("replica-a", 18104)
-        await wait_ready(18104)
+        replicas.start("replica-a", PORT + 4)
+        await wait_ready(PORT + 4)
         for _ in range(400):
             if len(seen) >= 100:
                 break
@@ -179,7 +194,7 @@ async def test_kill_9_during_dispatch_loses_nothing(stack, isolation, mongo_db, 
         replicas.kill9("replica-a")  # mid-flow: claims without `sent` are left behind
         before = len({e.event_id for e in seen})
         assert before < len(expected), "killed too late to prove anything"
-        replicas.start("replica-a-restarted", 18104)
+        replicas.start("replica-a-restarted", PORT + 4)
         await wait_for(seen, expected, timeout=240)
         await asyncio.sleep(2)
 

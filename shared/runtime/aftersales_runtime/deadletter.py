@@ -188,11 +188,11 @@ def _is_batch(raw_message: Any) -> bool:
 # --- the replay command --------------------------------------------------------------------
 
 
-async def _read_parked(bootstrap: str, topic: str) -> list[Any]:
+async def _read_parked(kafka: dict[str, Any], topic: str) -> list[Any]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka)
     await admin.start()
     try:
         if topic not in await admin.list_topics():
@@ -201,7 +201,7 @@ async def _read_parked(bootstrap: str, topic: str) -> list[Any]:
     finally:
         await admin.close()
     partitions = sorted(p["partition"] for p in described[0]["partitions"])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False)
     await consumer.start()
     try:
         assigned = [TopicPartition(topic, p) for p in partitions]
@@ -225,12 +225,19 @@ def _headers(record: Any) -> dict[str, str]:
 
 
 async def _run(args: argparse.Namespace) -> None:
+    import os
+
     from aiokafka import AIOKafkaProducer
 
+    from aftersales_runtime.kafka_access import kafka_client_options
+
+    # Credentials from KAFKA_SECURITY_PROTOCOL/_SASL_*: an operator's principal (replay writes to
+    # the topics the service consumes, which the service itself may not write).
+    kafka = kafka_client_options({**os.environ, "KAFKA_BOOTSTRAP_SERVERS": args.bootstrap})
     topic = f"{args.topic_prefix}{DEAD_LETTER}"
     records = [
         r
-        for r in await _read_parked(args.bootstrap, topic)
+        for r in await _read_parked(kafka, topic)
         if (not args.service or _headers(r).get(DLQ_PREFIX + "service") == args.service)
         and r.offset >= args.from_offset
     ]
@@ -243,7 +250,7 @@ async def _run(args: argparse.Namespace) -> None:
             )
         print(f"{len(records)} parked message(s)")
         return
-    producer = AIOKafkaProducer(bootstrap_servers=args.bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka, enable_idempotence=True)
     await producer.start()
     try:
         for r in records:

@@ -20,6 +20,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher.usecase import DefaultPublisher as AsyncAPIPublisher
 
 from aftersales_runtime.deadletter import DEAD_LETTER_MAX_BYTES, DeadLetterMiddleware
+from aftersales_runtime.kafka_access import broker_security, kafka_client_options
 from aftersales_runtime.problems import waiting_on
 from aftersales_runtime.settings import ServiceSettings
 
@@ -29,8 +30,10 @@ CORRELATION_HEADER = "correlation-id"
 
 
 def make_broker(settings: ServiceSettings, service: str, logger: logging.Logger) -> KafkaBroker:
+    options = kafka_client_options(settings)
     broker = KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        options["bootstrap_servers"],
+        security=broker_security(options),
         client_id=service,
         enable_idempotence=True,
         acks="all",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from functools import cached_property
 from typing import Any
@@ -32,6 +32,7 @@ from aftersales_runtime.clock import Clock, clock_from_settings
 from aftersales_runtime.deadletter import DEAD_LETTER_MAX_BYTES
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka import EventPublishers, make_broker
+from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.limits import BodyLimit
 from aftersales_runtime.logs import configure_logging
 from aftersales_runtime.mongo import connect
@@ -47,9 +48,12 @@ def _topic_configs(topic: str) -> dict[str, str]:
     return {}
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int = 3) -> None:
-    """Create the topics a service uses if they are missing (idempotent)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def ensure_topics(
+    kafka: Mapping[str, Any], topics: Iterable[str], partitions: int = 3
+) -> None:
+    """Create the topics a service uses if they are missing (idempotent); `kafka` is
+    `kafka_client_options(...)` (the principal needs Create on them: see the stack's ACLs)."""
+    admin = AIOKafkaAdminClient(**kafka)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -130,7 +134,7 @@ class Runtime:
     async def start(self) -> None:
         await self.db.command("ping")
         if self.topics:
-            await ensure_topics(self.settings.kafka_bootstrap_servers, self.topics)
+            await ensure_topics(kafka_client_options(self.settings), self.topics)
         for hook in self._on_start:
             await hook()
         await self.broker.start()

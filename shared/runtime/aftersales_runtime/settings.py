@@ -10,8 +10,10 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aftersales_runtime.kafka_access import KafkaAccess, SaslMechanism, SecurityProtocol
 
 
 class Environment(StrEnum):
@@ -68,6 +70,17 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS")
     )
+    # Who the service is to Kafka (issue 8: its own principal); see kafka_access.py.
+    kafka_security_protocol: SecurityProtocol = Field(
+        SecurityProtocol.PLAINTEXT, validation_alias=_shared("KAFKA_SECURITY_PROTOCOL")
+    )
+    kafka_sasl_mechanism: SaslMechanism = Field(
+        SaslMechanism.SCRAM_SHA_512, validation_alias=_shared("KAFKA_SASL_MECHANISM")
+    )
+    kafka_sasl_username: str | None = Field(None, validation_alias=_shared("KAFKA_SASL_USERNAME"))
+    kafka_sasl_password: SecretStr | None = Field(
+        None, validation_alias=_shared("KAFKA_SASL_PASSWORD")
+    )
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/", validation_alias=_shared("MONGODB_URL"))
     environment: Environment = Field(
         Environment.production, validation_alias=_shared("AFTERSALES_ENVIRONMENT")
@@ -109,6 +122,20 @@ class ServiceSettings(BaseSettings):
     http_max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest request body (413 beyond)."
     )
+
+    @model_validator(mode="after")
+    def _kafka_credentials_complete(self) -> ServiceSettings:
+        self.kafka_access()  # SASL without a username and password fails here, at start
+        return self
+
+    def kafka_access(self) -> KafkaAccess:
+        return KafkaAccess(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+        )
 
     @model_validator(mode="after")
     def _controlled_clock_never_in_production(self) -> ServiceSettings:

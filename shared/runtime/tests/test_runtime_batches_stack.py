@@ -12,6 +12,7 @@ from aftersales_contracts.topics import DEAD_LETTER
 from aftersales_runtime.batches import BatchSettings, Received, Refused, batch_subscriber
 from aftersales_runtime.deadletter import PoisonMessage
 from aftersales_runtime.kafka import make_broker
+from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.service import ensure_topics
 from aftersales_runtime.settings import ServiceSettings
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -24,24 +25,25 @@ BATCH = BatchSettings(batch_max_records=100, batch_timeout_ms=100)
 
 @pytest.fixture
 def settings(stack, isolation, monkeypatch):
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", stack.kafka_bootstrap_servers)
+    for name, value in stack.kafka_env().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("AFTERSALES_TOPIC_PREFIX", isolation.topic_prefix)
     monkeypatch.setenv("AFTERSALES_RETRY_BACKOFF_SECONDS", "0.01")
     return ServiceSettings()
 
 
 async def publish(settings: ServiceSettings, topic: str, values: list[bytes]) -> None:
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic, settings.topic(DEAD_LETTER)], 1)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await ensure_topics(kafka_client_options(settings), [topic, settings.topic(DEAD_LETTER)], 1)
+    producer = AIOKafkaProducer(**kafka_client_options(settings))
     await producer.start()
     for value in values:
         await producer.send_and_wait(topic, value, key=b"dealer-1", headers=[("origin", b"test")])
     await producer.stop()
 
 
-async def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list:
+async def read_all(kafka: dict, topic: str, expected: int, timeout: float = 20.0) -> list:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic, **kafka, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     records: list = []
@@ -59,7 +61,7 @@ async def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 2
 
 async def committed(settings: ServiceSettings, topic: str, group: str) -> int | None:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **kafka_client_options(settings),
         group_id=settings.consumer_group(group),
         enable_auto_commit=False,
     )
@@ -114,7 +116,7 @@ async def test_poison_inside_a_batch_is_parked_alone_and_its_neighbours_flow(set
 
     assert done == [1, 2, 3, 4]
     assert max(len(b) for b in batches) > 1  # it really came as a batch
-    parked = await read_all(settings.kafka_bootstrap_servers, settings.topic(DEAD_LETTER), 2)
+    parked = await read_all(kafka_client_options(settings), settings.topic(DEAD_LETTER), 2)
     assert [r.value for r in parked] == [b"not json", b'{"n": 13}']
     headers = [dict(r.headers) for r in parked]
     assert [h["dlq-error-type"] for h in headers] == [b"ValueError", b"PoisonMessage"]
@@ -144,7 +146,7 @@ async def test_a_record_that_breaks_the_handler_is_found_and_parked_alone(settin
 
     assert calls[: settings.max_attempts] == [[1, 13, 2]] * settings.max_attempts
     assert calls[settings.max_attempts :] == [[1], [13], [13], [13], [2]]  # apart, then alone
-    [parked] = await read_all(settings.kafka_bootstrap_servers, settings.topic(DEAD_LETTER), 1)
+    [parked] = await read_all(kafka_client_options(settings), settings.topic(DEAD_LETTER), 1)
     assert parked.value == b'{"n": 13}'
     assert dict(parked.headers)["dlq-error-type"] == b"RuntimeError"
     assert await committed(settings, topic, "buggy") == 3
@@ -174,7 +176,7 @@ async def test_an_outage_retries_the_batch_without_committing_or_parking(setting
 
     assert all(c == [1, 2, 3] for c in calls)  # the same batch, from its first record, each time
     assert set(offsets_seen_committed) == {None}  # nothing committed while it failed
-    assert await read_all(settings.kafka_bootstrap_servers, settings.topic(DEAD_LETTER), 1, 3) == []
+    assert await read_all(kafka_client_options(settings), settings.topic(DEAD_LETTER), 1, 3) == []
     assert await committed(settings, topic, "outage") == 3
 
 

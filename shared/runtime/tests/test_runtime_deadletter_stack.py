@@ -7,6 +7,7 @@ import logging
 import pytest
 from aftersales_contracts.topics import DEAD_LETTER
 from aftersales_runtime.kafka import make_broker
+from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.service import ensure_topics
 from aftersales_runtime.settings import ServiceSettings
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -20,9 +21,9 @@ class Ping(BaseModel):
     n: int
 
 
-async def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list:
+async def read_all(kafka: dict, topic: str, expected: int, timeout: float = 20.0) -> list:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic, **kafka, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     records: list = []
@@ -41,7 +42,8 @@ async def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 2
 
 @pytest.fixture
 def settings(stack, isolation, monkeypatch):
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", stack.kafka_bootstrap_servers)
+    for name, value in stack.kafka_env().items():  # the deadletter command reads them too
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("AFTERSALES_TOPIC_PREFIX", isolation.topic_prefix)
     monkeypatch.setenv("AFTERSALES_RETRY_BACKOFF_SECONDS", "0.01")
     return ServiceSettings()
@@ -49,7 +51,7 @@ def settings(stack, isolation, monkeypatch):
 
 async def test_bad_input_is_parked_with_its_reason_and_the_partition_keeps_flowing(settings):
     topic = settings.topic("runtime.pings")
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic, settings.topic(DEAD_LETTER)], 1)
+    await ensure_topics(kafka_client_options(settings), [topic, settings.topic(DEAD_LETTER)], 1)
     broker = make_broker(settings, "runtime-test", logging.getLogger("runtime-test"))
     seen: list[int] = []
     attempts: dict[int, int] = {}
@@ -61,7 +63,7 @@ async def test_bad_input_is_parked_with_its_reason_and_the_partition_keeps_flowi
             raise RuntimeError("a bug that no retry fixes")
         seen.append(ping.n)
 
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**kafka_client_options(settings))
     await producer.start()
     for value in [b"not json at all", b'{"n": "twelve"}', b'{"n": 13}', b'{"n": 14}']:
         await producer.send_and_wait(topic, value, key=b"dealer-1", headers=[("origin", b"test")])
@@ -73,7 +75,7 @@ async def test_bad_input_is_parked_with_its_reason_and_the_partition_keeps_flowi
             while 14 not in seen:
                 await asyncio.sleep(0.1)
 
-    parked = await read_all(settings.kafka_bootstrap_servers, settings.topic(DEAD_LETTER), 3)
+    parked = await read_all(kafka_client_options(settings), settings.topic(DEAD_LETTER), 3)
     assert [r.value for r in parked] == [b"not json at all", b'{"n": "twelve"}', b'{"n": 13}']
     headers = [dict(r.headers) for r in parked]
     assert all(
@@ -89,7 +91,7 @@ async def test_bad_input_is_parked_with_its_reason_and_the_partition_keeps_flowi
 
 async def test_unavailable_dependency_is_redelivered_not_parked(settings):
     topic = settings.topic("runtime.flaky")
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic, settings.topic(DEAD_LETTER)], 1)
+    await ensure_topics(kafka_client_options(settings), [topic, settings.topic(DEAD_LETTER)], 1)
     broker = make_broker(settings, "runtime-test", logging.getLogger("runtime-test"))
     calls: list[int] = []
 
@@ -99,7 +101,7 @@ async def test_unavailable_dependency_is_redelivered_not_parked(settings):
         if len(calls) <= 4:  # more failures than max_attempts: still not parked
             raise AutoReconnect("database restarting")
 
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**kafka_client_options(settings))
     await producer.start()
     await producer.send_and_wait(topic, json.dumps({"n": 1}).encode(), key=b"d")
     await producer.stop()
@@ -111,7 +113,7 @@ async def test_unavailable_dependency_is_redelivered_not_parked(settings):
                 await asyncio.sleep(0.1)
 
     assert calls == [1, 1, 1, 1, 1]
-    parked = await read_all(settings.kafka_bootstrap_servers, settings.topic(DEAD_LETTER), 1, 3)
+    parked = await read_all(kafka_client_options(settings), settings.topic(DEAD_LETTER), 1, 3)
     assert parked == []
 
 
@@ -120,8 +122,8 @@ async def test_replay_sends_parked_messages_back_to_their_source_topic(settings,
 
     source = settings.topic("runtime.replayed")
     parked_topic = settings.topic(DEAD_LETTER)
-    await ensure_topics(settings.kafka_bootstrap_servers, [source, parked_topic], 1)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await ensure_topics(kafka_client_options(settings), [source, parked_topic], 1)
+    producer = AIOKafkaProducer(**kafka_client_options(settings))
     await producer.start()
     for service, value in [("intake", b'{"n": 1}'), ("scheduler", b'{"n": 2}')]:
         await producer.send_and_wait(
@@ -149,6 +151,6 @@ async def test_replay_sends_parked_messages_back_to_their_source_topic(settings,
     out = capsys.readouterr().out
     assert "2 parked message(s)" in out
     assert "replayed 1 parked message(s)" in out
-    replayed = await read_all(settings.kafka_bootstrap_servers, source, 1)
+    replayed = await read_all(kafka_client_options(settings), source, 1)
     assert [(r.value, r.key) for r in replayed] == [(b'{"n": 1}', b"dealer-1")]
     assert dict(replayed[0].headers) == {"trace": b"kept"}
