@@ -1,0 +1,87 @@
+"""Events accepted over HTTP get out even when the bus was down when they were accepted.
+
+A consumer that stored an event and crashed before publishing gets its input again (it commits
+only after publishing) and re-publishes (see `outbox.py`). An HTTP request has no such second
+delivery: the caller may never come back. So a route that accepts something writes a pending
+entry (its key and the time) *before* the document that holds the event, and removes it once the
+event is published. A relay pass, run in the background, hands every entry older than a grace
+period to the service's `republish(key)`: it publishes the stored event (same id: consumers are
+idempotent) and returns True, or returns False while nothing is stored under the key yet. An
+entry that found nothing stored after `abandon_after` is removed: the request failed before it
+stored anything, and its caller got an error, not an acceptance.
+
+The collection holds only what is in flight, so reading all of it is cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from aftersales_runtime.clock import Clock
+from aftersales_runtime.mongo import insert_once
+from aftersales_runtime.outages import outage_of
+
+Republish = Callable[[str], Awaitable[bool]]
+COLLECTION = "pending_publications"
+
+
+class PendingPublications:
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        clock: Clock,
+        grace: timedelta = timedelta(seconds=15),
+        abandon_after: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self.entries = db[COLLECTION]
+        self.clock = clock
+        self.grace = grace
+        self.abandon_after = abandon_after
+
+    async def add(self, key: str) -> None:
+        """Before storing what `key` names: from now on the relay sees to its publication."""
+        await insert_once(self.entries.database, COLLECTION, {"_id": key, "at": self.clock.now()})
+
+    async def remove(self, key: str) -> None:
+        """After its events are published (acknowledged by Kafka)."""
+        await self.entries.delete_one({"_id": key})
+
+    async def relay_once(self, republish: Republish) -> int:
+        """One pass: entries older than the grace period are published or, abandoned, removed.
+        Returns how many were published."""
+        now = self.clock.now()
+        published = 0
+        async for entry in self.entries.find({}):
+            age = now - _aware(entry["at"], now)
+            if age < self.grace:
+                continue  # its request may still be under way
+            if await republish(entry["_id"]):
+                published += 1
+                await self.remove(entry["_id"])
+            elif age > self.abandon_after:
+                await self.remove(entry["_id"])
+        return published
+
+    async def run_forever(
+        self, republish: Republish, logger: logging.Logger, interval: float = 5.0
+    ) -> None:
+        while True:
+            try:
+                if count := await self.relay_once(republish):
+                    logger.info("pending publications relayed", extra={"published": count})
+            except Exception as error:  # the relay outlives outages and bugs: it tries again
+                logger.warning(
+                    "relay pass failed",
+                    extra={"error_type": type(error).__name__, "outage": outage_of(error)},
+                )
+            await asyncio.sleep(interval)
+
+
+def _aware(at: datetime, now: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=now.tzinfo)
