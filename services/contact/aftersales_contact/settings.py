@@ -6,6 +6,8 @@ from aftersales_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from aftersales_contact.domain.queue import DEFAULT_PURPOSE_PRIORITY
+
 
 class ContactSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONTACT_", extra="ignore", populate_by_name=True)
@@ -13,7 +15,12 @@ class ContactSettings(ServiceSettings):
     mongodb_database: str = "aftersales_contact"
     http_port: int = 8003
     lease_seconds: int = Field(
-        900,
+        1200,
         ge=1,
         description="How long a claimed task stays with its agent before it can be claimed again.",
+    )
+    purpose_priority: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_PURPOSE_PRIORITY),
+        description="Queue order after the due time: smaller first, per contact purpose "
+        "(a merged task ranks as its most urgent purpose); JSON in CONTACT_PURPOSE_PRIORITY.",
     )

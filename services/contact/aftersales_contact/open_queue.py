@@ -1,0 +1,139 @@
+"""The open queue in MongoDB: per-dealer time buckets addressed by `_id`, holding open work only.
+
+Layout (collection `queue`, every read an exact `{_id: value}` lookup, which FerretDB serves from
+its index):
+- `head/{dealer}`: `{hours: {"YYYYMMDDHH": parts}}`, the hours that still hold open tasks;
+- `open/{dealer}/{hour}/{part}`: `{entries: [...]}`, up to BUCKET_SIZE open tasks due in that hour.
+A task enters its hour's bucket when it is queued and leaves it when it is finished (a result or
+its expiry), so claims and lists never touch finished work, however much history is stored.
+
+Bucket and head documents are read-modify-written; FerretDB's updates are not atomic against a
+concurrent writer, so every write of one dealer's queue goes through that dealer's lock here: one
+writer per dealer and process. (Claims never write here: a claim is an atomic lease insert.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from aftersales_contact.domain.queue import BUCKET_SIZE, QueueEntry, hour_of, ordered
+
+Doc = dict[str, Any]
+
+
+def head_id(dealer_id: str) -> str:
+    return f"head/{dealer_id}"
+
+
+def bucket_id(dealer_id: str, hour: str, part: int) -> str:
+    return f"open/{dealer_id}/{hour}/{part}"
+
+
+class OpenQueue:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.queue = db["queue"]
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def hours(self, dealer_id: str) -> dict[str, int]:
+        head = await self.queue.find_one({"_id": head_id(dealer_id)})
+        return dict(head["hours"]) if head else {}
+
+    async def hour_entries(self, dealer_id: str, hour: str, parts: int) -> list[QueueEntry]:
+        docs = await asyncio.gather(
+            *(self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)}) for p in range(parts))
+        )
+        return ordered(QueueEntry.from_doc(e) for doc in docs if doc for e in doc["entries"])
+
+    async def entries(
+        self, dealer_id: str, due_by: datetime | None = None
+    ) -> AsyncIterator[QueueEntry]:
+        """The dealer's open entries in queue order (due by `due_by` when given), an hour's
+        buckets at a time: a caller that stops early reads only the first buckets."""
+        hours = await self.hours(dealer_id)
+        last = hour_of(due_by) if due_by is not None else None
+        for hour in sorted(hours):
+            if last is not None and hour > last:
+                return
+            for entry in await self.hour_entries(dealer_id, hour, hours[hour]):
+                if due_by is not None and entry.due_at > due_by:
+                    return
+                yield entry
+
+    async def add(self, dealer_id: str, entry: QueueEntry) -> bool:
+        """Queue an open task; False when it is queued already (a redelivery)."""
+        async with self._locks[dealer_id]:
+            hours = await self.hours(dealer_id)
+            hour = hour_of(entry.due_at)
+            parts = hours.get(hour, 0)
+            docs = [
+                await self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)})
+                for p in range(parts)
+            ]
+            if any(e["t"] == entry.task_id for d in docs if d for e in d["entries"]):
+                return False
+            last = docs[-1] if docs and docs[-1] else None
+            if last is not None and len(last["entries"]) < BUCKET_SIZE:
+                await self.queue.replace_one(
+                    {"_id": last["_id"]}, {"entries": [*last["entries"], entry.to_doc()]}
+                )
+                return True
+            await self.queue.replace_one(
+                {"_id": bucket_id(dealer_id, hour, parts)},
+                {"entries": [entry.to_doc()]},
+                upsert=True,
+            )
+            await self._write_hours(dealer_id, {**hours, hour: parts + 1})
+            return True
+
+    async def remove(self, dealer_id: str, task_id: str, due_at: datetime) -> None:
+        """The task is finished: it leaves the queue (nothing happens if it already left)."""
+        async with self._locks[dealer_id]:
+            hours = await self.hours(dealer_id)
+            hour = hour_of(due_at)
+            parts = hours.get(hour, 0)
+            remaining = 0
+            for part in range(parts):
+                doc = await self.queue.find_one({"_id": bucket_id(dealer_id, hour, part)})
+                entries = doc["entries"] if doc else []
+                kept = [e for e in entries if e["t"] != task_id]
+                if len(kept) != len(entries):
+                    await self.queue.replace_one(
+                        {"_id": bucket_id(dealer_id, hour, part)}, {"entries": kept}
+                    )
+                remaining += len(kept)
+            if parts and remaining == 0:
+                # The hour is empty: its buckets go, so the queue's reads stay as small as its work.
+                for part in range(parts):
+                    await self.queue.delete_one({"_id": bucket_id(dealer_id, hour, part)})
+                await self._write_hours(dealer_id, {h: n for h, n in hours.items() if h != hour})
+
+    async def load(self, dealer_id: str, entries: Iterable[QueueEntry]) -> None:
+        """Bulk-queue many open tasks of one dealer whose hours hold nothing yet (loaders and
+        benchmarks; the service itself queues one task at a time through `add`)."""
+        by_hour: defaultdict[str, list[QueueEntry]] = defaultdict(list)
+        for entry in entries:
+            by_hour[hour_of(entry.due_at)].append(entry)
+        async with self._locks[dealer_id]:
+            hours = await self.hours(dealer_id)
+            if set(by_hour) & set(hours):
+                raise ValueError("load() only fills hours that hold no open task yet")
+            documents = []
+            for hour, listed in by_hour.items():
+                chunks = [listed[i : i + BUCKET_SIZE] for i in range(0, len(listed), BUCKET_SIZE)]
+                hours[hour] = len(chunks)
+                documents += [
+                    {"_id": bucket_id(dealer_id, hour, n), "entries": [e.to_doc() for e in chunk]}
+                    for n, chunk in enumerate(chunks)
+                ]
+            for start in range(0, len(documents), 100):
+                await self.queue.insert_many(documents[start : start + 100])
+            await self._write_hours(dealer_id, hours)
+
+    async def _write_hours(self, dealer_id: str, hours: dict[str, int]) -> None:
+        await self.queue.replace_one({"_id": head_id(dealer_id)}, {"hours": hours}, upsert=True)
