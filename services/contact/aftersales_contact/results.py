@@ -22,7 +22,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 from aftersales_contact.claims import LeaseConflict, held_lease
 from aftersales_contact.desk import Desk
 from aftersales_contact.domain.tasks import result_event_id_for, result_problems
-from aftersales_contact.store import Doc
+from aftersales_contact.store import Doc, result_document
 
 Publish = Callable[[Event], Awaitable[None]]
 
@@ -127,14 +127,9 @@ async def record_result(
     except LeaseConflict as error:
         raise Conflict(str(error)) from error
     event = _result_event(task, submission, now)
-    document = {
-        "_id": task_id,
-        "dealer_id": task["dealer_id"],
-        "submission": submission.model_dump(mode="json"),
-        "event": event.model_dump(mode="json"),
-        "published": False,
-        "recorded_at": now,
-    }
+    document = result_document(
+        task, submission.model_dump(mode="json"), event.model_dump(mode="json"), now
+    )
     if not await store.add_result(document):
         # A concurrent identical submit won the insert; it publishes, this one only answers.
         raced = await store.result(task_id)

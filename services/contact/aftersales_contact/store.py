@@ -56,6 +56,18 @@ def task_document(event: ContactDue, queued_at: datetime) -> Doc:
     }
 
 
+def result_document(task: Doc, submission: Doc, event: Doc, recorded_at: datetime) -> Doc:
+    """A recorded result, `_id` = the task's: inserting it is what makes a result happen once."""
+    return {
+        "_id": task["_id"],
+        "dealer_id": task["dealer_id"],
+        "submission": submission,
+        "event": event,
+        "published": False,
+        "recorded_at": recorded_at,
+    }
+
+
 class ContactStore:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
