@@ -48,7 +48,7 @@ async def claim_next_task(
             desk.memory.forget(entry.task_id)
             continue
         hint = int(task.get("lease_no") or 0)
-        lease, mine = await desk.store.take_lease(task, agent_id, now, expires_at, hint + 1)
+        lease, mine = await desk.store.take_lease(task, agent_id, now, expires_at, hint)
         desk.memory.hold(entry.task_id, lease["expires_at"])
         if not mine:
             continue

@@ -82,26 +82,31 @@ class ContactStore:
         return await self.tasks.find_one({"_id": task_id})
 
     async def take_lease(
-        self, task: Doc, agent_id: str, now: datetime, expires_at: datetime, lease_no: int
+        self, task: Doc, agent_id: str, now: datetime, expires_at: datetime, known_no: int
     ) -> tuple[Doc, bool]:
-        """Insert lease `lease_no` of the task, or a later one if that one ran out: (the lease,
-        True); (the live lease of another agent, False) when the task is held. The insert is the
-        arbiter: of concurrent claimers of one lease number exactly one succeeds, in any process."""
+        """Take the task's next lease: (the lease, True), or (another agent's live lease, False).
+
+        Lease n+1 is inserted only after lease n was seen ended, and of concurrent inserts of
+        one number exactly one succeeds (atomic on `_id`, in any process): so two live leases
+        of one task never exist. `known_no` is the newest lease number the caller knows of
+        (the task's hint, which may be behind: then the probe walks forward)."""
+        lease_no = known_no
         while True:
+            if lease_no > 0:
+                current = await self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no)})
+                if current is not None and current["expires_at"] > now:
+                    return current, False
             lease = {
-                "_id": lease_id_for(task["_id"], lease_no),
+                "_id": lease_id_for(task["_id"], lease_no + 1),
                 "task_id": task["_id"],
-                "lease_no": lease_no,
+                "lease_no": lease_no + 1,
                 "agent_id": agent_id,
                 "claimed_at": now,
                 "expires_at": expires_at,
             }
             if await insert_once(self.db, "leases", lease):
                 return lease, True
-            taken = await self.leases.find_one({"_id": lease["_id"]})
-            if taken is not None and taken["expires_at"] > now:
-                return taken, False
-            lease_no += 1  # that lease ran out (the hint was behind): try the next one
+            lease_no += 1  # someone took that number first: look at it
 
     async def note_lease(self, task_id: str, lease: Doc) -> None:
         """The task's lease hint (number, holder, end) for the next reader and the lists."""
