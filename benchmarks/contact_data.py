@@ -69,15 +69,18 @@ async def load_open(
     now: datetime,
     priorities: dict[str, int],
     per_hour: int = 100,
+    kind: str = "open",
 ) -> list[str]:
     """`count` open tasks, `per_hour` due in each of the hours before `now` (a busy dealer's
-    day-3 calls fall due together at the start of calling hours, D6)."""
+    day-3 calls fall due together at the start of calling hours, D6). The hours must hold no
+    open task yet: a second load passes an earlier `now`."""
     hours = (count + per_hour - 1) // per_hour
+    end = now.replace(minute=0, second=0, microsecond=0)
 
     def due_of(n: int) -> datetime:
-        return now - timedelta(hours=hours - n // per_hour, minutes=-(n % 60))
+        return end - timedelta(hours=hours - n // per_hour) + timedelta(seconds=n % per_hour)
 
-    documents = _documents(dealer_id, 0, count, due_of, "open", now)
+    documents = _documents(dealer_id, 0, count, due_of, kind, now)
     await store.load_tasks(documents)
     await queue.load(
         dealer_id,
@@ -97,14 +100,19 @@ async def load_open(
 
 
 async def load_finished(
-    store: ContactStore, dealer_id: str, count: int, now: datetime, report: bool = True
+    store: ContactStore,
+    dealer_id: str,
+    count: int,
+    now: datetime,
+    offset: int = 0,
+    report: bool = True,
 ) -> float:
     """`count` finished tasks (done, with their result), due over the years before `now`; they
     are history: the queue never holds them. Returns the seconds it took."""
     started = time.perf_counter()
     submission = {"outcome": "no_answer", "agent_id": "agent-history"}
-    for start in range(0, count, CHUNK):
-        size = min(CHUNK, count - start)
+    for start in range(offset, offset + count, CHUNK):
+        size = min(CHUNK, offset + count - start)
         documents = _documents(
             dealer_id, start, size, lambda n: now - timedelta(days=2, minutes=n), "done", now
         )
@@ -116,5 +124,5 @@ async def load_finished(
         )
         if report and (start // CHUNK) % 20 == 19:
             took = time.perf_counter() - started
-            print(f"  loaded {start + size:,} finished tasks in {took:.0f} s", flush=True)
+            print(f"  … {start + size:,} finished tasks stored ({took:.0f} s)", flush=True)
     return time.perf_counter() - started
