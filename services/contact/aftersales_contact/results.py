@@ -17,7 +17,7 @@ from aftersales_contracts import (
     Staff,
 )
 from aftersales_contracts.primitives import NonEmptyStr
-from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from aftersales_contact.claims import LeaseConflict, held_lease
 from aftersales_contact.desk import Desk
@@ -51,6 +51,8 @@ class CallAnswer(BaseModel):
     comment: str | None = None
     complaint_stated: bool = False
     callback_at: AwareDatetime | None = None
+    #: D4: with `opted_out`, the purposes the customer refuses from now on; left out = all.
+    opted_out_of: list[ContactPurpose] | None = Field(default=None, max_length=20)
 
     @field_validator("callback_at")
     @classmethod
@@ -85,6 +87,7 @@ def _result_event(task: Doc, submission: ResultSubmission, now: datetime) -> Con
         scores=submission.scores,
         comment=submission.comment,
         complaint_stated=submission.complaint_stated,
+        opted_out_of=submission.opted_out_of,
         work_order_id=task.get("work_order_id"),
         vin=task["vehicle"]["vin"],
         customer_id=task["customer"]["customer_id"],
@@ -118,6 +121,8 @@ async def record_result(
         [ContactPurpose(p) for p in task["purposes"]],
         submission.scores,
         submission.callback_at,
+        desk.clock.now(),
+        submission.opted_out_of,
     )
     if problems:
         raise InvalidResult(problems)
