@@ -53,4 +53,5 @@ class Desk:
     clock: Clock
     lease: timedelta
     priorities: Mapping[str, int]
+    expire_after_days: Mapping[str, int]
     memory: LeaseMemory = field(default_factory=LeaseMemory)

@@ -7,6 +7,10 @@ its index):
 A task enters its hour's bucket when it is queued and leaves it when it is finished (a result or
 its expiry), so claims and lists never touch finished work, however much history is stored.
 
+Expiry has its own time index, by the hour a task expires (so a sweep reads what expires, not
+what is stored): `expiry/{dealer}/{hour}` `{entries: [{t, d, x}]}` (task, due, expires) and
+`expiry-cursor/{dealer}` `{hour}`, the first hour not swept yet. Swept hours are deleted.
+
 Bucket and head documents are read-modify-written; FerretDB's updates are not atomic against a
 concurrent writer, so every write of one dealer's queue goes through that dealer's lock here: one
 writer per dealer and process. (Claims never write here: a claim is an atomic lease insert.)
@@ -17,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -25,6 +29,18 @@ from pymongo.asynchronous.database import AsyncDatabase
 from aftersales_contact.domain.queue import BUCKET_SIZE, QueueEntry, hour_of, ordered
 
 Doc = dict[str, Any]
+
+
+def expiry_id(dealer_id: str, hour: str) -> str:
+    return f"expiry/{dealer_id}/{hour}"
+
+
+def expiry_cursor_id(dealer_id: str) -> str:
+    return f"expiry-cursor/{dealer_id}"
+
+
+def _next_hour(hour: str) -> str:
+    return (datetime.strptime(hour, "%Y%m%d%H") + timedelta(hours=1)).strftime("%Y%m%d%H")
 
 
 def head_id(dealer_id: str) -> str:
@@ -153,6 +169,48 @@ class OpenQueue:
             for start in range(0, len(documents), 100):
                 await self.queue.insert_many(documents[start : start + 100])
             await self._write_hours(dealer_id, hours)
+
+    async def add_expiry(
+        self, dealer_id: str, task_id: str, due_at: datetime, expires_at: datetime
+    ) -> None:
+        """File the task under the hour it expires (a redelivery files nothing twice)."""
+        hour = hour_of(expires_at)
+        async with self._locks[dealer_id]:
+            doc = await self.queue.find_one({"_id": expiry_id(dealer_id, hour)})
+            if doc and any(e["t"] == task_id for e in doc["entries"]):
+                return
+            entry = {"t": task_id, "d": due_at, "x": expires_at}
+            await self.queue.update_one(
+                {"_id": expiry_id(dealer_id, hour)}, {"$push": {"entries": entry}}, upsert=True
+            )
+            cursor = await self.queue.find_one({"_id": expiry_cursor_id(dealer_id)})
+            if cursor is None or cursor["hour"] > hour:
+                await self.queue.update_one(
+                    {"_id": expiry_cursor_id(dealer_id)}, {"$set": {"hour": hour}}, upsert=True
+                )
+
+    async def expiring(self, dealer_id: str, now: datetime) -> AsyncIterator[tuple[str, list[Doc]]]:
+        """(hour, entries) of the hours from the cursor's to `now`'s that hold tasks filed to
+        expire, one `_id` lookup per hour: a sweep costs the hours passed and what expires."""
+        cursor = await self.queue.find_one({"_id": expiry_cursor_id(dealer_id)})
+        if cursor is None:
+            return
+        hour, last = cursor["hour"], hour_of(now)
+        while hour <= last:
+            doc = await self.queue.find_one({"_id": expiry_id(dealer_id, hour)})
+            if doc:
+                yield hour, doc["entries"]
+            hour = _next_hour(hour)
+
+    async def swept(self, dealer_id: str, done_hours: list[str], next_hour: str) -> None:
+        """The hours in `done_hours` hold nothing left to expire; the next sweep starts at
+        `next_hour` (never later than the current hour, which may still be filled)."""
+        async with self._locks[dealer_id]:
+            for hour in done_hours:
+                await self.queue.delete_one({"_id": expiry_id(dealer_id, hour)})
+            await self.queue.update_one(
+                {"_id": expiry_cursor_id(dealer_id)}, {"$set": {"hour": next_hour}}, upsert=True
+            )
 
     async def _write_hours(self, dealer_id: str, hours: dict[str, int]) -> None:
         await self.queue.update_one(

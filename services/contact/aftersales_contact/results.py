@@ -114,6 +114,10 @@ async def record_result(
     if task is None:
         raise TaskNotFound(task_id)
     stored = await store.result(task_id)
+    if stored is not None and stored.get("expired"):
+        raise Conflict(
+            f"the follow-up expired at {task['expires_at'].isoformat()} and left the queue"
+        )
     if stored is not None:
         return await _repeat(desk, publish, stored, submission)
     problems = result_problems(
@@ -139,6 +143,8 @@ async def record_result(
         # A concurrent identical submit won the insert; it publishes, this one only answers.
         raced = await store.result(task_id)
         assert raced is not None
+        if raced.get("expired"):
+            raise Conflict("the follow-up expired and left the queue")
         _same_or_conflict(raced, submission)
         return ContactResult.model_validate(raced["event"])
     desk.memory.finish(task_id)

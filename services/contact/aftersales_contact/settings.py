@@ -6,6 +6,7 @@ from aftersales_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from aftersales_contact.domain.expiry import DEFAULT_EXPIRE_AFTER_DAYS
 from aftersales_contact.domain.queue import DEFAULT_PURPOSE_PRIORITY
 
 
@@ -23,4 +24,13 @@ class ContactSettings(ServiceSettings):
         default_factory=lambda: dict(DEFAULT_PURPOSE_PRIORITY),
         description="Queue order after the due time: smaller first, per contact purpose "
         "(a merged task ranks as its most urgent purpose); JSON in CONTACT_PURPOSE_PRIORITY.",
+    )
+    expire_after_days: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_EXPIRE_AFTER_DAYS),
+        description="Days a contact stays on the queue after it first fell due, per purpose "
+        "(the longest of a merged task's purposes); then it expires. JSON in "
+        "CONTACT_EXPIRE_AFTER_DAYS.",
+    )
+    expiry_sweep_seconds: float = Field(
+        60, gt=0, description="How often follow-ups past their deadline are taken off the queue."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Generator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from aftersales_contact.settings import ContactSettings
 from aftersales_contracts import (
     Channel,
     ContactDue,
+    ContactExpired,
     ContactPurpose,
     ContactResult,
     Customer,
@@ -135,14 +137,30 @@ def due() -> Callable[..., ContactDue]:
     return make
 
 
+@dataclass
+class Published:
+    results: list[ContactResult] = field(default_factory=list)
+    expired: list[ContactExpired] = field(default_factory=list)
+
+
 @pytest.fixture
-async def published(service, settings):
-    """The contact results the service publishes, as its consumers would read them."""
-    seen: list[ContactResult] = []
+async def spied(service, settings) -> AsyncIterator[Published]:
+    """What the service publishes, as its consumers would read it (TestKafkaBroker)."""
+    seen = Published()
 
     @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_RESULT), group_id="spy")
-    async def spy(event: ContactResult) -> None:
-        seen.append(event)
+    async def spy_results(event: ContactResult) -> None:
+        seen.results.append(event)
+
+    @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_EXPIRED), group_id="spy")
+    async def spy_expired(event: ContactExpired) -> None:
+        seen.expired.append(event)
 
     async with TestKafkaBroker(service.runtime.broker):
         yield seen
+
+
+@pytest.fixture
+def published(spied: Published) -> list[ContactResult]:
+    """The contact results the service publishes."""
+    return spied.results
