@@ -45,7 +45,6 @@ async def claim_next_task(
             # Finished but still queued (a crash between the result and the queue): repair.
             desk.memory.finish(entry.task_id)
             await desk.queue.remove(dealer_id, entry.task_id, entry.due_at)
-            desk.memory.forget(entry.task_id)
             continue
         hint = int(task.get("lease_no") or 0)
         lease, mine = await desk.store.take_lease(task, agent_id, now, expires_at, hint)

@@ -3,6 +3,7 @@ this process's memory of the leases it has seen (so claims skip held tasks witho
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,9 +22,13 @@ class LeaseMemory:
     reserves its candidate here synchronously, before its first await.
     """
 
+    #: Finished tasks remembered: enough that a claim reading a bucket fetched just before a
+    #: removal still passes over what was finished since, without a lookup each.
+    FINISHED_REMEMBERED = 50_000
+
     def __init__(self) -> None:
         self._held_until: dict[str, datetime] = {}
-        self._finished: set[str] = set()
+        self._finished: OrderedDict[str, None] = OrderedDict()
 
     def busy(self, task_id: str, now: datetime) -> bool:
         if task_id in self._finished:
@@ -39,11 +44,9 @@ class LeaseMemory:
 
     def finish(self, task_id: str) -> None:
         self._held_until.pop(task_id, None)
-        self._finished.add(task_id)
-
-    def forget(self, task_id: str) -> None:
-        """The task left the queue: nothing to remember any more."""
-        self._finished.discard(task_id)
+        self._finished[task_id] = None
+        if len(self._finished) > self.FINISHED_REMEMBERED:
+            self._finished.popitem(last=False)
 
 
 @dataclass

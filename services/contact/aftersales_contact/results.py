@@ -188,4 +188,3 @@ async def leave_queue(desk: Desk, task: Doc) -> None:
     """A finished task leaves the open queue (the queue holds open work only)."""
     desk.memory.finish(task["_id"])
     await desk.queue.remove(task["dealer_id"], task["_id"], task["due_at"])
-    desk.memory.forget(task["_id"])
