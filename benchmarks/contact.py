@@ -94,7 +94,8 @@ async def agents_work(
 
 
 def service_process(database: str, prefix: str, public_key: Path, workdir: Path) -> ServiceProcess:
-    port = SERVICES["contact"] + int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100"))
+    # 50 above the tests' port of contact, so a benchmark and a test run do not meet.
+    port = SERVICES["contact"] + int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100")) + 50
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
