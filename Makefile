@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
         test-unit test-stack asyncapi asyncapi-check fuzz bench-intake bench-scheduler \
-        bench-pipeline reliability soak clean
+        bench-pipeline bench-contact reliability soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ bench-intake: install stack-up ## intake throughput against a raw aiokafka passt
 
 bench-scheduler: install stack-up ## scheduler dispatch rate with 10k and 1M pending timers
 	$(PY) -m benchmarks.scheduler
+
+bench-contact: install stack-up ## claim/submit through HTTP with 10k and 1M finished tasks (FINISHED="10000 1000000")
+	$(PY) -m benchmarks.contact --finished $(or $(FINISHED),10000 1000000)
 
 bench-pipeline: install stack-up ## the five services as processes, end to end (ORDERS=20000)
 	$(PY) -m benchmarks.pipeline --orders $(or $(ORDERS),20000)

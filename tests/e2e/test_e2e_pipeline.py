@@ -223,7 +223,8 @@ class Api:
         """Everything that must not change when events are replayed or a service crashes."""
         result: dict = {f"{o['work_order_id']}/planned": len(await self.planned(o)) for o in orders}
         for dealer in DEALERS:
-            for state in ("open", "claimed", "done"):
+            # Contact lists its open queue only; finished contacts are counted by the report.
+            for state in ("open", "claimed"):
                 result[f"{dealer}/tasks/{state}"] = len(await self.tasks(dealer, state))
             result[f"{dealer}/complaints"] = len(await self.complaints(dealer))
             result[f"{dealer}/report"] = await self.report(dealer, "2026-11")

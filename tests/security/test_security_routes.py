@@ -125,6 +125,12 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("contact", "POST", "/v1/tasks/{task_id}/result"): Case(
         lambda s: f"/v1/tasks/{s.task_id}/result", lambda s: {"outcome": "no_answer"}
     ),
+    ("contact", "POST", "/v1/tasks/{task_id}/lease"): Case(
+        lambda s: f"/v1/tasks/{s.task_id}/lease"
+    ),
+    ("contact", "DELETE", "/v1/tasks/{task_id}/lease"): Case(
+        lambda s: f"/v1/tasks/{s.task_id}/lease"
+    ),
     ("contact", "GET", "/v1/dealers/{dealer_id}/tasks"): Case(
         lambda s: f"/v1/dealers/{MINE}/tasks"
     ),

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
 import faststream
-from aftersales_contracts import ContactDue, ContactResult, topics
+from aftersales_contracts import ContactDue, ContactExpired, ContactResult, topics
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
 
 from aftersales_contact.api import tasks_router
+from aftersales_contact.desk import Desk
+from aftersales_contact.expiry_sweep import expire_overdue
 from aftersales_contact.handlers import when_contact_due_queue_task
+from aftersales_contact.open_queue import OpenQueue
 from aftersales_contact.settings import ContactSettings
 from aftersales_contact.store import ContactStore
 
@@ -22,16 +26,27 @@ SERVICE = "contact"
 @dataclass
 class ContactService:
     runtime: Runtime
-    store: ContactStore
+    desk: Desk
     app: FastAPI
+
+    @property
+    def store(self) -> ContactStore:
+        return self.desk.store
 
 
 def build(settings: ContactSettings, clock: Clock | None = None) -> ContactService:
     runtime = Runtime(SERVICE, settings, clock=clock)
     store = ContactStore(runtime.db)
+    desk = Desk(
+        store=store,
+        queue=OpenQueue(runtime.db),
+        clock=runtime.clock,
+        lease=timedelta(seconds=settings.lease_seconds),
+        priorities=settings.purpose_priority,
+        expire_after_days=settings.expire_after_days,
+    )
     runtime.uses_topics(topics.CONTACT_DUE)
-    runtime.produces(ContactResult)
-    runtime.on_start(store.create_indexes)
+    runtime.produces(ContactResult, ContactExpired)
 
     @runtime.broker.subscriber(
         settings.topic(topics.CONTACT_DUE),
@@ -39,16 +54,19 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
         auto_offset_reset="earliest",
     )
     async def queue_due_contact(event: ContactDue) -> None:
-        await when_contact_due_queue_task(event, store, runtime.clock, runtime.logger)
+        await when_contact_due_queue_task(event, desk, runtime.publish, runtime.logger)
 
-    router = tasks_router(
-        store,
-        runtime.clock,
-        timedelta(seconds=settings.lease_seconds),
-        runtime.publish,
-        runtime.logger,
-    )
-    return ContactService(runtime=runtime, store=store, app=runtime.http_app(router))
+    @runtime.background
+    async def sweep_expired_follow_ups() -> None:
+        while True:
+            try:
+                await expire_overdue(desk, runtime.publish, runtime.dealers.ids(), runtime.logger)
+            except Exception:  # the sweep comes back; one failure must not stop it for good
+                runtime.logger.exception("expiry sweep failed")
+            await asyncio.sleep(settings.expiry_sweep_seconds)
+
+    router = tasks_router(desk, runtime.publish, runtime.logger)
+    return ContactService(runtime=runtime, desk=desk, app=runtime.http_app(router))
 
 
 def create_app(settings: ContactSettings, clock: Clock | None = None) -> FastAPI:

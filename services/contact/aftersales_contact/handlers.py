@@ -1,21 +1,48 @@
-"""Subscribers' work: a due contact becomes a task in its dealer's queue."""
+"""Subscribers' work: a due contact becomes a task in its dealer's open queue."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from aftersales_contracts import ContactDue
-from aftersales_runtime.clock import Clock
 
-from aftersales_contact.store import ContactStore, task_document
+from aftersales_contact.desk import Desk
+from aftersales_contact.domain.expiry import expires_at_for
+from aftersales_contact.domain.queue import QueueEntry, task_priority
+from aftersales_contact.domain.tasks import task_id_for
+from aftersales_contact.expiry_sweep import expire_task
+from aftersales_contact.results import Publish
+from aftersales_contact.store import Doc, task_document
+
+
+def queue_entry(task: Doc, priority: int) -> QueueEntry:
+    return QueueEntry(
+        task_id=task["_id"],
+        due_at=task["due_at"],
+        priority=priority,
+        attempt=task["attempt"],
+        purposes=tuple(task["purposes"]),
+        channel=task["channel"],
+    )
+
+
+async def _expiry(desk: Desk, event: ContactDue) -> datetime:
+    """Counted from when the contact first fell due: a retry keeps its first attempt's deadline."""
+    if event.attempt > 1:
+        first = await desk.store.task(task_id_for(event.contact_id, 1))
+        if first is not None and first.get("expires_at") is not None:
+            expires_at: datetime = first["expires_at"]
+            return expires_at
+    return expires_at_for([p.value for p in event.purposes], event.due_at, desk.expire_after_days)
 
 
 async def when_contact_due_queue_task(
-    event: ContactDue, store: ContactStore, clock: Clock, logger: logging.Logger
+    event: ContactDue, desk: Desk, publish: Publish, logger: logging.Logger
 ) -> None:
     """One task per (contact, attempt); a redelivered or replayed ContactDue adds nothing.
 
-    SMS contacts are queued like calls for now: there is no SMS gateway yet (issue 3).
+    SMS contacts are queued like calls for now: there is no SMS gateway yet (issue 10, item 6).
     """
     if not event.customer.contact_consent:
         # D4: only customers willing to be contacted are contacted.
@@ -24,8 +51,23 @@ async def when_contact_due_queue_task(
             extra={"contact_id": event.contact_id, "dealer_id": event.dealer_id},
         )
         return
-    document = task_document(event, clock.now())
-    added = await store.add_task(document)
+    now = desk.clock.now()
+    document = task_document(event, now)
+    document["expires_at"] = await _expiry(desk, event)
+    added = await desk.store.add_task(document)
+    stored = document if added else await desk.store.task(document["_id"])
+    if stored is None or stored.get("done"):
+        return
+    if stored["expires_at"] <= now:
+        # Fell due (or was redelivered) after its deadline: not worth a call any more.
+        await expire_task(desk, publish, stored, now)
+        return
+    # Also after a redelivery: the process may have stopped between the task and the queue.
+    priority = task_priority(stored["purposes"], desk.priorities)
+    await desk.queue.add(event.dealer_id, queue_entry(stored, priority))
+    await desk.queue.add_expiry(
+        event.dealer_id, stored["_id"], stored["due_at"], stored["expires_at"]
+    )
     logger.info(
         "task queued" if added else "task already queued",
         extra={

@@ -8,6 +8,7 @@ task. Fields like `lease_no` on the task document are only hints for the next re
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from aftersales_contracts import ContactDue
 from aftersales_runtime.mongo import insert_once
 from pymongo.asynchronous.database import AsyncDatabase
 
-from aftersales_contact.domain.tasks import TaskState, lease_id_for, task_id_for, task_state
+from aftersales_contact.domain.tasks import lease_id_for, task_id_for
 
 Doc = dict[str, Any]
 
@@ -55,6 +56,18 @@ def task_document(event: ContactDue, queued_at: datetime) -> Doc:
     }
 
 
+def result_document(task: Doc, submission: Doc, event: Doc, recorded_at: datetime) -> Doc:
+    """A recorded result, `_id` = the task's: inserting it is what makes a result happen once."""
+    return {
+        "_id": task["_id"],
+        "dealer_id": task["dealer_id"],
+        "submission": submission,
+        "event": event,
+        "published": False,
+        "recorded_at": recorded_at,
+    }
+
+
 class ContactStore:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
@@ -62,70 +75,61 @@ class ContactStore:
         self.leases = db["leases"]
         self.results = db["results"]
 
-    async def create_indexes(self) -> None:
-        # Queue reads filter by dealer; on MongoDB this index serves them, FerretDB scans.
-        await self.tasks.create_index([("dealer_id", 1), ("done", 1), ("due_at", 1)])
-
     async def add_task(self, document: Doc) -> bool:
         return await insert_once(self.db, "tasks", document)
 
     async def task(self, task_id: str) -> Doc | None:
         return await self.tasks.find_one({"_id": task_id})
 
-    async def claim_next(
-        self, dealer_id: str, agent_id: str, now: datetime, expires_at: datetime
-    ) -> Doc | None:
-        """Lease the oldest-due open task of the dealer to the agent; None when none is free."""
-        cursor = self.tasks.find({"dealer_id": dealer_id, "done": False}).sort(
-            [("due_at", 1), ("_id", 1)]
-        )
-        async for task in cursor:
-            if task_state(False, task.get("lease_expires_at"), now) is TaskState.CLAIMED:
-                continue
-            if await self.results.find_one({"_id": task["_id"]}, {"_id": 1}):
-                # A result was stored but the process stopped before marking the task done.
-                await self.mark_done(task["_id"])
-                continue
-            lease = await self._take_lease(task, agent_id, now, expires_at)
-            if lease is None:
-                continue
-            await self.tasks.update_one(
-                {"_id": task["_id"]},
-                {
-                    "$set": {
-                        "lease_no": lease["lease_no"],
-                        "lease_agent": agent_id,
-                        "lease_expires_at": expires_at,
-                    }
-                },
-            )
-            return {
-                **task,
-                "lease_no": lease["lease_no"],
-                "lease_agent": agent_id,
-                "lease_expires_at": expires_at,
-            }
-        return None
+    async def take_lease(
+        self, task: Doc, agent_id: str, now: datetime, expires_at: datetime, known_no: int
+    ) -> tuple[Doc, bool]:
+        """Take the task's next lease: (the lease, True), or (another agent's live lease, False).
 
-    async def _take_lease(
-        self, task: Doc, agent_id: str, now: datetime, expires_at: datetime
-    ) -> Doc | None:
-        lease_no = int(task.get("lease_no") or 0) + 1
+        Lease n+1 is inserted only after lease n was seen ended, and of concurrent inserts of
+        one number exactly one succeeds (atomic on `_id`, in any process): so two live leases
+        of one task never exist. `known_no` is the newest lease number the caller knows of
+        (the task's hint, which may be behind: then the probe walks forward)."""
+        lease_no = known_no
         while True:
+            if lease_no > 0:
+                current = await self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no)})
+                if current is not None and current["expires_at"] > now:
+                    return current, False
             lease = {
-                "_id": lease_id_for(task["_id"], lease_no),
+                "_id": lease_id_for(task["_id"], lease_no + 1),
                 "task_id": task["_id"],
-                "lease_no": lease_no,
+                "lease_no": lease_no + 1,
                 "agent_id": agent_id,
                 "claimed_at": now,
                 "expires_at": expires_at,
             }
             if await insert_once(self.db, "leases", lease):
-                return lease
-            taken = await self.leases.find_one({"_id": lease["_id"]})
-            if taken is not None and taken["expires_at"] > now:
-                return None  # another agent holds this task
-            lease_no += 1  # that lease ran out (the task hint was behind): try the next one
+                return lease, True
+            lease_no += 1  # someone took that number first: look at it
+
+    async def note_lease(self, task_id: str, lease: Doc) -> None:
+        """The task's lease hint (number, holder, end) for the next reader and the lists."""
+        await self.tasks.update_one(
+            {"_id": task_id},
+            {
+                "$set": {
+                    "lease_no": lease["lease_no"],
+                    "lease_agent": lease["agent_id"],
+                    "lease_expires_at": lease["expires_at"],
+                }
+            },
+        )
+
+    async def set_lease_end(self, lease: Doc, expires_at: datetime) -> Doc:
+        """Only the holder moves its lease's end (heartbeat or release): one writer per lease."""
+        await self.leases.update_one({"_id": lease["_id"]}, {"$set": {"expires_at": expires_at}})
+        return {**lease, "expires_at": expires_at}
+
+    async def lease_after(self, lease: Doc) -> Doc | None:
+        return await self.leases.find_one(
+            {"_id": lease_id_for(lease["task_id"], int(lease["lease_no"]) + 1)}
+        )
 
     async def current_lease(self, task: Doc) -> Doc | None:
         """The newest lease of the task, found by `_id` probes from the task's hint onwards."""
@@ -149,6 +153,16 @@ class ContactStore:
     async def mark_published(self, task_id: str) -> None:
         await self.results.update_one({"_id": task_id}, {"$set": {"published": True}})
 
-    async def dealer_tasks(self, dealer_id: str) -> list[Doc]:
-        cursor = self.tasks.find({"dealer_id": dealer_id}).sort([("due_at", 1), ("_id", 1)])
-        return [task async for task in cursor]
+    async def tasks_by_id(self, task_ids: list[str]) -> list[Doc]:
+        """Tasks by `_id`, in the order asked (one indexed lookup each, run together)."""
+        found = await asyncio.gather(*(self.task(t) for t in task_ids))
+        return [task for task in found if task is not None]
+
+    async def load_tasks(self, documents: list[Doc]) -> None:
+        """Bulk insert (loaders and benchmarks): tasks, in commands of 1,000."""
+        for start in range(0, len(documents), 1000):
+            await self.tasks.insert_many(documents[start : start + 1000], ordered=False)
+
+    async def load_results(self, documents: list[Doc]) -> None:
+        for start in range(0, len(documents), 1000):
+            await self.results.insert_many(documents[start : start + 1000], ordered=False)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Generator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,14 +16,18 @@ from aftersales_contact.settings import ContactSettings
 from aftersales_contracts import (
     Channel,
     ContactDue,
+    ContactExpired,
     ContactPurpose,
+    ContactResult,
     Customer,
     Staff,
     Vehicle,
     correlation_id_for,
     deterministic_id,
+    topics,
 )
 from aftersales_runtime.clock import FixedClock
+from faststream.kafka import TestKafkaBroker
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -65,13 +71,33 @@ class AgentTool(httpx.Auth):
         yield request
 
 
+def agent_client(service: ContactService, tokens: Any) -> httpx.AsyncClient:
+    """An agents' tool talking to one service instance (in process)."""
+    transport = httpx.ASGITransport(app=service.app)
+    return httpx.AsyncClient(transport=transport, base_url="http://contact", auth=AgentTool(tokens))
+
+
 @pytest.fixture
 async def client(service, tokens) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=service.app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://contact", auth=AgentTool(tokens)
-    ) as http:
+    async with agent_client(service, tokens) as http:
         yield http
+
+
+@pytest.fixture
+def second_instance(settings, clock, tokens) -> Callable[[], Any]:
+    """Another instance of the service on the same database (another process, in effect: it
+    shares nothing in memory), as an async context manager giving its agents' client."""
+
+    @contextlib.asynccontextmanager
+    async def make() -> AsyncIterator[httpx.AsyncClient]:
+        other = build(settings, clock)
+        try:
+            async with agent_client(other, tokens) as http:
+                yield http
+        finally:
+            await other.runtime.mongo.close()
+
+    return make
 
 
 @pytest.fixture
@@ -109,3 +135,32 @@ def due() -> Callable[..., ContactDue]:
         return ContactDue(**fields)
 
     return make
+
+
+@dataclass
+class Published:
+    results: list[ContactResult] = field(default_factory=list)
+    expired: list[ContactExpired] = field(default_factory=list)
+
+
+@pytest.fixture
+async def spied(service, settings) -> AsyncIterator[Published]:
+    """What the service publishes, as its consumers would read it (TestKafkaBroker)."""
+    seen = Published()
+
+    @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_RESULT), group_id="spy")
+    async def spy_results(event: ContactResult) -> None:
+        seen.results.append(event)
+
+    @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_EXPIRED), group_id="spy")
+    async def spy_expired(event: ContactExpired) -> None:
+        seen.expired.append(event)
+
+    async with TestKafkaBroker(service.runtime.broker):
+        yield seen
+
+
+@pytest.fixture
+def published(spied: Published) -> list[ContactResult]:
+    """The contact results the service publishes."""
+    return spied.results

@@ -251,6 +251,8 @@ class ContactResult(Event):
     customer_id: NonEmptyStr
     service_advisor: Staff | None = None
     technicians: list[Staff] = Field(default_factory=list)
+    # D4: with `opted_out`, the kinds of contact the customer refuses from now on; None = all.
+    opted_out_of: list[ContactPurpose] | None = None
 
     @model_validator(mode="after")
     def _consistent_outcome(self) -> ContactResult:
@@ -259,7 +261,28 @@ class ContactResult(Event):
             raise ValueError("scores are only allowed when the outcome is 'reached'")
         if self.callback_at is not None and self.outcome is not CallOutcome.CALL_BACK_LATER:
             raise ValueError("callback_at is only allowed when the outcome is 'call_back_later'")
+        if self.opted_out_of is not None and self.outcome is not CallOutcome.OPTED_OUT:
+            raise ValueError("opted_out_of is only allowed when the outcome is 'opted_out'")
         return self
+
+
+class ContactExpired(Event):
+    """A follow-up was not made in time: its task left the queue unanswered (reporting counts
+    the follow-ups not made in time). Nothing else follows from it: the contact is over."""
+
+    TOPIC: ClassVar[str] = topics.CONTACT_EXPIRED
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    contact_id: NonEmptyStr
+    task_id: NonEmptyStr
+    channel: Channel
+    purposes: list[ContactPurpose] = Field(min_length=1)
+    attempt: int = Field(ge=1)
+    due_at: AwareDatetime  # when the attempt fell due
+    expires_at: AwareDatetime  # the deadline it missed
+    work_order_id: str | None = None
+    vin: Vin
+    customer_id: NonEmptyStr
 
 
 # --- complaints ------------------------------------------------------------------------------
@@ -364,6 +387,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         VehicleDelivered,
         ContactDue,
         ContactResult,
+        ContactExpired,
         ComplaintEvent,
         IntakeRejected,
     )

@@ -11,6 +11,7 @@ WORKORDER_CLOSED = "aftersales.workorder.closed"
 VEHICLE_DELIVERED = "aftersales.vehicle.delivered"
 CONTACT_DUE = "aftersales.contact.due"
 CONTACT_RESULT = "aftersales.contact.result"
+CONTACT_EXPIRED = "aftersales.contact.expired"
 COMPLAINT_EVENT = "aftersales.complaint.event"
 INTAKE_REJECTED = "aftersales.intake.rejected"
 DEAD_LETTER = "aftersales.deadletter"
@@ -21,6 +22,7 @@ INTERNAL_TOPICS: tuple[str, ...] = (
     VEHICLE_DELIVERED,
     CONTACT_DUE,
     CONTACT_RESULT,
+    CONTACT_EXPIRED,
     COMPLAINT_EVENT,
     INTAKE_REJECTED,
     DEAD_LETTER,

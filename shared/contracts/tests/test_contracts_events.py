@@ -242,7 +242,7 @@ def test_registry_covers_every_internal_topic_but_the_dead_letter() -> None:
     for topic, model in EVENT_TYPES.items():
         assert topic == model.TOPIC
         assert model.SCHEMA_VERSION == 1
-    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 9
+    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 10
 
 
 # --- envelope --------------------------------------------------------------------------------
@@ -419,6 +419,15 @@ def test_callback_time_only_when_asked() -> None:
     assert _result(outcome=CallOutcome.CALL_BACK_LATER, callback_at=later).callback_at == later
     with pytest.raises(ValidationError, match="call_back_later"):
         _result(callback_at=later)
+
+
+def test_opt_out_scope_only_with_an_opt_out() -> None:
+    care = [ContactPurpose.BIRTHDAY_CARE]
+    scoped = _result(outcome=CallOutcome.OPTED_OUT, opted_out_of=care)
+    assert scoped.opted_out_of == care
+    assert _result(outcome=CallOutcome.OPTED_OUT).opted_out_of is None  # D4: all contact
+    with pytest.raises(ValidationError, match="opted_out"):
+        _result(outcome=CallOutcome.REFUSED, opted_out_of=care)
 
 
 def test_purposes_not_empty() -> None:

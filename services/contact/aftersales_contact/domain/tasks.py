@@ -55,8 +55,10 @@ def result_problems(
     purposes: list[ContactPurpose],
     scores: Scores | None,
     callback_at: datetime | None,
+    now: datetime,
+    opted_out_of: list[ContactPurpose] | None = None,
 ) -> list[str]:
-    """Why a submitted result cannot be accepted; empty when it can (D15, D16)."""
+    """Why a submitted result cannot be accepted; empty when it can (D4, D15, D16)."""
     problems: list[str] = []
     if outcome is CallOutcome.REACHED:
         if scores is None and SCORED_PURPOSES.intersection(purposes):
@@ -67,6 +69,18 @@ def result_problems(
             )
     elif scores is not None:
         problems.append("scores are only allowed when the outcome is 'reached'")
-    if callback_at is not None and outcome is not CallOutcome.CALL_BACK_LATER:
+    if outcome is CallOutcome.CALL_BACK_LATER:
+        # D15: "call back later (with a time)": the scheduler brings the task back then, moved
+        # into calling hours (D13).
+        if callback_at is None:
+            problems.append("callback_at is required when the outcome is 'call_back_later' (D15)")
+        elif callback_at <= now:
+            problems.append("callback_at must be in the future")
+    elif callback_at is not None:
         problems.append("callback_at is only allowed when the outcome is 'call_back_later'")
+    if opted_out_of is not None:
+        if outcome is not CallOutcome.OPTED_OUT:
+            problems.append("opted_out_of is only allowed when the outcome is 'opted_out'")
+        elif not opted_out_of:
+            problems.append("opted_out_of names at least one purpose, or is left out for all (D4)")
     return problems

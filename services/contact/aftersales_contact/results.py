@@ -1,10 +1,10 @@
-"""What an agent does with the queue: claim the next task, record its result (D15, D16)."""
+"""Use case: record the result of a task (D15 outcomes, D16 scores) and publish it once."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from aftersales_contracts import (
@@ -17,11 +17,12 @@ from aftersales_contracts import (
     Staff,
 )
 from aftersales_contracts.primitives import NonEmptyStr
-from aftersales_runtime.clock import Clock
-from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from aftersales_contact.claims import LeaseConflict, held_lease
+from aftersales_contact.desk import Desk
 from aftersales_contact.domain.tasks import result_event_id_for, result_problems
-from aftersales_contact.store import ContactStore, Doc
+from aftersales_contact.store import Doc, result_document
 
 Publish = Callable[[Event], Awaitable[None]]
 
@@ -50,6 +51,8 @@ class CallAnswer(BaseModel):
     comment: str | None = None
     complaint_stated: bool = False
     callback_at: AwareDatetime | None = None
+    #: D4: with `opted_out`, the purposes the customer refuses from now on; left out = all.
+    opted_out_of: list[ContactPurpose] | None = Field(default=None, max_length=20)
 
     @field_validator("callback_at")
     @classmethod
@@ -62,13 +65,6 @@ class ResultSubmission(CallAnswer):
     """The answer of one agent: the API fills `agent_id` from the caller's token."""
 
     agent_id: NonEmptyStr
-
-
-async def claim_next_task(
-    store: ContactStore, clock: Clock, dealer_id: str, agent_id: str, lease: timedelta
-) -> Doc | None:
-    now = clock.now()
-    return await store.claim_next(dealer_id, agent_id, now, now + lease)
 
 
 def _result_event(task: Doc, submission: ResultSubmission, now: datetime) -> ContactResult:
@@ -91,6 +87,7 @@ def _result_event(task: Doc, submission: ResultSubmission, now: datetime) -> Con
         scores=submission.scores,
         comment=submission.comment,
         complaint_stated=submission.complaint_stated,
+        opted_out_of=submission.opted_out_of,
         work_order_id=task.get("work_order_id"),
         vin=task["vehicle"]["vin"],
         customer_id=task["customer"]["customer_id"],
@@ -100,8 +97,7 @@ def _result_event(task: Doc, submission: ResultSubmission, now: datetime) -> Con
 
 
 async def record_result(
-    store: ContactStore,
-    clock: Clock,
+    desk: Desk,
     publish: Publish,
     logger: logging.Logger,
     task_id: str,
@@ -113,47 +109,49 @@ async def record_result(
     the first one was stored but not yet published (a crash in between): then it publishes the
     same event, with the same id, which consumers recognise.
     """
+    store = desk.store
     task = await store.task(task_id)
     if task is None:
         raise TaskNotFound(task_id)
     stored = await store.result(task_id)
+    if stored is not None and stored.get("expired"):
+        raise Conflict(
+            f"the follow-up expired at {task['expires_at'].isoformat()} and left the queue"
+        )
     if stored is not None:
-        return await _repeat(store, publish, stored, submission)
+        return await _repeat(desk, publish, stored, submission)
     problems = result_problems(
         submission.outcome,
         [ContactPurpose(p) for p in task["purposes"]],
         submission.scores,
         submission.callback_at,
+        desk.clock.now(),
+        submission.opted_out_of,
     )
     if problems:
         raise InvalidResult(problems)
-    now = clock.now()
-    lease = await store.current_lease(task)
-    if lease is None or lease["agent_id"] != submission.agent_id:
-        raise Conflict("the task is not leased to this agent; claim a task first")
-    if lease["expires_at"] <= now:
-        raise Conflict(
-            f"the lease ran out at {lease['expires_at'].isoformat()}; the task went back to the "
-            "queue"
-        )
+    now = desk.clock.now()
+    try:
+        await held_lease(desk, task, submission.agent_id, now)
+    except LeaseConflict as error:
+        raise Conflict(str(error)) from error
     event = _result_event(task, submission, now)
-    document = {
-        "_id": task_id,
-        "dealer_id": task["dealer_id"],
-        "submission": submission.model_dump(mode="json"),
-        "event": event.model_dump(mode="json"),
-        "published": False,
-        "recorded_at": now,
-    }
+    document = result_document(
+        task, submission.model_dump(mode="json"), event.model_dump(mode="json"), now
+    )
     if not await store.add_result(document):
         # A concurrent identical submit won the insert; it publishes, this one only answers.
         raced = await store.result(task_id)
         assert raced is not None
+        if raced.get("expired"):
+            raise Conflict("the follow-up expired and left the queue")
         _same_or_conflict(raced, submission)
         return ContactResult.model_validate(raced["event"])
+    desk.memory.finish(task_id)
     await store.mark_done(task_id)
-    await publish(event)
+    await publish(event)  # at once: an opt-out stops what the scheduler has pending (D4)
     await store.mark_published(task_id)
+    await leave_queue(desk, task)
     logger.info(
         "contact result recorded",
         extra={
@@ -172,12 +170,21 @@ def _same_or_conflict(stored: Doc, submission: ResultSubmission) -> None:
 
 
 async def _repeat(
-    store: ContactStore, publish: Publish, stored: dict[str, Any], submission: ResultSubmission
+    desk: Desk, publish: Publish, stored: dict[str, Any], submission: ResultSubmission
 ) -> ContactResult:
     _same_or_conflict(stored, submission)
     event = ContactResult.model_validate(stored["event"])
     if not stored.get("published"):
-        await store.mark_done(stored["_id"])
+        await desk.store.mark_done(stored["_id"])
         await publish(event)
-        await store.mark_published(stored["_id"])
+        await desk.store.mark_published(stored["_id"])
+        task = await desk.store.task(stored["_id"])
+        if task is not None:
+            await leave_queue(desk, task)
     return event
+
+
+async def leave_queue(desk: Desk, task: Doc) -> None:
+    """A finished task leaves the open queue (the queue holds open work only)."""
+    desk.memory.finish(task["_id"])
+    await desk.queue.remove(task["dealer_id"], task["_id"], task["due_at"])

@@ -1,0 +1,60 @@
+"""What every use case of the agents' desk shares: the stores, the clock, the lease length, and
+this process's memory of the leases it has seen (so claims skip held tasks without a lookup)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from aftersales_runtime.clock import Clock
+
+from aftersales_contact.open_queue import OpenQueue
+from aftersales_contact.store import ContactStore
+
+
+class LeaseMemory:
+    """Which tasks this process knows to be held (until when) or finished.
+
+    Only an optimisation: the atomic lease insert decides who holds a task. It lets concurrent
+    claims in one process pass over each other's tasks without a failed insert each: a claim
+    reserves its candidate here synchronously, before its first await.
+    """
+
+    #: Finished tasks remembered: enough that a claim reading a bucket fetched just before a
+    #: removal still passes over what was finished since, without a lookup each.
+    FINISHED_REMEMBERED = 50_000
+
+    def __init__(self) -> None:
+        self._held_until: dict[str, datetime] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()
+
+    def busy(self, task_id: str, now: datetime) -> bool:
+        if task_id in self._finished:
+            return True
+        until = self._held_until.get(task_id)
+        return until is not None and until > now
+
+    def hold(self, task_id: str, until: datetime) -> None:
+        self._held_until[task_id] = until
+
+    def free(self, task_id: str) -> None:
+        self._held_until.pop(task_id, None)
+
+    def finish(self, task_id: str) -> None:
+        self._held_until.pop(task_id, None)
+        self._finished[task_id] = None
+        if len(self._finished) > self.FINISHED_REMEMBERED:
+            self._finished.popitem(last=False)
+
+
+@dataclass
+class Desk:
+    store: ContactStore
+    queue: OpenQueue
+    clock: Clock
+    lease: timedelta
+    priorities: Mapping[str, int]
+    expire_after_days: Mapping[str, int]
+    memory: LeaseMemory = field(default_factory=LeaseMemory)

@@ -1,0 +1,218 @@
+"""The open queue in MongoDB: per-dealer time buckets addressed by `_id`, holding open work only.
+
+Layout (collection `queue`, every read an exact `{_id: value}` lookup, which FerretDB serves from
+its index):
+- `head/{dealer}`: `{hours: {"YYYYMMDDHH": parts}}`, the hours that still hold open tasks;
+- `open/{dealer}/{hour}/{part}`: `{entries: [...]}`, up to BUCKET_SIZE open tasks due in that hour.
+A task enters its hour's bucket when it is queued and leaves it when it is finished (a result or
+its expiry), so claims and lists never touch finished work, however much history is stored.
+
+Expiry has its own time index, by the hour a task expires (so a sweep reads what expires, not
+what is stored): `expiry/{dealer}/{hour}` `{entries: [{t, d, x}]}` (task, due, expires) and
+`expiry-cursor/{dealer}` `{hour}`, the first hour not swept yet. Swept hours are deleted.
+
+Bucket and head documents are read-modify-written; FerretDB's updates are not atomic against a
+concurrent writer, so every write of one dealer's queue goes through that dealer's lock here: one
+writer per dealer and process. (Claims never write here: a claim is an atomic lease insert.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from aftersales_contact.domain.queue import BUCKET_SIZE, QueueEntry, hour_of, ordered
+
+Doc = dict[str, Any]
+
+
+def expiry_id(dealer_id: str, hour: str) -> str:
+    return f"expiry/{dealer_id}/{hour}"
+
+
+def expiry_cursor_id(dealer_id: str) -> str:
+    return f"expiry-cursor/{dealer_id}"
+
+
+def _next_hour(hour: str) -> str:
+    return (datetime.strptime(hour, "%Y%m%d%H") + timedelta(hours=1)).strftime("%Y%m%d%H")
+
+
+def head_id(dealer_id: str) -> str:
+    return f"head/{dealer_id}"
+
+
+def bucket_id(dealer_id: str, hour: str, part: int) -> str:
+    return f"open/{dealer_id}/{hour}/{part}"
+
+
+class OpenQueue:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.queue = db["queue"]
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._pending: defaultdict[str, dict[str, str]] = defaultdict(dict)  # task -> hour
+
+    async def hours(self, dealer_id: str) -> dict[str, int]:
+        head = await self.queue.find_one({"_id": head_id(dealer_id)})
+        return dict(head["hours"]) if head else {}
+
+    async def hour_entries(self, dealer_id: str, hour: str, parts: int) -> list[QueueEntry]:
+        docs = await asyncio.gather(
+            *(self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)}) for p in range(parts))
+        )
+        return ordered(QueueEntry.from_doc(e) for doc in docs if doc for e in doc["entries"])
+
+    async def entries(
+        self, dealer_id: str, due_by: datetime | None = None
+    ) -> AsyncIterator[QueueEntry]:
+        """The dealer's open entries in queue order (due by `due_by` when given), an hour's
+        buckets at a time: a caller that stops early reads only the first buckets."""
+        hours = await self.hours(dealer_id)
+        last = hour_of(due_by) if due_by is not None else None
+        for hour in sorted(hours):
+            if last is not None and hour > last:
+                return
+            for entry in await self.hour_entries(dealer_id, hour, hours[hour]):
+                if due_by is not None and entry.due_at > due_by:
+                    return
+                yield entry
+
+    async def add(self, dealer_id: str, entry: QueueEntry) -> bool:
+        """Queue an open task; False when it is queued already (a redelivery)."""
+        async with self._locks[dealer_id]:
+            hours = await self.hours(dealer_id)
+            hour = hour_of(entry.due_at)
+            parts = hours.get(hour, 0)
+            docs = [
+                await self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)})
+                for p in range(parts)
+            ]
+            if any(e["t"] == entry.task_id for d in docs if d for e in d["entries"]):
+                return False
+            last = docs[-1] if docs and docs[-1] else None
+            if last is not None and len(last["entries"]) < BUCKET_SIZE:
+                await self.queue.update_one(
+                    {"_id": last["_id"]}, {"$push": {"entries": entry.to_doc()}}
+                )
+                return True
+            await self.queue.update_one(
+                {"_id": bucket_id(dealer_id, hour, parts)},
+                {"$set": {"entries": [entry.to_doc()]}},
+                upsert=True,
+            )
+            await self._write_hours(dealer_id, {**hours, hour: parts + 1})
+            return True
+
+    async def remove(self, dealer_id: str, task_id: str, due_at: datetime) -> None:
+        """The task is finished: it leaves the queue (nothing happens if it already left).
+
+        Group commit: removals wait for the dealer's lock together, and whoever gets it takes
+        out every removal waiting, one read and one write per bucket touched; the others find
+        theirs done. 20 agents submitting at once cost a few writes, not 20 rounds of them.
+        """
+        pending = self._pending[dealer_id]
+        pending[task_id] = hour_of(due_at)
+        async with self._locks[dealer_id]:
+            if task_id not in pending:
+                return  # taken out by the removal that held the lock before
+            batch = dict(pending)
+            pending.clear()
+            await self._remove_all(dealer_id, batch)
+
+    async def _remove_all(self, dealer_id: str, batch: dict[str, str]) -> None:
+        hours = await self.hours(dealer_id)
+        emptied = []
+        for hour in sorted(set(batch.values())):
+            parts = hours.get(hour, 0)
+            gone = {t for t, h in batch.items() if h == hour}
+            docs = await asyncio.gather(
+                *(self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)}) for p in range(parts))
+            )
+            remaining = 0
+            for doc in docs:
+                entries = doc["entries"] if doc else []
+                kept = [e for e in entries if e["t"] not in gone]
+                if doc and len(kept) != len(entries):
+                    await self.queue.update_one({"_id": doc["_id"]}, {"$set": {"entries": kept}})
+                remaining += len(kept)
+            if parts and remaining == 0:
+                # The hour is empty: its buckets go, so the queue's reads stay as small as its work.
+                for part in range(parts):
+                    await self.queue.delete_one({"_id": bucket_id(dealer_id, hour, part)})
+                emptied.append(hour)
+        if emptied:
+            await self._write_hours(dealer_id, {h: n for h, n in hours.items() if h not in emptied})
+
+    async def load(self, dealer_id: str, entries: Iterable[QueueEntry]) -> None:
+        """Bulk-queue many open tasks of one dealer whose hours hold nothing yet (loaders and
+        benchmarks; the service itself queues one task at a time through `add`)."""
+        by_hour: defaultdict[str, list[QueueEntry]] = defaultdict(list)
+        for entry in entries:
+            by_hour[hour_of(entry.due_at)].append(entry)
+        async with self._locks[dealer_id]:
+            hours = await self.hours(dealer_id)
+            if set(by_hour) & set(hours):
+                raise ValueError("load() only fills hours that hold no open task yet")
+            documents = []
+            for hour, listed in by_hour.items():
+                chunks = [listed[i : i + BUCKET_SIZE] for i in range(0, len(listed), BUCKET_SIZE)]
+                hours[hour] = len(chunks)
+                documents += [
+                    {"_id": bucket_id(dealer_id, hour, n), "entries": [e.to_doc() for e in chunk]}
+                    for n, chunk in enumerate(chunks)
+                ]
+            for start in range(0, len(documents), 100):
+                await self.queue.insert_many(documents[start : start + 100])
+            await self._write_hours(dealer_id, hours)
+
+    async def add_expiry(
+        self, dealer_id: str, task_id: str, due_at: datetime, expires_at: datetime
+    ) -> None:
+        """File the task under the hour it expires (a redelivery files nothing twice)."""
+        hour = hour_of(expires_at)
+        async with self._locks[dealer_id]:
+            doc = await self.queue.find_one({"_id": expiry_id(dealer_id, hour)})
+            if doc and any(e["t"] == task_id for e in doc["entries"]):
+                return
+            entry = {"t": task_id, "d": due_at, "x": expires_at}
+            await self.queue.update_one(
+                {"_id": expiry_id(dealer_id, hour)}, {"$push": {"entries": entry}}, upsert=True
+            )
+            cursor = await self.queue.find_one({"_id": expiry_cursor_id(dealer_id)})
+            if cursor is None or cursor["hour"] > hour:
+                await self.queue.update_one(
+                    {"_id": expiry_cursor_id(dealer_id)}, {"$set": {"hour": hour}}, upsert=True
+                )
+
+    async def expiring(self, dealer_id: str, now: datetime) -> AsyncIterator[tuple[str, list[Doc]]]:
+        """(hour, entries) of the hours from the cursor's to `now`'s that hold tasks filed to
+        expire, one `_id` lookup per hour: a sweep costs the hours passed and what expires."""
+        cursor = await self.queue.find_one({"_id": expiry_cursor_id(dealer_id)})
+        if cursor is None:
+            return
+        hour, last = cursor["hour"], hour_of(now)
+        while hour <= last:
+            doc = await self.queue.find_one({"_id": expiry_id(dealer_id, hour)})
+            if doc:
+                yield hour, doc["entries"]
+            hour = _next_hour(hour)
+
+    async def swept(self, dealer_id: str, done_hours: list[str], next_hour: str) -> None:
+        """The hours in `done_hours` hold nothing left to expire; the next sweep starts at
+        `next_hour` (never later than the current hour, which may still be filled)."""
+        async with self._locks[dealer_id]:
+            for hour in done_hours:
+                await self.queue.delete_one({"_id": expiry_id(dealer_id, hour)})
+            await self.queue.update_one(
+                {"_id": expiry_cursor_id(dealer_id)}, {"$set": {"hour": next_hour}}, upsert=True
+            )
+
+    async def _write_hours(self, dealer_id: str, hours: dict[str, int]) -> None:
+        await self.queue.update_one(
+            {"_id": head_id(dealer_id)}, {"$set": {"hours": hours}}, upsert=True
+        )

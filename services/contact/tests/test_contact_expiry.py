@@ -1,0 +1,116 @@
+"""Follow-ups not made in time leave the queue and are published as expired (issue 10)."""
+
+from datetime import timedelta
+
+import pytest
+from aftersales_contact.domain.tasks import task_id_for
+from aftersales_contact.expiry_sweep import expire_overdue
+from aftersales_runtime.kafka import publish_event
+
+pytestmark = pytest.mark.stack
+
+DEALER = "dealer-sz-001"
+DAY3_KEEPS = timedelta(days=13)  # due on day 2 after settlement, kept until day 15 (default)
+
+
+async def sweep(service):
+    return await expire_overdue(
+        service.desk, service.runtime.publish, [DEALER], service.runtime.logger
+    )
+
+
+async def claim(client, agent):
+    return await client.post(f"/v1/dealers/{DEALER}/tasks/claim", json={"agent_id": agent})
+
+
+async def test_a_day3_call_not_made_by_its_deadline_expires_once(
+    client, service, settings, clock, due, spied, mongo_db
+):
+    event = due(1)
+    await publish_event(service.runtime.broker, settings, event)
+    deadline = event.due_at + DAY3_KEEPS
+
+    clock.set(deadline - timedelta(minutes=1))
+    before = await sweep(service)
+    clock.set(deadline + timedelta(minutes=1))
+    expired = await sweep(service)
+    again = await sweep(service)
+
+    assert (before, expired, again) == (0, 1, 0)
+    [gone] = spied.expired
+    assert gone.task_id == task_id_for(event.contact_id, 1)
+    assert gone.expires_at == deadline
+    assert gone.due_at == event.due_at
+    assert gone.purposes == event.purposes
+    assert spied.results == []  # not a contact made
+    assert (await claim(client, "agent-1")).status_code == 204
+    assert [e async for e in service.desk.queue.entries(DEALER)] == []
+    # Once its hour has passed, a swept hour's index document goes: sweeps stay small.
+    clock.advance(timedelta(hours=1))
+    assert await sweep(service) == 0
+    assert await mongo_db["queue"].count_documents({"_id": {"$regex": "^expiry/"}}) == 0
+
+
+async def test_a_call_under_way_at_the_deadline_is_not_expired_and_its_result_counts(
+    client, service, settings, clock, due, spied
+):
+    event = due(1)
+    await publish_event(service.runtime.broker, settings, event)
+    clock.set(event.due_at + DAY3_KEEPS - timedelta(minutes=5))
+    task_id = (await claim(client, "agent-1")).json()["task_id"]
+
+    clock.advance(timedelta(minutes=10))
+    swept = await sweep(service)
+    answer = await client.post(
+        f"/v1/tasks/{task_id}/result", json={"agent_id": "agent-1", "outcome": "busy"}
+    )
+    clock.advance(timedelta(hours=2))
+    later = await sweep(service)
+
+    assert (swept, later) == (0, 0)
+    assert answer.status_code == 200
+    assert spied.expired == []
+    assert [r.task_id for r in spied.results] == [task_id]
+
+
+async def test_an_expired_task_refuses_a_late_result(client, service, settings, clock, due, spied):
+    event = due(1)
+    await publish_event(service.runtime.broker, settings, event)
+    task_id = (await claim(client, "agent-1")).json()["task_id"]
+    await client.request("DELETE", f"/v1/tasks/{task_id}/lease", json={"agent_id": "agent-1"})
+    clock.set(event.due_at + DAY3_KEEPS + timedelta(hours=1))
+    await sweep(service)
+
+    late = await client.post(
+        f"/v1/tasks/{task_id}/result", json={"agent_id": "agent-1", "outcome": "busy"}
+    )
+
+    assert late.status_code == 409
+    assert "expired" in late.json()["detail"]
+    assert len(spied.expired) == 1
+
+
+async def test_a_retry_keeps_the_first_deadline_and_one_due_after_it_expires_at_once(
+    client, service, settings, clock, due, spied
+):
+    first = due(1)
+    deadline = first.due_at + DAY3_KEEPS
+    await publish_event(service.runtime.broker, settings, first)
+    task_id = (await claim(client, "agent-1")).json()["task_id"]
+    await client.post(
+        f"/v1/tasks/{task_id}/result", json={"agent_id": "agent-1", "outcome": "no_answer"}
+    )
+    retry = due(1, attempt=2, due_at=deadline - timedelta(days=1))
+    late_retry = due(1, attempt=3, due_at=deadline + timedelta(hours=1))
+
+    await publish_event(service.runtime.broker, settings, retry)
+    clock.set(deadline + timedelta(hours=2))
+    await publish_event(service.runtime.broker, settings, late_retry)
+    swept = await sweep(service)
+
+    assert sorted((e.attempt, e.expires_at) for e in spied.expired) == [
+        (2, deadline),
+        (3, deadline),  # expired on arrival: never queued
+    ]
+    assert swept == 1
+    assert (await claim(client, "agent-2")).status_code == 204

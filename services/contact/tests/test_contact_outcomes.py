@@ -1,0 +1,87 @@
+"""Every outcome of D15 through the API: recorded once, published at once with what the scheduler
+needs (attempt, callback time, opt-out scope), and the task leaves the queue."""
+
+from datetime import timedelta
+
+import pytest
+from aftersales_contracts import CallOutcome
+from aftersales_runtime.kafka import publish_event
+
+pytestmark = pytest.mark.stack
+
+SCORES = {
+    "attitude": 9,
+    "quality": 9,
+    "charges": 9,
+    "timeliness": 9,
+    "environment": 9,
+    "overall": 9,
+}
+
+
+async def _claimed(client, service, settings, event):
+    await publish_event(service.runtime.broker, settings, event)
+    answer = await client.post("/v1/dealers/dealer-sz-001/tasks/claim", json={"agent_id": "a1"})
+    return answer.json()["task_id"]
+
+
+@pytest.mark.parametrize("outcome", list(CallOutcome))
+async def test_each_outcome_is_published_once_and_the_task_leaves_the_queue(
+    client, service, settings, clock, due, published, outcome
+):
+    task_id = await _claimed(client, service, settings, due(1, attempt=2))
+    body: dict = {"agent_id": "a1", "outcome": outcome.value}
+    if outcome is CallOutcome.REACHED:
+        body["scores"] = SCORES
+    if outcome is CallOutcome.CALL_BACK_LATER:
+        body["callback_at"] = (clock.now() + timedelta(hours=26)).isoformat()
+
+    answer = await client.post(f"/v1/tasks/{task_id}/result", json=body)
+
+    assert answer.status_code == 200, answer.text
+    assert [(e.task_id, e.outcome, e.attempt) for e in published] == [(task_id, outcome, 2)]
+    if outcome is CallOutcome.CALL_BACK_LATER:
+        assert published[0].callback_at == clock.now() + timedelta(hours=26)
+    assert [e async for e in service.desk.queue.entries("dealer-sz-001")] == []
+
+
+async def test_an_opt_out_names_what_the_customer_refuses_or_means_everything(
+    client, service, settings, due, published
+):
+    scoped = await _claimed(client, service, settings, due(1))
+    await client.post(
+        f"/v1/tasks/{scoped}/result",
+        json={"agent_id": "a1", "outcome": "opted_out", "opted_out_of": ["birthday_care"]},
+    )
+    everything = await _claimed(client, service, settings, due(2))
+    await client.post(
+        f"/v1/tasks/{everything}/result", json={"agent_id": "a1", "outcome": "opted_out"}
+    )
+
+    assert [(e.task_id, e.opted_out_of) for e in published] == [
+        (scoped, ["birthday_care"]),
+        (everything, None),  # D4: all contact
+    ]
+
+
+async def test_call_back_later_without_a_future_time_is_refused(
+    client, service, settings, clock, due, published
+):
+    task_id = await _claimed(client, service, settings, due(1))
+
+    missing = await client.post(
+        f"/v1/tasks/{task_id}/result", json={"agent_id": "a1", "outcome": "call_back_later"}
+    )
+    past = await client.post(
+        f"/v1/tasks/{task_id}/result",
+        json={
+            "agent_id": "a1",
+            "outcome": "call_back_later",
+            "callback_at": (clock.now() - timedelta(minutes=1)).isoformat(),
+        },
+    )
+
+    assert (missing.status_code, past.status_code) == (422, 422)
+    assert "callback_at is required" in missing.text
+    assert "in the future" in past.text
+    assert published == []

@@ -1,0 +1,162 @@
+"""The open queue and its leases: order, filters, heartbeat, release, expiry across processes,
+and finished tasks leaving the queue (so claims never read them)."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from aftersales_contact.domain.tasks import task_id_for
+from aftersales_contracts import Channel, ContactPurpose
+from aftersales_runtime.kafka import publish_event
+
+pytestmark = pytest.mark.stack
+
+
+async def queue(service, settings, *events):
+    for event in events:
+        await publish_event(service.runtime.broker, settings, event)
+
+
+async def claim(client, agent, dealer="dealer-sz-001"):
+    return await client.post(f"/v1/dealers/{dealer}/tasks/claim", json={"agent_id": agent})
+
+
+async def test_the_queue_orders_by_due_time_then_purpose_priority_then_attempt(
+    client, service, settings, clock, due, published
+):
+    at = clock.now() - timedelta(hours=1)
+    care = due(1, due_at=at, purposes=[ContactPurpose.BIRTHDAY_CARE])
+    day3_retry = due(2, due_at=at, attempt=2)
+    day3 = due(3, due_at=at)
+    merged = due(
+        4, due_at=at, purposes=[ContactPurpose.BIRTHDAY_CARE, ContactPurpose.SERVICE_CALL_DAY30]
+    )
+    earlier_care = due(5, due_at=at - timedelta(minutes=1), purposes=[ContactPurpose.BIRTHDAY_CARE])
+    future = due(6, due_at=clock.now() + timedelta(minutes=5))
+    await queue(service, settings, care, day3_retry, day3, merged, earlier_care, future)
+
+    order = [(await claim(client, f"agent-{i}")) for i in range(6)]
+
+    expected = [
+        task_id_for(earlier_care.contact_id, 1),  # due first
+        task_id_for(day3.contact_id, 1),  # same time: day-3 call (priority 10), attempt 1
+        task_id_for(day3_retry.contact_id, 2),  # same priority, attempt 2 after attempt 1
+        task_id_for(merged.contact_id, 1),  # ranks as its most urgent purpose (day 30: 20)
+        task_id_for(care.contact_id, 1),  # care last
+    ]
+    assert [a.json()["task_id"] for a in order[:5]] == expected
+    assert order[5].status_code == 204  # not due yet
+
+
+async def test_an_agent_can_filter_the_claim_by_purpose_and_channel(
+    client, service, settings, due, published
+):
+    call = due(1)
+    sms = due(2, channel=Channel.SMS, purposes=[ContactPurpose.SMS_SURVEY_DAY7])
+    care = due(3, purposes=[ContactPurpose.BIRTHDAY_CARE])
+    await queue(service, settings, call, sms, care)
+
+    by_channel = await client.post(
+        "/v1/dealers/dealer-sz-001/tasks/claim", json={"agent_id": "a1", "channels": ["sms"]}
+    )
+    by_purpose = await client.post(
+        "/v1/dealers/dealer-sz-001/tasks/claim",
+        json={"agent_id": "a2", "purposes": ["birthday_care", "insurance_expiry_care"]},
+    )
+    none_left = await client.post(
+        "/v1/dealers/dealer-sz-001/tasks/claim", json={"agent_id": "a3", "channels": ["sms"]}
+    )
+
+    assert by_channel.json()["task_id"] == task_id_for(sms.contact_id, 1)
+    assert by_purpose.json()["task_id"] == task_id_for(care.contact_id, 1)
+    assert none_left.status_code == 204
+
+
+async def test_a_heartbeat_keeps_the_task_with_its_agent(
+    client, service, settings, clock, due, published
+):
+    await queue(service, settings, due(1))
+    task_id = (await claim(client, "agent-1")).json()["task_id"]
+    lease = timedelta(seconds=settings.lease_seconds)
+
+    clock.advance(lease - timedelta(seconds=1))
+    beat = await client.post(f"/v1/tasks/{task_id}/lease", json={"agent_id": "agent-1"})
+    clock.advance(lease - timedelta(seconds=1))
+
+    assert beat.status_code == 200
+    assert beat.json()["agent_id"] == "agent-1"
+    assert (await claim(client, "agent-2")).status_code == 204  # still held: extended
+    not_mine = await client.post(f"/v1/tasks/{task_id}/lease", json={"agent_id": "agent-2"})
+    assert not_mine.status_code == 409
+    done = await client.post(
+        f"/v1/tasks/{task_id}/result", json={"agent_id": "agent-1", "outcome": "busy"}
+    )
+    assert done.status_code == 200
+    finished = await client.post(f"/v1/tasks/{task_id}/lease", json={"agent_id": "agent-1"})
+    assert finished.status_code == 409
+    assert "finished" in finished.json()["detail"]
+
+
+async def test_a_released_task_is_open_again_at_once_and_the_old_holder_cannot_answer(
+    client, service, settings, due, published
+):
+    await queue(service, settings, due(1))
+    task_id = (await claim(client, "agent-1")).json()["task_id"]
+
+    refused = await client.request(
+        "DELETE", f"/v1/tasks/{task_id}/lease", json={"agent_id": "agent-2"}
+    )
+    released = await client.request(
+        "DELETE", f"/v1/tasks/{task_id}/lease", json={"agent_id": "agent-1"}
+    )
+    taken = await claim(client, "agent-2")
+    late = await client.post(
+        f"/v1/tasks/{task_id}/result", json={"agent_id": "agent-1", "outcome": "busy"}
+    )
+    again = await client.request(
+        "DELETE", f"/v1/tasks/{task_id}/lease", json={"agent_id": "agent-1"}
+    )
+
+    assert refused.status_code == 409
+    assert released.status_code == 204
+    assert taken.json()["task_id"] == task_id
+    assert late.status_code == 409
+    assert again.status_code == 409
+    missing = await client.post("/v1/tasks/no-such-task/lease", json={"agent_id": "agent-1"})
+    assert missing.status_code == 404
+
+
+async def test_an_expired_lease_returns_the_task_exactly_once_across_two_processes(
+    client, service, settings, clock, due, published, second_instance
+):
+    """Two service instances share the database but not their memory: only the atomic lease
+    insert keeps a task with one agent."""
+    await queue(service, settings, due(1))
+    task_id = (await claim(client, "agent-0")).json()["task_id"]
+    clock.advance(timedelta(seconds=settings.lease_seconds + 1))
+    async with second_instance() as second:
+        answers = await asyncio.gather(
+            *(claim(client if i % 2 else second, f"agent-{i}") for i in range(1, 11))
+        )
+
+    winners = [a for a in answers if a.status_code == 200]
+    assert [w.json()["task_id"] for w in winners] == [task_id]
+    assert sorted(a.status_code for a in answers).count(204) == 9
+    assert await service.store.leases.count_documents({"task_id": task_id}) == 2
+
+
+async def test_a_finished_task_leaves_the_queue_and_an_empty_hour_leaves_the_head(
+    client, service, settings, due, published, mongo_db
+):
+    await queue(service, settings, due(1), due(2))
+    for agent in ("agent-1", "agent-2"):
+        task_id = (await claim(client, agent)).json()["task_id"]
+        answer = await client.post(
+            f"/v1/tasks/{task_id}/result", json={"agent_id": agent, "outcome": "no_answer"}
+        )
+        assert answer.status_code == 200
+
+    entries = [e async for e in service.desk.queue.entries("dealer-sz-001")]
+    assert entries == []
+    assert await service.desk.queue.hours("dealer-sz-001") == {}
+    assert await mongo_db["queue"].count_documents({"_id": {"$regex": "^open/"}}) == 0
