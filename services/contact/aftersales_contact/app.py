@@ -9,6 +9,7 @@ from datetime import timedelta
 import faststream
 from aftersales_contracts import ContactDue, ContactExpired, ContactResult, topics
 from aftersales_runtime.clock import Clock
+from aftersales_runtime.relay import PendingPublications
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
 
@@ -17,6 +18,7 @@ from aftersales_contact.desk import Desk
 from aftersales_contact.expiry_sweep import expire_overdue
 from aftersales_contact.handlers import when_contact_due_queue_task
 from aftersales_contact.open_queue import OpenQueue
+from aftersales_contact.results import republish_result
 from aftersales_contact.settings import ContactSettings
 from aftersales_contact.store import ContactStore
 
@@ -44,6 +46,7 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
         lease=timedelta(seconds=settings.lease_seconds),
         priorities=settings.purpose_priority,
         expire_after_days=settings.expire_after_days,
+        pending=PendingPublications(runtime.db, runtime.clock),
     )
     runtime.uses_topics(topics.CONTACT_DUE)
     runtime.produces(ContactResult, ContactExpired)
@@ -64,6 +67,14 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
             except Exception:  # the sweep comes back; one failure must not stop it for good
                 runtime.logger.exception("expiry sweep failed")
             await asyncio.sleep(settings.expiry_sweep_seconds)
+
+    @runtime.background
+    async def relay_accepted_results() -> None:
+        # A result accepted while Kafka was down goes out when it is back, whether or not the
+        # agent's tool ever retries (issue 18: an accepted request is never half-done).
+        await desk.pending.run_forever(
+            lambda task_id: republish_result(desk, runtime.publish, task_id), runtime.logger
+        )
 
     router = tasks_router(desk, runtime.publish, runtime.logger)
     return ContactService(runtime=runtime, desk=desk, app=runtime.http_app(router))

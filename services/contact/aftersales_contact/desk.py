@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aftersales_runtime.clock import Clock
+from aftersales_runtime.relay import PendingPublications
 
 from aftersales_contact.open_queue import OpenQueue
 from aftersales_contact.store import ContactStore
@@ -57,4 +58,5 @@ class Desk:
     lease: timedelta
     priorities: Mapping[str, int]
     expire_after_days: Mapping[str, int]
+    pending: PendingPublications  # results accepted but maybe not yet published (the relay)
     memory: LeaseMemory = field(default_factory=LeaseMemory)

@@ -139,6 +139,7 @@ async def record_result(
     document = result_document(
         task, submission.model_dump(mode="json"), event.model_dump(mode="json"), now
     )
+    await desk.pending.add(task_id)  # before the result: from now on it will be published
     if not await store.add_result(document):
         # A concurrent identical submit won the insert; it publishes, this one only answers.
         raced = await store.result(task_id)
@@ -151,6 +152,7 @@ async def record_result(
     await store.mark_done(task_id)
     await publish(event)  # at once: an opt-out stops what the scheduler has pending (D4)
     await store.mark_published(task_id)
+    await desk.pending.remove(task_id)
     await leave_queue(desk, task)
     logger.info(
         "contact result recorded",
@@ -173,6 +175,11 @@ async def _repeat(
     desk: Desk, publish: Publish, stored: dict[str, Any], submission: ResultSubmission
 ) -> ContactResult:
     _same_or_conflict(stored, submission)
+    return await _publish_stored(desk, publish, stored)
+
+
+async def _publish_stored(desk: Desk, publish: Publish, stored: dict[str, Any]) -> ContactResult:
+    """Publish a stored result that is not out yet (same event id), and finish its task."""
     event = ContactResult.model_validate(stored["event"])
     if not stored.get("published"):
         await desk.store.mark_done(stored["_id"])
@@ -181,7 +188,18 @@ async def _repeat(
         task = await desk.store.task(stored["_id"])
         if task is not None:
             await leave_queue(desk, task)
+    await desk.pending.remove(stored["_id"])
     return event
+
+
+async def republish_result(desk: Desk, publish: Publish, task_id: str) -> bool:
+    """The relay's pass over one accepted result: False while nothing is stored for the task."""
+    stored = await desk.store.result(task_id)
+    if stored is None:
+        return False
+    if not stored.get("expired"):  # an expiry is published by the sweep, on its own topic
+        await _publish_stored(desk, publish, stored)
+    return True
 
 
 async def leave_queue(desk: Desk, task: Doc) -> None:

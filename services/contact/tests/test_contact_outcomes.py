@@ -85,3 +85,41 @@ async def test_call_back_later_without_a_future_time_is_refused(
     assert "callback_at is required" in missing.text
     assert "in the future" in past.text
     assert published == []
+
+
+async def test_a_result_accepted_while_kafka_is_down_is_published_by_the_relay(
+    client, service, settings, clock, due, published
+):
+    """Issue 18: the agent's tool gets a 503 and never retries; the result was stored, and the
+    relay publishes it (same event id) once the bus answers again."""
+    from aftersales_contact.results import ResultSubmission, record_result, republish_result
+    from aiokafka.errors import KafkaConnectionError
+
+    task_id = await _claimed(client, service, settings, due(1))
+
+    async def bus_down(event):
+        raise KafkaConnectionError()
+
+    submission = ResultSubmission(agent_id="a1", outcome=CallOutcome.REACHED, scores=SCORES)
+    with pytest.raises(KafkaConnectionError):
+        await record_result(service.desk, bus_down, service.runtime.logger, task_id, submission)
+    assert published == []
+    stored = await service.desk.store.result(task_id)
+    assert stored is not None
+    assert not stored.get("published")
+
+    relayed = []
+
+    async def bus_back(event):
+        relayed.append(event)
+
+    def relay(key: str):
+        return republish_result(service.desk, bus_back, key)
+
+    assert await service.desk.pending.relay_once(relay) == 0  # the request may be under way
+    clock.advance(timedelta(seconds=30))
+    assert await service.desk.pending.relay_once(relay) == 1
+    assert [(e.task_id, e.event_id) for e in relayed] == [(task_id, stored["event"]["event_id"])]
+    assert (await service.desk.store.result(task_id))["published"]
+    assert await service.desk.pending.relay_once(relay) == 0  # published once, not again
+    assert [e async for e in service.desk.queue.entries("dealer-sz-001")] == []
