@@ -176,6 +176,7 @@ start_kafka() {
     grep -q '^sasl.enabled.mechanisms=' "$RUN_DIR/server.properties" 2>/dev/null \
       || die "kafka: running (pid $pid) as started before the bus was private (no SASL); run \`make stack-down\` then \`make stack-up\`"
     say "kafka: already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
+    grant_acls # an edited acls.conf takes effect without a restart (grants only add)
     return
   fi
   require_free_port kafka "$KAFKA_PORT"
