@@ -49,6 +49,7 @@ from aftersales_runtime.service import ensure_topics
 from aftersales_runtime.testing import resolve_stack
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient
 
 from deploy.local.demo_data import work_order
 from deploy.local.services import REPO, Fleet
@@ -470,7 +471,27 @@ async def run(args: argparse.Namespace) -> None:
             )
     finally:
         fleet.stop()
+        await remove_run(stack, prefix, f"bench_{token}")
         stop_stack()
+
+
+async def remove_run(stack: Any, prefix: str, database_prefix: str) -> None:
+    """The run's topics and databases go: benchmarks leave no data behind."""
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongodb_url)
+    try:
+        for name in await mongo.list_database_names():
+            if name.startswith(database_prefix):
+                await mongo.drop_database(name)
+    finally:
+        await mongo.close()
+    admin = AIOKafkaAdminClient(**stack.kafka_options())
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()
 
 
 def main(argv: list[str] | None = None) -> None:
