@@ -94,15 +94,23 @@ async def count_calls(api: ServiceClient, workload: Workload) -> Counts:
     tickets: Counter[str] = Counter()
     made = opened = 0
     for dealer in DEALERS:
+        # Contact lists open work only: a task still open or claimed counts here, a finished one
+        # is read below from the scheduler, whose day-3 contact a result closed ("done").
         for task in await api.tasks(dealer):
             if "service_call_day3" in task["purposes"]:
                 tasks[task.get("work_order_id") or "?"] += 1
-                done[task.get("work_order_id") or "?"] += task["state"] == "done"
         for ticket in await api.complaints(dealer):
             tickets[ticket.get("work_order_id") or "?"] += 1
         report = await api.monthly_report(dealer, REPORT_MONTH)
         made += report["contacts_made"]
         opened += report["complaints_opened"]["total"]
+    for order in workload.orders:
+        for contact in await api.planned_contacts(order.dealer, order.vin):
+            if contact.get("work_order_id") == order.work_order_id and (
+                contact["step"] == "call_day3" and contact["state"] == "done"
+            ):
+                done[order.work_order_id] += 1
+                tasks[order.work_order_id] += 1  # it was a task, and it left the queue
     for wo, order in by_wo.items():
         counts.stages["tasks"].add(tasks.pop(wo, 0))
         counts.stages["results"].add(done.pop(wo, 0))
