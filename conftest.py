@@ -159,3 +159,29 @@ async def mongo_db(stack: Stack, isolation: Isolation) -> AsyncIterator[Any]:
         yield client[isolation.database]
     finally:
         await client.close()
+
+
+@pytest.fixture
+def fleet_of_this_test(stack: Stack, isolation: Isolation, tmp_path: Path) -> Callable[..., Any]:
+    """The five services as processes in this test's topics and database, trusting its tokens:
+    `fleet_of_this_test(clock, port_shift=10, LOG_LEVEL="DEBUG")` (not started)."""
+    from deploy.local.services import Fleet
+
+    def make(clock: Any, port_shift: int = 0, **extra_env: str) -> Fleet:
+        return Fleet.configure(
+            kafka=stack.kafka_env(),
+            mongodb_url=stack.mongodb_url,
+            clock_file=clock.path,
+            log_dir=tmp_path / "logs",
+            topic_prefix=isolation.topic_prefix,
+            database_prefix=isolation.database,
+            environment="test",
+            # Several checkouts may test on one machine at once: each sets its own offset.
+            port_offset=int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100")) + port_shift,
+            extra_env={
+                "AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(isolation.auth_public_key_file),
+                **extra_env,
+            },
+        )
+
+    return make

@@ -37,20 +37,10 @@ def schemathesis() -> str:
 
 
 @pytest.fixture
-async def fleet(stack, isolation, tmp_path) -> AsyncIterator[Fleet]:
+async def fleet(fleet_of_this_test, tmp_path) -> AsyncIterator[Fleet]:
     clock = ControlledClock(tmp_path / "clock.json")
     clock.write_offset(timedelta(0))
-    fleet = Fleet.configure(
-        kafka=stack.kafka_env(),
-        mongodb_url=stack.mongodb_url,
-        clock_file=clock.path,
-        log_dir=tmp_path / "logs",
-        topic_prefix=isolation.topic_prefix,
-        database_prefix=isolation.database,
-        environment="test",
-        port_offset=int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100")),
-        extra_env={"AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(isolation.auth_public_key_file)},
-    )
+    fleet = fleet_of_this_test(clock)
     await asyncio.to_thread(fleet.start)
     try:
         yield fleet

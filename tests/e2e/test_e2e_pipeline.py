@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import time
 from dataclasses import dataclass
@@ -116,25 +115,10 @@ async def eventually(probe, timeout: float = 60, interval: float = 0.5):
 
 
 @pytest.fixture
-async def system(stack, isolation, tmp_path):
+async def system(stack, isolation, tmp_path, fleet_of_this_test):
     clock = ControlledClock(tmp_path / "clock.json")
     clock.set(local("2026-11-16T18:00:00"))  # after the last settlement (15:05)
-    fleet = Fleet.configure(
-        kafka=stack.kafka_env(),
-        mongodb_url=stack.mongodb_url,
-        clock_file=clock.path,
-        log_dir=tmp_path / "logs",
-        topic_prefix=isolation.topic_prefix,
-        database_prefix=isolation.database,
-        environment="test",
-        # Several checkouts may test on one machine at once: each sets its own offset.
-        port_offset=int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100")),
-        extra_env={
-            "AFTERSALES_RETRY_BACKOFF_SECONDS": "0.05",
-            "LOG_LEVEL": "INFO",
-            "AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(isolation.auth_public_key_file),
-        },
-    )
+    fleet = fleet_of_this_test(clock, AFTERSALES_RETRY_BACKOFF_SECONDS="0.05", LOG_LEVEL="INFO")
     await ensure_topics(
         stack.kafka_options(),
         [isolation.topic(DMS_WORKORDER_CLOSED), isolation.topic(DEAD_LETTER)],

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -27,7 +26,6 @@ from aftersales_runtime.service import ensure_topics
 from aiokafka import AIOKafkaConsumer
 
 from deploy.local.demo_data import demo_work_orders
-from deploy.local.services import Fleet
 from tests.e2e.test_e2e_pipeline import eventually, publish
 
 pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -95,23 +93,12 @@ async def read_all(kafka: dict, topic: str) -> list[str]:
         await consumer.stop()
 
 
-async def test_no_name_or_phone_where_none_belongs(stack, isolation, tokens, tmp_path):
+async def test_no_name_or_phone_where_none_belongs(
+    stack, isolation, tokens, tmp_path, fleet_of_this_test
+):
     clock = ControlledClock(tmp_path / "clock.json")
     clock.set(local("2026-11-16T18:00:00"))
-    fleet = Fleet.configure(
-        kafka=stack.kafka_env(),
-        mongodb_url=stack.mongodb_url,
-        clock_file=clock.path,
-        log_dir=tmp_path / "logs",
-        topic_prefix=isolation.topic_prefix,
-        database_prefix=isolation.database,
-        environment="test",
-        port_offset=int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100")) + 10,
-        extra_env={
-            "LOG_LEVEL": "DEBUG",  # the most a service ever writes
-            "AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(isolation.auth_public_key_file),
-        },
-    )
+    fleet = fleet_of_this_test(clock, port_shift=10, LOG_LEVEL="DEBUG")  # the most it writes
     orders = list(demo_work_orders(30, DEALERS, datetime(2026, 11, 11, 9, 0), days=5, seed=11))
     broken = {**orders[0], "work_order_id": "WO-broken", "vin": "SHORT"}  # → rejected inbox
     secrets = secrets_of([*orders, broken])
