@@ -84,7 +84,7 @@ def generated_inputs(seed: int):
             else None
         )
         results.append(contact_result(n, dealer, at, outcome, answer))
-        if answer is not None and answer.overall < 8:
+        if answer is not None and answer["overall"] < 8:
             grade = rng.choice(list(ComplaintGrade))
             tickets.append(ticket_opened(n, dealer, at + timedelta(minutes=1), grade))
     return results, tickets
@@ -109,11 +109,11 @@ def expected_report(results, tickets, dealer, month):
         "unreached": sum(r.outcome in unreached for r in mine),
         "declined": sum(r.outcome in {"refused", "opted_out"} for r in mine),
         "average_scores": {
-            item: sum(getattr(s, item) for s in scored) / len(scored) if scored else None
+            item: sum(s[item] for s in scored) / len(scored) if scored else None
             for item in Scores.ITEMS
         },
         "satisfaction_rate": (
-            sum(s.overall >= 8 for s in scored) / len(scored) if scored else None
+            sum(s["overall"] >= 8 for s in scored) / len(scored) if scored else None
         ),
         "complaints_opened": {
             **{g: opened.count(g) for g in "ABCD"},

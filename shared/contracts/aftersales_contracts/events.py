@@ -11,9 +11,9 @@ import base64
 import binascii
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from aftersales_contracts import topics
 from aftersales_contracts.dms import Channel, WorkOrderType
@@ -56,28 +56,80 @@ class Vehicle(_Part):
     mileage_km: int | None = Field(default=None, ge=0)
 
 
-class Scores(_Part):
-    """The 3-day CSI questionnaire (D16): each item scored 0..10."""
+ItemId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$", examples=["quality"])]
+Score = Annotated[int, Field(ge=0, le=10)]
+
+#: D16: the yes/no item "was the fault fixed right the first time?" (一次修复); a "no" opens a
+#: recovery ticket (D18) and counts toward the come-back rate (D26).
+FIXED_FIRST_TIME = "fixed_first_time"
+
+
+class Scores(RootModel[dict[ItemId, Score]]):
+    """A questionnaire's scored items (D16, D17), item id -> 0..10.
+
+    Which items a result must hold is the questionnaire's business (configuration, checked by
+    the service that records the result); the contract only fixes the shape and the scale.
+    ``Scores(attitude=9, quality=8)`` builds one; ``ITEMS`` are the after-service CSI items.
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     ITEMS: ClassVar[tuple[str, ...]] = (
         "attitude",
+        "environment",
+        "service_process",
         "quality",
         "charges",
         "timeliness",
-        "environment",
         "overall",
     )
 
-    attitude: int = Field(ge=0, le=10)
-    quality: int = Field(ge=0, le=10)
-    charges: int = Field(ge=0, le=10)
-    timeliness: int = Field(ge=0, le=10)
-    environment: int = Field(ge=0, le=10)
-    overall: int = Field(ge=0, le=10)
+    def __getitem__(self, item: str) -> int:
+        return self.root[item]
+
+    def items(self) -> list[tuple[str, int]]:
+        return list(self.root.items())
 
     def low_items(self, threshold: int = 8) -> list[str]:
         """Items scored below ``threshold``; any of them opens a recovery ticket (D18)."""
-        return [item for item in self.ITEMS if getattr(self, item) < threshold]
+        return [item for item, score in self.root.items() if score < threshold]
+
+
+class QuestionnaireRef(_Part):
+    """Which questionnaire, in which version, a result answers (D16, D17)."""
+
+    id: NonEmptyStr
+    version: int = Field(ge=1)
+
+
+class Coded(_Part):
+    """A value from a configurable list (an issue category, a lapse reason) with free text."""
+
+    code: ItemId  # e.g. "waiting_time"; "other" carries its text
+    text: str | None = Field(default=None, max_length=500)
+
+
+class DataCheck(_Part):
+    """D30: what the agent checked at the start of the call (核对客户信息).
+
+    ``confirmed`` says the data on file was read back to the customer. The other fields are set
+    only when the customer gave something new: a correction of the phone, the owner or the
+    actual user, and the current mileage and the expected next maintenance. Intake applies them
+    to the vehicle file (D1, D2) and publishes ``VehicleFileCorrected``.
+    """
+
+    confirmed: bool
+    phone: Phone | None = None
+    owner_name: str | None = Field(default=None, min_length=1, max_length=100)
+    actual_user_name: str | None = Field(default=None, min_length=1, max_length=100)
+    actual_user_phone: Phone | None = None
+    mileage_km: int | None = Field(default=None, ge=0)
+    next_maintenance_due_date: date | None = None
+    next_maintenance_due_mileage_km: int | None = Field(default=None, ge=0)
+
+    def changes(self) -> dict[str, object]:
+        """The fields the customer gave (everything but ``confirmed`` that is set)."""
+        return {k: v for k, v in self.model_dump(exclude={"confirmed"}).items() if v is not None}
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -198,12 +250,16 @@ class ContactDue(Event):
     purposes: list[ContactPurpose] = Field(min_length=1)  # D13: several merged into one
     channel: Channel  # D14
     due_at: AwareDatetime
+    # D6/D8: the follow-up is timely when made by then (e.g. three days from settlement); a
+    # later call still counts, as late. None when the purposes have no timeliness window.
+    timely_until: AwareDatetime | None = None
     attempt: int = Field(ge=1)  # D15 retries
     work_order_id: str | None = None
     vehicle: Vehicle
     customer: Customer
     service_advisor: Staff | None = None
     technicians: list[Staff] = Field(default_factory=list)
+    sales_consultant: Staff | None = None  # D8, D24: a delivery's consultant
 
 
 class CallOutcome(StrEnum):
@@ -243,22 +299,38 @@ class ContactResult(Event):
     outcome: CallOutcome
     contacted_at: AwareDatetime
     callback_at: AwareDatetime | None = None  # D15: "call back later (with a time)"
-    scores: Scores | None = None  # D16
+    # D6: made by the contact's `timely_until`; None when the contact has no such window.
+    timely: bool | None = None
+    questionnaire: QuestionnaireRef | None = None  # D16/D17: what the scores answer
+    scores: Scores | None = None  # D16/D17: scored items, 0..10
+    yes_no: dict[ItemId, bool] | None = None  # D16/D17: yes/no items (FIXED_FIRST_TIME …)
     comment: str | None = None  # D16: the customer's own words
     complaint_stated: bool = False  # D18
+    issues: list[Coded] = Field(default_factory=list)  # D15/D23: the customer's issues
+    lapse_reason: Coded | None = None  # D11/D26: why a lapsed customer stayed away
+    data_check: DataCheck | None = None  # D30
     work_order_id: str | None = None
     vin: Vin
     customer_id: NonEmptyStr
     service_advisor: Staff | None = None
     technicians: list[Staff] = Field(default_factory=list)
+    sales_consultant: Staff | None = None  # D24: SSI results per consultant
     # D4: with `opted_out`, the kinds of contact the customer refuses from now on; None = all.
     opted_out_of: list[ContactPurpose] | None = None
 
+    def not_fixed_first_time(self) -> bool:
+        """D16/D18/D26: the customer said the fault was not fixed right the first time."""
+        return self.yes_no is not None and self.yes_no.get(FIXED_FIRST_TIME) is False
+
     @model_validator(mode="after")
     def _consistent_outcome(self) -> ContactResult:
-        """Scores exist only when someone answered; a callback time only when one was asked."""
-        if self.scores is not None and self.outcome is not CallOutcome.REACHED:
-            raise ValueError("scores are only allowed when the outcome is 'reached'")
+        """Answers exist only when someone answered; a callback time only when one was asked."""
+        reached = self.outcome is CallOutcome.REACHED
+        for name in ("scores", "yes_no", "lapse_reason", "data_check"):
+            if getattr(self, name) is not None and not reached:
+                raise ValueError(f"{name} is only allowed when the outcome is 'reached'")
+        if self.issues and not reached:
+            raise ValueError("issues are only allowed when the outcome is 'reached'")
         if self.callback_at is not None and self.outcome is not CallOutcome.CALL_BACK_LATER:
             raise ValueError("callback_at is only allowed when the outcome is 'call_back_later'")
         if self.opted_out_of is not None and self.outcome is not CallOutcome.OPTED_OUT:
@@ -283,6 +355,28 @@ class ContactExpired(Event):
     work_order_id: str | None = None
     vin: Vin
     customer_id: NonEmptyStr
+
+
+class VehicleFileCorrected(Event):
+    """D30: intake applied a correction heard on a call to the vehicle file (D1, D2).
+
+    Carries the file's state after the correction (a new revision, with who and when), so the
+    scheduler re-plans the vehicle's reminders (D9, D12) and the next contact uses the new phone.
+    """
+
+    TOPIC: ClassVar[str] = topics.VEHICLE_FILE_CORRECTED
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    vin: Vin
+    file_revision: int = Field(ge=1)  # the vehicle file's revision this correction created
+    corrected_at: AwareDatetime  # when the customer said it (the call's time)
+    corrected_by: NonEmptyStr  # the agent (token subject) or "sms"
+    contact_id: NonEmptyStr  # the contact on which it was heard
+    changed: list[str] = Field(min_length=1)  # DataCheck field names that changed
+    customer: Customer  # the person to contact, phone already corrected
+    vehicle: Vehicle  # mileage as corrected
+    next_maintenance_due_date: date | None = None  # D9
+    next_maintenance_due_mileage_km: int | None = Field(default=None, ge=0)  # D9
 
 
 # --- complaints ------------------------------------------------------------------------------
@@ -388,6 +482,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ContactDue,
         ContactResult,
         ContactExpired,
+        VehicleFileCorrected,
         ComplaintEvent,
         IntakeRejected,
     )

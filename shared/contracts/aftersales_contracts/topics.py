@@ -12,6 +12,7 @@ VEHICLE_DELIVERED = "aftersales.vehicle.delivered"
 CONTACT_DUE = "aftersales.contact.due"
 CONTACT_RESULT = "aftersales.contact.result"
 CONTACT_EXPIRED = "aftersales.contact.expired"
+VEHICLE_FILE_CORRECTED = "aftersales.vehicle.corrected"
 COMPLAINT_EVENT = "aftersales.complaint.event"
 INTAKE_REJECTED = "aftersales.intake.rejected"
 DEAD_LETTER = "aftersales.deadletter"
@@ -23,6 +24,7 @@ INTERNAL_TOPICS: tuple[str, ...] = (
     CONTACT_DUE,
     CONTACT_RESULT,
     CONTACT_EXPIRED,
+    VEHICLE_FILE_CORRECTED,
     COMPLAINT_EVENT,
     INTAKE_REJECTED,
     DEAD_LETTER,

@@ -13,7 +13,9 @@ from aftersales_contracts.dms import Channel, WorkOrderType
 from aftersales_contracts.envelope import Event, correlation_id_for, deterministic_id
 from aftersales_contracts.events import (
     EVENT_TYPES,
+    FIXED_FIRST_TIME,
     CallOutcome,
+    Coded,
     ComplaintEvent,
     ComplaintEventKind,
     ComplaintGrade,
@@ -21,12 +23,14 @@ from aftersales_contracts.events import (
     ContactPurpose,
     ContactResult,
     Customer,
+    DataCheck,
     IntakeRejected,
     IntakeRejectionReason,
     Scores,
     Staff,
     Vehicle,
     VehicleDelivered,
+    VehicleFileCorrected,
     WorkOrderClosed,
     decode_event,
 )
@@ -74,15 +78,7 @@ vehicles = st.builds(
     model=text,
     mileage_km=st.none() | st.integers(0, 2_000_000),
 )
-scores = st.builds(
-    Scores,
-    attitude=scores_item,
-    quality=scores_item,
-    charges=scores_item,
-    timeliness=scores_item,
-    environment=scores_item,
-    overall=scores_item,
-)
+scores = st.fixed_dictionaries(dict.fromkeys(Scores.ITEMS, scores_item)).map(Scores)
 
 
 def envelope() -> dict[str, Any]:
@@ -242,7 +238,7 @@ def test_registry_covers_every_internal_topic_but_the_dead_letter() -> None:
     for topic, model in EVENT_TYPES.items():
         assert topic == model.TOPIC
         assert model.SCHEMA_VERSION == 1
-    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 10
+    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 11
 
 
 # --- envelope --------------------------------------------------------------------------------
@@ -390,7 +386,16 @@ def test_scores_outside_0_to_10_refused(item: str, value: int) -> None:
 
 @pytest.mark.parametrize("value", [0, 10])
 def test_score_bounds_accepted(value: int) -> None:
-    assert _scores(overall=value).overall == value
+    assert _scores(overall=value)["overall"] == value
+
+
+def test_scores_are_a_map_on_the_wire() -> None:
+    # D16/D17: the items are the questionnaire's; the wire form is an object item -> score.
+    answer = Scores(attitude=9, fixed_price_clarity=7)
+    assert answer.model_dump_json() == '{"attitude":9,"fixed_price_clarity":7}'
+    assert Scores.model_validate_json('{"attitude":9,"fixed_price_clarity":7}') == answer
+    with pytest.raises(ValidationError):
+        Scores.model_validate({"Bad Item": 9})
 
 
 def test_low_items_below_threshold() -> None:
@@ -428,6 +433,60 @@ def test_opt_out_scope_only_with_an_opt_out() -> None:
     assert _result(outcome=CallOutcome.OPTED_OUT).opted_out_of is None  # D4: all contact
     with pytest.raises(ValidationError, match="opted_out"):
         _result(outcome=CallOutcome.REFUSED, opted_out_of=care)
+
+
+def test_answers_of_the_call_only_when_reached() -> None:
+    reached = _result(
+        yes_no={FIXED_FIRST_TIME: False},
+        issues=[Coded(code="waiting_time"), Coded(code="other", text="洗车没洗干净")],
+        lapse_reason=Coded(code="found_another_workshop"),
+        data_check=DataCheck(confirmed=True, phone="+8613900139000", mileage_km=42_000),
+    )
+    assert reached.not_fixed_first_time()
+    assert not _result(yes_no={FIXED_FIRST_TIME: True}).not_fixed_first_time()
+    assert not _result().not_fixed_first_time()
+    for field, value in [
+        ("yes_no", {FIXED_FIRST_TIME: True}),
+        ("issues", [Coded(code="price")]),
+        ("lapse_reason", Coded(code="forgot")),
+        ("data_check", DataCheck(confirmed=True)),
+    ]:
+        with pytest.raises(ValidationError, match="reached"):
+            _result(outcome=CallOutcome.NO_ANSWER, **{field: value})
+
+
+def test_data_check_changes_name_what_the_customer_gave() -> None:
+    check = DataCheck(confirmed=False, phone="+8613900139000", next_maintenance_due_mileage_km=50)
+    assert check.changes() == {"phone": "+8613900139000", "next_maintenance_due_mileage_km": 50}
+    assert DataCheck(confirmed=True).changes() == {}
+    with pytest.raises(ValidationError):
+        DataCheck(confirmed=True, phone="13900139000")  # E.164 only: the API normalises
+
+
+def test_vehicle_file_correction_round_trips() -> None:
+    event = VehicleFileCorrected(
+        event_id="f-1",
+        occurred_at=datetime(2026, 11, 23, 2, 5, tzinfo=UTC),
+        dealer_id="dealer-sz-001",
+        correlation_id="dealer-sz-001/WO-1",
+        vin="LSVAU218XN2183294",
+        file_revision=3,
+        corrected_at=datetime(2026, 11, 23, 10, 0, tzinfo=CST),
+        corrected_by="agent-7",
+        contact_id="c-1",
+        changed=["phone"],
+        customer=Customer(
+            customer_id="C-88012",
+            name="张伟",
+            phone="+8613900139000",
+            is_owner=True,
+            contact_consent=True,
+        ),
+        vehicle=Vehicle(vin="LSVAU218XN2183294", brand="大众", model="帕萨特"),
+    )
+    assert decode_event(topics.VEHICLE_FILE_CORRECTED, event.model_dump_json()) == event
+    with pytest.raises(ValidationError):
+        VehicleFileCorrected.model_validate(event.model_dump() | {"changed": []})
 
 
 def test_purposes_not_empty() -> None:

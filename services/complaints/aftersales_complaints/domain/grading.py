@@ -93,13 +93,13 @@ def grade_result(
     if complaint_stated:
         fired.append((rules.stated_complaint_grade, "stated_complaint"))
     if scores is not None and low_items:
-        bands = [b for b in rules.overall_bands if scores.overall <= b.max_overall]
+        bands = [b for b in rules.overall_bands if scores["overall"] <= b.max_overall]
         if bands:
             band = min(bands, key=lambda b: b.max_overall)
             fired.append((band.grade, f"overall<={band.max_overall}"))
         else:
             fired.append((rules.default_grade, "low_item"))
-        if any(getattr(scores, item) <= rules.item_floor_max for item in Scores.ITEMS):
+        if any(score <= rules.item_floor_max for _, score in scores.items()):
             fired.append((rules.item_floor_grade, f"item<={rules.item_floor_max}"))
     # A is the most severe and sorts first; among equals the first rule listed above wins.
     grade, rule = min(fired, key=lambda f: f[0])

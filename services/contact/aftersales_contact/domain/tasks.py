@@ -11,7 +11,7 @@ from enum import StrEnum
 from aftersales_contracts import CallOutcome, ContactPurpose, Scores, deterministic_id
 
 #: Purposes whose conversation is the CSI questionnaire (D6/D7, D16): a reached customer is
-#: asked the six scores. The sales questionnaire (D17, SSI) has other items and is not scored
+#: asked its items. The sales questionnaire (D17, SSI) has other items and is not scored
 #: through this contract yet.
 SCORED_PURPOSES: frozenset[ContactPurpose] = frozenset(
     {
@@ -20,6 +20,19 @@ SCORED_PURPOSES: frozenset[ContactPurpose] = frozenset(
         ContactPurpose.SERVICE_CALL_DAY30,
     }
 )
+
+
+#: D16: items a CSI answer must hold; "service_process" is accepted but not yet required, so
+#: agents' tools written for the first six items keep working.
+CSI_REQUIRED_ITEMS: tuple[str, ...] = tuple(i for i in Scores.ITEMS if i != "service_process")
+
+
+def csi_item_problems(scores: Scores) -> list[str]:
+    """Missing or unknown CSI items, each named (D16)."""
+    given = dict(scores.items())
+    missing = [f"scores.{i} is required (D16)" for i in CSI_REQUIRED_ITEMS if i not in given]
+    unknown = [f"scores.{i} is not a CSI item" for i in given if i not in Scores.ITEMS]
+    return missing + unknown
 
 
 class TaskState(StrEnum):
@@ -67,6 +80,8 @@ def result_problems(
                 "scores are required when the outcome is 'reached' and the contact is a "
                 f"questionnaire ({', '.join(scored)}; D16)"
             )
+        if scores is not None:
+            problems.extend(csi_item_problems(scores))
     elif scores is not None:
         problems.append("scores are only allowed when the outcome is 'reached'")
     if outcome is CallOutcome.CALL_BACK_LATER:

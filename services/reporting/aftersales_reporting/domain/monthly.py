@@ -56,8 +56,8 @@ def month_window(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def _mean(values: list[int]) -> float:
-    return round(sum(values) / len(values), 2)
+def _mean(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
 
 
 def monthly_report(
@@ -72,7 +72,7 @@ def monthly_report(
     complaints = {grade.value: 0 for grade in ComplaintGrade}
     for grade in complaint_grades:
         complaints[grade.value] += 1
-    satisfied = sum(1 for s in scored if s.overall >= satisfied_min_score)
+    satisfied = sum(1 for s in scored if s["overall"] >= satisfied_min_score)
     return {
         "dealer_id": dealer_id,
         "month": month,
@@ -81,8 +81,7 @@ def monthly_report(
         "unreached": sum(1 for f in facts if f.outcome in UNREACHED),
         "declined": sum(1 for f in facts if f.outcome in DECLINED),
         "average_scores": {
-            item: (_mean([getattr(s, item) for s in scored]) if scored else None)
-            for item in Scores.ITEMS
+            item: _mean([s[item] for s in scored if item in s.root]) for item in Scores.ITEMS
         },
         "scored_answers": len(scored),
         "satisfaction_rate": round(satisfied / len(scored), 4) if scored else None,
