@@ -61,6 +61,7 @@ _LISTED = (
     "rule",
     "low_items",
     "scores",
+    "yes_no",
     "complaint_stated",
     "owner_role",
     "owner_person",

@@ -49,7 +49,9 @@ async def when_contact_result(result: ContactResult, desk: TicketDesk, rules: Gr
 async def _open_ticket(result: ContactResult, desk: TicketDesk, rules: GradingRules) -> None:
     """Open the ticket once; a redelivery finds it stored (and its events published or in the
     outbox, which `republish` empties)."""
-    verdict = grade_result(result.scores, result.complaint_stated, rules, result.comment)
+    verdict = grade_result(
+        result.scores, result.complaint_stated, rules, result.comment, result.yes_no
+    )
     if verdict is None:
         return
     ticket_id = ticket_id_for(result.task_id)
@@ -69,6 +71,7 @@ async def _open_ticket(result: ContactResult, desk: TicketDesk, rules: GradingRu
         rule=rule,
         low_items=verdict.low_items,
         scores=result.scores.model_dump() if result.scores else None,
+        yes_no=dict(result.yes_no) if result.yes_no is not None else None,
         complaint_stated=result.complaint_stated,
         work_order_id=result.work_order_id,
         contact_id=result.contact_id,

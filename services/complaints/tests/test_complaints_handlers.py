@@ -65,6 +65,22 @@ async def test_a_low_score_opens_one_ticket_even_when_redelivered(
     assert event.due_at == reply["due_at"]
 
 
+async def test_not_fixed_first_time_opens_one_ticket_even_when_redelivered(
+    service, settings, result, published, mongo_db
+):
+    # D16/D18: all scores 9, but "was the fault fixed right the first time?" → no.
+    answer = result(2, yes_no={"fixed_first_time": False, "explained_work": True})
+    assert answer.not_fixed_first_time()
+    for _ in range(2):
+        await publish_event(service.runtime.broker, settings, answer)
+
+    tickets = await mongo_db["tickets"].find().to_list()
+    assert [t["_id"] for t in tickets] == [ticket_id_for(answer.task_id)]
+    assert (tickets[0]["grade"], tickets[0]["rule"]) == ("C", "no:fixed_first_time")
+    assert tickets[0]["yes_no"] == {"fixed_first_time": False, "explained_work": True}
+    assert [(e.kind, e.rule) for e in published] == [("opened", "no:fixed_first_time")]
+
+
 async def test_satisfied_and_unreached_answers_open_nothing(
     service, settings, result, published, mongo_db
 ):
