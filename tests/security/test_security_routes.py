@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aftersales_complaints.handlers import ticket_id_for
+from aftersales_complaints.opening import ticket_id_for
 from aftersales_contracts import (
     CallOutcome,
     Channel,

@@ -1,7 +1,7 @@
 """The dealer's list of recovery tickets."""
 
 import pytest
-from aftersales_complaints.handlers import ticket_id_for
+from aftersales_complaints.opening import ticket_id_for
 from aftersales_contracts import Scores
 from aftersales_runtime.kafka import publish_event
 from faststream.kafka import TestKafkaBroker
