@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import faststream
 from aftersales_contracts import ComplaintEvent
+from aftersales_runtime.audit import RevealAudit
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.outbox import Outbox
 from aftersales_runtime.relay import PendingPublications
@@ -18,11 +19,15 @@ from aftersales_workcalendar import CalendarConfig, WorkingCalendar
 from fastapi import FastAPI
 
 from aftersales_complaints.api import complaints_router
+from aftersales_complaints.channels import Channels
+from aftersales_complaints.channels_api import channels_router
+from aftersales_complaints.customer_index import CustomerIndex
 from aftersales_complaints.desk import TicketDesk
 from aftersales_complaints.domain.deadlines import DeadlineClock, DeadlinePolicy
 from aftersales_complaints.domain.grading import GradingRules
 from aftersales_complaints.domain.ladder import Ladder
 from aftersales_complaints.domain.transitions import Rules
+from aftersales_complaints.inbound_log import InboundLog
 from aftersales_complaints.settings import ComplaintsSettings
 from aftersales_complaints.store import ComplaintsStore
 from aftersales_complaints.subscribers import SERVICE, register
@@ -33,6 +38,7 @@ class ComplaintsService:
     runtime: Runtime
     store: ComplaintsStore
     desk: TicketDesk
+    channels: Channels
     app: FastAPI
 
 
@@ -72,7 +78,10 @@ def build(settings: ComplaintsSettings, clock: Clock | None = None) -> Complaint
     pending = PendingPublications(runtime.db, runtime.clock, grace=timedelta(0))
     outbox = Outbox(runtime.db, runtime.events.publish_all)
     desk = TicketDesk(store, rules_for, runtime.clock, outbox, pending, runtime.logger)
-    register(runtime, settings, desk, grading_for)
+    channels = Channels(
+        desk, CustomerIndex(runtime.db), InboundLog(runtime.db), dealers.zone_of, grading_for
+    )
+    register(runtime, settings, channels, grading_for)
 
     @runtime.on_start
     async def move_the_old_outbox() -> None:
@@ -94,8 +103,11 @@ def build(settings: ComplaintsSettings, clock: Clock | None = None) -> Complaint
         # What a crash left stored but unpublished goes out even if nothing touches the ticket.
         await pending.run_forever(desk.republish, runtime.logger, settings.sweep_interval_seconds)
 
-    app = runtime.http_app(complaints_router(store, desk))
-    return ComplaintsService(runtime=runtime, store=store, desk=desk, app=app)
+    app = runtime.http_app(
+        complaints_router(store, desk),
+        channels_router(channels, RevealAudit(runtime.db, runtime.clock), settings),
+    )
+    return ComplaintsService(runtime=runtime, store=store, desk=desk, channels=channels, app=app)
 
 
 def create_app(settings: ComplaintsSettings, clock: Clock | None = None) -> FastAPI:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aftersales_contracts import CallOutcome, ContactPurpose, ContactResult
+from aftersales_contracts import CallOutcome, ComplaintSource, ContactPurpose, ContactResult
 
 from aftersales_complaints.desk import TicketDesk
 from aftersales_complaints.domain.grading import GradingRules, grade_result
@@ -65,6 +65,7 @@ async def _open_ticket(result: ContactResult, desk: TicketDesk, rules: GradingRu
         round_started_at=now,
         owner_role="",
         owner_person="",
+        source=ComplaintSource.FOLLOW_UP,
     )
     await open_once(desk, draft, rules, result.event_id)
 

@@ -10,7 +10,7 @@ from aftersales_contracts import deterministic_id
 from aftersales_complaints.desk import TicketDesk
 from aftersales_complaints.domain.grading import GradingRules, raised
 from aftersales_complaints.domain.ticket import Ticket
-from aftersales_complaints.domain.transitions import opening
+from aftersales_complaints.domain.transitions import SYSTEM, opening
 
 
 def ticket_id_for(cause: str) -> str:
@@ -27,7 +27,11 @@ def vehicle_key(dealer_id: str, vin: str) -> str:
 
 
 async def open_once(
-    desk: TicketDesk, draft: Ticket, rules: GradingRules, cause_event_id: str
+    desk: TicketDesk,
+    draft: Ticket,
+    rules: GradingRules,
+    cause_event_id: str,
+    actor: str = SYSTEM,
 ) -> Ticket:
     """The ticket, opened now unless it exists already (then its stored events are published
     if a crash held them back, and it is returned as it is)."""
@@ -47,7 +51,7 @@ async def open_once(
             }
         )
     draft = draft.model_copy(update={"opened_at": now, "round_started_at": now})
-    transition = opening(draft, now, desk.rules_for(draft.dealer_id), cause_event_id)
+    transition = opening(draft, now, desk.rules_for(draft.dealer_id), cause_event_id, actor)
     if not await desk.store_and_publish(transition):
         stored = await desk.ticket(draft.ticket_id)  # another writer opened it first
         assert stored is not None
@@ -64,6 +68,7 @@ async def open_once(
             "ticket_id": opened.ticket_id,
             "grade": opened.grade.value,
             "rule": opened.rule,
+            "source": opened.source,
             "dealer_id": opened.dealer_id,
         },
     )

@@ -29,6 +29,7 @@ from aftersales_contracts.events import (
     ComplaintEvent,
     ComplaintEventKind,
     ComplaintGrade,
+    ComplaintSource,
     ComplaintStep,
     ConfirmationRequest,
     ContactDue,
@@ -48,6 +49,7 @@ from aftersales_contracts.events import (
     WorkOrderClosed,
     decode_event,
 )
+from aftersales_contracts.oem import OemComplaintTransferred
 
 __version__ = "1.0.0"
 
@@ -64,6 +66,7 @@ __all__ = [
     "ComplaintEvent",
     "ComplaintEventKind",
     "ComplaintGrade",
+    "ComplaintSource",
     "ComplaintStep",
     "ConfirmationRequest",
     "ContactDue",
@@ -82,6 +85,7 @@ __all__ = [
     "Event",
     "IntakeRejected",
     "IntakeRejectionReason",
+    "OemComplaintTransferred",
     "QuestionnaireRef",
     "Scores",
     "Staff",

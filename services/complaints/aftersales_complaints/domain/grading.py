@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aftersales_contracts import FIXED_FIRST_TIME, ComplaintGrade, Scores
+from aftersales_contracts import FIXED_FIRST_TIME, ComplaintGrade, ComplaintSource, Scores
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -53,6 +53,11 @@ class GradingRules(BaseModel):
     no_answer_grades: dict[str, ComplaintGrade] = Field(
         default_factory=lambda: {FIXED_FIRST_TIME: ComplaintGrade.C}
     )
+    # D29: a complaint from this source is at least this grade (the car maker's transfer is a
+    # formal complaint, 投诉: B by default).
+    source_grades: dict[ComplaintSource, ComplaintGrade] = Field(
+        default_factory=lambda: {ComplaintSource.OEM: ComplaintGrade.B}
+    )
     # D18: a second unhappy result for the same vehicle within this many days raises the grade.
     repeat_within_days: int = Field(30, ge=0, le=366)
 
@@ -88,6 +93,7 @@ def grade_result(
     rules: GradingRules,
     comment: str | None = None,
     yes_no: Mapping[str, bool] | None = None,
+    source: ComplaintSource | None = None,
 ) -> Verdict | None:
     """None when the answer opens no ticket; else the most severe grade any rule gives."""
     low_items = scores.low_items(rules.low_score_below) if scores is not None else []
@@ -100,6 +106,8 @@ def grade_result(
         fired.append((rules.crisis_grade, f"crisis_word:{words[0]}"))
     # D18: "not fixed right the first time" opens a ticket as a low score does.
     fired += [(rules.no_answer_grades[item], f"no:{item}") for item in noes]
+    if source is not None and source in rules.source_grades:
+        fired.append((rules.source_grades[source], f"source:{source.value}"))
     if complaint_stated:
         fired.append((rules.stated_complaint_grade, "stated_complaint"))
     if scores is not None and low_items:

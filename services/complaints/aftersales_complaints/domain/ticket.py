@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from aftersales_contracts import ComplaintGrade, ComplaintStep, Staff
+from aftersales_contracts import ComplaintGrade, ComplaintSource, ComplaintStep, Staff
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
@@ -160,6 +160,9 @@ class Ticket(BaseModel):
     root_cause_category: str | None = None
     action_taken: str | None = None
     confirmation_contact_id: str | None = None
+    source: ComplaintSource | None = None  # D29: where it came from (None: before D29)
+    logged_by: str | None = None  # D29: who logged it (token subject; "oem" for a transfer)
+    inbound_id: str | None = None  # D29: its entry in the register of calls and letters
     version: int = 0  # transitions applied; the key of the next one
     history: list[dict[str, Any]] = Field(default_factory=list)  # the events, as published
 

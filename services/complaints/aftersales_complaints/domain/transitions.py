@@ -113,6 +113,7 @@ class _Draft:
             technicians=t.technicians,
             opened_at=t.opened_at,
             actor=actor,
+            source=t.source,
             **fields,
         )
         self.events.append(event)
@@ -182,13 +183,16 @@ def _advisor(ticket: Ticket) -> str | None:
     return ticket.service_advisor.id if ticket.service_advisor else None
 
 
-def opening(ticket: Ticket, now: datetime, rules: Rules, causation_id: str) -> Transition:
-    """A new ticket (version 0, no deadlines yet) → opened, with this round's deadlines."""
+def opening(
+    ticket: Ticket, now: datetime, rules: Rules, causation_id: str, actor: str = SYSTEM
+) -> Transition:
+    """A new ticket (version 0, no deadlines yet) → opened, with this round's deadlines; the
+    actor is whoever logged it (D29), the system for an answer's ticket."""
     draft = _Draft(ticket, now, causation_id)
     start_round(draft.ticket, draft.now, rules)
     draft.emit(
         ComplaintEventKind.OPENED,
-        SYSTEM,
+        actor,
         due_at=draft.ticket.deadline(ComplaintStep.REPLY).due_at,
         rule=ticket.rule,
         linked_ticket_ids=ticket.linked_ticket_ids,
