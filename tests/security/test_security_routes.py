@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aftersales_complaints.handlers import ticket_id_for
+from aftersales_complaints.opening import ticket_id_for
 from aftersales_contracts import (
     CallOutcome,
     Channel,
@@ -165,6 +165,23 @@ CASES: dict[tuple[str, str, str], Case] = {
             "reopen": lambda s: {"text": "still noisy"},
         }.items()
     },
+    ("complaints", "POST", "/v1/dealers/{dealer_id}/complaints"): Case(
+        lambda s: f"/v1/dealers/{MINE}/complaints",
+        lambda s: {"source": "walk_in", "vin": s.vin, "text": "空调不制冷"},
+    ),
+    ("complaints", "POST", "/v1/dealers/{dealer_id}/inbound"): Case(
+        lambda s: f"/v1/dealers/{MINE}/inbound",
+        lambda s: {"kind": "hotline", "subject": "enquiry", "vin": s.vin},
+    ),
+    ("complaints", "GET", "/v1/dealers/{dealer_id}/inbound"): Case(
+        lambda s: f"/v1/dealers/{MINE}/inbound", params={"day": "2026-11-23"}
+    ),
+    ("complaints", "GET", "/v1/dealers/{dealer_id}/customers"): Case(
+        lambda s: f"/v1/dealers/{MINE}/customers", params={"plate": "粤B12345"}
+    ),
+    ("complaints", "GET", "/v1/dealers/{dealer_id}/audit/reveals"): Case(
+        lambda s: f"/v1/dealers/{MINE}/audit/reveals"
+    ),
     # reporting
     ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/monthly"): Case(
         lambda s: f"/v1/dealers/{MINE}/reports/monthly", params={"month": "2026-11"}

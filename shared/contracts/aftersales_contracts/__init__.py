@@ -31,6 +31,7 @@ from aftersales_contracts.events import (
     ComplaintEvent,
     ComplaintEventKind,
     ComplaintGrade,
+    ComplaintSource,
     ComplaintStep,
     ConfirmationRequest,
     ContactDue,
@@ -50,6 +51,7 @@ from aftersales_contracts.events import (
     WorkOrderClosed,
     decode_event,
 )
+from aftersales_contracts.oem import OemComplaintTransferred
 
 __version__ = "1.0.0"
 
@@ -68,6 +70,7 @@ __all__ = [
     "ComplaintEvent",
     "ComplaintEventKind",
     "ComplaintGrade",
+    "ComplaintSource",
     "ComplaintStep",
     "ConfirmationRequest",
     "ContactDue",
@@ -86,6 +89,7 @@ __all__ = [
     "Event",
     "IntakeRejected",
     "IntakeRejectionReason",
+    "OemComplaintTransferred",
     "QuestionnaireRef",
     "Scores",
     "Staff",

@@ -445,6 +445,19 @@ class ComplaintEventKind(StrEnum):
     REOPENED = "reopened"  # D22
 
 
+class ComplaintSource(StrEnum):
+    """Where a complaint came from (D29, 来电来函登记); reporting counts complaints by it."""
+
+    FOLLOW_UP = "follow_up"  # a follow-up call's answer (D18)
+    HOTLINE = "hotline"
+    WEBSITE = "website"
+    EMAIL = "email"
+    LETTER = "letter"
+    WALK_IN = "walk_in"
+    OEM = "oem"  # transferred by the car maker
+    COLLEAGUE = "colleague"  # a colleague who was told
+
+
 class ComplaintStep(StrEnum):
     """The steps of D20 that carry a deadline."""
 
@@ -505,6 +518,7 @@ class ComplaintEvent(Event):
     action_taken: str | None = None  # resolved
     note: str | None = None
     confirmation: ConfirmationRequest | None = None  # confirmation_requested (D22)
+    source: ComplaintSource | None = None  # D29: where the complaint came from (None: older)
 
 
 #: Topic -> model of every internal event (the dead-letter topic carries raw messages, no model).

@@ -6,6 +6,9 @@ from __future__ import annotations
 DMS_WORKORDER_CLOSED = "dms.workorder.closed"
 DMS_VEHICLE_DELIVERED = "dms.vehicle.delivered"
 
+# External: published by the car maker (OEM): complaints it transferred to a dealer (D29).
+OEM_COMPLAINT_TRANSFERRED = "oem.complaint.transferred"
+
 # Internal: published by our services.
 WORKORDER_CLOSED = "aftersales.workorder.closed"
 VEHICLE_DELIVERED = "aftersales.vehicle.delivered"
@@ -18,7 +21,11 @@ COMPLAINT_EVENT = "aftersales.complaint.event"
 INTAKE_REJECTED = "aftersales.intake.rejected"
 DEAD_LETTER = "aftersales.deadletter"
 
-EXTERNAL_TOPICS: tuple[str, ...] = (DMS_WORKORDER_CLOSED, DMS_VEHICLE_DELIVERED)
+EXTERNAL_TOPICS: tuple[str, ...] = (
+    DMS_WORKORDER_CLOSED,
+    DMS_VEHICLE_DELIVERED,
+    OEM_COMPLAINT_TRANSFERRED,
+)
 INTERNAL_TOPICS: tuple[str, ...] = (
     WORKORDER_CLOSED,
     VEHICLE_DELIVERED,

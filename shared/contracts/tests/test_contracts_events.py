@@ -539,3 +539,49 @@ def test_rejection_needs_a_reason_and_valid_base64() -> None:
         IntakeRejected(**(base | {"raw": "not base64!"}), reasons=reasons, raw_encoding="base64")
     with pytest.raises(ValidationError):
         IntakeRejected(**(base | {"source": "ftp"}), reasons=reasons)
+
+
+# --- D29: complaints from any channel ---------------------------------------------------------
+
+
+def test_an_oem_transferred_complaint_needs_a_way_to_find_the_customer() -> None:
+    from aftersales_contracts import ComplaintSource, OemComplaintTransferred
+
+    base = {
+        "oem_complaint_id": "OEM-2026-118842",
+        "dealer_id": "dealer-sz-001",
+        "received_at": "2026-11-23T09:40:00+08:00",
+        "text": "三次进站异响未修好",
+        "extra_field_of_the_oem": "ignored",
+    }
+    found = OemComplaintTransferred.model_validate({**base, "plate": "粤B12345"})
+    assert found.key() == b"dealer-sz-001"
+    assert found.TOPIC == topics.OEM_COMPLAINT_TRANSFERRED in topics.EXTERNAL_TOPICS
+    with pytest.raises(ValueError, match="one of vin, plate or phone"):
+        OemComplaintTransferred.model_validate(base)
+    with pytest.raises(ValueError, match="received_at"):
+        OemComplaintTransferred.model_validate({**base, "vin": "X", "received_at": "2026-11-23"})
+    assert ComplaintSource("walk_in") is ComplaintSource.WALK_IN
+
+
+def test_a_complaint_event_may_name_its_source_and_older_ones_still_read() -> None:
+    from aftersales_contracts import ComplaintEvent
+
+    fields = {
+        "event_id": "e-1",
+        "occurred_at": "2026-11-23T10:00:00+08:00",
+        "dealer_id": "dealer-sz-001",
+        "correlation_id": "dealer-sz-001/WO-1",
+        "ticket_id": "t-1",
+        "kind": "opened",
+        "grade": "C",
+        "contact_id": "c-1",
+        "vin": "LSVAU218XN2183294",
+        "customer_id": "C-1",
+        "assigned_role": "service_supervisor",
+        "opened_at": "2026-11-23T10:00:00+08:00",
+    }
+    assert ComplaintEvent.model_validate(fields).source is None
+    assert ComplaintEvent.model_validate({**fields, "source": "walk_in"}).source == "walk_in"
+    with pytest.raises(ValueError, match="source"):
+        ComplaintEvent.model_validate({**fields, "source": "fax"})
