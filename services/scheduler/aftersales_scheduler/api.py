@@ -30,6 +30,7 @@ class PlannedContactView(BaseModel):
     state: str
     nominal_at: datetime
     due_at: datetime
+    timely_until: datetime | None = None  # D6/D8: a contact made later counts as late
     attempt: int
     work_order_id: str | None
     vin: str
@@ -84,6 +85,7 @@ async def _view(store: TimerStore, timer: Doc) -> PlannedContactView:
         state=state,
         nominal_at=timer["nominal_at"],
         due_at=timer["due_at"],
+        timely_until=timer.get("timely_until"),
         attempt=timer["attempt"],
         work_order_id=timer.get("work_order_id"),
         vin=timer["vin"],

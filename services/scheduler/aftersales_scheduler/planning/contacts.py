@@ -58,6 +58,7 @@ class Subject:
     work_order_id: str | None = None
     service_advisor: Staff | None = None
     technicians: Sequence[Staff] = ()
+    sales_consultant: Staff | None = None  # D8, D24: a delivery's consultant
 
     @property
     def customer_key(self) -> str:
@@ -82,7 +83,7 @@ class Subject:
 
     @classmethod
     def from_document(cls, doc: Doc) -> Subject:
-        advisor = doc.get("service_advisor")
+        advisor, consultant = doc.get("service_advisor"), doc.get("sales_consultant")
         return cls(
             dealer_id=doc["dealer_id"],
             source_id=doc["source_id"],
@@ -93,6 +94,7 @@ class Subject:
             vehicle=Vehicle.model_validate(doc["vehicle"]),
             service_advisor=Staff.model_validate(advisor) if advisor else None,
             technicians=[Staff.model_validate(t) for t in doc.get("technicians", [])],
+            sales_consultant=Staff.model_validate(consultant) if consultant else None,
         )
 
     def snapshot(self) -> Doc:
@@ -105,6 +107,9 @@ class Subject:
                 self.service_advisor.model_dump(mode="json") if self.service_advisor else None
             ),
             "technicians": [t.model_dump(mode="json") for t in self.technicians],
+            "sales_consultant": (
+                self.sales_consultant.model_dump(mode="json") if self.sales_consultant else None
+            ),
         }
 
 
@@ -211,6 +216,7 @@ def _plan_new(
         "channel": contact.channel.value,
         "nominal_at": contact.nominal_at,
         "due_at": contact.due_at,
+        "timely_until": contact.timely_until,
         "attempt": 1,
         "version": 1,
         "filed_key": None,
@@ -251,10 +257,16 @@ def _plan_new(
             doc["absorbed"] = [decision.other.timer_id]
             steps.append(trail(now, "merged", f"absorbed {decision.other.timer_id}"))
             absorbed = ws.timer(decision.other.timer_id)
+            if absorbed is not None:
+                # As `add_purposes`: the earlier timeliness window (D6), a call over an SMS.
+                windows = [t for t in (doc["timely_until"], absorbed.get("timely_until")) if t]
+                doc["timely_until"] = min(windows) if windows else None
+                if absorbed["channel"] == "phone":
+                    doc["channel"] = "phone"
     doc["trail"] = steps
     ws.add_timer(doc)
     if host is not None:
-        ws.apply(lifecycle.add_purposes(host, doc["purposes"], f"merged {tid}", now))
+        ws.apply(lifecycle.add_purposes(host, doc, f"merged {tid}", now))
     if absorbed is not None:
         ws.apply(lifecycle.merge_into(absorbed, tid, now))
 
@@ -265,9 +277,7 @@ def repair(ws: WorkingSet, existing: Doc, subject: Subject) -> None:
     now = ws.now
     host_id = existing.get("merged_into")
     if existing["state"] == TimerState.MERGED and host_id and (host := ws.timer(host_id)):
-        ws.apply(
-            lifecycle.add_purposes(host, existing["purposes"], f"merged {existing['_id']}", now)
-        )
+        ws.apply(lifecycle.add_purposes(host, existing, f"merged {existing['_id']}", now))
     for absorbed_id in existing.get("absorbed", []):
         if (absorbed := ws.timer(absorbed_id)) is not None:
             ws.apply(lifecycle.merge_into(absorbed, existing["_id"], now))

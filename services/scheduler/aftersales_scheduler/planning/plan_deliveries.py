@@ -1,5 +1,6 @@
-"""Use case: delivered vehicles → D8 sales call within 3 days, first-maintenance reminder
-within 3 weeks, and D10 care (birthday, insurance)."""
+"""Use case: delivered vehicles → D8 sales call counted from the delivery event (day 2, timely
+within 3 days), the run-in / first-maintenance reminder (day 14), and D10 care (birthday,
+insurance)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ async def plan_deliveries(
             None,
             event.customer.preferred_channel,
             ctx.calendar(event.dealer_id),
+            ctx.opens_at(event.dealer_id),
         )
         plan(ws, ctx, subject, "delivery", planned)
         plan_care(ws, ctx, subject, event.customer.birthday, event.insurance_expiry, None)
@@ -49,5 +51,5 @@ def subject_of(event: VehicleDelivered) -> Subject:
         revision=1,
         customer=event.customer,
         vehicle=event.vehicle,
-        service_advisor=event.sales_consultant,
+        sales_consultant=event.sales_consultant,  # D24: its own field, not the advisor's
     )

@@ -74,6 +74,7 @@ def decide_work_order(
         event.work_order_type,
         event.customer.preferred_channel,
         ctx.calendar(event.dealer_id),
+        ctx.opens_at(event.dealer_id),
     )
     plan(ws, ctx, subject, "after_service", planned)
     # Only the vehicle's latest visit cancels reminders: a redelivered or late older work

@@ -65,5 +65,7 @@ def decide_result(
         timedelta(hours=policy.retry_after_hours),
         ctx.calendar(timer["dealer_id"]),
         event.callback_at,
+        timer.get("timely_until"),
+        timedelta(hours=policy.retry_in_window_after_hours),
     )
     ws.apply(lifecycle.retry(timer, attempt, due, event.outcome.value, now))
