@@ -13,6 +13,7 @@ from aftersales_contracts.events import ContactDue
 from aftersales_contracts.topics import (
     CONTACT_RESULT,
     VEHICLE_DELIVERED,
+    VEHICLE_FILE_CORRECTED,
     WORKORDER_CLOSED,
 )
 from aftersales_runtime.clock import Clock
@@ -65,7 +66,7 @@ def build(
         lease=timedelta(seconds=settings.claim_lease_seconds),
         logger=runtime.logger,
     )
-    runtime.uses_topics(WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT)
+    runtime.uses_topics(WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT, VEHICLE_FILE_CORRECTED)
     handlers.register(runtime, planning, store, runtime.logger)
 
     async def dispatch_loop() -> None:

@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import logging
 
-from aftersales_contracts.events import ContactResult, VehicleDelivered, WorkOrderClosed
-from aftersales_contracts.topics import CONTACT_RESULT, VEHICLE_DELIVERED, WORKORDER_CLOSED
+from aftersales_contracts.events import (
+    ContactResult,
+    VehicleDelivered,
+    VehicleFileCorrected,
+    WorkOrderClosed,
+)
+from aftersales_contracts.topics import (
+    CONTACT_RESULT,
+    VEHICLE_DELIVERED,
+    VEHICLE_FILE_CORRECTED,
+    WORKORDER_CLOSED,
+)
 from aftersales_runtime.service import Runtime
 
+from aftersales_scheduler.planning.apply_corrections import apply_corrections
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.plan_deliveries import plan_deliveries
 from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
@@ -49,3 +60,11 @@ def register(
     )
     async def when_contact_result_retry_or_close(event: ContactResult) -> None:
         await record_results(ctx, store, [event], logger)
+
+    @broker.subscriber(
+        settings.topic(VEHICLE_FILE_CORRECTED),
+        group_id=settings.consumer_group(GROUP),
+        auto_offset_reset="earliest",
+    )
+    async def when_vehicle_file_corrected_replan(event: VehicleFileCorrected) -> None:
+        await apply_corrections(ctx, store, [event])

@@ -9,10 +9,7 @@ import httpx
 import pytest
 from aftersales_contracts import (
     CallOutcome,
-    Channel,
-    ContactDue,
     ContactPurpose,
-    ContactResult,
     deterministic_id,
 )
 from aftersales_runtime.kafka import publish_event
@@ -22,27 +19,6 @@ pytestmark = pytest.mark.stack
 
 SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # as in conftest
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def result_for(due: ContactDue, outcome: CallOutcome, at: datetime) -> ContactResult:
-    return ContactResult(
-        event_id=deterministic_id("result", due.contact_id, str(due.attempt)),
-        occurred_at=at,
-        dealer_id=due.dealer_id,
-        correlation_id=due.correlation_id,
-        causation_id=due.event_id,
-        contact_id=due.contact_id,
-        task_id=f"task-{due.contact_id}-{due.attempt}",
-        agent_id="agent-1",
-        channel=Channel.PHONE,
-        purposes=due.purposes,
-        attempt=due.attempt,
-        outcome=outcome,
-        contacted_at=at,
-        work_order_id=due.work_order_id,
-        vin=due.vehicle.vin,
-        customer_id=due.customer.customer_id,
-    )
 
 
 @pytest.fixture
@@ -63,7 +39,7 @@ def api_get(service, tokens):
 
 
 async def test_unreached_calls_are_retried_at_another_hour_up_to_the_limit(
-    api_get, service, settings, work_order, due_events, clock
+    api_get, service, settings, work_order, due_events, clock, result_for
 ):
     await publish_event(service.runtime.broker, settings, work_order())
     clock.set(SETTLED + timedelta(days=3))
@@ -99,7 +75,7 @@ async def test_unreached_calls_are_retried_at_another_hour_up_to_the_limit(
 
 
 async def test_an_opt_out_on_a_call_cancels_what_is_pending(
-    api_get, service, settings, work_order, due_events, clock
+    api_get, service, settings, work_order, due_events, clock, result_for
 ):
     await publish_event(service.runtime.broker, settings, work_order())
     clock.set(SETTLED + timedelta(days=3))

@@ -106,6 +106,11 @@ def _record_visit(ws: WorkingSet, event: WorkOrderClosed, subject: Subject, late
             "customer_id": event.customer.customer_id,
             "last_visit_at": event.settled_at,
             "next_maintenance_due_date": due.isoformat() if due else None,
+            # D9: what the reminder was planned from, for a correction to re-plan it (D30).
+            "maintenance_basis": {
+                "date": due.isoformat() if due else None,
+                "mileage_km": event.next_maintenance_due_mileage_km,
+            },
         },
     )
 
