@@ -11,6 +11,7 @@ from datetime import timedelta
 import faststream
 from aftersales_contracts.events import ContactDue
 from aftersales_contracts.topics import (
+    COMPLAINT_EVENT,
     CONTACT_RESULT,
     VEHICLE_DELIVERED,
     VEHICLE_FILE_CORRECTED,
@@ -66,7 +67,9 @@ def build(
         lease=timedelta(seconds=settings.claim_lease_seconds),
         logger=runtime.logger,
     )
-    runtime.uses_topics(WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT, VEHICLE_FILE_CORRECTED)
+    runtime.uses_topics(
+        WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT, VEHICLE_FILE_CORRECTED, COMPLAINT_EVENT
+    )
     handlers.register(runtime, planning, store, runtime.logger)
 
     async def dispatch_loop() -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 
 from aftersales_contracts.events import (
+    ComplaintEvent,
     ContactResult,
     VehicleDelivered,
     VehicleFileCorrected,
     WorkOrderClosed,
 )
 from aftersales_contracts.topics import (
+    COMPLAINT_EVENT,
     CONTACT_RESULT,
     VEHICLE_DELIVERED,
     VEHICLE_FILE_CORRECTED,
@@ -24,6 +26,7 @@ from aftersales_runtime.service import Runtime
 
 from aftersales_scheduler.planning.apply_corrections import apply_corrections
 from aftersales_scheduler.planning.context import PlanningContext
+from aftersales_scheduler.planning.plan_confirmations import plan_confirmations
 from aftersales_scheduler.planning.plan_deliveries import plan_deliveries
 from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
 from aftersales_scheduler.planning.ports import PlanningStore
@@ -68,3 +71,11 @@ def register(
     )
     async def when_vehicle_file_corrected_replan(event: VehicleFileCorrected) -> None:
         await apply_corrections(ctx, store, [event])
+
+    @broker.subscriber(
+        settings.topic(COMPLAINT_EVENT),
+        group_id=settings.consumer_group(GROUP),
+        auto_offset_reset="earliest",
+    )
+    async def when_complaint_confirmation_requested_plan_it(event: ComplaintEvent) -> None:
+        await plan_confirmations(ctx, store, [event], logger)

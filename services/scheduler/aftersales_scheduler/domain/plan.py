@@ -32,6 +32,7 @@ class PlannedContact:
     nominal_at: datetime  # what the rule says (D6-D12)
     due_at: datetime  # after the calling window (D13)
     timely_until: datetime | None = None  # D6/D8: made by then, the contact was timely
+    contact_id: str | None = None  # given by its requester (D22), else the step's timer id
 
     @property
     def moved(self) -> bool:

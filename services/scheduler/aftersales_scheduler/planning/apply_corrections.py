@@ -12,7 +12,7 @@ from aftersales_contracts.events import ContactPurpose, VehicleFileCorrected
 from aftersales_scheduler.domain import timer as lifecycle
 from aftersales_scheduler.domain.corrections import refresh_contact_data
 from aftersales_scheduler.domain.reminders import maintenance_due
-from aftersales_scheduler.planning.contacts import Subject, dated, plan
+from aftersales_scheduler.planning.contacts import Subject, dated, plan, remember_contact_data
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.ports import PlanningStore
 from aftersales_scheduler.planning.working_set import WorkingSet
@@ -58,6 +58,7 @@ def decide_correction(
     if event.file_revision <= vehicle.get("file_revision", 0):
         return  # redelivered, or older than a correction already applied
     _refresh_pending(ws, event, subject)
+    remember_contact_data(ws, subject)
     due = _record_correction(ws, ctx, event, subject)
     if due is None or not MAINTENANCE_FIELDS & set(event.changed):
         return

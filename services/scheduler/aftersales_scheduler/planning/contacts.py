@@ -36,6 +36,10 @@ REMINDER_CHANNEL = {
 }
 
 
+#: D22: the customer waits for the confirmation call of their complaint: never capped (D13).
+CAP_EXEMPT = frozenset({ContactPurpose.COMPLAINT_CONFIRMATION})
+
+
 def customer_key(dealer_id: str, customer_id: str) -> str:
     return f"customer/{dealer_id}/{customer_id}"
 
@@ -172,6 +176,30 @@ def apply_consent(ws: WorkingSet, subject: Subject) -> Doc:
     return ws.person(key)
 
 
+def remember_contact_data(ws: WorkingSet, subject: Subject) -> None:
+    """The vehicle file's latest customer and vehicle, for contacts requested without them
+    (D22: a complaint's confirmation names only the vehicle and the customer)."""
+    data = {
+        "customer": subject.customer.model_dump(mode="json"),
+        "vehicle": subject.vehicle.model_dump(mode="json"),
+    }
+    ws.set_person(subject.vehicle_key, {"contact_data": data})
+
+
+def contact_data_of(ws: WorkingSet, dealer_id: str, vin: str, customer_id: str) -> Doc | None:
+    """What `remember_contact_data` kept, or else what the vehicle's latest planned contact of
+    that customer carries (files planned before the vehicle kept its contact data)."""
+    vehicle = ws.person(vehicle_key(dealer_id, vin))
+    if "contact_data" in vehicle:
+        data: Doc = vehicle["contact_data"]
+        return data
+    timers = [t for t in ws.timers_of(vehicle) if t["customer_id"] == customer_id]
+    if not timers:
+        return None
+    latest = max(timers, key=lambda t: (t.get("revision", 1), t["nominal_at"]))
+    return {"customer": latest["customer"], "vehicle": latest["vehicle"]}
+
+
 def link(ws: WorkingSet, subject: Subject, tid: str) -> None:
     ws.add_to_person(subject.customer_key, "timer_ids", tid)
     ws.add_to_person(subject.vehicle_key, "timer_ids", tid)
@@ -184,7 +212,7 @@ def plan(
     when it exists (a redelivery or a correction), the repair and refresh of the existing one."""
     apply_consent(ws, subject)
     for contact in planned:
-        tid = subject.timer_id(contact.step)
+        tid = contact.contact_id or subject.timer_id(contact.step)
         existing = ws.timer(tid)
         if existing is None:
             _plan_new(ws, ctx, subject, kind, contact, tid, ws.person(subject.customer_key))
@@ -243,7 +271,7 @@ def _plan_new(
             policy.merge_same_window,
             ctx.calendar(subject.dealer_id),
         )
-        if decision.verdict is Verdict.SUPPRESS_CAP:
+        if decision.verdict is Verdict.SUPPRESS_CAP and not CAP_EXEMPT & set(contact.purposes):
             doc["state"] = TimerState.SUPPRESSED.value
             steps.append(trail(now, "suppressed", decision.reason))
         elif decision.verdict is Verdict.MERGE_INTO_EXISTING:

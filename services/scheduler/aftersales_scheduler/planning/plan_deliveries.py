@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from aftersales_contracts.events import VehicleDelivered
 
 from aftersales_scheduler.domain.plan import plan_steps
-from aftersales_scheduler.planning.contacts import Subject, care_timer_ids, plan, plan_care
+from aftersales_scheduler.planning.contacts import (
+    Subject,
+    care_timer_ids,
+    plan,
+    plan_care,
+    remember_contact_data,
+)
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.ports import PlanningStore
 from aftersales_scheduler.planning.working_set import WorkingSet
@@ -38,6 +44,7 @@ async def plan_deliveries(
             ctx.opens_at(event.dealer_id),
         )
         plan(ws, ctx, subject, "delivery", planned)
+        remember_contact_data(ws, subject)
         plan_care(ws, ctx, subject, event.customer.birthday, event.insurance_expiry, None)
     await store.apply(ws.changes, ws.now)
 

@@ -17,6 +17,7 @@ from aftersales_scheduler.planning.contacts import (
     dated,
     plan,
     plan_care,
+    remember_contact_data,
 )
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.ports import PlanningStore
@@ -83,6 +84,7 @@ def decide_work_order(
     latest = last_visit is None or event.settled_at >= last_visit
     _record_visit(ws, event, subject, latest)
     if latest:
+        remember_contact_data(ws, subject)
         _cancel_by_visit(ws, subject, event.settled_at)
     plan(ws, ctx, subject, "reminder", _reminders(ws, ctx, event, subject))
     plan_care(
