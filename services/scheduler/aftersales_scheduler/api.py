@@ -42,6 +42,7 @@ class PlannedContactView(BaseModel):
 class ContactsView(BaseModel):
     dealer_id: str
     opted_out: bool | None  # the customer's opt-out (D4); None on a vehicle's view
+    opted_out_of: list[str] | None = None  # D4: the kinds of contact refused; None: see above
     contacts: list[PlannedContactView]
 
 
@@ -102,6 +103,7 @@ async def _contacts(store: TimerStore, dealer_id: str, key: str, is_customer: bo
     return ContactsView(
         dealer_id=dealer_id,
         opted_out=bool(person.get("opted_out")) if is_customer else None,
+        opted_out_of=list(person.get("opted_out_of", [])) if is_customer else None,
         contacts=[await _view(store, t) for t in timers],
     )
 

@@ -22,6 +22,7 @@ from aftersales_contracts.topics import (
     VEHICLE_FILE_CORRECTED,
     WORKORDER_CLOSED,
 )
+from aftersales_runtime.outbox import Outbox
 from aftersales_runtime.service import Runtime
 
 from aftersales_scheduler.planning.apply_corrections import apply_corrections
@@ -36,7 +37,11 @@ GROUP = "scheduler"
 
 
 def register(
-    runtime: Runtime, ctx: PlanningContext, store: PlanningStore, logger: logging.Logger
+    runtime: Runtime,
+    ctx: PlanningContext,
+    store: PlanningStore,
+    logger: logging.Logger,
+    outbox: Outbox,
 ) -> None:
     broker, settings = runtime.broker, runtime.settings
 
@@ -62,7 +67,7 @@ def register(
         auto_offset_reset="earliest",
     )
     async def when_contact_result_retry_or_close(event: ContactResult) -> None:
-        await record_results(ctx, store, [event], logger)
+        await record_results(ctx, store, [event], logger, outbox)
 
     @broker.subscriber(
         settings.topic(VEHICLE_FILE_CORRECTED),

@@ -10,6 +10,7 @@ import pytest
 from aftersales_contracts import (
     CallOutcome,
     Channel,
+    ContactClosed,
     ContactDue,
     ContactResult,
     Customer,
@@ -69,13 +70,23 @@ async def service(settings, clock) -> AsyncIterator[Service]:
 
 
 @pytest.fixture
-async def due_events(service, settings) -> AsyncIterator[list[ContactDue]]:
+def closed_events() -> list[ContactClosed]:
+    """Every ContactClosed the service publishes (filled while `due_events` runs)."""
+    return []
+
+
+@pytest.fixture
+async def due_events(service, settings, closed_events) -> AsyncIterator[list[ContactDue]]:
     """Every ContactDue the service publishes, in order (through TestKafkaBroker)."""
     seen: list[ContactDue] = []
 
     @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_DUE), group_id="spy")
     async def spy(event: ContactDue) -> None:
         seen.append(event)
+
+    @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_CLOSED), group_id="spy")
+    async def closed_spy(event: ContactClosed) -> None:
+        closed_events.append(event)
 
     parked: list[bytes] = []
 

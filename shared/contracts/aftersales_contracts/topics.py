@@ -12,6 +12,7 @@ VEHICLE_DELIVERED = "aftersales.vehicle.delivered"
 CONTACT_DUE = "aftersales.contact.due"
 CONTACT_RESULT = "aftersales.contact.result"
 CONTACT_EXPIRED = "aftersales.contact.expired"
+CONTACT_CLOSED = "aftersales.contact.closed"
 VEHICLE_FILE_CORRECTED = "aftersales.vehicle.corrected"
 COMPLAINT_EVENT = "aftersales.complaint.event"
 INTAKE_REJECTED = "aftersales.intake.rejected"
@@ -24,6 +25,7 @@ INTERNAL_TOPICS: tuple[str, ...] = (
     CONTACT_DUE,
     CONTACT_RESULT,
     CONTACT_EXPIRED,
+    CONTACT_CLOSED,
     VEHICLE_FILE_CORRECTED,
     COMPLAINT_EVENT,
     INTAKE_REJECTED,

@@ -160,6 +160,31 @@ def cancel_pending(ws: WorkingSet, timer_ids: Sequence[str], reason: str) -> Non
             ws.apply(lifecycle.cancel(found, ws.now, reason))
 
 
+def refused_purposes(person: Doc, purposes: Sequence[ContactPurpose]) -> list[str]:
+    """D4: the purposes of a contact the customer opted out of — all of them, or none (a
+    contact some of whose purposes are still welcome goes out with those)."""
+    refused = set(person.get("opted_out_of", []))
+    wanted = [p.value for p in purposes]
+    return wanted if refused.issuperset(wanted) else []
+
+
+def withdraw_purposes(
+    ws: WorkingSet, timer_ids: Sequence[str], refused: set[str], reason: str
+) -> None:
+    """D4, an opt-out of some kinds of contact: pending contacts lose those purposes, and a
+    contact left with none is cancelled."""
+    for tid in timer_ids:
+        timer = ws.timer(tid)
+        if timer is None or not lifecycle.is_pending(timer):
+            continue
+        remaining = [p for p in timer["purposes"] if p not in refused]
+        if not remaining:
+            ws.apply(lifecycle.cancel(timer, ws.now, reason))
+        elif remaining != timer["purposes"]:
+            note = trail(ws.now, "updated", f"{reason}: {', '.join(remaining)} remain")
+            ws.apply(lifecycle.revise(timer, {"purposes": remaining}, note))
+
+
 def apply_consent(ws: WorkingSet, subject: Subject) -> Doc:
     """D4: a customer unwilling to be contacted is never contacted; the DMS flag may be
     given again later (opt-outs said on a call stay). Returns the customer's document."""
@@ -258,9 +283,13 @@ def _plan_new(
     }
     host: Doc | None = None
     absorbed: Doc | None = None
+    refused = refused_purposes(person, contact.purposes)
     if person.get("opted_out"):
         doc["state"] = TimerState.SUPPRESSED.value
         steps.append(trail(now, "suppressed", "opt-out (D4)"))
+    elif refused:
+        doc["state"] = TimerState.SUPPRESSED.value
+        steps.append(trail(now, "suppressed", f"opt-out of {', '.join(refused)} (D4)"))
     else:
         policy = ctx.policy(subject.dealer_id)
         decision = decide(
