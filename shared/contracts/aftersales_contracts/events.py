@@ -357,6 +357,32 @@ class ContactExpired(Event):
     customer_id: NonEmptyStr
 
 
+class ContactClosedReason(StrEnum):
+    """Why the scheduler closed a contact without a result that closes it."""
+
+    UNREACHABLE = "unreachable"  # D15: unreached on every one of its attempts
+
+
+class ContactClosed(Event):
+    """D15: the scheduler closed a contact as unreachable after its last attempt (the attempt
+    limit reached), so reporting counts it (D23: reached / unreached). Published once per
+    contact (deterministic ``event_id``); nothing else follows from it."""
+
+    TOPIC: ClassVar[str] = topics.CONTACT_CLOSED
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    contact_id: NonEmptyStr
+    reason: ContactClosedReason
+    purposes: list[ContactPurpose] = Field(min_length=1)
+    channel: Channel
+    attempts: int = Field(ge=1)  # how many attempts were made
+    closed_at: AwareDatetime
+    last_outcome: CallOutcome  # the last attempt's outcome (an unreached one)
+    work_order_id: str | None = None
+    vin: Vin
+    customer_id: NonEmptyStr
+
+
 class VehicleFileCorrected(Event):
     """D30: intake applied a correction heard on a call to the vehicle file (D1, D2).
 
@@ -530,6 +556,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ContactDue,
         ContactResult,
         ContactExpired,
+        ContactClosed,
         VehicleFileCorrected,
         AppointmentEvent,
         ComplaintEvent,

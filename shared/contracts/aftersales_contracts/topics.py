@@ -15,6 +15,7 @@ VEHICLE_DELIVERED = "aftersales.vehicle.delivered"
 CONTACT_DUE = "aftersales.contact.due"
 CONTACT_RESULT = "aftersales.contact.result"
 CONTACT_EXPIRED = "aftersales.contact.expired"
+CONTACT_CLOSED = "aftersales.contact.closed"
 VEHICLE_FILE_CORRECTED = "aftersales.vehicle.corrected"
 APPOINTMENT_EVENT = "aftersales.appointment.event"
 COMPLAINT_EVENT = "aftersales.complaint.event"
@@ -32,6 +33,7 @@ INTERNAL_TOPICS: tuple[str, ...] = (
     CONTACT_DUE,
     CONTACT_RESULT,
     CONTACT_EXPIRED,
+    CONTACT_CLOSED,
     VEHICLE_FILE_CORRECTED,
     APPOINTMENT_EVENT,
     COMPLAINT_EVENT,
