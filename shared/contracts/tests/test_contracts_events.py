@@ -604,6 +604,8 @@ def test_a_complaint_event_may_name_its_source_and_older_ones_still_read() -> No
     assert ComplaintEvent.model_validate({**fields, "source": "walk_in"}).source == "walk_in"
     with pytest.raises(ValueError, match="source"):
         ComplaintEvent.model_validate({**fields, "source": "fax"})
+
+
 def test_a_contact_closed_needs_a_reason_and_at_least_one_attempt() -> None:
     """D15: the closure reporting counts; only `unreachable` so far (additive later)."""
     fields: dict[str, Any] = {
