@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta, tzinfo
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.dealers import DealerDirectory
@@ -53,10 +54,13 @@ class Intake:
         self.clock = clock
         self.logger = logger
         self.future_tolerance = future_tolerance
+        # One writer of vehicle files at a time in this process: the DMS consumers, the webhook
+        # and the contact results read a file, merge and replace it (no transactions).
+        self.files_lock = asyncio.Lock()
 
-    def _zone_of(self, dealer_id: str) -> tzinfo | None:
-        dealer = self.dealers.get(dealer_id)
-        return dealer.zone if dealer else None
+    def _zone_of(self, dealer_id: str) -> ZoneInfo | None:
+        """The dealer's zone; None for a dealer the directory does not list (refused, D5)."""
+        return self.dealers.zone_of(dealer_id) if dealer_id in self.dealers else None
 
     async def take_in(self, raw: bytes, kind: Kind, source: Source) -> Outcome:
         """THE pipeline: one raw DMS record in, exactly one outcome out."""
@@ -71,8 +75,9 @@ class Intake:
         now = self.clock.now()
         found = [normalise(raw, kind, self._zone_of, now, self.future_tolerance) for raw in raws]
         for attempt in range(1, MAX_PASSES + 1):
-            done, outcomes = await self._decide(raws, found, kind, source)
-            collided = await self.store.write_pass(done)
+            async with self.files_lock:
+                done, outcomes = await self._decide(raws, found, kind, source)
+                collided = await self.store.write_pass(done)
             if not collided:
                 await self.outbox.flush(self._pending(done))
                 break

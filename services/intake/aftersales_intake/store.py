@@ -27,6 +27,7 @@ from aftersales_intake.domain.records import Kind
 Doc = dict[str, Any]
 RECORD_COLLECTIONS: dict[Kind, str] = {"workorder": "work_orders", "delivery": "deliveries"}
 REJECTIONS = "rejections"
+VEHICLES = "vehicles"
 
 
 class IntakeStore:
@@ -105,11 +106,14 @@ class IntakeStore:
     async def vehicle(self, dealer_id: str, vin: str) -> Doc | None:
         return await self.db.vehicles.find_one({"_id": f"{dealer_id}/{vin}"})
 
-    async def save_vehicle(self, file: Doc) -> None:
+    async def save_vehicle(self, file: Doc, before: Doc | None = None) -> None:
+        """Store one file (outside a pass), indexing the plates and phones it gained since
+        ``before`` (all of them without it)."""
         await self.db.vehicles.replace_one({"_id": file["_id"]}, file, upsert=True)
         dealer, vin = file["dealer_id"], file["vin"]
-        for collection, values in (("plates", file["plates"]), ("phones", file["phones"])):
-            for value in values:
+        for collection in ("plates", "phones"):
+            known = set((before or {}).get(collection, []))
+            for value in (v for v in file[collection] if v not in known):
                 await self.db[collection].update_one(
                     {"_id": f"{dealer}/{value}"},
                     {"$addToSet": {"vins": vin}, "$set": {"dealer_id": dealer}},

@@ -31,7 +31,7 @@ from aftersales_intake.domain.events import (
 from aftersales_intake.domain.outcomes import Outcome
 from aftersales_intake.domain.reasons import Reason
 from aftersales_intake.domain.records import Kind, Normalised, Refusal
-from aftersales_intake.domain.vehicle_file import file_id, merge, mileage_warning
+from aftersales_intake.domain.vehicle_file import contact_phone, file_id, merge, mileage_warning
 
 Doc = dict[str, Any]
 INDEXED = ("plates", "phones")  # vehicle-file fields with an index collection of the same name
@@ -83,7 +83,8 @@ class Pass:
         flagged = mileage_warning(file, record)
         warnings = [*record.warnings, *([flagged] if flagged else [])]
         merged = self._merge(file, record, revision)
-        event = record_event(record, revision, warnings, bool(merged["contact_consent"]), self.now)
+        consent, phone = bool(merged["contact_consent"]), contact_phone(merged, record)
+        event = record_event(record, revision, warnings, consent, self.now, phone)
         entry = {
             "revision": revision,
             "content_hash": record.content_hash,
