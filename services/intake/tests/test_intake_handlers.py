@@ -232,6 +232,13 @@ async def test_a_delivery_is_published(harness, make_workorder):
     assert event.event_id == deterministic_id("vehicle.delivered", "dealer-sz-001", "DL-1", "1")
     assert event.correlation_id == correlation_id_for("dealer-sz-001", "DL-1")
     assert event.vehicle.plate is None
+    # D24: who sold it travels in its own field, never as a service advisor
+    assert event.sales_consultant.model_dump() == {"id": "SC-1", "name": "周敏"}
+    [raw] = harness.events(topics.VEHICLE_DELIVERED)
+    assert "service_advisor" not in raw
+    file = await harness.service.store.vehicle("dealer-sz-001", "LGXCE4CB2N0123456")
+    assert file["sales_consultant"] == {"id": "SC-1", "name": "周敏"}
+    assert "service_advisor" not in file
 
 
 async def test_a_correction_stored_but_not_published_is_published_on_the_retry(
