@@ -11,7 +11,8 @@ Idempotency (a redelivered batch, half-applied before a crash, ends in the same 
 events): every revision of a record keeps its event; the outbox's marks (`published`) say how far
 they went out. Content seen before whose revision was not yet published is published again (same
 event_id); content seen and published is a duplicate. Vehicle files are written before the
-records, so a stored record implies a merged file; merges are idempotent anyway.
+records, so a stored record implies a merged file; merging a record revision the file holds
+changes nothing.
 """
 
 from __future__ import annotations

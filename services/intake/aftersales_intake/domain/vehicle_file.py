@@ -45,6 +45,14 @@ def file_id(dealer_id: str, vin: str) -> str:
     return f"{dealer_id}/{vin}"
 
 
+def filed(file: dict[str, Any] | None, record: Normalised) -> bool:
+    """Whether the file's history lists this record (any revision of it)."""
+    return file is not None and any(
+        h["kind"] == record.kind and h["record_id"] == record.record_id
+        for h in file.get("history", [])
+    )
+
+
 def _owner_key(record: Normalised) -> str | None:
     owner = record.content.get("owner")
     if owner:
