@@ -105,13 +105,12 @@ async def running(service_settings):
         await bus.stop()
 
 
-async def revisions(service, tokens) -> dict[str, Any]:
+async def read(service, tokens, path: str, role: str) -> dict[str, Any]:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=service.http), base_url="http://intake"
     ) as http:
         answer = await http.get(
-            f"/v1/dealers/dealer-sz-001/vehicles/{VIN}/revisions",
-            headers=tokens.header("data_steward"),
+            f"/v1/dealers/dealer-sz-001/vehicles/{VIN}{path}", headers=tokens.header(role)
         )
     assert answer.status_code == 200
     return answer.json()
@@ -157,7 +156,12 @@ async def test_a_corrected_phone_is_filed_published_once_and_kept_against_older_
     file = await service.store.vehicle("dealer-sz-001", VIN)
     assert file["customer"]["phone"] == "+8613700001111"
 
-    history = await revisions(service, tokens)
+    shown = await read(service, tokens, "", "agent")
+    assert shown["revision"] == 5
+    assert "revisions" not in shown
+    assert "corrections" not in shown
+    assert shown["customer"]["phone"] == "137****1111"  # D3
+    history = await read(service, tokens, "/revisions", "data_steward")
     assert history["revision"] == 5
     assert [(r["revision"], r["by"], r["at"]) for r in history["items"]] == [
         (1, "dms", "2026-11-20T08:45:00+00:00"),
