@@ -103,6 +103,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("intake", "GET", "/v1/dealers/{dealer_id}/vehicles/{vin}"): Case(
         lambda s: f"/v1/dealers/{MINE}/vehicles/{s.vin}"
     ),
+    ("intake", "GET", "/v1/dealers/{dealer_id}/vehicles/{vin}/revisions"): Case(
+        lambda s: f"/v1/dealers/{MINE}/vehicles/{s.vin}/revisions"
+    ),
     ("intake", "POST", "/v1/dealers/{dealer_id}/vehicles/search"): Case(
         lambda s: f"/v1/dealers/{MINE}/vehicles/search", body=lambda s: {"plate": "粤B12345"}
     ),
