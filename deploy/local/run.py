@@ -139,12 +139,20 @@ def answer_some_calls(fleet: Fleet, tokens: dict[tuple[str, str], str], wanted: 
         base = rng.choice([10, 9, 9, 8, 6, 4])
         scores = {
             item: max(0, min(10, base + rng.choice([0, 0, 1, -1])))
-            for item in ["attitude", "quality", "charges", "timeliness", "environment"]
+            for item in [
+                "attitude",
+                "environment",
+                "service_process",
+                "quality",
+                "charges",
+                "timeliness",
+            ]
         }
         scores["overall"] = base
         body = {
             "outcome": "reached",
             "scores": scores,
+            "yes_no": {"fixed_first_time": base >= 6},  # D16
             "comment": "等待时间有点长" if base < 8 else "服务很好",
         }
         status, _ = http("POST", f"{contact}/v1/tasks/{task['task_id']}/result", token, body)

@@ -29,7 +29,15 @@ pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(600)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEALERS = ["dealer-sz-001", "dealer-gz-003", "dealer-bj-002"]
 AFTER_SERVICE = {"call_day3", "sms_survey_day7", "call_day30"}
-ITEMS = ["attitude", "quality", "charges", "timeliness", "environment", "overall"]
+ITEMS = [
+    "attitude",
+    "environment",
+    "service_process",
+    "quality",
+    "charges",
+    "timeliness",
+    "overall",
+]
 
 
 def local(text: str) -> datetime:
@@ -282,7 +290,13 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
         for task in day3:
             _, answer = by_wo[task["work_order_id"]]
             await api.submit(
-                task, {"outcome": "reached", "scores": answer.scores, "comment": "谢谢"}
+                task,
+                {
+                    "outcome": "reached",
+                    "scores": answer.scores,
+                    "yes_no": {"fixed_first_time": True},
+                    "comment": "谢谢",
+                },
             )
 
         # Exactly one ticket per low-score result, with the expected grade (D18, D19).
@@ -302,7 +316,14 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
         assert all(t["purposes"] == ["sms_survey_day7"] for t in day7)
         assert sorted(t["work_order_id"] for t in day7) == sorted(by_wo)
         for task in day7:
-            await api.submit(task, {"outcome": "reached", "scores": SURVEY_ANSWER.scores})
+            await api.submit(
+                task,
+                {
+                    "outcome": "reached",
+                    "scores": SURVEY_ANSWER.scores,
+                    "yes_no": {"fixed_first_time": True},
+                },
+            )
         results = [(o, a) for o, a in zip(orders, ANSWERS, strict=True)]
         results += [(o, SURVEY_ANSWER) for o in orders]
 

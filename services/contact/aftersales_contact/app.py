@@ -7,22 +7,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import faststream
-from aftersales_contracts import ContactDue, ContactExpired, ContactResult, topics
+from aftersales_contracts import ContactExpired, ContactResult
+from aftersales_contracts.questionnaires import QuestionnaireCatalogue
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.relay import PendingPublications
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
 
+from aftersales_contact import subscribers
 from aftersales_contact.api import tasks_router
 from aftersales_contact.desk import Desk
 from aftersales_contact.expiry_sweep import expire_overdue
-from aftersales_contact.handlers import when_contact_due_queue_task
 from aftersales_contact.open_queue import OpenQueue
 from aftersales_contact.results import republish_result
-from aftersales_contact.settings import ContactSettings
+from aftersales_contact.settings import ContactSettings, DealerContactSettings
 from aftersales_contact.store import ContactStore
-
-SERVICE = "contact"
+from aftersales_contact.subscribers import SERVICE
 
 
 @dataclass
@@ -47,17 +47,13 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
         priorities=settings.purpose_priority,
         expire_after_days=settings.expire_after_days,
         pending=PendingPublications(runtime.db, runtime.clock),
+        catalogue=QuestionnaireCatalogue.load(settings.questionnaires_file),
+        dealers=runtime.dealers,
     )
-    runtime.uses_topics(topics.CONTACT_DUE)
+    for dealer in runtime.dealers:  # a dealer's own settings are checked at start, not at use
+        DealerContactSettings.model_validate(dealer.overrides(SERVICE))
     runtime.produces(ContactResult, ContactExpired)
-
-    @runtime.broker.subscriber(
-        settings.topic(topics.CONTACT_DUE),
-        group_id=settings.consumer_group(SERVICE),
-        auto_offset_reset="earliest",
-    )
-    async def queue_due_contact(event: ContactDue) -> None:
-        await when_contact_due_queue_task(event, desk, runtime.publish, runtime.logger)
+    subscribers.register(runtime, settings, desk)
 
     @runtime.background
     async def sweep_expired_follow_ups() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aftersales_runtime.settings import ServiceSettings
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from pydantic_settings import SettingsConfigDict
 
 from aftersales_contact.domain.expiry import DEFAULT_EXPIRE_AFTER_DAYS
@@ -34,3 +36,18 @@ class ContactSettings(ServiceSettings):
     expiry_sweep_seconds: float = Field(
         60, gt=0, description="How often follow-ups past their deadline are taken off the queue."
     )
+    questionnaires_file: Path | None = Field(
+        None,
+        description="JSON questionnaire catalogue (questionnaires per purpose, dealer or OEM; "
+        "issue categories; lapse reasons), validated at start; none = the shipped defaults.",
+    )
+
+
+class DealerContactSettings(BaseModel):
+    """A dealer's own contact settings (the dealer directory's `settings.contact`), validated
+    when the service starts; what a dealer leaves out is the service's setting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose_priority: dict[str, PositiveInt] = Field(default_factory=dict)
+    expire_after_days: dict[str, PositiveInt] = Field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""Subscribers' work: a due contact becomes a task in its dealer's open queue."""
+"""Use case: a due contact becomes a task in its dealer's open queue."""
 
 from __future__ import annotations
 
@@ -34,10 +34,12 @@ async def _expiry(desk: Desk, event: ContactDue) -> datetime:
         if first is not None and first.get("expires_at") is not None:
             expires_at: datetime = first["expires_at"]
             return expires_at
-    return expires_at_for([p.value for p in event.purposes], event.due_at, desk.expire_after_days)
+    return expires_at_for(
+        [p.value for p in event.purposes], event.due_at, desk.expire_after_days_for(event.dealer_id)
+    )
 
 
-async def when_contact_due_queue_task(
+async def queue_due_contact(
     event: ContactDue, desk: Desk, publish: Publish, logger: logging.Logger
 ) -> None:
     """One task per (contact, attempt); a redelivered or replayed ContactDue adds nothing.
@@ -63,7 +65,7 @@ async def when_contact_due_queue_task(
         await expire_task(desk, publish, stored, now)
         return
     # Also after a redelivery: the process may have stopped between the task and the queue.
-    priority = task_priority(stored["purposes"], desk.priorities)
+    priority = task_priority(stored["purposes"], desk.priorities_for(event.dealer_id))
     await desk.queue.add(event.dealer_id, queue_entry(stored, priority))
     await desk.queue.add_expiry(
         event.dealer_id, stored["_id"], stored["due_at"], stored["expires_at"]
