@@ -20,6 +20,8 @@ from aftersales_runtime.relay import PendingPublications
 
 from aftersales_contact.open_queue import OpenQueue
 from aftersales_contact.settings import DealerContactSettings
+from aftersales_contact.sms_provider import SmsProvider
+from aftersales_contact.sms_store import SmsStore
 from aftersales_contact.store import ContactStore
 
 
@@ -59,6 +61,16 @@ class LeaseMemory:
 
 
 @dataclass
+class SmsChannel:
+    """The SMS channel when a provider is configured (D14)."""
+
+    provider: SmsProvider
+    store: SmsStore
+    templates: Mapping[str, str]  # SURVEY / REASK / NOTICE -> the provider's template code
+    cascade_after: timedelta  # an unanswered survey becomes a call after this
+
+
+@dataclass
 class Desk:
     store: ContactStore
     queue: OpenQueue
@@ -70,6 +82,8 @@ class Desk:
     catalogue: QuestionnaireCatalogue = field(default_factory=default_catalogue)
     dealers: DealerDirectory = field(default_factory=lambda: DealerDirectory({}))
     memory: LeaseMemory = field(default_factory=LeaseMemory)
+    #: None: no SMS provider configured, SMS contacts are queued for agents like calls.
+    sms: SmsChannel | None = None
 
     def _own(self, dealer_id: str) -> DealerContactSettings:
         dealer = self.dealers.get(dealer_id)

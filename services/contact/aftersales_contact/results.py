@@ -212,12 +212,7 @@ async def record_result(
             raise Conflict("the follow-up expired and left the queue")
         _same_or_conflict(raced, submission)
         return ContactResult.model_validate(raced["event"])
-    desk.memory.finish(task_id)
-    await store.mark_done(task_id)
-    await publish(event)  # at once: an opt-out stops what the scheduler has pending (D4)
-    await store.mark_published(task_id)
-    await desk.pending.remove(task_id)
-    await leave_queue(desk, task)
+    await _finish(desk, publish, task, event)
     logger.info(
         "contact result recorded",
         extra={
@@ -227,6 +222,38 @@ async def record_result(
             "agent_id": submission.agent_id,
         },
     )
+    return event
+
+
+async def _finish(desk: Desk, publish: Publish, task: Doc, event: ContactResult) -> None:
+    """The result is stored: the task is done, the result goes out, the task leaves the queue."""
+    desk.memory.finish(task["_id"])
+    await desk.store.mark_done(task["_id"])
+    await publish(event)  # at once: an opt-out stops what the scheduler has pending (D4)
+    await desk.store.mark_published(task["_id"])
+    await desk.pending.remove(task["_id"])
+    await leave_queue(desk, task)
+
+
+async def record_automatic_result(
+    desk: Desk, publish: Publish, task: Doc, answer: CallAnswer
+) -> ContactResult | None:
+    """A result no agent gave (the SMS channel: a reply, an opt-out, a one-way message sent):
+    checked like an agent's, stored once and published once; None when the task already has
+    a result (or expired)."""
+    now = desk.clock.now()
+    questionnaire, data_check = checked_answer(desk, task, answer, now)
+    event = _result_event(task, answer, None, now, questionnaire, data_check)
+    document = result_document(
+        task, answer.model_dump(mode="json"), event.model_dump(mode="json"), now
+    )
+    await desk.pending.add(task["_id"])
+    if not await desk.store.add_result(document):
+        stored = await desk.store.result(task["_id"])
+        if stored is not None and not stored.get("expired"):
+            await _publish_stored(desk, publish, stored)  # a crash before it went out
+        return None
+    await _finish(desk, publish, task, event)
     return event
 
 

@@ -49,7 +49,11 @@ class ItemKind(StrEnum):
 class QuestionnaireItem(_Config):
     id: ItemId
     kind: ItemKind
-    text: Wording
+    text: Wording  # the question as the agent reads it
+    label: Wording | None = None  # its short name (an SMS survey lists the items by it)
+
+    def short(self) -> Wording:
+        return self.label or self.text
 
 
 class Questionnaire(_Config):
@@ -209,8 +213,37 @@ class QuestionnaireCatalogue(_Config):
         return cls.from_mapping(data)
 
 
+#: Short names of the items (an SMS survey lists them by these).
+LABELS: dict[str, tuple[str, str]] = {
+    "attitude": ("服务态度", "attitude"),
+    "environment": ("维修站环境", "environment"),
+    "service_process": ("服务过程", "service process"),
+    "quality": ("维修质量", "repair quality"),
+    "charges": ("维修收费", "charges"),
+    "timeliness": ("交车及时", "timeliness"),
+    "overall": ("总体满意度", "overall"),
+    FIXED_FIRST_TIME: ("是否一次修复", "fixed first time"),
+    "purchase_environment": ("购车环境", "purchase environment"),
+    "viewing": ("看车", "viewing"),
+    "price_payment": ("价格与付款", "price and payment"),
+    "delivery": ("交车过程", "delivery"),
+    "follow_up": ("跟进服务", "follow-up"),
+    "process_kept": ("流程执行", "process kept"),
+    "consultant_etiquette": ("顾问礼仪", "etiquette"),
+    "product_knowledge": ("产品知识与演示", "product knowledge"),
+    "delivery_time": ("交车时间", "delivery time"),
+    "test_drive_invited": ("是否邀请试驾", "test drive invited"),
+}
+
+
 def _item(item_id: str, kind: ItemKind, zh: str, en: str) -> dict[str, Any]:
-    return {"id": item_id, "kind": kind.value, "text": {"zh": zh, "en": en}}
+    label = LABELS[item_id]
+    return {
+        "id": item_id,
+        "kind": kind.value,
+        "text": {"zh": zh, "en": en},
+        "label": {"zh": label[0], "en": label[1]},
+    }
 
 
 S, YN = ItemKind.SCORE, ItemKind.YES_NO
@@ -341,6 +374,11 @@ SSI_ITEMS = [
     ),
 ]
 
+#: D7: the day-7 SMS survey asks what a customer can answer by typing a few numbers: the five
+#: source items of the CSI and the overall score (the attitude question opens a call; the
+#: first-time fix was asked on the day-3 call), in this order: a reply `9 9 8 10 9 7`.
+SMS_SURVEY_ITEMS = [item for item in CSI_ITEMS if item["id"] not in ("attitude", FIXED_FIRST_TIME)]
+
 #: D15/D23 issue categories (configurable list).
 ISSUE_CATEGORIES = {
     "waiting_time": {"zh": "等待时间", "en": "Waiting time"},
@@ -365,6 +403,7 @@ LAPSE_REASONS = {
 }
 
 CSI_ID = "csi-after-service"
+SMS_SURVEY_ID = "csi-sms-survey"
 SSI_ID = "ssi-new-car"
 
 DEFAULT_CATALOGUE: dict[str, Any] = {
@@ -375,10 +414,16 @@ DEFAULT_CATALOGUE: dict[str, Any] = {
             "title": {"zh": "售后服务满意度问卷", "en": "After-service satisfaction (CSI)"},
             "purposes": [
                 ContactPurpose.SERVICE_CALL_DAY3.value,
-                ContactPurpose.SMS_SURVEY_DAY7.value,
                 ContactPurpose.SERVICE_CALL_DAY30.value,
             ],
             "items": CSI_ITEMS,
+        },
+        {
+            "id": SMS_SURVEY_ID,
+            "version": 1,
+            "title": {"zh": "售后服务短信满意度问卷", "en": "After-service SMS survey (CSI)"},
+            "purposes": [ContactPurpose.SMS_SURVEY_DAY7.value],
+            "items": SMS_SURVEY_ITEMS,
         },
         {
             "id": SSI_ID,

@@ -8,6 +8,7 @@ from aftersales_contracts import FIXED_FIRST_TIME, ContactPurpose, Scores
 from aftersales_contracts.questionnaires import (
     CSI_ID,
     DEFAULT_CATALOGUE,
+    SMS_SURVEY_ID,
     SSI_ID,
     ItemKind,
     QuestionnaireCatalogue,
@@ -86,3 +87,19 @@ def test_the_shipped_defaults_load_from_their_own_json(tmp_path):
     path = tmp_path / "questionnaires.json"
     path.write_text(json.dumps(DEFAULT_CATALOGUE, ensure_ascii=False), encoding="utf-8")
     assert QuestionnaireCatalogue.load(path) == default_catalogue()
+
+
+def test_the_day7_sms_survey_asks_six_scored_items_a_customer_can_type():
+    sms = default_catalogue().for_purpose(ContactPurpose.SMS_SURVEY_DAY7, "any-dealer")
+    assert sms is not None
+    assert sms.id == SMS_SURVEY_ID
+    assert sms.item_ids(ItemKind.SCORE) == [
+        "environment",
+        "service_process",
+        "quality",
+        "charges",
+        "timeliness",
+        "overall",
+    ]
+    assert sms.item_ids(ItemKind.YES_NO) == []
+    assert all(item.label is not None for item in sms.items)
