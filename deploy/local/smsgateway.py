@@ -14,8 +14,16 @@ A person or a test sends the customer's reply with `POST /replies {"phone", "con
 gateway pushes it to the reply callback in the provider's format (SmsUp). `GET /messages?phone=`
 lists what was sent.
 
-    python -m deploy.local.smsgateway --port 8010 --callback http://127.0.0.1:8003 \
-        --access-key-id local --access-key-secret local-secret [--token-file F] [--store F]
+    python -m deploy.local.smsgateway --port 9095 --callback http://127.0.0.1:8003 \
+        --access-key-id local --access-key-secret local-secret [--issuer-dir .cache/auth] \
+        [--store F]
+
+`--issuer-dir`: the project's local issuer, with which the gateway signs a short-lived token of
+role `sms_gateway` (every dealer) for each callback, as the provider's callbacks must be
+authorised. `deploy/local/stack.sh up` starts it (port `SMSGATEWAY_PORT`, default KAFKA_PORT+3;
+callbacks to `SMSGATEWAY_CALLBACK`, default contact's `http://127.0.0.1:8003`; its access key
+generated once into `.cache/stack/secrets/smsgateway.env`; every message in
+`.cache/stack/data/smsgateway/messages.jsonl`).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import hmac
 import json
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -106,7 +114,7 @@ class Gateway:
         self,
         keys: Mapping[str, str],
         callback: str | None,
-        token: str | None,
+        token: str | Callable[[], str] | None,
         store: Path | None,
         transport: httpx.AsyncBaseTransport | None = None,  # tests: the service in process
     ) -> None:
@@ -128,7 +136,8 @@ class Gateway:
         """POST a callback in the provider's format; its answer (the provider wants code 0)."""
         if self.callback is None:
             return {"code": -1, "msg": "no callback configured"}
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        token = self.token() if callable(self.token) else self.token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         async with httpx.AsyncClient(timeout=30, transport=self.transport) as http:
             answer = await http.post(f"{self.callback}{path}", json=items, headers=headers)
         try:
@@ -246,21 +255,34 @@ def create_app(gateway: Gateway) -> FastAPI:
     return app
 
 
+def callback_tokens(issuer_dir: Path) -> Callable[[], str]:
+    """A fresh token of role `sms_gateway` for every dealer, signed by the local issuer."""
+    from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
+
+    private, _ = ensure_key_pair(issuer_dir)
+    key = load_private_key(private)
+    return lambda: mint(
+        key, sub="sms-gateway", roles=["sms_gateway"], dealers=["*"], ttl=timedelta(minutes=5)
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SMSGATEWAY_PORT", 8010)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SMSGATEWAY_PORT", 9095)))
     parser.add_argument("--callback", default=os.environ.get("SMSGATEWAY_CALLBACK"))
     parser.add_argument("--access-key-id", default=os.environ.get("SMSGATEWAY_ACCESS_KEY_ID"))
     parser.add_argument(
         "--access-key-secret", default=os.environ.get("SMSGATEWAY_ACCESS_KEY_SECRET")
     )
-    parser.add_argument("--token-file", type=Path, help="bearer token for the callbacks")
+    parser.add_argument("--issuer-dir", type=Path, help="the local issuer's key pair directory")
     parser.add_argument("--store", type=Path, help="JSON lines file that keeps every message")
     args = parser.parse_args(argv)
     if not args.access_key_id or not args.access_key_secret:
         parser.error("give --access-key-id and --access-key-secret (the SDK signs with them)")
-    token = args.token_file.read_text().strip() if args.token_file else None
+    token = callback_tokens(args.issuer_dir) if args.issuer_dir else None
+    if args.store is not None:
+        args.store.parent.mkdir(parents=True, exist_ok=True)
     gateway = Gateway(
         {args.access_key_id: args.access_key_secret}, args.callback, token, args.store
     )
