@@ -170,7 +170,7 @@ def tasks_router(desk: Desk, publish: Publish, logger: logging.Logger) -> APIRou
             **body.model_dump(exclude={"agent_id"}), agent_id=_agent(caller, body.agent_id)
         )
         try:
-            event = await record_result(desk, publish, logger, task_id, submission)
+            event = await record_result(desk, publish, logger, task_id, submission, task)
         except TaskNotFound as error:
             raise HTTPException(404, f"no task {task_id}") from error
         except InvalidResult as error:

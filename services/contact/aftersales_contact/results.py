@@ -3,6 +3,7 @@ and publish it once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
@@ -175,18 +176,22 @@ async def record_result(
     logger: logging.Logger,
     task_id: str,
     submission: ResultSubmission,
+    task: Doc | None = None,
 ) -> ContactResult:
     """Store the result once and publish `aftersales.contact.result` once.
 
     A repeat of the same submission answers with the stored result and publishes nothing, unless
     the first one was stored but not yet published (a crash in between): then it publishes the
-    same event, with the same id, which consumers recognise.
+    same event, with the same id, which consumers recognise. `task`: the task when the caller
+    has just read it (the API, to check its dealer), so it is not read twice.
     """
     store = desk.store
-    task = await store.task(task_id)
+    if task is None:
+        task, stored = await asyncio.gather(store.task(task_id), store.result(task_id))
+    else:
+        stored = await store.result(task_id)
     if task is None:
         raise TaskNotFound(task_id)
-    stored = await store.result(task_id)
     if stored is not None and stored.get("expired"):
         raise Conflict(
             f"the follow-up expired at {task['expires_at'].isoformat()} and left the queue"

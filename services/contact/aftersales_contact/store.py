@@ -136,12 +136,14 @@ class ContactStore:
     async def current_lease(self, task: Doc) -> Doc | None:
         """The newest lease of the task, found by `_id` probes from the task's hint onwards."""
         lease_no = int(task.get("lease_no") or 0)
-        current = await self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no)})
-        while True:
-            following = await self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no + 1)})
-            if following is None:
-                return current
+        current, following = await asyncio.gather(  # the hint and the one after, at once
+            self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no)}),
+            self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no + 1)}),
+        )
+        while following is not None:
             current, lease_no = following, lease_no + 1
+            following = await self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no + 1)})
+        return current
 
     async def mark_done(self, task_id: str) -> None:
         await self.tasks.update_one({"_id": task_id}, {"$set": {"done": True}})
