@@ -124,9 +124,22 @@ async def test_no_name_or_phone_where_none_belongs(
                         task = claim.json()
                         overall = rng.choice([10, 9, 6, 3])
                         scores = dict.fromkeys(
-                            ["attitude", "quality", "charges", "timeliness", "environment"], 8
+                            [
+                                "attitude",
+                                "environment",
+                                "service_process",
+                                "quality",
+                                "charges",
+                                "timeliness",
+                            ],
+                            8,
                         ) | {"overall": overall}
-                        body = {"outcome": "reached", "scores": scores, "comment": "还行"}
+                        body = {
+                            "outcome": "reached",
+                            "scores": scores,
+                            "yes_no": {"fixed_first_time": True},
+                            "comment": "还行",
+                        }
                         url = f"{contact}/v1/tasks/{task['task_id']}/result"
                         result = await http.post(url, json=body)
                         if result.status_code == 422:  # no questionnaire among the purposes

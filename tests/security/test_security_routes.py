@@ -141,6 +141,18 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("contact", "GET", "/v1/dealers/{dealer_id}/audit/reveals"): Case(
         lambda s: f"/v1/dealers/{MINE}/audit/reveals"
     ),
+    # The SMS provider's callbacks name no dealer: a token of another dealer is let in and
+    # matches nothing of MINE (409 here: the fleet has no SMS provider configured).
+    ("contact", "POST", "/v1/sms/replies"): Case(
+        lambda s: "/v1/sms/replies",
+        lambda s: [{"phone_number": "13800138000", "content": "TD"}],
+        wrong_dealer=409,
+    ),
+    ("contact", "POST", "/v1/sms/reports"): Case(
+        lambda s: "/v1/sms/reports",
+        lambda s: [{"phone_number": "13800138000", "success": True, "biz_id": "b-1"}],
+        wrong_dealer=409,
+    ),
     # complaints
     ("complaints", "GET", "/v1/dealers/{dealer_id}/complaints"): Case(
         lambda s: f"/v1/dealers/{MINE}/complaints"
