@@ -153,6 +153,23 @@ CASES: dict[tuple[str, str, str], Case] = {
         lambda s: [{"phone_number": "13800138000", "success": True, "biz_id": "b-1"}],
         wrong_dealer=409,
     ),
+    ("contact", "GET", "/v1/dealers/{dealer_id}/deliveries/{delivery_id}/survey"): Case(
+        lambda s: f"/v1/dealers/{MINE}/deliveries/DL-1/survey"
+    ),
+    ("contact", "POST", "/v1/dealers/{dealer_id}/deliveries/{delivery_id}/survey"): Case(
+        lambda s: f"/v1/dealers/{MINE}/deliveries/DL-1/survey",
+        lambda s: {
+            "vin": "LSVAU218XN2183294",
+            "customer_id": "C-1",
+            "scores": {
+                "consultant_etiquette": 9,
+                "product_knowledge": 9,
+                "delivery_time": 9,
+                "overall": 9,
+            },
+            "yes_no": {"test_drive_invited": True},
+        },
+    ),
     # complaints
     ("complaints", "GET", "/v1/dealers/{dealer_id}/complaints"): Case(
         lambda s: f"/v1/dealers/{MINE}/complaints"

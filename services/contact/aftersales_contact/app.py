@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import faststream
-from aftersales_contracts import ContactExpired, ContactResult
+from aftersales_contracts import ContactExpired, ContactResult, DeliverySurveyed
 from aftersales_contracts.questionnaires import QuestionnaireCatalogue
 from aftersales_runtime.clock import Clock
+from aftersales_runtime.outbox import Outbox
 from aftersales_runtime.relay import PendingPublications
 from aftersales_runtime.service import Runtime
 from fastapi import APIRouter, FastAPI
@@ -18,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_contact import subscribers
 from aftersales_contact.api import tasks_router
+from aftersales_contact.delivery_surveys import delivery_survey_router
 from aftersales_contact.desk import Desk, SmsChannel
 from aftersales_contact.expiry_sweep import expire_overdue
 from aftersales_contact.open_queue import OpenQueue
@@ -59,7 +61,7 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
     desk.sms = sms_channel_of(settings, runtime.db)
     for dealer in runtime.dealers:  # a dealer's own settings are checked at start, not at use
         DealerContactSettings.model_validate(dealer.overrides(SERVICE))
-    runtime.produces(ContactResult, ContactExpired)
+    runtime.produces(ContactResult, ContactExpired, DeliverySurveyed)
     subscribers.register(runtime, settings, desk)
 
     @runtime.background
@@ -84,6 +86,9 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
     router = APIRouter()
     router.include_router(tasks_router(desk, runtime.publish, runtime.logger))
     router.include_router(sms_router(desk, runtime.publish, runtime.logger))
+    router.include_router(
+        delivery_survey_router(desk, Outbox(runtime.db, runtime.events.publish_all))
+    )
     return ContactService(runtime=runtime, desk=desk, app=runtime.http_app(router))
 
 

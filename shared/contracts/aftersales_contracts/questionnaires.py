@@ -374,6 +374,22 @@ SSI_ITEMS = [
     ),
 ]
 
+#: D17/D34: the OEM's delivery items, asked face to face at the handover (the consultant's
+#: etiquette, product knowledge and demonstration, the test-drive invitation, the delivery time
+#: and the overall delivery satisfaction).
+DELIVERY_SURVEY_ITEMS = [
+    item
+    for item in SSI_ITEMS
+    if item["id"]
+    in (
+        "consultant_etiquette",
+        "product_knowledge",
+        "delivery_time",
+        "overall",
+        "test_drive_invited",
+    )
+]
+
 #: D7: the day-7 SMS survey asks what a customer can answer by typing a few numbers: the five
 #: source items of the CSI and the overall score (the attitude question opens a call; the
 #: first-time fix was asked on the day-3 call), in this order: a reply `9 9 8 10 9 7`.
@@ -405,6 +421,7 @@ LAPSE_REASONS = {
 CSI_ID = "csi-after-service"
 SMS_SURVEY_ID = "csi-sms-survey"
 SSI_ID = "ssi-new-car"
+DELIVERY_SURVEY_ID = "delivery-face-to-face"
 
 DEFAULT_CATALOGUE: dict[str, Any] = {
     "questionnaires": [
@@ -431,6 +448,13 @@ DEFAULT_CATALOGUE: dict[str, Any] = {
             "title": {"zh": "新车销售满意度问卷", "en": "Sales satisfaction (SSI)"},
             "purposes": [ContactPurpose.SALES_CALL_DAY3.value],
             "items": SSI_ITEMS,
+        },
+        {
+            "id": DELIVERY_SURVEY_ID,
+            "version": 1,
+            "title": {"zh": "交车当面满意度问卷", "en": "Face-to-face delivery questionnaire"},
+            "purposes": [ContactPurpose.DELIVERY_SURVEY.value],
+            "items": DELIVERY_SURVEY_ITEMS,
         },
     ],
     "issue_categories": {"codes": ISSUE_CATEGORIES},
