@@ -29,7 +29,12 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "intake": (topics.DMS_WORKORDER_CLOSED, topics.DMS_VEHICLE_DELIVERED, topics.CONTACT_RESULT),
     "scheduler": (topics.WORKORDER_CLOSED, topics.VEHICLE_DELIVERED, topics.CONTACT_RESULT),
     "contact": (topics.CONTACT_DUE,),
-    "complaints": (topics.CONTACT_RESULT,),
+    "complaints": (
+        topics.CONTACT_RESULT,
+        topics.WORKORDER_CLOSED,  # its customer index (D29)
+        topics.VEHICLE_DELIVERED,
+        topics.OEM_COMPLAINT_TRANSFERRED,
+    ),
     "reporting": (topics.CONTACT_RESULT, topics.COMPLAINT_EVENT),
 }
 INPUT_TOPICS = tuple(sorted({t for subscribed in SUBSCRIPTIONS.values() for t in subscribed}))
