@@ -166,3 +166,16 @@ def test_merging_the_same_record_revision_twice_adds_no_revision():
     once = merge(None, record, 1)
     assert merge(once, record, 1) == once
     assert [r["revision"] for r in once["revisions"]] == [1]
+
+
+def test_a_corrected_phone_stays_with_its_customer():
+    applied = apply_result(filed(normalised()), result(check=CHECK), NOW)
+    assert applied is not None
+    new_customer = normalised(
+        work_order_id="WO-2", opened_at="2026-11-21 08:00:00", settled_at="2026-11-21 09:00:00",
+        customer__customer_id="C-2", customer__name="李娜", customer__phone="13911113333",
+    )  # fmt: skip
+    changed = merge(applied.file, new_customer, 1)
+    assert changed["customer"]["customer_id"] == "C-2"
+    assert changed["customer"]["phone"] == "+8613911113333"  # not C-1's corrected number
+    assert changed["mileage_km"] == 16000  # the vehicle's facts stay as the call heard them

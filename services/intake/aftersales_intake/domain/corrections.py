@@ -108,9 +108,13 @@ def apply_result(file: Doc, result: ContactResult, now: datetime) -> Applied | N
     for name, value in changes.items():
         set_checked(changed, name, value)
     revision = int(changed.get("revision") or 0) + 1
+    person = (file.get("customer") or {}).get("customer_id")
     changed["corrections"] = {
         **(file.get("corrections") or {}),
-        **{name: {"value": v, "at": heard, "revision": revision} for name, v in changes.items()},
+        **{
+            name: {"value": v, "at": heard, "revision": revision, "customer_id": person}
+            for name, v in changes.items()
+        },
     }
     event = _event(changed, result, revision, list(changes), now)
     revise(

@@ -161,7 +161,10 @@ def _keep_newer_corrections(merged: dict[str, Any], record: Normalised) -> None:
     if not merged.get("corrections"):
         return
     kept = {}
+    person = (merged.get("customer") or {}).get("customer_id")
     for name, stamp in (merged.get("corrections") or {}).items():
+        if name == "phone" and stamp.get("customer_id", person) != person:
+            continue  # the phone was another customer's: this record names a new one
         if datetime.fromisoformat(stamp["at"]) > record.happened_at:
             set_checked(merged, name, stamp["value"])
             kept[name] = stamp
