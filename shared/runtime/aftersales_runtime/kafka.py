@@ -23,6 +23,7 @@ from aftersales_runtime.deadletter import DEAD_LETTER_MAX_BYTES, DeadLetterMiddl
 from aftersales_runtime.kafka_access import broker_security, kafka_client_options
 from aftersales_runtime.problems import waiting_on
 from aftersales_runtime.settings import ServiceSettings
+from aftersales_runtime.tracing import within_work_order_trace
 
 EVENT_TYPE_HEADER = "event-type"
 SCHEMA_VERSION_HEADER = "schema-version"
@@ -81,7 +82,7 @@ class EventPublishers:
 
     async def publish(self, event: Event) -> None:
         """Publish on the event's topic, keyed by dealer (one writer per dealer)."""
-        with waiting_on("kafka"):
+        with waiting_on("kafka"), within_work_order_trace(event.correlation_id):
             await self._publisher(event).publish(
                 event.model_dump_json().encode(),
                 key=event.key(),
@@ -95,13 +96,14 @@ class EventPublishers:
         awaited together. Returns when every one is acknowledged; raises if any failed."""
         pending = []
         for event in events:
-            sent = await self._publisher(event).publish(
-                event.model_dump_json().encode(),
-                key=event.key(),
-                headers=event_headers(event),
-                correlation_id=event.correlation_id,
-                no_confirm=True,
-            )
+            with within_work_order_trace(event.correlation_id):
+                sent = await self._publisher(event).publish(
+                    event.model_dump_json().encode(),
+                    key=event.key(),
+                    headers=event_headers(event),
+                    correlation_id=event.correlation_id,
+                    no_confirm=True,
+                )
             if isinstance(sent, asyncio.Future):  # TestKafkaBroker delivers at once, no future
                 pending.append(sent)
         with waiting_on("kafka"):
