@@ -90,7 +90,6 @@ class Runtime:
         self.broker = broker or make_broker(settings, service, self.logger)
         self.version = settings.version or _installed_version(service)
         self.metrics = ServiceMetrics(service, self.version, settings.revision)
-        self._observe(self.broker)
         self.mongo: AsyncMongoClient[dict[str, Any]] = connect(settings.mongodb_url, service)
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.mongodb_database]
         self.topics: set[str] = {settings.topic(DEAD_LETTER)}
@@ -100,6 +99,7 @@ class Runtime:
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
+        self._observe(self.broker)
 
     def _observe(self, broker: KafkaBroker) -> None:
         """Metrics and traces on every message: outermost, so they see each message once."""
