@@ -12,7 +12,8 @@ IMPORT_DIRS := $(wildcard $(addsuffix /aftersales_*,$(PACKAGES)))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
-        test-unit test-stack asyncapi asyncapi-check fuzz bench-intake bench-scheduler \
+        test-unit test-stack asyncapi asyncapi-check docs docs-check contracts-check \
+        contracts-baseline fuzz bench-intake bench-scheduler \
         bench-pipeline bench-contact reliability soak clean
 
 help: ## list the targets
@@ -57,7 +58,19 @@ asyncapi: install ## regenerate the AsyncAPI document of every service
 asyncapi-check: install ## fail when a checked-in AsyncAPI document differs from the code
 	@bash deploy/asyncapi.sh check
 
-test: install lint typecheck asyncapi-check stack-up ## everything CI checks: lint, types, all test tiers
+docs: install ## regenerate the OpenAPI document of every service into docs/openapi
+	@$(PY) -m deploy.docs write
+
+docs-check: install ## fail when a document in docs/openapi differs from the code
+	@$(PY) -m deploy.docs check
+
+contracts-check: install ## fail when a contract change would break a reader or writer on the baseline
+	@$(PY) -m aftersales_contracts.compat check
+
+contracts-baseline: install ## record the current contracts as the baseline (after an agreed change)
+	@$(PY) -m aftersales_contracts.compat write
+
+test: install lint typecheck asyncapi-check docs-check contracts-check stack-up ## everything CI checks: lint, types, all test tiers
 	$(VENV)/bin/pytest
 
 fuzz: install stack-up ## schemathesis over every service's OpenAPI document, longer (FUZZ_EXAMPLES=200)
