@@ -152,7 +152,9 @@ class Runtime:
     async def start(self) -> None:
         await self.db.command("ping")
         if self.topics:
-            await ensure_topics(kafka_client_options(self.settings), self.topics)
+            await ensure_topics(
+                kafka_client_options(self.settings), self.topics, self.settings.topic_partitions
+            )
         for hook in self._on_start:
             await hook()
         await self.broker.start()

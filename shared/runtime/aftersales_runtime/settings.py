@@ -89,6 +89,12 @@ class ServiceSettings(BaseSettings):
     clock: ClockKind = Field(ClockKind.system, validation_alias=_shared("AFTERSALES_CLOCK"))
     clock_file: Path | None = Field(None, validation_alias=_shared("AFTERSALES_CLOCK_FILE"))
     topic_prefix: str = Field("", validation_alias=_shared("AFTERSALES_TOPIC_PREFIX"))
+    topic_partitions: int = Field(
+        3,
+        ge=1,
+        validation_alias=_shared("AFTERSALES_TOPIC_PARTITIONS"),
+        description="Partitions of the topics a service creates; replicas beyond it idle.",
+    )
     dealers_file: Path = Field(
         Path("deploy/local/dealers.json"), validation_alias=_shared("AFTERSALES_DEALERS_FILE")
     )
