@@ -29,6 +29,17 @@ pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(300)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEALER = "dealer-sz-001"
 SERVICES = ["intake", "scheduler", "contact", "complaints", "reporting"]
+EXCERPT = (
+    "aftersales_received_messages_total",
+    "aftersales_published_messages_total",
+    "aftersales_events_published_total",
+    "aftersales_messages_parked_total",
+    "aftersales_consumer_lag",
+    "aftersales_http_requests_total",
+    "aftersales_scheduler_timers_due",
+    "aftersales_contact_queue_depth",
+    "aftersales_build_info",
+)
 
 
 def local(text: str) -> datetime:
@@ -107,6 +118,7 @@ async def test_one_work_order_is_one_trace_across_the_five_services(
                 return body if body.get("complaints_opened", {}).get("total") == 1 else None
 
             await eventually(reported)
+            scraped = {name: (await http.get(f"{fleet[name].url}/metrics")) for name in SERVICES}
     finally:
         await asyncio.to_thread(fleet.stop)
 
@@ -120,3 +132,18 @@ async def test_one_work_order_is_one_trace_across_the_five_services(
     services = {s["service"] for s in in_trace}
     assert services == {f"aftersales-{name}" for name in SERVICES}, sorted(services)
     assert len({s["span_id"] for s in in_trace}) == len(in_trace)
+
+    # The same run's /metrics (open: the staff token is not needed, but harmless).
+    for name, answer in scraped.items():
+        assert answer.status_code == 200, name
+        print(f"--- /metrics of {name} (excerpt)")
+        for line in answer.text.splitlines():
+            if line.startswith(EXCERPT) and not line.endswith(" 0.0"):
+                print("  " + line)
+    text = {name: answer.text for name, answer in scraped.items()}
+    assert 'aftersales_received_messages_total{app_name="scheduler"' in text["scheduler"]
+    assert "aftersales_scheduler_timers_due " in text["scheduler"]
+    assert f'aftersales_contact_queue_depth{{dealer_id="{DEALER}",state="open"}}' in text["contact"]
+    assert 'event_type="ComplaintEvent",kind="opened"} 1.0' in text["complaints"]
+    assert 'route="/v1/tasks/{task_id}/result",status="200"} 1.0' in text["contact"]
+    assert "aftersales_consumer_lag{" in text["reporting"]

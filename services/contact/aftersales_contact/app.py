@@ -18,6 +18,7 @@ from aftersales_contact.desk import Desk
 from aftersales_contact.expiry_sweep import expire_overdue
 from aftersales_contact.handlers import when_contact_due_queue_task
 from aftersales_contact.open_queue import OpenQueue
+from aftersales_contact.queue_metrics import watch_queue_depth
 from aftersales_contact.results import republish_result
 from aftersales_contact.settings import ContactSettings
 from aftersales_contact.store import ContactStore
@@ -49,6 +50,7 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
         pending=PendingPublications(runtime.db, runtime.clock),
     )
     runtime.uses_topics(topics.CONTACT_DUE)
+    watch_queue_depth(runtime, desk.queue)
     runtime.produces(ContactResult, ContactExpired)
 
     @runtime.broker.subscriber(

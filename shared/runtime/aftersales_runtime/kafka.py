@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aftersales_contracts.envelope import Event
 from faststream import AckPolicy
@@ -66,6 +66,8 @@ class EventPublishers:
         self.broker = broker
         self.settings = settings
         self._by_type: dict[type[Event], AsyncAPIPublisher] = {}
+        # Called with each event once Kafka acknowledged it (metrics count them by type).
+        self.on_publish: list[Callable[[Event], None]] = []
 
     def declare(self, *event_types: type[Event]) -> list[str]:
         topics = []
@@ -89,6 +91,7 @@ class EventPublishers:
                 headers=event_headers(event),
                 correlation_id=event.correlation_id,
             )
+        self._published([event])
 
     async def publish_all(self, events: Sequence[Event]) -> None:
         """Publish several events with one flush: each is handed to the producer in order (so
@@ -108,6 +111,12 @@ class EventPublishers:
                 pending.append(sent)
         with waiting_on("kafka"):
             await asyncio.gather(*pending)
+        self._published(events)
+
+    def _published(self, events: Sequence[Event]) -> None:
+        for observe in self.on_publish:
+            for event in events:
+                observe(event)
 
     def _publisher(self, event: Event) -> AsyncAPIPublisher:
         publisher = self._by_type.get(type(event))

@@ -4,6 +4,8 @@ ARCHITECTURE, Security; scrape it from inside the cluster, it carries no persona
 - Kafka: FastStream's Prometheus middleware counts messages received and published per topic
   (`aftersales_received_messages_total`, `aftersales_published_messages_total`) and times each
   handler (`aftersales_received_processed_messages_duration_seconds`);
+- `aftersales_events_published_total` by event type and kind (complaints' SLA warnings and
+  breaches are `ComplaintEvent` of kind `warning` and `breached`);
 - `aftersales_messages_parked_total` per source topic and error type (the dead-letter topic);
 - `aftersales_consumer_lag` per topic and partition this process is assigned (read on scrape);
 - `aftersales_http_requests_total` and `aftersales_http_request_duration_seconds` by route
@@ -21,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from aftersales_contracts.envelope import Event
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import (
@@ -49,6 +52,13 @@ class ServiceMetrics:
             f"{PREFIX}_messages_parked",
             "Messages parked on the dead-letter topic, by source topic and error type.",
             ["topic", "error_type"],
+            registry=self.registry,
+        )
+        self.events_published = Counter(
+            f"{PREFIX}_events_published",
+            "Contract events published, by type and kind (a complaint's `kind`: warning and "
+            "breached are the SLA's; a contact result's `outcome`).",
+            ["event_type", "kind"],
             registry=self.registry,
         )
         self.consumer_lag = Gauge(
@@ -85,6 +95,10 @@ class ServiceMetrics:
         """Run `refresh` before each scrape (keep it cheap: `_id` lookups, counters)."""
         self._on_scrape.append(refresh)
         return refresh
+
+    def count_event(self, event: Event) -> None:
+        kind = getattr(event, "kind", None) or getattr(event, "outcome", None) or ""
+        self.events_published.labels(type(event).__name__, str(kind)).inc()
 
     def count_parked(self, topic: str, error_type: str) -> None:
         self.parked.labels(topic, error_type).inc()

@@ -111,6 +111,7 @@ class Runtime:
         with suppress(LookupError):  # a test's bare broker has no dead-letter topic
             DeadLetterMiddleware.of(broker).on_park.append(self.metrics.count_parked)
         self.metrics.watch_consumer_lag(broker)
+        self.events.on_publish.append(self.metrics.count_event)
 
     @cached_property
     def dealers(self) -> DealerDirectory:
