@@ -206,7 +206,16 @@ class Runtime:
                 "revision": self.settings.revision,
             }
 
-        @router.get("/metrics", response_class=Response, tags=["metrics"])
+        @router.get(
+            "/metrics",
+            response_class=Response,
+            responses={
+                200: {
+                    "description": "Prometheus text exposition format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        )
         async def metrics() -> Response:
             """Prometheus text format; open like the health routes (no personal data)."""
             body, content_type = await self.metrics.exposition()
