@@ -1,6 +1,7 @@
 """docker-compose.yml against the Compose Specification's JSON Schema (vendored in
 deploy/schemas/, Apache-2.0: no download at check time), plus the project's own rules: every
-service has a health check, and each of the five waits for Kafka and MongoDB to be healthy."""
+service has a health check, and each of the five waits for Kafka and MongoDB to be healthy;
+what a service mounts from the repository (dealer directory, Grafana's dashboard) exists."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ def check(root: Path) -> tuple[list[str], str]:
             continue  # one-shot jobs
         if "healthcheck" not in service:
             problems.append(f"docker-compose.yml: services.{name}: no healthcheck")
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0] if isinstance(volume, str) else volume.get("source", "")
+            if source.startswith(".") and not (root / source).exists():
+                problems.append(f"docker-compose.yml: services.{name}: {source} does not exist")
         build = service.get("build")
         dockerfile = build.get("dockerfile") if isinstance(build, dict) else None
         if dockerfile and not service.get("profiles") and not (root / dockerfile).exists():

@@ -24,6 +24,9 @@ def copy(tmp_path: Path) -> Path:
         shutil.copy(service, target)
     shutil.copy(REPO / "docker-compose.yml", tmp_path / "docker-compose.yml")
     shutil.copytree(REPO / "deploy" / "k8s", tmp_path / "deploy" / "k8s")
+    shutil.copytree(REPO / "deploy" / "grafana", tmp_path / "deploy" / "grafana")
+    (tmp_path / "deploy" / "local").mkdir()
+    shutil.copy(REPO / "deploy/local/dealers.json", tmp_path / "deploy/local/dealers.json")
     return tmp_path
 
 
@@ -90,6 +93,15 @@ def test_a_service_that_does_not_wait_for_a_healthy_kafka_fails(copy):
         "'service_started', not 'service_healthy'",
         "docker-compose.yml: services.contact.depends_on.mongodb: condition is None, "
         "not 'service_healthy'",
+    ]
+
+
+def test_a_missing_mounted_file_fails(copy):
+    shutil.rmtree(copy / "deploy" / "grafana" / "dashboards")
+
+    problems, _ = compose.check(copy)
+    assert problems == [
+        "docker-compose.yml: services.grafana: ./deploy/grafana/dashboards does not exist"
     ]
 
 
