@@ -47,7 +47,9 @@ pytestmark = pytest.mark.stack
 
 MINE, THEIRS = "dealer-sz-001", "dealer-bj-002"  # the caller of the wrong-dealer case is THEIRS
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-OPEN_ROUTES = {("GET", "/health/live"), ("GET", "/health/ready")}
+# Open to anyone who reaches the service port (ARCHITECTURE: "Health and metrics stay open");
+# /metrics carries counts only, no personal data.
+OPEN_ROUTES = {("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/metrics")}
 REFUSALS = ["no token", "expired", "other key", "wrong role", "wrong dealer"]
 
 

@@ -23,6 +23,7 @@ from aftersales_contact.delivery_surveys import delivery_survey_router
 from aftersales_contact.desk import Desk, SmsChannel
 from aftersales_contact.expiry_sweep import expire_overdue
 from aftersales_contact.open_queue import OpenQueue
+from aftersales_contact.queue_metrics import watch_queue_depth
 from aftersales_contact.results import republish_result
 from aftersales_contact.settings import ContactSettings, DealerContactSettings
 from aftersales_contact.sms_api import sms_router
@@ -63,6 +64,7 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
         DealerContactSettings.model_validate(dealer.overrides(SERVICE))
     runtime.produces(ContactResult, ContactExpired, DeliverySurveyed)
     subscribers.register(runtime, settings, desk)
+    watch_queue_depth(runtime, desk.queue)
 
     @runtime.background
     async def sweep_expired_follow_ups() -> None:
