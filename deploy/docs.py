@@ -16,9 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from deploy.local.services import SERVICES as LAUNCHED
+
 REPO = Path(__file__).resolve().parents[1]
 OPENAPI_DIR = REPO / "docs" / "openapi"
-SERVICES = ("intake", "scheduler", "contact", "complaints", "reporting")
+SERVICES = tuple(LAUNCHED)  # every service the launcher knows
 
 
 def openapi_of(service: str) -> dict[str, Any]:
