@@ -11,6 +11,7 @@ import yaml
 
 from deploy.checks import compose, dockerfiles, kubernetes
 from deploy.checks.__main__ import main
+from deploy.local.services import SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,17 +65,17 @@ def test_a_broken_dockerfile_fails(copy, capsys):
     assert any("ADD of a remote address 'https://example.invalid/x.tgz'" in p for p in problems)
     assert all(p.startswith("services/intake/Dockerfile") for p in problems)
     assert main(["--root", str(copy)]) == 1
-    assert "deploy-check: 5 Dockerfiles: FAILED" in capsys.readouterr().out
+    assert f"deploy-check: {len(SERVICES)} Dockerfiles: FAILED" in capsys.readouterr().out
 
 
 def test_a_compose_file_off_the_specification_fails(copy):
     path = copy / "docker-compose.yml"
-    # In the anchor every service merges: each of the five is then off the specification.
+    # In the anchor every service merges: each of them is then off the specification.
     edit(path, "  stop_grace_period: 40s\n", "  stop_grace_period: 40s\n  restrat: always\n")
 
     problems, _ = compose.check(copy)
     print("\n".join(problems))
-    assert len(problems) == 5
+    assert len(problems) == len(SERVICES)
     assert all("'restrat' does not match" in p for p in problems)
 
 
@@ -131,6 +132,7 @@ def test_keda_beyond_the_partitions_and_a_secret_value_fail(copy):
 
     problems, _ = kubernetes.check(copy)
     print("\n".join(problems))
-    assert sum("maxReplicaCount 12 is above the partitions (6)" in p for p in problems) == 5
+    above = sum("maxReplicaCount 12 is above the partitions (6)" in p for p in problems)
+    assert above == len(SERVICES)  # every consumer's ScaledObject
     assert any("Secret leaked: secret values do not belong" in p for p in problems)
-    assert len(problems) == 6
+    assert len(problems) == len(SERVICES) + 1

@@ -103,9 +103,15 @@ async def test_one_work_order_is_one_trace_across_the_five_services(
             clock.set(local("2026-11-19T15:30:00"))
             task = await eventually(day3_task)
             low = {"attitude": 4, "quality": 4, "charges": 8, "timeliness": 8, "environment": 8}
+            low |= {"service_process": 8, "overall": 4}
             answer = await http.post(
                 f"{contact}/v1/tasks/{task['task_id']}/result",
-                json={"agent_id": "agent-1", "outcome": "reached", "scores": low | {"overall": 4}},
+                json={
+                    "agent_id": "agent-1",
+                    "outcome": "reached",
+                    "scores": low,
+                    "yes_no": {"fixed_first_time": True},
+                },
             )
             assert answer.status_code == 200, answer.text
 
