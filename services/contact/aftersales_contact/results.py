@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from aftersales_contracts import (
     CallOutcome,
@@ -21,10 +21,10 @@ from aftersales_contracts import (
     Scores,
     Staff,
 )
-from aftersales_contracts.events import ItemId
+from aftersales_contracts.events import ITEM_ID_PATTERN, ItemId
 from aftersales_contracts.phones import to_e164
 from aftersales_contracts.primitives import NonEmptyStr
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from aftersales_contact.claims import LeaseConflict, held_lease
 from aftersales_contact.desk import Desk
@@ -80,6 +80,17 @@ class DataCheckAnswer(BaseModel):
         return (None if problems else DataCheck(**values)), problems
 
 
+def _closed_map(values: dict[str, Any]) -> WithJsonSchema:
+    """An item map's schema that says what the model checks: item ids as keys, nothing else
+    (so a client generated from the OpenAPI document, or a fuzzer, sends what is accepted)."""
+    closed = {
+        "type": "object",
+        "patternProperties": {ITEM_ID_PATTERN: values},
+        "additionalProperties": False,
+    }
+    return WithJsonSchema({"anyOf": [closed, {"type": "null"}]})
+
+
 class CallAnswer(BaseModel):
     """What the agent's tool sends after a call (D15 outcome and issues, D16/D17 questionnaire,
     D11 lapse reason, D18 complaint, D30 data check)."""
@@ -89,8 +100,10 @@ class CallAnswer(BaseModel):
     outcome: CallOutcome
     #: Which questionnaire the answers are for; left out = the task's (when it has one).
     questionnaire: QuestionnaireRef | None = None
-    scores: Scores | None = None
-    yes_no: dict[ItemId, bool] | None = None
+    scores: Annotated[
+        Scores | None, _closed_map({"type": "integer", "minimum": 0, "maximum": 10})
+    ] = None
+    yes_no: Annotated[dict[ItemId, bool] | None, _closed_map({"type": "boolean"})] = None
     comment: str | None = Field(default=None, max_length=2000)
     complaint_stated: bool = False
     issues: list[Coded] = Field(default_factory=list, max_length=20)

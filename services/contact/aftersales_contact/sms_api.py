@@ -44,6 +44,11 @@ class SmsReport(BaseModel):
     report_time: str | None = None
 
 
+NO_PROVIDER: dict[int | str, dict[str, Any]] = {
+    409: {"description": "no SMS provider is configured (CONTACT_SMS_PROVIDER)"}
+}
+
+
 def sms_router(desk: Desk, publish: Publish, logger: logging.Logger) -> APIRouter:
     router = APIRouter(prefix="/v1/sms", tags=["sms"])
 
@@ -52,7 +57,7 @@ def sms_router(desk: Desk, publish: Publish, logger: logging.Logger) -> APIRoute
             raise HTTPException(409, "no SMS provider is configured (CONTACT_SMS_PROVIDER)")
         return desk.sms
 
-    @router.post("/replies")
+    @router.post("/replies", responses=NO_PROVIDER)
     async def replies(
         items: Annotated[list[SmsUp], Body(max_length=500)],
         caller: Annotated[Caller, allow("sms_gateway")],
@@ -72,7 +77,7 @@ def sms_router(desk: Desk, publish: Publish, logger: logging.Logger) -> APIRoute
         ]
         return {"code": 0, "msg": "成功", "handled": handled}
 
-    @router.post("/reports")
+    @router.post("/reports", responses=NO_PROVIDER)
     async def reports(
         items: Annotated[list[SmsReport], Body(max_length=500)],
         caller: Annotated[Caller, allow("sms_gateway")],

@@ -56,7 +56,8 @@ class Vehicle(_Part):
     mileage_km: int | None = Field(default=None, ge=0)
 
 
-ItemId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$", examples=["quality"])]
+ITEM_ID_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
+ItemId = Annotated[str, Field(pattern=ITEM_ID_PATTERN, examples=["quality"])]
 Score = Annotated[int, Field(ge=0, le=10)]
 
 #: D16: the yes/no item "was the fault fixed right the first time?" (一次修复); a "no" opens a
