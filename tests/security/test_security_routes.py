@@ -168,6 +168,20 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/monthly"): Case(
         lambda s: f"/v1/dealers/{MINE}/reports/monthly", params={"month": "2026-11"}
     ),
+    ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/weekly"): Case(
+        lambda s: f"/v1/dealers/{MINE}/reports/weekly", params={"week": "2026-W47"}
+    ),
+    ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/monthly/drilldown"): Case(
+        lambda s: f"/v1/dealers/{MINE}/reports/monthly/drilldown",
+        params={"month": "2026-11", "figure": "reached"},
+    ),
+    **{
+        ("reporting", "GET", f"/v1/dealers/{{dealer_id}}/reports/monthly.{ext}"): Case(
+            (lambda e: lambda s: f"/v1/dealers/{MINE}/reports/monthly.{e}")(ext),
+            params={"month": "2026-11"},
+        )
+        for ext in ("xlsx", "pdf")
+    },
 }
 
 
