@@ -182,6 +182,14 @@ CASES: dict[tuple[str, str, str], Case] = {
         )
         for ext in ("xlsx", "pdf")
     },
+    ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/issued"): Case(
+        lambda s: f"/v1/dealers/{MINE}/reports/issued", params={"month": "2026-10"}
+    ),
+    ("reporting", "POST", "/v1/dealers/{dealer_id}/reports/issued/{report}/reissue"): Case(
+        lambda s: f"/v1/dealers/{MINE}/reports/issued/ssi_data/reissue",
+        lambda s: {},
+        params={"month": "2026-10"},
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from aftersales_reporting.exports import pdf_of, xlsx_of
+from aftersales_reporting.issuing import BY_NAME, Issuer
 from aftersales_reporting.periods import WEEK_PATTERN, local_month, local_week
 from aftersales_reporting.reports.drilldown import FIGURES, Drilldown
 from aftersales_reporting.reports.monthly import MonthlyReports
@@ -120,6 +121,49 @@ def reports_router(
         )
 
     return router
+
+
+def issued_router(issuer: Issuer, zone_of: Callable[[str], ZoneInfo], clock: Clock) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["issued reports"])
+
+    @router.get("/dealers/{dealer_id}/reports/issued")
+    async def issued(
+        dealer_id: str, month: MonthQuery, caller: Annotated[Caller, allow(*READERS)]
+    ) -> dict[str, Any]:
+        """D28: the month's issued reports, every version, as they were issued (never changed)."""
+        _not_future("month", month, local_month(clock.now(), zone_of(dealer_id)))
+        found = await issuer.versions(dealer_id, month)
+        return {"dealer_id": dealer_id, "month": month, "issued": [_public(d) for d in found]}
+
+    @router.post("/dealers/{dealer_id}/reports/issued/{report}/reissue", status_code=201)
+    async def reissue(
+        dealer_id: str,
+        report: str,
+        month: MonthQuery,
+        caller: Annotated[Caller, allow("service_manager", "cr_manager", "gm")],
+    ) -> dict[str, Any]:
+        """D28: issue a report again with today's figures: a new version, announced again."""
+        if report not in BY_NAME:
+            raise HTTPException(404, f"no report {report!r} in the calendar")
+        current = local_month(clock.now(), zone_of(dealer_id))
+        if month >= current:
+            detail = [
+                {
+                    "loc": ["query", "month"],
+                    "msg": f"{month} is not over yet (now {current})",
+                    "type": "value_error",
+                }
+            ]
+            raise HTTPException(422, detail)
+        return _public(await issuer.reissue(dealer_id, month, report))
+
+    return router
+
+
+def _public(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k not in ("_id", "event")} | {
+        "report_id": document["_id"]
+    }
 
 
 def _attachment(dealer_id: str, month: str, ext: str) -> dict[str, str]:

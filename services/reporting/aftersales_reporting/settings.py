@@ -75,11 +75,6 @@ class ReportingSettings(ServiceSettings, BatchSettings):
         ),
         description="D27: bonus of the customer-relations manager by the department's score.",
     )
-    issue_days: list[int] = Field(
-        default_factory=lambda: [3, 5, 8],
-        description="D28: days of the month the calendar's reports are issued (the next working "
-        "day when it is a rest day).",
-    )
     issue_every_seconds: float = Field(
         30, gt=0, description="D28: how often the report calendar looks for reports due."
     )

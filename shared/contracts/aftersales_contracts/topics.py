@@ -14,6 +14,7 @@ CONTACT_RESULT = "aftersales.contact.result"
 CONTACT_EXPIRED = "aftersales.contact.expired"
 VEHICLE_FILE_CORRECTED = "aftersales.vehicle.corrected"
 COMPLAINT_EVENT = "aftersales.complaint.event"
+REPORT_ISSUED = "aftersales.report.issued"
 INTAKE_REJECTED = "aftersales.intake.rejected"
 DEAD_LETTER = "aftersales.deadletter"
 
@@ -26,6 +27,7 @@ INTERNAL_TOPICS: tuple[str, ...] = (
     CONTACT_EXPIRED,
     VEHICLE_FILE_CORRECTED,
     COMPLAINT_EVENT,
+    REPORT_ISSUED,
     INTAKE_REJECTED,
     DEAD_LETTER,
 )
