@@ -5,7 +5,8 @@ exact `{_id: value}` filter from an index), in a fixed set of collections:
 
 - `counters`: one document per source, dealer and period (`R/{dealer}/{2026-11}`), and the
   drill-down pages (`RR/{dealer}/{2026-11}/{day}`, a list of rows). Changed with `$inc`/`$push`
-  by one update statement per document and pass;
+  by one update statement per document and pass; a page is not guarded (1. below): its rows
+  carry their event id and a row pushed twice is dropped when read;
 - `entities`: the state a projection needs across events (a ticket, a vehicle, a contact's masked
   phone), replaced whole; every transition is idempotent (it sets, never adds);
 - `seen`: one marker per consumed event (`_id` = event id) with where it was read.
@@ -59,6 +60,9 @@ class Change:
     inc: dict[str, int] = field(default_factory=dict)
     push: list[Doc] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # `$set`: display names of staff
+    # A drill-down page is not guarded: a row pushed twice (a redelivery) carries its event id
+    # and is dropped when read, so the page needs no read before its write.
+    guarded: bool = True
 
     def add(self, path: str, amount: int = 1) -> None:
         self.inc[path] = self.inc.get(path, 0) + amount
@@ -102,7 +106,8 @@ class Ledger:
                 by_doc[change.doc_id].append((contribution.record, change))
         if not by_doc:
             return
-        current = await find_by_ids(self.db, COUNTERS, by_doc)
+        guarded = [d for d, items in by_doc.items() if items[0][1].guarded]
+        current = await find_by_ids(self.db, COUNTERS, guarded)
         writes: list[UpdateOne] = []
         for doc_id, items in by_doc.items():
             absorbed: dict[str, int] = (current.get(doc_id) or {}).get("offsets", {})
@@ -121,7 +126,9 @@ class Ledger:
                 highest[at] = max(highest.get(at, -1), record.offset)
             if not highest:
                 continue
-            update: Doc = {"$max": {f"offsets.{at}": offset for at, offset in highest.items()}}
+            update: Doc = {}
+            if items[0][1].guarded:
+                update["$max"] = {f"offsets.{at}": offset for at, offset in highest.items()}
             if inc:
                 update["$inc"] = dict(inc)
             if push:

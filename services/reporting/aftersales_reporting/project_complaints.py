@@ -90,7 +90,9 @@ class ComplaintsProjection:
                 "customer_id": event.customer_id,
             }
             day = local_day(event.opened_at, zone)
-            changes.append(Change(f"CR/{dealer}/{ticket['opened_month']}/{day}", push=[row]))
+            changes.append(
+                Change(f"CR/{dealer}/{ticket['opened_month']}/{day}", push=[row], guarded=False)
+            )
         elif event.kind is Kind.CLOSED:
             now.add("closed")
             if not ticket["closed"]:

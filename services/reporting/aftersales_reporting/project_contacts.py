@@ -138,7 +138,9 @@ class ResultsProjection:
         if event.agent_id:
             _person(staff, "agent", event.agent_id, None, event)
         rows = Change(
-            f"RR/{dealer}/{month}/{local_day(event.contacted_at, zone)}", push=[result_row(event)]
+            f"RR/{dealer}/{month}/{local_day(event.contacted_at, zone)}",
+            push=[result_row(event)],
+            guarded=False,
         )
         outcome.contributions.append(Contribution(record, [*totals, staff, rows]))
 
@@ -173,7 +175,11 @@ class DueProjection:
                 "customer_id": event.customer.customer_id,
             }
             changes.append(
-                Change(f"DR/{dealer}/{month}/{local_day(event.due_at, zone)}", push=[row])
+                Change(
+                    f"DR/{dealer}/{month}/{local_day(event.due_at, zone)}",
+                    push=[row],
+                    guarded=False,
+                )
             )
         outcome.contributions.append(Contribution(record, changes))
         outcome.new_entities.append(
@@ -207,5 +213,7 @@ class ExpiredProjection:
             "vin": event.vin,
             "customer_id": event.customer_id,
         }
-        rows = Change(f"XR/{dealer}/{month}/{local_day(event.due_at, zone)}", push=[row])
+        rows = Change(
+            f"XR/{dealer}/{month}/{local_day(event.due_at, zone)}", push=[row], guarded=False
+        )
         outcome.contributions.append(Contribution(record, [counts, rows]))

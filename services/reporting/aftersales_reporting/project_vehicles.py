@@ -68,7 +68,11 @@ class WorkOrdersProjection:
                 "customer_id": event.customer.customer_id,
             }
             changes.append(
-                Change(f"WR/{dealer}/{month}/{local_day(event.settled_at, zone)}", push=[row])
+                Change(
+                    f"WR/{dealer}/{month}/{local_day(event.settled_at, zone)}",
+                    push=[row],
+                    guarded=False,
+                )
             )
         vehicle["last"] = event.work_order_id
         due = event.next_maintenance_due_date
@@ -88,7 +92,9 @@ class WorkOrdersProjection:
                 }
                 changes += [
                     counted,
-                    Change(f"WR/{dealer}/{due_month}/{due.strftime('%d')}", push=[row]),
+                    Change(
+                        f"WR/{dealer}/{due_month}/{due.strftime('%d')}", push=[row], guarded=False
+                    ),
                 ]
         outcome.contributions.append(Contribution(record, changes))
         outcome.entities[key] = vehicle
@@ -121,6 +127,10 @@ class DeliveriesProjection:
             }
             changes += [
                 first,
-                Change(f"NR/{dealer}/{month_of_date(due)}/{due.strftime('%d')}", push=[row]),
+                Change(
+                    f"NR/{dealer}/{month_of_date(due)}/{due.strftime('%d')}",
+                    push=[row],
+                    guarded=False,
+                ),
             ]
         outcome.contributions.append(Contribution(record, changes))

@@ -8,6 +8,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import aftersales_reporting.ledger as ledger_module
 import openpyxl
 import pytest
 from aftersales_contracts import (
@@ -24,6 +25,7 @@ from aftersales_contracts import (
 )
 from aftersales_reporting.subscribers import feeds
 from aftersales_runtime.batches import Received
+from pymongo.errors import AutoReconnect
 
 pytestmark = pytest.mark.stack
 
@@ -267,3 +269,32 @@ async def test_a_drilldown_lists_the_contacts_behind_a_figure_with_masked_phones
     )
     assert bad.status_code == 422
     assert "figure" in bad.text
+
+
+async def test_a_pass_that_died_half_way_counts_each_event_once_when_redelivered(
+    service, client, monkeypatch
+):
+    results, tickets = generated_inputs(seed=9)
+    feeder = Feeder(service)
+    batches = feeder.records([*results, *tickets])
+    real_write = ledger_module.write_each
+
+    async def dies_after_the_first_command(db, collection, writes):
+        await real_write(db, collection, writes[:3])  # three documents changed, then the crash
+        raise AutoReconnect("the database went away in the middle of the pass")
+
+    monkeypatch.setattr(ledger_module, "write_each", dies_after_the_first_command)
+    for topic, records in batches.items():
+        with pytest.raises(AutoReconnect):
+            await feeder.projectors[topic].run(records)
+    monkeypatch.setattr(ledger_module, "write_each", real_write)
+    await feeder.feed(batches, size=1000)  # the whole batch comes again
+
+    for dealer in (DEALER, "dealer-bj-002"):
+        for month in ("2026-11", "2026-12"):
+            report = (
+                await client.get(f"/v1/dealers/{dealer}/reports/monthly?month={month}")
+            ).json()
+            expected = expected_report(results, tickets, dealer, month)
+            for key in ("contacts_made", "reached", "unreached", "declined", "complaints_opened"):
+                assert report[key] == expected[key], (dealer, month, key)
