@@ -253,13 +253,13 @@ async def run(args: argparse.Namespace) -> None:
         await live.runtime.start()
         try:
             progress("waiting for the subscribers to join (one warm-up event)")
-            await publish(settings, dealers, 1, first=args.consume)
-            await until_counted(seen, 1)
+            warm = await publish(settings, dealers, 1, first=args.consume)
+            await until_counted(seen, warm)
             progress(f"publishing {args.consume:,} contact results (+ tickets) to Kafka")
             began = time.perf_counter()
             sent = await publish(settings, dealers, args.consume)
             published = time.perf_counter() - began
-            await until_counted(seen, sent + 1)
+            await until_counted(seen, sent + warm)
             consumed = time.perf_counter() - began
         finally:
             await live.runtime.stop()
@@ -298,7 +298,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=50_000)
     parser.add_argument("--dealers", type=int, default=20)
     parser.add_argument("--months", type=int, default=24)
-    parser.add_argument("--reads", type=int, default=500, help="monthly reports read")
+    parser.add_argument("--reads", type=int, default=1000, help="monthly reports read")
     parser.add_argument("--consume", type=int, default=20_000, help="results through Kafka")
     asyncio.run(run(parser.parse_args()))
 

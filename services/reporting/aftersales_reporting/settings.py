@@ -25,6 +25,11 @@ class ReportingSettings(ServiceSettings, BatchSettings):
     )
 
     mongodb_database: str = "aftersales_reporting"
+    # A batch's cost is mostly one update per counter document it touches (a dealer's month,
+    # week, staff and day pages), which grows slower than the batch: bigger batches pay.
+    batch_max_records: int = Field(
+        2000, ge=1, le=10_000, description="Most records handed to a projection pass at once."
+    )
     http_port: int = 8005
     satisfied_min_score: int = Field(
         8, ge=0, le=10, description="D24: an overall score at or above this counts as satisfied."
