@@ -60,6 +60,7 @@ class Seeds:
     rejection_id: str = ""
     task_id: str = ""
     ticket_id: str = ""
+    appointment_id: str = ""
     work_order: dict[str, Any] | None = None
 
 
@@ -190,11 +191,40 @@ CASES: dict[tuple[str, str, str], Case] = {
         lambda s: {},
         params={"month": "2026-10"},
     ),
+    # appointments
+    ("appointments", "POST", "/v1/dealers/{dealer_id}/appointments"): Case(
+        lambda s: f"/v1/dealers/{MINE}/appointments", lambda s: _booking("security-2")
+    ),
+    ("appointments", "GET", "/v1/dealers/{dealer_id}/appointments"): Case(
+        lambda s: f"/v1/dealers/{MINE}/appointments", params={"day": "2026-11-25"}
+    ),
+    ("appointments", "GET", "/v1/dealers/{dealer_id}/workshop"): Case(
+        lambda s: f"/v1/dealers/{MINE}/workshop", params={"day": "2026-11-25"}
+    ),
+    ("appointments", "GET", "/v1/appointments/{appointment_id}"): Case(
+        lambda s: f"/v1/appointments/{s.appointment_id}"
+    ),
+    ("appointments", "POST", "/v1/appointments/{appointment_id}/cancel"): Case(
+        lambda s: f"/v1/appointments/{s.appointment_id}/cancel", lambda s: {}
+    ),
 }
+
+
+def _booking(request_id: str) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "vin": "LSVAU218XN2183294",
+        "customer_id": "C-1",
+        "day": "2026-11-25",
+        "slot_id": "0900",
+        "service": "maintenance",
+    }
 
 
 def _apps() -> dict[str, tuple[Any, Any]]:
     """service name → (settings type, build function)."""
+    from aftersales_appointments.app import build as appointments
+    from aftersales_appointments.settings import AppointmentsSettings
     from aftersales_complaints.app import build as complaints
     from aftersales_complaints.settings import ComplaintsSettings
     from aftersales_contact.app import build as contact
@@ -212,6 +242,7 @@ def _apps() -> dict[str, tuple[Any, Any]]:
         "contact": (ContactSettings, contact),
         "complaints": (ComplaintsSettings, complaints),
         "reporting": (ReportingSettings, reporting),
+        "appointments": (AppointmentsSettings, appointments),
     }
 
 
@@ -308,6 +339,12 @@ async def _seed(fleet: dict[str, Deployed], tokens: Any) -> Seeds:
     )
     await publish_event(complaints.service.runtime.broker, complaints.settings, unhappy)
     seeds.ticket_id = ticket_id_for(seeds.task_id)
+
+    booked = await fleet["appointments"].client.post(
+        f"/v1/dealers/{MINE}/appointments", json=_booking("security-1"), headers=agent
+    )
+    assert booked.status_code == 201, booked.text
+    seeds.appointment_id = booked.json()["appointment_id"]
     return seeds
 
 

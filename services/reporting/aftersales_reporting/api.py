@@ -128,7 +128,9 @@ def issued_router(issuer: Issuer, zone_of: Callable[[str], ZoneInfo], clock: Clo
 
     @router.get("/dealers/{dealer_id}/reports/issued")
     async def issued(
-        dealer_id: str, month: MonthQuery, caller: Annotated[Caller, allow(*READERS)]
+        dealer_id: str,
+        month: MonthQuery,
+        caller: Annotated[Caller, allow(*READERS, "sales_manager", "showroom_manager")],
     ) -> dict[str, Any]:
         """D28: the month's issued reports, every version, as they were issued (never changed)."""
         _not_future("month", month, local_month(clock.now(), zone_of(dealer_id)))

@@ -13,6 +13,7 @@ CONTACT_DUE = "aftersales.contact.due"
 CONTACT_RESULT = "aftersales.contact.result"
 CONTACT_EXPIRED = "aftersales.contact.expired"
 VEHICLE_FILE_CORRECTED = "aftersales.vehicle.corrected"
+APPOINTMENT_EVENT = "aftersales.appointment.event"
 COMPLAINT_EVENT = "aftersales.complaint.event"
 REPORT_ISSUED = "aftersales.report.issued"
 INTAKE_REJECTED = "aftersales.intake.rejected"
@@ -26,6 +27,7 @@ INTERNAL_TOPICS: tuple[str, ...] = (
     CONTACT_RESULT,
     CONTACT_EXPIRED,
     VEHICLE_FILE_CORRECTED,
+    APPOINTMENT_EVENT,
     COMPLAINT_EVENT,
     REPORT_ISSUED,
     INTAKE_REJECTED,

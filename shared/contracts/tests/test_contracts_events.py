@@ -239,7 +239,7 @@ def test_registry_covers_every_internal_topic_but_the_dead_letter() -> None:
     for topic, model in EVENT_TYPES.items():
         assert topic == model.TOPIC
         assert model.SCHEMA_VERSION == 1
-    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 12
+    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 13
 
 
 # --- envelope --------------------------------------------------------------------------------
