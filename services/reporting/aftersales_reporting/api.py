@@ -54,7 +54,13 @@ def reports_router(
     async def monthly(
         dealer_id: str, month: MonthQuery, caller: Annotated[Caller, allow(*READERS)]
     ) -> dict[str, Any]:
-        """Every report of D23-D27 for a dealer's local calendar month (see the README)."""
+        """Every report of D23-D27 for a dealer's local calendar month (see the README); every
+        rate is {numerator, denominator, rate}.
+
+        D12's due-maintenance arrival rate is derived from work orders until the scheduler
+        publishes its monthly due list: the vehicles whose `next_maintenance_due_date` falls in
+        the month, arrived = a later work order of that VIN settled in the month
+        (`retention.due_maintenance_arrival_rate.source` = "work_orders")."""
         return await reports.monthly(dealer_id, month_checked(dealer_id, month))
 
     @router.get("/dealers/{dealer_id}/reports/weekly")
