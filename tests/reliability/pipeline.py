@@ -30,7 +30,14 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "scheduler": (topics.WORKORDER_CLOSED, topics.VEHICLE_DELIVERED, topics.CONTACT_RESULT),
     "contact": (topics.CONTACT_DUE,),
     "complaints": (topics.CONTACT_RESULT,),
-    "reporting": (topics.CONTACT_RESULT, topics.COMPLAINT_EVENT),
+    "reporting": (
+        topics.CONTACT_RESULT,
+        topics.CONTACT_DUE,
+        topics.CONTACT_EXPIRED,
+        topics.COMPLAINT_EVENT,
+        topics.WORKORDER_CLOSED,
+        topics.VEHICLE_DELIVERED,
+    ),
 }
 INPUT_TOPICS = tuple(sorted({t for subscribed in SUBSCRIPTIONS.values() for t in subscribed}))
 REPLICA_PORT_STEP = 10  # a second replica listens 10 ports above the first
