@@ -64,7 +64,12 @@ def build(settings: ReportingSettings, clock: Clock | None = None) -> ReportingS
             await asyncio.sleep(settings.issue_every_seconds)
 
     app = runtime.http_app(
-        reports_router(reports, Drilldown(ledger), runtime.dealers.zone_of, runtime.clock),
+        reports_router(
+            reports,
+            Drilldown(ledger, settings.satisfied_min_score),
+            runtime.dealers.zone_of,
+            runtime.clock,
+        ),
         issued_router(issuer, runtime.dealers.zone_of, runtime.clock),
     )
     return ReportingService(runtime, ledger, reports, issuer, app)

@@ -17,9 +17,12 @@ from aftersales_contracts import (
     ComplaintEvent,
     ComplaintEventKind,
     ComplaintGrade,
+    ContactDue,
     ContactPurpose,
     ContactResult,
+    Customer,
     Scores,
+    Vehicle,
     correlation_id_for,
     deterministic_id,
 )
@@ -245,8 +248,34 @@ async def test_the_exports_hold_the_reports_figures_as_numbers(service, client, 
 
 async def test_a_drilldown_lists_the_contacts_behind_a_figure_with_masked_phones(service, client):
     results, tickets = generated_inputs(seed=5)
+    reached = next(
+        r
+        for r in results
+        if r.outcome == "reached"
+        and local_month(r.contacted_at) == "2026-11"
+        and r.dealer_id == DEALER
+    )
+    due = ContactDue(
+        event_id="due-1",
+        occurred_at=reached.contacted_at,
+        dealer_id=DEALER,
+        correlation_id="c",
+        contact_id=reached.contact_id,
+        purposes=[ContactPurpose.SERVICE_CALL_DAY3],
+        channel=Channel.PHONE,
+        due_at=reached.contacted_at,
+        attempt=1,
+        vehicle=Vehicle(vin=reached.vin, brand="B", model="M"),
+        customer=Customer(
+            customer_id=reached.customer_id,
+            name="张三",
+            phone="+8613800138000",
+            is_owner=True,
+            contact_consent=True,
+        ),
+    )
     feeder = Feeder(service)
-    await feeder.feed(feeder.records([*results, *tickets]))
+    await feeder.feed(feeder.records([*results, *tickets, due]))
     report = (await client.get(f"/v1/dealers/{DEALER}/reports/monthly?month=2026-11")).json()
     drill = (
         await client.get(
@@ -256,6 +285,10 @@ async def test_a_drilldown_lists_the_contacts_behind_a_figure_with_masked_phones
     ).json()
     assert drill["total"] == report["reached"] == len(drill["rows"])
     assert all(row["outcome"] == "reached" for row in drill["rows"])
+    phones = {row["contact_id"]: row["phone"] for row in drill["rows"]}
+    assert phones[reached.contact_id] == "138****8000"  # D3: masked, never whole
+    assert "13800138000" not in str(drill)
+    assert "张三" not in str(drill)
     tickets_drill = (
         await client.get(
             f"/v1/dealers/{DEALER}/reports/monthly/drilldown",

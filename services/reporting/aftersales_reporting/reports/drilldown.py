@@ -20,17 +20,14 @@ Row = dict[str, Any]
 Test = Callable[[Row, str], bool]
 
 
-def _overall_below(limit: int) -> Test:
-    return lambda row, _: row.get("overall") is not None and row["overall"] < limit
-
-
 #: figure -> (pages, test of a row against the figure's argument, e.g. `issue:waiting_time`)
 FIGURES: dict[str, tuple[str, Test]] = {
     "made": ("RR", lambda r, _: True),
     "reached": ("RR", lambda r, _: r["outcome"] == "reached"),
     "unreached": ("RR", lambda r, arg: r["outcome"] in ((arg,) if arg else UNREACHED_OUTCOMES)),
-    "satisfied": ("RR", lambda r, _: r.get("overall") is not None and r["overall"] >= 8),
-    "dissatisfied": ("RR", _overall_below(8)),
+    # D24: `arg` is the threshold, default REPORTING_SATISFIED_MIN_SCORE (Drilldown.rows)
+    "satisfied": ("RR", lambda r, arg: r.get("overall") is not None and r["overall"] >= int(arg)),
+    "dissatisfied": ("RR", lambda r, arg: r.get("overall") is not None and r["overall"] < int(arg)),
     "timely": ("RR", lambda r, _: r.get("timely") is True),
     "late": ("RR", lambda r, _: r.get("timely") is False),
     "come_back": ("RR", lambda r, _: r.get("fixed_first_time") is False),
@@ -51,11 +48,14 @@ FIGURES: dict[str, tuple[str, Test]] = {
 @dataclass
 class Drilldown:
     ledger: Ledger
+    satisfied_min: int = 8
 
     async def rows(
         self, dealer_id: str, month: str, figure: str, arg: str, offset: int, limit: int
     ) -> Doc:
         prefix, test = FIGURES[figure]
+        if figure in ("satisfied", "dissatisfied"):
+            arg = str(self.satisfied_min)
         found = await self.ledger.read(f"{prefix}/{dealer_id}/{month}/{d}" for d in days_of(month))
         seen: set[str] = set()
         rows: list[Row] = []

@@ -118,6 +118,7 @@ class MonthlyReports:
                 complaints,
                 self.settings.consultant_bands,
                 self.settings.manager_bands,
+                t,
             ),
         }
 

@@ -64,6 +64,7 @@ def scorecard(
     complaints: Doc | None,
     consultant_bands: list[Band],
     manager_bands: list[Band],
+    t: Thresholds,
 ) -> Doc:
     """D27: one follow-up score of the customer-relations department (the mean overall answer
     of the month on a 100-point scale), the bonus it gives its consultants (the agents who made
@@ -77,7 +78,7 @@ def scorecard(
     return {
         "department_score": score,
         "answers": answered,
-        "very_satisfied_answers": count_from(hist, 9),
+        "very_satisfied_answers": count_from(hist, t.very_satisfied_min),
         "consultant_bonus": consultant_bonus,
         "manager_bonus": band_bonus(score, manager_bands),
         "consultants": [
