@@ -15,7 +15,7 @@ IMAGE_REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
         test-unit test-stack asyncapi asyncapi-check docs docs-check contracts-check \
         contracts-baseline deploy-check images fuzz bench-intake bench-scheduler \
-        bench-pipeline bench-contact reliability soak clean
+        bench-pipeline bench-contact bench-reporting reliability soak clean pdf-tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -29,7 +29,15 @@ $(VENV)/.installed: requirements-dev.txt constraints.txt $(PACKAGE_FILES)
 		|| echo "note: kcat could not be installed; the non-Python client test will be skipped"
 	@touch $@
 
-install: $(VENV)/.installed ## create the venv and install every package (idempotent)
+# reporting's PDF export embeds a TrueType CJK font (fonts-wqy-zenhei); its test renders a page
+# with pdftoppm (poppler-utils). Installed when missing and running as root.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+pdf-tools:
+	@{ [ -f $(CJK_FONT) ] && command -v pdftoppm >/dev/null; } || [ "$$(id -u)" != 0 ] \
+		|| { apt-get update -qq && apt-get install -y -qq fonts-wqy-zenhei poppler-utils >/dev/null; } \
+		|| echo "note: fonts-wqy-zenhei/poppler-utils could not be installed; PDF exports need a CJK font"
+
+install: $(VENV)/.installed pdf-tools ## create the venv and install every package (idempotent)
 
 constraints: ## re-pin exact versions of all third-party packages (pip freeze)
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' | grep -v '^aftersales-' > constraints.txt
@@ -99,6 +107,9 @@ bench-contact: install stack-up ## claim/submit through HTTP with 10k and 1M fin
 
 bench-pipeline: install stack-up ## the five services as processes, end to end (ORDERS=20000)
 	$(PY) -m benchmarks.pipeline --orders $(or $(ORDERS),20000)
+
+bench-reporting: install stack-up ## report read p99, projection events/s and rebuild time at 1M results (RESULTS=1000000)
+	$(PY) -m benchmarks.reporting --results $${RESULTS:-1000000}
 
 reliability: install stack-up ## every fault injected while a known workload flows, then counted (FAULTS=…, ORDERS=60)
 	$(PY) -m tests.reliability

@@ -41,7 +41,15 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         topics.VEHICLE_DELIVERED,
         topics.OEM_COMPLAINT_TRANSFERRED,
     ),
-    "reporting": (topics.CONTACT_RESULT, topics.COMPLAINT_EVENT),
+    "reporting": (
+        topics.CONTACT_RESULT,
+        topics.CONTACT_DUE,
+        topics.CONTACT_EXPIRED,
+        topics.COMPLAINT_EVENT,
+        topics.WORKORDER_CLOSED,
+        topics.VEHICLE_DELIVERED,
+    ),
+    "appointments": (topics.WORKORDER_CLOSED,),  # arrivals (D31)
 }
 INPUT_TOPICS = tuple(sorted({t for subscribed in SUBSCRIPTIONS.values() for t in subscribed}))
 REPLICA_PORT_STEP = 10  # a second replica listens 10 ports above the first

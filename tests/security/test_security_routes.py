@@ -220,6 +220,28 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/monthly"): Case(
         lambda s: f"/v1/dealers/{MINE}/reports/monthly", params={"month": "2026-11"}
     ),
+    ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/weekly"): Case(
+        lambda s: f"/v1/dealers/{MINE}/reports/weekly", params={"week": "2026-W47"}
+    ),
+    ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/monthly/drilldown"): Case(
+        lambda s: f"/v1/dealers/{MINE}/reports/monthly/drilldown",
+        params={"month": "2026-11", "figure": "reached"},
+    ),
+    **{
+        ("reporting", "GET", f"/v1/dealers/{{dealer_id}}/reports/monthly.{ext}"): Case(
+            (lambda e: lambda s: f"/v1/dealers/{MINE}/reports/monthly.{e}")(ext),
+            params={"month": "2026-11"},
+        )
+        for ext in ("xlsx", "pdf")
+    },
+    ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/issued"): Case(
+        lambda s: f"/v1/dealers/{MINE}/reports/issued", params={"month": "2026-10"}
+    ),
+    ("reporting", "POST", "/v1/dealers/{dealer_id}/reports/issued/{report}/reissue"): Case(
+        lambda s: f"/v1/dealers/{MINE}/reports/issued/ssi_data/reissue",
+        lambda s: {},
+        params={"month": "2026-10"},
+    ),
     # appointments
     ("appointments", "POST", "/v1/dealers/{dealer_id}/appointments"): Case(
         lambda s: f"/v1/dealers/{MINE}/appointments", lambda s: _booking("security-2")

@@ -1,19 +1,26 @@
-"""Composition root of the reporting service: settings, runtime, store, subscribers, HTTP API."""
+"""Composition root of the reporting service: settings, runtime, read models, subscribers, HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from functools import lru_cache
 
 import faststream
-from aftersales_contracts import ComplaintEvent, ContactResult, topics
+from aftersales_contracts import ReportIssued
 from aftersales_runtime.clock import Clock
+from aftersales_runtime.outbox import Outbox
 from aftersales_runtime.service import Runtime
+from aftersales_workcalendar import CalendarConfig, WorkingCalendar
 from fastapi import FastAPI
 
-from aftersales_reporting.api import reports_router
-from aftersales_reporting.handlers import record_complaint_event, record_contact_result
+from aftersales_reporting import subscribers
+from aftersales_reporting.api import issued_router, reports_router
+from aftersales_reporting.issuing import Issuer
+from aftersales_reporting.ledger import Ledger
+from aftersales_reporting.reports.drilldown import Drilldown
+from aftersales_reporting.reports.monthly import MonthlyReports
 from aftersales_reporting.settings import ReportingSettings
-from aftersales_reporting.store import ReportingStore
 
 SERVICE = "reporting"
 
@@ -21,36 +28,51 @@ SERVICE = "reporting"
 @dataclass
 class ReportingService:
     runtime: Runtime
-    store: ReportingStore
+    ledger: Ledger
+    reports: MonthlyReports
+    issuer: Issuer
     app: FastAPI
 
 
 def build(settings: ReportingSettings, clock: Clock | None = None) -> ReportingService:
     runtime = Runtime(SERVICE, settings, clock=clock)
-    store = ReportingStore(runtime.db)
-    runtime.uses_topics(topics.CONTACT_RESULT, topics.COMPLAINT_EVENT)
-    runtime.on_start(store.create_indexes)
+    ledger = Ledger(runtime.db)
+    subscribers.register(runtime, settings, ledger)
+    reports = MonthlyReports(ledger, settings)
+    runtime.produces(ReportIssued)
 
-    @runtime.broker.subscriber(
-        settings.topic(topics.CONTACT_RESULT),
-        group_id=settings.consumer_group(SERVICE),
-        auto_offset_reset="earliest",
-    )
-    async def count_contact_result(event: ContactResult) -> None:
-        await record_contact_result(event, store, runtime.logger)
+    @lru_cache(maxsize=256)
+    def calendar_of(dealer_id: str) -> WorkingCalendar:
+        # D28: the dealer's working days (its zone; `reporting.calendar` in the dealer directory).
+        dealer = runtime.dealers.get(dealer_id)
+        own = dealer.overrides(SERVICE).get("calendar", {}) if dealer else {}
+        zone = runtime.dealers.zone_of(dealer_id).key
+        return WorkingCalendar(CalendarConfig.model_validate({"timezone": zone, **own}))
 
-    @runtime.broker.subscriber(
-        settings.topic(topics.COMPLAINT_EVENT),
-        group_id=settings.consumer_group(SERVICE),
-        auto_offset_reset="earliest",
+    outbox = Outbox(runtime.db, runtime.events.publish_all)
+    issuer = Issuer(
+        runtime.db, reports, runtime.dealers, calendar_of, runtime.clock, outbox, runtime.logger
     )
-    async def count_complaint_event(event: ComplaintEvent) -> None:
-        await record_complaint_event(event, store, runtime.logger)
+
+    @runtime.background
+    async def issue_reports_due() -> None:
+        while True:
+            try:
+                await issuer.issue_due()
+            except Exception:  # the next pass comes; one failure must not stop the calendar
+                runtime.logger.exception("report calendar pass failed")
+            await asyncio.sleep(settings.issue_every_seconds)
 
     app = runtime.http_app(
-        reports_router(store, runtime.dealers.zone_of, settings.satisfied_min_score)
+        reports_router(
+            reports,
+            Drilldown(ledger, settings.satisfied_min_score),
+            runtime.dealers.zone_of,
+            runtime.clock,
+        ),
+        issued_router(issuer, runtime.dealers.zone_of, runtime.clock),
     )
-    return ReportingService(runtime=runtime, store=store, app=app)
+    return ReportingService(runtime, ledger, reports, issuer, app)
 
 
 def create_app(settings: ReportingSettings, clock: Clock | None = None) -> FastAPI:

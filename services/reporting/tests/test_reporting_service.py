@@ -1,10 +1,15 @@
 """Facts from events (idempotent on replay) and the monthly report over HTTP, computed here
 independently from the test's own inputs."""
 
+import io
 import random
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import aftersales_reporting.ledger as ledger_module
+import openpyxl
 import pytest
 from aftersales_contracts import (
     CallOutcome,
@@ -12,18 +17,23 @@ from aftersales_contracts import (
     ComplaintEvent,
     ComplaintEventKind,
     ComplaintGrade,
+    ContactDue,
     ContactPurpose,
     ContactResult,
+    Customer,
     Scores,
+    Vehicle,
     correlation_id_for,
     deterministic_id,
 )
-from aftersales_runtime.kafka import publish_event
-from faststream.kafka import TestKafkaBroker
+from aftersales_reporting.subscribers import feeds
+from aftersales_runtime.batches import Received
+from pymongo.errors import AutoReconnect
 
 pytestmark = pytest.mark.stack
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+ZONES = {"dealer-sz-001": SHANGHAI, "dealer-bj-002": SHANGHAI}
 DEALER = "dealer-sz-001"
 # Around the November/December boundary in Shanghai (16:00 UTC on 30 November).
 START = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
@@ -122,30 +132,51 @@ def expected_report(results, tickets, dealer, month):
     }
 
 
-async def publish_all(service, settings, events):
-    for event in events:
-        await publish_event(service.runtime.broker, settings, event)
+class Feeder:
+    """Hands events to the service's projectors as Kafka records, with offsets per topic."""
+
+    def __init__(self, service) -> None:
+        self.projectors = {f.topic: f.projector for f in feeds(service.ledger, ZONES.get)}
+        self.offsets: dict[str, int] = {}
+
+    def records(self, events) -> dict[str, list[Received]]:
+        batches: dict[str, list[Received]] = {}
+        for event in events:
+            offset = self.offsets.get(event.TOPIC, 0)
+            self.offsets[event.TOPIC] = offset + 1
+            record = Received(
+                event.model_dump_json().encode(), event.key(), (), event.TOPIC, 0, offset
+            )
+            batches.setdefault(event.TOPIC, []).append(record)
+        return batches
+
+    async def feed(self, batches: dict[str, list[Received]], size: int = 25) -> None:
+        for topic, records in batches.items():
+            for start in range(0, len(records), size):
+                assert await self.projectors[topic].run(records[start : start + size]) == []
 
 
-async def test_replayed_events_add_no_facts(service, settings, mongo_db):
+async def test_replayed_and_republished_events_count_once(service, client):
     results, tickets = generated_inputs(seed=7)
-    async with TestKafkaBroker(service.runtime.broker):
-        await publish_all(service, settings, [*results, *tickets])
-        await publish_all(service, settings, [*results, *tickets])  # the replay
-
-    assert await mongo_db["contact_results"].count_documents({}) == len(results)
-    assert await mongo_db["complaint_events"].count_documents({}) == len(tickets)
-    stored = await mongo_db["contact_results"].find_one({"_id": results[0].event_id})
-    assert stored["outcome"] == results[0].outcome.value
-    assert stored["contacted_at"] == results[0].contacted_at
+    feeder = Feeder(service)
+    batches = feeder.records([*results, *tickets])
+    await feeder.feed(batches)
+    first = (await client.get(f"/v1/dealers/{DEALER}/reports/monthly?month=2026-11")).json()
+    await feeder.feed(batches, size=7)  # redelivered records (same offsets), other batch sizes
+    await feeder.feed(feeder.records([*results, *tickets]))  # republished (new offsets)
+    again = (await client.get(f"/v1/dealers/{DEALER}/reports/monthly?month=2026-11")).json()
+    assert again == first
+    assert (
+        first["contacts_made"]
+        == expected_report(results, tickets, DEALER, "2026-11")["contacts_made"]
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_the_monthly_report_equals_the_figures_of_its_inputs(service, settings, client, seed):
+async def test_the_monthly_report_equals_the_figures_of_its_inputs(service, client, seed):
     results, tickets = generated_inputs(seed)
-    async with TestKafkaBroker(service.runtime.broker):
-        await publish_all(service, settings, [*results, *tickets, *results[:10]])
-
+    feeder = Feeder(service)
+    await feeder.feed(feeder.records([*results, *tickets, *results[:10]]))
     for dealer in (DEALER, "dealer-bj-002"):
         for month in ("2026-11", "2026-12"):
             answer = await client.get(f"/v1/dealers/{dealer}/reports/monthly?month={month}")
@@ -171,7 +202,7 @@ async def test_the_monthly_report_equals_the_figures_of_its_inputs(service, sett
     assert expected_report(results, tickets, DEALER, "2026-12")["contacts_made"] > 0
 
 
-async def test_an_empty_month_is_zeros_and_a_bad_month_is_422(client):
+async def test_an_empty_month_is_zeros_and_a_bad_or_future_month_is_422(client):
     empty = (await client.get(f"/v1/dealers/{DEALER}/reports/monthly?month=2025-01")).json()
     assert (empty["contacts_made"], empty["reached"], empty["unreached"]) == (0, 0, 0)
     assert empty["complaints_opened"]["total"] == 0
@@ -179,3 +210,124 @@ async def test_an_empty_month_is_zeros_and_a_bad_month_is_422(client):
         answer = await client.get(f"/v1/dealers/{DEALER}/reports/monthly?month={bad}")
         assert answer.status_code == 422
     assert (await client.get(f"/v1/dealers/{DEALER}/reports/monthly")).status_code == 422
+    future = await client.get(f"/v1/dealers/{DEALER}/reports/monthly?month=2027-01")
+    assert future.status_code == 422
+    assert "month" in future.text
+    unknown = await client.get("/v1/dealers/dealer-nowhere-999/reports/monthly?month=2026-11")
+    assert unknown.status_code == 404
+
+
+async def test_the_exports_hold_the_reports_figures_as_numbers(service, client, tmp_path):
+    results, tickets = generated_inputs(seed=4)
+    feeder = Feeder(service)
+    await feeder.feed(feeder.records([*results, *tickets]))
+    report = (await client.get(f"/v1/dealers/{DEALER}/reports/monthly?month=2026-11")).json()
+
+    answer = await client.get(f"/v1/dealers/{DEALER}/reports/monthly.xlsx?month=2026-11")
+    assert answer.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(answer.content))
+    assert book.sheetnames == ["回访月报", "满意度", "优劣势项目", "保养与流失", "考核", "人员成绩"]
+    first = {row[0]: row[1] for row in book["回访月报"].iter_rows(min_row=3, values_only=True)}
+    assert first["已回访数（次）"] == report["followup"]["made"]
+    assert first["成功回访数"] == report["reached"]
+    assert isinstance(first["成功回访数"], int)
+
+    pdf = await client.get(f"/v1/dealers/{DEALER}/reports/monthly.pdf?month=2026-11")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    assert b"FontFile2" in pdf.content  # the TrueType CJK font is embedded
+    if shutil.which("pdftoppm"):
+        (tmp_path / "report.pdf").write_bytes(pdf.content)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "report.pdf", "page"],
+            cwd=tmp_path,
+            check=True,
+        )
+        assert list(tmp_path.glob("page*.png"))
+
+
+async def test_a_drilldown_lists_the_contacts_behind_a_figure_with_masked_phones(service, client):
+    results, tickets = generated_inputs(seed=5)
+    reached = next(
+        r
+        for r in results
+        if r.outcome == "reached"
+        and local_month(r.contacted_at) == "2026-11"
+        and r.dealer_id == DEALER
+    )
+    due = ContactDue(
+        event_id="due-1",
+        occurred_at=reached.contacted_at,
+        dealer_id=DEALER,
+        correlation_id="c",
+        contact_id=reached.contact_id,
+        purposes=[ContactPurpose.SERVICE_CALL_DAY3],
+        channel=Channel.PHONE,
+        due_at=reached.contacted_at,
+        attempt=1,
+        vehicle=Vehicle(vin=reached.vin, brand="B", model="M"),
+        customer=Customer(
+            customer_id=reached.customer_id,
+            name="张三",
+            phone="+8613800138000",
+            is_owner=True,
+            contact_consent=True,
+        ),
+    )
+    feeder = Feeder(service)
+    await feeder.feed(feeder.records([*results, *tickets, due]))
+    report = (await client.get(f"/v1/dealers/{DEALER}/reports/monthly?month=2026-11")).json()
+    drill = (
+        await client.get(
+            f"/v1/dealers/{DEALER}/reports/monthly/drilldown",
+            params={"month": "2026-11", "figure": "reached", "limit": 500},
+        )
+    ).json()
+    assert drill["total"] == report["reached"] == len(drill["rows"])
+    assert all(row["outcome"] == "reached" for row in drill["rows"])
+    phones = {row["contact_id"]: row["phone"] for row in drill["rows"]}
+    assert phones[reached.contact_id] == "138****8000"  # D3: masked, never whole
+    assert "13800138000" not in str(drill)
+    assert "张三" not in str(drill)
+    tickets_drill = (
+        await client.get(
+            f"/v1/dealers/{DEALER}/reports/monthly/drilldown",
+            params={"month": "2026-11", "figure": "tickets"},
+        )
+    ).json()
+    assert tickets_drill["total"] == report["complaints_opened"]["total"]
+    bad = await client.get(
+        f"/v1/dealers/{DEALER}/reports/monthly/drilldown",
+        params={"month": "2026-11", "figure": "nothing"},
+    )
+    assert bad.status_code == 422
+    assert "figure" in bad.text
+
+
+async def test_a_pass_that_died_half_way_counts_each_event_once_when_redelivered(
+    service, client, monkeypatch
+):
+    results, tickets = generated_inputs(seed=9)
+    feeder = Feeder(service)
+    batches = feeder.records([*results, *tickets])
+    real_write = ledger_module.write_each
+
+    async def dies_after_the_first_command(db, collection, writes):
+        await real_write(db, collection, writes[:3])  # three documents changed, then the crash
+        raise AutoReconnect("the database went away in the middle of the pass")
+
+    monkeypatch.setattr(ledger_module, "write_each", dies_after_the_first_command)
+    for topic, records in batches.items():
+        with pytest.raises(AutoReconnect):
+            await feeder.projectors[topic].run(records)
+    monkeypatch.setattr(ledger_module, "write_each", real_write)
+    await feeder.feed(batches, size=1000)  # the whole batch comes again
+
+    for dealer in (DEALER, "dealer-bj-002"):
+        for month in ("2026-11", "2026-12"):
+            report = (
+                await client.get(f"/v1/dealers/{dealer}/reports/monthly?month={month}")
+            ).json()
+            expected = expected_report(results, tickets, dealer, month)
+            for key in ("contacts_made", "reached", "unreached", "declined", "complaints_opened"):
+                assert report[key] == expected[key], (dealer, month, key)

@@ -20,6 +20,7 @@ VEHICLE_FILE_CORRECTED = "aftersales.vehicle.corrected"
 APPOINTMENT_EVENT = "aftersales.appointment.event"
 DELIVERY_SURVEYED = "aftersales.delivery.surveyed"
 COMPLAINT_EVENT = "aftersales.complaint.event"
+REPORT_ISSUED = "aftersales.report.issued"
 INTAKE_REJECTED = "aftersales.intake.rejected"
 DEAD_LETTER = "aftersales.deadletter"
 
@@ -39,6 +40,7 @@ INTERNAL_TOPICS: tuple[str, ...] = (
     APPOINTMENT_EVENT,
     DELIVERY_SURVEYED,
     COMPLAINT_EVENT,
+    REPORT_ISSUED,
     INTAKE_REJECTED,
     DEAD_LETTER,
 )

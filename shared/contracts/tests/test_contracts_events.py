@@ -29,6 +29,7 @@ from aftersales_contracts.events import (
     DataCheck,
     IntakeRejected,
     IntakeRejectionReason,
+    ReportIssued,
     Scores,
     Staff,
     Vehicle,
@@ -257,7 +258,7 @@ def test_registry_covers_every_internal_topic_but_the_dead_letter() -> None:
     for topic, model in EVENT_TYPES.items():
         assert topic == model.TOPIC
         assert model.SCHEMA_VERSION == 1
-    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 15
+    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 16
 
 
 # --- envelope --------------------------------------------------------------------------------
@@ -528,6 +529,27 @@ def test_a_delivery_survey_round_trips_and_needs_its_questionnaire() -> None:
     assert decode_event(topics.DELIVERY_SURVEYED, event.model_dump_json()) == event
     with pytest.raises(ValidationError):
         DeliverySurveyed.model_validate(event.model_dump() | {"questionnaire": None})
+
+
+def test_an_issued_report_round_trips_and_names_its_recipients() -> None:
+    event = ReportIssued(
+        event_id="r-1",
+        occurred_at=datetime(2026, 12, 8, 1, 0, tzinfo=UTC),
+        dealer_id="dealer-sz-001",
+        correlation_id="dealer-sz-001/2026-11/service_followup",
+        report_id="dealer-sz-001/2026-11/service_followup/v1",
+        report="service_followup",
+        chain="service",
+        month="2026-11",
+        version=1,
+        due_on=date(2026, 12, 8),
+        issued_at=datetime(2026, 12, 8, 9, 0, tzinfo=CST),
+        recipients=["gm", "service_manager"],
+    )
+    assert decode_event(topics.REPORT_ISSUED, event.model_dump_json()) == event
+    for broken in ({"recipients": []}, {"version": 0}, {"month": "2026-1"}, {"chain": "x"}):
+        with pytest.raises(ValidationError):
+            ReportIssued.model_validate(event.model_dump() | broken)
 
 
 def test_purposes_not_empty() -> None:

@@ -1,0 +1,152 @@
+"""The read models' storage: counter documents changed exactly once per event (D23-D27).
+
+Every figure of every report lives in a few documents keyed by `_id` (FerretDB serves only an
+exact `{_id: value}` filter from an index), in a fixed set of collections:
+
+- `counters`: one document per source, dealer and period (`R/{dealer}/{2026-11}`), and the
+  drill-down pages (`RR/{dealer}/{2026-11}/{day}`, a list of rows). Changed with `$inc`/`$push`
+  by one update statement per document and pass; a page is not guarded (1. below): its rows
+  carry their event id and a row pushed twice is dropped when read;
+- `entities`: the state a projection needs across events (a ticket, a vehicle, a contact's masked
+  phone), replaced whole; every transition is idempotent (it sets, never adds);
+- `seen`: one marker per consumed event (`_id` = event id) with where it was read.
+
+Exactly once without transactions, the two ways an event can come twice:
+1. **redelivery** of the same record (a crash before the consumer committed): each counter
+   document keeps, per topic partition, the highest offset it has absorbed (`offsets`), and the
+   update adds only records above it. A dealer's events are on one partition (the key is the
+   dealer id) and each document is written by one topic's subscriber, so there is one writer
+   per document. Counters are written before entities, so a pass that died in between is
+   recomputed from the same entity state and the counters take only what they lacked;
+2. **a republished event** (the relay publishes a stored event again: same event id, another
+   offset): its marker collides with one written by another record, so it is dropped. A marker
+   written by this very record (same topic, partition and offset) means a redelivery (1).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aftersales_runtime.batches import Received
+from aftersales_runtime.bulk import find_by_ids, insert_new, replace_all, write_each
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+Doc = dict[str, Any]
+COUNTERS = "counters"
+ENTITIES = "entities"
+SEEN = "seen"
+COLLECTIONS = (COUNTERS, ENTITIES, SEEN)
+
+
+def key_part(value: str) -> str:
+    """A staff id or a code as one component of a dotted field path ('.', '$' escaped)."""
+    return value.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+
+
+def where(record: Received) -> str:
+    """The field name of a record's topic partition in `offsets` (no dots)."""
+    return key_part(f"{record.topic}:{record.partition}")
+
+
+@dataclass
+class Change:
+    """What one event adds to one counter document."""
+
+    doc_id: str
+    inc: dict[str, int] = field(default_factory=dict)
+    push: list[Doc] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # `$set`: display names of staff
+    # A drill-down page is not guarded: a row pushed twice (a redelivery) carries its event id
+    # and is dropped when read, so the page needs no read before its write.
+    guarded: bool = True
+
+    def add(self, path: str, amount: int = 1) -> None:
+        self.inc[path] = self.inc.get(path, 0) + amount
+
+
+@dataclass
+class Contribution:
+    """Everything one record changes."""
+
+    record: Received
+    changes: list[Change]
+
+
+class Ledger:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.db = db
+
+    async def first_seen(self, records: Sequence[tuple[Received, str]]) -> list[Received]:
+        """The records (with their event ids) not already consumed from another record."""
+        markers = [
+            {"_id": event_id, "at": where(record), "offset": record.offset}
+            for record, event_id in records
+        ]
+        unique: dict[str, Doc] = {}
+        for marker in markers:
+            unique.setdefault(marker["_id"], marker)
+        collided = await insert_new(self.db, SEEN, list(unique.values()))
+        found = await find_by_ids(self.db, SEEN, collided) if collided else {}
+        kept: list[Received] = []
+        for (record, event_id), marker in zip(records, markers, strict=True):
+            owner = found.get(event_id) or unique[event_id]
+            if (owner["at"], owner["offset"]) == (marker["at"], marker["offset"]):
+                kept.append(record)
+        return kept
+
+    async def apply(self, contributions: Iterable[Contribution]) -> None:
+        """Add every change to its document unless that document already absorbed its record."""
+        by_doc: dict[str, list[tuple[Received, Change]]] = defaultdict(list)
+        for contribution in contributions:
+            for change in contribution.changes:
+                by_doc[change.doc_id].append((contribution.record, change))
+        if not by_doc:
+            return
+        guarded = [d for d, items in by_doc.items() if items[0][1].guarded]
+        current = await find_by_ids(self.db, COUNTERS, guarded)
+        writes: list[UpdateOne] = []
+        for doc_id, items in by_doc.items():
+            absorbed: dict[str, int] = (current.get(doc_id) or {}).get("offsets", {})
+            inc: dict[str, int] = defaultdict(int)
+            push: list[Doc] = []
+            names: dict[str, str] = {}
+            highest: dict[str, int] = {}
+            for record, change in items:
+                at = where(record)
+                if record.offset <= absorbed.get(at, -1):
+                    continue  # D23: a redelivered record counts once
+                for path, amount in change.inc.items():
+                    inc[path] += amount
+                push.extend(change.push)
+                names.update(change.names)
+                highest[at] = max(highest.get(at, -1), record.offset)
+            if not highest:
+                continue
+            update: Doc = {}
+            if items[0][1].guarded:
+                update["$max"] = {f"offsets.{at}": offset for at, offset in highest.items()}
+            if inc:
+                update["$inc"] = dict(inc)
+            if push:
+                update["$push"] = {"rows": {"$each": push}}
+            if names:
+                update["$set"] = names
+            writes.append(UpdateOne({"_id": doc_id}, update, upsert=True))
+        await write_each(self.db, COUNTERS, writes)
+
+    async def read(self, ids: Iterable[str]) -> dict[str, Doc]:
+        return await find_by_ids(self.db, COUNTERS, ids)
+
+    async def entities(self, ids: Iterable[str]) -> dict[str, Doc]:
+        return await find_by_ids(self.db, ENTITIES, ids)
+
+    async def keep_entities(self, docs: Iterable[Doc]) -> None:
+        await replace_all(self.db, ENTITIES, docs)
+
+    async def add_entities(self, docs: Sequence[Doc]) -> None:
+        """Entities written once and never changed (a contact's masked phone)."""
+        await insert_new(self.db, ENTITIES, docs)
