@@ -41,6 +41,7 @@ BUSY_PHASE = {
     "contact": "due",
     "complaints": "answers",
     "reporting": "answers",
+    "appointments": "intake",  # its input is the work orders (arrivals)
 }
 
 

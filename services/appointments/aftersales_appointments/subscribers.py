@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from aftersales_contracts import WorkOrderClosed, topics
 from aftersales_runtime.batches import Received, Refused, batch_subscriber
-from aftersales_runtime.deadletter import PoisonMessage
 from aftersales_runtime.service import Runtime
 from pydantic import ValidationError
 
@@ -37,7 +36,7 @@ def register(runtime: Runtime, settings: AppointmentsSettings, ctx: Context) -> 
         for record in records:
             try:
                 orders.append(WorkOrderClosed.model_validate_json(record.value))
-            except ValidationError as error:
-                refused.append(Refused(record, PoisonMessage(f"not a WorkOrderClosed: {error}")))
+            except ValidationError as error:  # the contract's own reason, parked as it is
+                refused.append(Refused(record, error))
         await record_arrivals(ctx, orders)
         return refused

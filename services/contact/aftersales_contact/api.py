@@ -214,15 +214,6 @@ def tasks_router(desk: Desk, publish: Publish, logger: logging.Logger) -> APIRou
             raise HTTPException(409, str(error)) from error
         return Response(status_code=204)
 
-    @router.api_route(
-        "/tasks/{task_id}/lease",
-        methods=["GET", "HEAD", "PUT", "PATCH", "OPTIONS"],
-        include_in_schema=False,
-    )
-    async def lease_methods(task_id: str) -> Response:
-        # Starlette's 405 names only the first route of the path (POST); the lease has two.
-        raise HTTPException(405, "Method Not Allowed", headers={"Allow": "POST, DELETE"})
-
     @router.get("/dealers/{dealer_id}/tasks")
     async def list_tasks(
         dealer_id: str,

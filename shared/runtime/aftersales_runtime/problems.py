@@ -19,12 +19,13 @@ from typing import Any
 
 import pymongo
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aftersales_runtime.outages import outage_of
@@ -146,6 +147,36 @@ def _detail_text(detail: Any, errors: list[FieldError]) -> str:
     return "the request cannot be served"
 
 
+def _methods_of_path(app: FastAPI, request: Request) -> list[str]:
+    """Every method the routes of the request's path template serve (RFC 9110: a 405 lists
+    them all; Starlette names only its first route's). The template is the first route that
+    matches the path, as Starlette picks it: `/vehicles/search` is not `/vehicles/{vin}`.
+
+    Routers included in routers are walked too (FastAPI wraps each included router; the routes
+    inside carry their full path, as no router here is included under an extra prefix)."""
+    partial: list[BaseRoute] = []
+
+    def walk(routes: Sequence[Any]) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(inner.routes)
+            elif isinstance(route, BaseRoute) and route.matches(request.scope)[0] is Match.PARTIAL:
+                partial.append(route)
+
+    walk(app.router.routes)
+    if not partial:
+        return []
+    template = getattr(partial[0], "path", None)
+    found = {
+        method
+        for route in partial
+        if getattr(route, "path", None) == template
+        for method in getattr(route, "methods", None) or ()
+    }
+    return sorted(found - {"HEAD"})
+
+
 def install_problem_handlers(
     app: FastAPI, logger: logging.Logger, deadline_seconds: float, retry_after: int
 ) -> None:
@@ -161,13 +192,16 @@ def install_problem_handlers(
         )
 
     @app.exception_handler(HTTPException)  # Starlette's: FastAPI's and the router's own 404/405
-    async def http_error(_: Any, error: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         errors = _field_errors(error.detail)
+        headers = error.headers
+        if error.status_code == 405 and (methods := _methods_of_path(app, request)):
+            headers = {**(headers or {}), "Allow": ", ".join(methods)}  # not just the first
         return problem_response(
             error.status_code,
             _detail_text(error.detail, errors),
             errors=errors,
-            headers=error.headers,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

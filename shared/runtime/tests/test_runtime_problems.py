@@ -29,6 +29,10 @@ def _router(runtime: Runtime) -> APIRouter:
     async def missing() -> None:
         raise HTTPException(404, "no such thing")
 
+    @router.put("/missing")
+    async def replace_missing() -> None:
+        raise HTTPException(404, "no such thing")
+
     @router.get("/refused")
     async def refused() -> None:
         raise HTTPException(422, {"code": "vin.length", "field": "vin", "message": "17 characters"})
@@ -138,7 +142,9 @@ async def test_unknown_routes_and_unparsable_bodies_are_problems_too(
     client: httpx.AsyncClient,
 ) -> None:
     _problem(await client.get("/v1/nowhere"), 404)
-    _problem(await client.delete("/v1/missing"), 405)
+    wrong_method = await client.delete("/v1/missing")
+    _problem(wrong_method, 405)
+    assert wrong_method.headers["allow"] == "GET, PUT"  # every route of the path, not the first
     garbage = await client.post(
         "/v1/scores", content=b"{not json", headers={"content-type": "application/json"}
     )
