@@ -58,7 +58,7 @@ const zh = {
   contactsMade: "回访次数", reached: "接通", unreached: "未接通", declined: "拒访/退订",
   satisfaction: "满意率", averageScores: "各项平均分", outcomes: "回访结果构成",
   complaintsByGrade: "新增投诉（按等级）", trend: "满意率趋势（近6个月）", numbers: "数据",
-  noData: "本月暂无数据", scoredAnswers: "有效评分",
+  noData: "本月暂无数据", complaintsOpened: "新增投诉", scoredAnswers: "有效评分",
   // inbox
   rejections: "被拒记录", reasons: "原因", fix: "修正并提交", replay: "重新处理", record: "原始记录（可编辑）",
   noRejections: "没有待处理的被拒记录。", importFile: "文件导入（JSON / JSONL，DMS 格式）",
@@ -123,7 +123,7 @@ const en = {
   contactsMade: "Contacts made", reached: "Reached", unreached: "Unreached", declined: "Declined",
   satisfaction: "Satisfaction", averageScores: "Average scores", outcomes: "Outcomes",
   complaintsByGrade: "Complaints opened by grade", trend: "Satisfaction trend (6 months)", numbers: "Numbers",
-  noData: "No data this month", scoredAnswers: "Scored answers",
+  noData: "No data this month", complaintsOpened: "Complaints opened", scoredAnswers: "Scored answers",
   rejections: "Rejected records", reasons: "Reasons", fix: "Fix and submit", replay: "Replay",
   record: "Raw record (editable)", noRejections: "No open rejected records.",
   importFile: "File import (JSON / JSONL, DMS format)", importStart: "Import", importDone: "Import finished",

@@ -80,6 +80,15 @@ def built_console() -> Path:
     return CONSOLE / "dist"
 
 
+def import_file(path: Path) -> Path:
+    """Two DMS records as JSON lines: one the pipeline takes, one with a VIN it refuses."""
+    rng = random.Random(14)
+    taken = work_order(rng, DEALER, 3, datetime(2026, 11, 17, 9, 5))
+    refused = {**work_order(rng, DEALER, 4, datetime(2026, 11, 17, 10, 5)), "vin": "SHORT"}
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in (taken, refused)) + "\n")
+    return path
+
+
 def orders() -> tuple[dict, dict]:
     """A repair to call about on day 3, and a record intake rejects (a VIN that cannot be one)."""
     rng = random.Random(13)
@@ -150,7 +159,7 @@ async def console_url(fleet_of_this_test, tokens, tmp_path, built_console):
         await asyncio.to_thread(fleet.stop)
 
 
-async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, console_url):
+async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, console_url, tmp_path):
     url, fixed_vin, logs = console_url
     shutil.rmtree(OUTPUT, ignore_errors=True)
     env = {
@@ -159,6 +168,7 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
         "SCREENSHOT_DIR": str(OUTPUT),
         "CHROMIUM": chromium,
         "FIXED_VIN": fixed_vin,
+        "IMPORT_FILE": str(import_file(tmp_path / "import.jsonl")),
     }
     began = time.monotonic()
     scenario = await asyncio.to_thread(
@@ -188,6 +198,12 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
     assert after["contacts"] == before["contacts"] + 1
     assert after["complaints"] == before["complaints"] + 1
     assert "✓" in steps["rejection fixed"]["message"]
+    imported = steps["file imported"]
+    assert imported["progress"] == "2/2"
+    assert "已接收 1" in imported["counts"], imported
+    assert "被拒 1" in imported["counts"], imported
+    assert len(imported["errors"]) == 1, imported
+    assert "vin" in imported["errors"][0], imported
 
     # Nothing but the console's own origin, and no script errors.
     assert summary["external"] == []
@@ -197,4 +213,4 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
         assert found["low_contrast"] == [], page
         assert found["focus"]["problems"] == [], page
         assert len(found["focus"]["order"]) >= 3, page
-    assert len(summary["screenshots"]) == 7
+    assert len(summary["screenshots"]) == 8

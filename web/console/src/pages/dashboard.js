@@ -7,7 +7,7 @@ import { GridComponent, LegendComponent, TooltipComponent } from "echarts/compon
 import { CanvasRenderer } from "echarts/renderers";
 import { api, platformNow } from "../api.js";
 import { t } from "../i18n.js";
-import { html, raw, say } from "../ui.js";
+import { html, label, raw, say } from "../ui.js";
 
 echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -96,9 +96,10 @@ export function render(main, { dealer }) {
       <div class="kpi"><span>${t("reached")}</span><strong>${report.reached ?? 0}</strong></div>
       <div class="kpi"><span>${t("scoredAnswers")}</span><strong>${report.scored_answers ?? "—"}</strong></div>
       <div class="kpi"><span>${t("satisfaction")}</span><strong id="kpi-satisfaction">${pct(report.satisfaction_rate)}</strong></div>
-      <div class="kpi"><span>${t("complaintsByGrade")}</span><strong id="kpi-complaints">${report.complaints_opened?.total ?? 0}</strong></div>`;
+      <div class="kpi"><span>${t("complaintsOpened")}</span><strong id="kpi-complaints">${report.complaints_opened?.total ?? 0}</strong></div>`;
 
-    const averages = Object.entries(report.average_scores || {}).filter(([, v]) => v !== null);
+    const averages = Object.entries(report.average_scores || {}).filter(([, v]) => v !== null)
+      .map(([item, v]) => [label(item, "short"), v]);
     if (averages.length) bar("chart-scores", t("averageScores"), averages, { y: { min: 0, max: 10 } });
     const outcomes = [[t("reached"), report.reached ?? 0], [t("unreached"), report.unreached ?? 0], [t("declined"), report.declined ?? 0]];
     panel("chart-outcomes", t("outcomes"), outcomes).setOption({
@@ -106,7 +107,7 @@ export function render(main, { dealer }) {
       series: [{ type: "pie", radius: ["35%", "65%"], data: outcomes.map(([name, value]) => ({ name, value })), label: { formatter: "{b}: {c}" } }],
     });
     const grades = Object.entries(report.complaints_opened || {}).filter(([k]) => k !== "total");
-    if (grades.length) bar("chart-complaints", t("complaintsByGrade"), grades);
+    if (grades.length) bar("chart-complaints", t("complaintsByGrade"), grades, { y: { minInterval: 1 } });
     const trend = months.map((m, i) => [m, answers[i].status === 200 ? answers[i].data.satisfaction_rate : null]);
     panel("chart-trend", t("trend"), trend.map(([m, r]) => [m, pct(r)])).setOption({
       animation: false, color: COLORS, tooltip: { trigger: "axis" }, grid: { left: 45, right: 10, top: 20, bottom: 30 },

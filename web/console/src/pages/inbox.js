@@ -120,8 +120,8 @@ export function render(main, { dealer }) {
       progress.value = start + batch.length;
       main.querySelector("#import-counts").textContent = Object.entries(counts).map(([k, v]) => `${t(k)} ${v}`).join(" · ");
     }
+    await load();
     say(main, t("importDone"), "ok");
-    load();
   };
 
   load();

@@ -169,6 +169,17 @@ try {
   await page.getByRole("button", { name: /修正并提交|Fix and submit/ }).click();
   await page.locator(".message.ok").waitFor();
   step("rejection fixed", { message: await page.locator(".message").textContent() });
+
+  // The file import: two DMS records, one refused; progress, counts and the error report.
+  await page.locator("#import-file").setInputFiles(process.env.IMPORT_FILE);
+  await page.getByRole("button", { name: /开始导入|Import/ }).click();
+  await page.locator(".message.ok").filter({ hasText: /导入完成|Import finished/ }).waitFor();
+  step("file imported", {
+    counts: await page.locator("#import-counts").textContent(),
+    progress: await page.locator("#import-progress").evaluate((p) => `${p.value}/${p.max}`),
+    errors: await page.locator("#import-errors li").allTextContents(),
+  });
+  await shot("08-inbox-import", "data steward's inbox after the file import: progress, counts, error report, the new rejection listed");
   summary.ok = true;
 } catch (error) {
   summary.ok = false;
