@@ -34,7 +34,10 @@ def console_clock(settings: ConsoleSettings) -> Clock:
     return SystemClock()
 
 
-def create_app(settings: ConsoleSettings) -> FastAPI:
+def create_app(
+    settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """`transport`: how the proxy reaches the services (default: the network)."""
     clock = console_clock(settings)
     issuer = (
         DemoIssuer(
@@ -46,7 +49,7 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
         if settings.demo_users_file and settings.demo_issuer_key_file
         else None
     )
-    client = httpx.AsyncClient(timeout=settings.proxy_timeout_seconds)
+    client = httpx.AsyncClient(timeout=settings.proxy_timeout_seconds, transport=transport)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -17,7 +17,7 @@ def _default_services() -> dict[str, str]:
 
 
 class ConsoleSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CONSOLE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CONSOLE_", extra="ignore", populate_by_name=True)
 
     http_host: str = "127.0.0.1"
     http_port: int = 8080
