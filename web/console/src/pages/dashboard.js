@@ -3,13 +3,14 @@
 // is shown: known sections as their own charts, any other section of numbers generically.
 import * as echarts from "echarts/core";
 import { BarChart, LineChart, PieChart } from "echarts/charts";
-import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
+import { GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 import { api, platformNow } from "../api.js";
 import { t } from "../i18n.js";
 import { html, label, raw, say } from "../ui.js";
+import { SECTIONS, drawSections } from "./report_sections.js";
 
-echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, CanvasRenderer]);
 
 const KNOWN = new Set(["dealer_id", "month", "contacts_made", "reached", "unreached", "declined",
   "average_scores", "scored_answers", "satisfaction_rate", "complaints_opened"]);
@@ -54,26 +55,37 @@ export function render(main, { dealer }) {
   form.onsubmit = (e) => { e.preventDefault(); load(); };
   main.querySelectorAll("[data-format]").forEach((b) => { b.onclick = () => download(b.dataset.format); });
 
-  function panel(id, title, numbers) {
+  function panel(id, title, numbers, withChart = true) {
     const box = document.createElement("section");
-    box.className = "card panel";
+    box.className = `card panel${withChart ? "" : " numbers-only"}`;
     box.setAttribute("aria-labelledby", `${id}-title`);
     box.innerHTML = html`<h2 id="${id}-title">${title}</h2><div class="panel-body">
-      <div class="chart" id="${id}" role="img" aria-label="${title}"></div>${raw(numberTable(numbers))}</div>`;
+      ${raw(withChart ? html`<div class="chart" id="${id}" role="img" aria-label="${title}"></div>` : "")}${raw(numberTable(numbers))}</div>`;
     main.querySelector("#panels").append(box);
+    if (!withChart) return null;
     const chart = echarts.init(box.querySelector(".chart"), null, { renderer: "canvas" });
     charts.push(chart);
     return chart;
   }
 
+  // opts: y (axis), numbers (the table instead of the bars' values), extra (rows added to the
+  // table), target (a dashed line at that value).
   function bar(id, title, entries, opts = {}) {
-    const chart = panel(id, title, entries);
+    const chart = panel(id, title, [...(opts.numbers || entries), ...(opts.extra || [])]);
+    const target = opts.target ?? null;
     chart.setOption({
-      animation: false, color: COLORS, tooltip: {}, grid: { left: 40, right: 10, top: 20, bottom: 50 },
-      xAxis: { type: "category", data: entries.map(([k]) => k), axisLabel: { interval: 0, rotate: entries.length > 5 ? 30 : 0 } },
+      animation: false, color: COLORS, tooltip: {}, grid: { left: 45, right: target === null ? 10 : 70, top: 20, bottom: 50 },
+      xAxis: { type: "category", data: entries.map(([k]) => k), axisLabel: { interval: 0, rotate: entries.length > 4 ? 30 : 0 } },
       yAxis: { type: "value", ...opts.y },
-      series: [{ type: "bar", data: entries.map(([, v]) => v), label: { show: true, position: "top" } }],
+      series: [{
+        type: "bar", data: entries.map(([, v]) => v), label: { show: true, position: "top" },
+        markLine: target === null ? undefined : { symbol: "none", data: [{ yAxis: target, name: t("target") }], lineStyle: { type: "dashed", color: "#a61b1b" }, label: { formatter: `${t("target")} {c}%` } },
+      }],
     });
+  }
+
+  function table(id, title, rows) {
+    panel(id, title, rows, false);
   }
 
   let generation = 0;
@@ -115,8 +127,9 @@ export function render(main, { dealer }) {
       yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
       series: [{ type: "line", connectNulls: true, data: trend.map(([, r]) => (r === null ? null : +(r * 100).toFixed(1))), label: { show: true } }],
     });
-    // Sections this console does not know yet (per advisor, per technician, scorecards …).
-    Object.entries(report).filter(([k]) => !KNOWN.has(k)).forEach(([key, value], n) => {
+    drawSections(report, { bar, table });
+    // Sections this console does not know yet: drawn generically.
+    Object.entries(report).filter(([k]) => !KNOWN.has(k) && !SECTIONS.has(k)).forEach(([key, value], n) => {
       const id = `chart-extra-${n}`;
       if (value && typeof value === "object" && !Array.isArray(value)) {
         const entries = Object.entries(value).filter(([, v]) => typeof v === "number");
