@@ -191,6 +191,7 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
     # The phone is masked until revealed; the whole number then has 11 digits.
     assert "****" in steps["claimed"]["masked"]
     assert steps["claimed"]["revealed_digits"] >= 11
+    assert "租约已失效" in steps["lease lost"]["message"]
     assert "已提交" in steps["submitted"]["message"]
     assert "队列已空" in steps["queue empty"]["message"]
     assert "已受理" in steps["ticket acknowledged"]["title"]

@@ -47,6 +47,7 @@ export function render(main, { dealer, session }) {
     if (status === 204) return clearTask(t("emptyQueue"), "warn");
     if (status !== 200) return say(main, error, "error");
     task = data;
+    area.dataset.taskId = task.task_id;
     revealed = false;
     releaseButton.disabled = false;
     say(main, `${t("customer")}: ${task.customer?.name ?? ""} · ${task.purposes.map((p) => label(p, "purpose")).join(" + ")}`);
