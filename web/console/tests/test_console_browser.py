@@ -188,6 +188,11 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
     assert summary["ok"], f"{summary.get('error')}\nlogs: {logs}"
     steps = {s["name"]: s for s in summary["steps"]}
 
+    # Each role sees its own pages only.
+    assert steps["agent pages"]["pages"] == ["回访工作台"]
+    assert steps["dashboard before"]["pages"] == ["投诉看板", "月度报表"]
+    assert steps["steward pages"]["pages"] == ["数据收件箱"]
+
     # The phone is masked until revealed; the whole number then has 11 digits.
     assert "****" in steps["claimed"]["masked"]
     assert steps["claimed"]["revealed_digits"] >= 11

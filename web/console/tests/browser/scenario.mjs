@@ -68,6 +68,10 @@ async function signInAs(username) {
   await page.locator("header.top").waitFor();
 }
 
+async function pages() {
+  return page.locator("header.top nav a").allTextContents();
+}
+
 async function eventually(probe, what, timeoutMs = 60_000, everyMs = 1500) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -97,11 +101,12 @@ try {
   await signInAs("manager");
   await page.goto(`${base}/#/dashboard`);
   const before = await kpis();
-  step("dashboard before", before);
+  step("dashboard before", { ...before, pages: await pages() });
 
   // The agent: a lease lost (given back behind the page's back, as when it runs out) is said so.
   await signInAs("agent");
   await page.locator("#next").waitFor();
+  step("agent pages", { pages: await pages() });
   await page.keyboard.press("Alt+N");
   await page.locator("#who-title").waitFor();
   await page.evaluate(async () => {
@@ -175,6 +180,7 @@ try {
 
   // The data steward: the rejected record, fixed and resolved.
   await signInAs("steward");
+  step("steward pages", { pages: await pages() });
   await page.goto(`${base}/#/inbox`);
   const rejection = page.locator("#rejections [data-id]").first();
   await rejection.waitFor();
