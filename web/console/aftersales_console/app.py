@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 import httpx
 from aftersales_runtime.clock import Clock, ControlledClock, SystemClock
+from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.settings import ClockKind
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from aftersales_console.proxy import proxy_router
 from aftersales_console.settings import SERVICES, ConsoleSettings
 from aftersales_console.signin import DemoIssuer, DemoUsers, SignedIn, SignInRequest
+from aftersales_console.working_time import WorkingTime
 
 # Every script, style, font and chart comes from the console itself (offline intranets).
 SECURITY_HEADERS = {
@@ -50,6 +52,7 @@ def create_app(
         else None
     )
     client = httpx.AsyncClient(timeout=settings.proxy_timeout_seconds, transport=transport)
+    working_time = WorkingTime(DealerDirectory.load(settings.dealers_file))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -85,6 +88,20 @@ def create_app(
         if signed is None:
             raise HTTPException(401, "unknown user or wrong password")
         return signed
+
+    @app.get("/console/working-time")
+    async def working_time_left(
+        dealer_id: str, until: Annotated[list[datetime], Query(max_length=500)]
+    ) -> dict[str, Any]:
+        """Working seconds left until each deadline on the dealer's calendar (D20); no data of
+        anyone's, so no token is needed."""
+        if any(u.tzinfo is None for u in until):
+            raise HTTPException(422, "every `until` needs a time zone")
+        now = clock.now()
+        left = working_time.left(dealer_id, now, until)
+        if left is None:
+            raise HTTPException(404, "no such dealer")
+        return {"dealer_id": dealer_id, "now": now.isoformat(), "left_seconds": left}
 
     @app.get("/health/live")
     @app.get("/health/ready")

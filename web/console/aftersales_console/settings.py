@@ -44,6 +44,11 @@ class ConsoleSettings(BaseSettings):
     )
     clock: ClockKind = Field(ClockKind.system, validation_alias=AliasChoices("AFTERSALES_CLOCK"))
     clock_file: Path | None = Field(None, validation_alias=AliasChoices("AFTERSALES_CLOCK_FILE"))
+    dealers_file: Path = Field(
+        Path("deploy/local/dealers.json"),
+        validation_alias=AliasChoices("AFTERSALES_DEALERS_FILE"),
+        description="The dealer directory: each dealer's zone and working calendar.",
+    )
 
     @model_validator(mode="after")
     def _demo_never_in_production(self) -> ConsoleSettings:

@@ -63,3 +63,23 @@ export function label(key, prefix) {
   const v = t(`${prefix}.${key}`);
   return v === `${prefix}.${key}` ? key : v;
 }
+
+// Working seconds (D20 deadlines) as "7小时30分" / "7h 30m"; negative when past.
+export function workingLeft(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  const sign = seconds < 0 ? "-" : "";
+  const total = Math.abs(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  return currentLang() === "zh" ? `${sign}${h}小时${m}分` : `${sign}${h}h ${m}m`;
+}
+
+// Working time left until each moment on the dealer's calendar (the console's backend).
+export async function workingTimeLeft(dealer, moments) {
+  if (!moments.length) return [];
+  const url = new URL("/console/working-time", location.origin);
+  url.searchParams.set("dealer_id", dealer);
+  moments.forEach((m) => url.searchParams.append("until", m));
+  const answer = await fetch(url);
+  return answer.ok ? (await answer.json()).left_seconds : moments.map(() => null);
+}

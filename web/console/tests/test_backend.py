@@ -117,3 +117,57 @@ def test_every_answer_forbids_other_origins(client):
     policy = client.get("/console/config").headers["content-security-policy"]
     assert "default-src 'self'" in policy
     assert "connect-src 'self'" in policy
+
+
+def test_the_board_asks_for_working_time_left_over_http(client):
+    answer = client.get(
+        "/console/working-time",
+        params=[
+            ("dealer_id", "dealer-sz-001"),
+            ("until", "2020-01-02T10:00:00+08:00"),  # long past: negative
+            ("until", "2099-01-02T10:00:00+08:00"),  # far ahead: positive
+        ],
+    )
+    assert answer.status_code == 200, answer.text
+    past, future = answer.json()["left_seconds"]
+    assert past < 0 < future
+
+
+def test_working_time_left_on_the_dealers_calendar():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from aftersales_console.working_time import WorkingTime
+    from aftersales_runtime.dealers import DealerDirectory
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    directory = DealerDirectory.from_mapping({"dealers": {"d1": {"time_zone": "Asia/Shanghai"}}})
+    now = datetime(2026, 11, 17, 10, 0, tzinfo=shanghai)  # a Tuesday, a working day
+    left = WorkingTime(directory).left(
+        "d1",
+        now,
+        [
+            datetime(2026, 11, 17, 11, 30, tzinfo=shanghai),
+            datetime(2026, 11, 17, 9, 0, tzinfo=shanghai),
+            datetime(2026, 11, 18, 10, 0, tzinfo=shanghai),
+        ],
+    )
+    assert left is not None
+    assert left[0] == 90 * 60
+    assert left[1] == -60 * 60
+    # A whole working day, not 24 hours: the night does not count.
+    assert 0 < left[2] < 24 * 3600
+    assert WorkingTime(directory).left("nobody", now, []) is None
+
+
+def test_unknown_dealer_or_naive_time_is_refused(client):
+    unknown = client.get(
+        "/console/working-time",
+        params={"dealer_id": "nobody", "until": "2026-11-17T11:30:00+08:00"},
+    )
+    assert unknown.status_code == 404
+    naive = client.get(
+        "/console/working-time",
+        params={"dealer_id": "dealer-sz-001", "until": "2026-11-17T11:30:00"},
+    )
+    assert naive.status_code == 422

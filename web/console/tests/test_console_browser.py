@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import time
@@ -199,6 +200,7 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
     assert "租约已失效" in steps["lease lost"]["message"]
     assert "已提交" in steps["submitted"]["message"]
     assert "队列已空" in steps["queue empty"]["message"]
+    assert re.fullmatch(r"\d+小时\d+分", steps["ticket opened"]["left"]), steps["ticket opened"]
     assert "已受理" in steps["ticket acknowledged"]["title"]
     before, after = steps["dashboard before"], steps["dashboard after"]
     assert after["contacts"] == before["contacts"] + 1

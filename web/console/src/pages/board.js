@@ -2,7 +2,7 @@
 // and the actions both its state (the service's `allowed_actions`) and the user's roles allow.
 import { api, hasRole } from "../api.js";
 import { t } from "../i18n.js";
-import { countdown, formatTime, html, label, raw, say } from "../ui.js";
+import { countdown, formatTime, html, label, raw, say, workingLeft, workingTimeLeft } from "../ui.js";
 
 const STATES = ["opened", "acknowledged", "investigating", "replied", "resolved", "confirming", "closed", "reopened"];
 const GRADES = ["A", "B", "C", "D"];
@@ -61,7 +61,10 @@ export function render(main, { dealer }) {
     });
     if (status !== 200) return say(main, error, "error");
     const tickets = (Array.isArray(data) ? data : data.complaints || data.items || []).slice();
-    tickets.sort((a, b) => urgency(a) - urgency(b) || String(a.next_due_at ?? a.due_at ?? "").localeCompare(String(b.next_due_at ?? b.due_at ?? "")));
+    tickets.sort((a, b) => urgency(a) - urgency(b) || String(a.due_at ?? a.next_due_at ?? "").localeCompare(String(b.due_at ?? b.next_due_at ?? "")));
+    const dues = tickets.map((k) => k.due_at ?? k.next_due_at);
+    const left = await workingTimeLeft(dealer, dues.filter(Boolean));
+    const leftOf = new Map(dues.filter(Boolean).map((d, i) => [d, left[i]]));
     const body = main.querySelector("#tickets tbody");
     body.innerHTML = tickets.length ? tickets.map((k) => html`
       <tr class="${k.overdue ? "overdue" : k.due_soon ? "due-soon" : ""}">
@@ -70,8 +73,8 @@ export function render(main, { dealer }) {
         <td>${label(k.state, "state")}</td>
         <td>${ownerText(k)}</td>
         <td>${lowItems(k)}</td>
-        <td>${formatTime(k.next_due_at ?? k.due_at)}</td>
-        <td>${k.overdue ? t("overdue") : countdown(k.next_due_at ?? k.due_at)}</td>
+        <td>${formatTime(k.due_at ?? k.next_due_at)}</td>
+        <td>${k.overdue ? t("overdue") : workingLeft(leftOf.get(k.due_at ?? k.next_due_at))}</td>
       </tr>`).join("") : html`<tr><td colspan="7">${t("noTickets")}</td></tr>`;
     body.querySelectorAll("[data-ticket]").forEach((b) => { b.onclick = () => open(b.dataset.ticket); });
     say(main, `${tickets.length} · ${tickets.filter((k) => k.overdue).length} ${t("overdue")}`);
@@ -84,12 +87,14 @@ export function render(main, { dealer }) {
     const detail = main.querySelector("#detail");
     if (status !== 200) { detail.textContent = error; return; }
     const actions = (data.allowed_actions || []).filter((a) => ACTION_ROLES[a] && hasRole(...ACTION_ROLES[a]));
+    const deadlines = data.deadlines || [];
+    const left = await workingTimeLeft(dealer, deadlines.map((d) => d.due_at));
     detail.innerHTML = html`
       <h2 id="ticket-title" tabindex="-1">${t("ticket")} ${data.work_order_id ?? data.ticket_id} · <span class="grade grade-${data.grade}">${data.grade}</span> · ${label(data.state, "state")}</h2>
       <p>${t("owner")}: ${ownerText(data)} · ${t("lowItems")}: ${lowItems(data)} · VIN ${data.vin ?? ""}</p>
       <h3>${t("deadlines")}</h3>
-      <table><thead><tr><th scope="col">${t("step")}</th><th scope="col">${t("due")}</th><th scope="col">${t("status")}</th><th scope="col">${t("holder")}</th></tr></thead>
-      <tbody>${(data.deadlines || []).map((d) => raw(html`<tr><td>${label(d.step, "step")}</td><td>${formatTime(d.due_at)}</td><td>${label(d.status, "dstatus")}</td><td>${d.holder}</td></tr>`))}</tbody></table>
+      <table><thead><tr><th scope="col">${t("step")}</th><th scope="col">${t("deadline")}</th><th scope="col">${t("status")}</th><th scope="col">${t("holder")}</th><th scope="col">${t("remaining")}</th></tr></thead>
+      <tbody>${deadlines.map((d, i) => raw(html`<tr><td>${label(d.step, "step")}</td><td>${formatTime(d.due_at)}</td><td>${label(d.status, "dstatus")}</td><td>${d.holder}</td><td>${d.done_at ? "—" : d.working ? workingLeft(left[i]) : countdown(d.due_at)}</td></tr>`))}</tbody></table>
       <h3>${t("actions")}</h3>
       <div class="actions">${actions.map((a) => raw(html`<button type="button" data-action="${a}">${label(a, "action")}</button>`))}</div>
       <form id="action-form" hidden></form>
@@ -137,7 +142,11 @@ export function render(main, { dealer }) {
 }
 
 function ownerText(ticket) {
-  return [ticket.owner_person, ticket.owner_role].filter(Boolean).join(" / ") || "—";
+  const role = ticket.owner_role;
+  const person = ticket.owner_person;
+  // A ticket held by a role at the dealer names it "<dealer>/<role>": the role says it all.
+  const named = person && !(role && person.endsWith(`/${role}`)) ? person : null;
+  return [named, role && label(role, "staffRole")].filter(Boolean).join(" / ") || "—";
 }
 
 function lowItems(ticket) {

@@ -152,7 +152,10 @@ try {
   }, "the ticket on the board");
   await ticket.click();
   await page.locator("#ticket-title").waitFor();
-  step("ticket opened", { title: await page.locator("#ticket-title").textContent() });
+  step("ticket opened", {
+    title: await page.locator("#ticket-title").textContent(),
+    left: await page.locator("#tickets tbody tr td").nth(6).textContent(),
+  });
   await page.locator("[data-action=acknowledge]").click();
   await page.locator("#a-text").fill("已致电客户致歉，安排技师复检。");
   await page.locator("#action-form button[type=submit]").click();
