@@ -1,4 +1,4 @@
-"""The five services as separate OS processes: for `make run` and the end-to-end tests.
+"""The services as separate OS processes: for `make run` and the end-to-end tests.
 
 Each process gets the shared infrastructure settings, its own HTTP port and MongoDB database, and
 logs to its own file. The same launcher serves the demo and the tests, so the tests exercise what
@@ -24,6 +24,7 @@ SERVICES: dict[str, int] = {
     "contact": 8003,
     "complaints": 8004,
     "reporting": 8005,
+    "appointments": 8006,
 }
 REPO = Path(__file__).resolve().parents[2]
 

@@ -144,10 +144,10 @@ ensure_credentials() { # one password per principal, generated once, owner-only
 format_kafka() { # format once (formatting again would fail), with every principal's SCRAM user
   local users scram=() name
   users=$(fingerprint "$SECRETS_DIR"/kafka-*.env)
-  if [[ -f $DATA_DIR/kafka/meta.properties && $(cat "$DATA_DIR/kafka.users" 2>/dev/null) != "$users" ]]; then
-    # Users can only be added at format time without a running broker; a data dir of the stack
-    # before the bus was private (or with other passwords) cannot be used.
-    say "kafka: $DATA_DIR/kafka was formatted without the current SCRAM users (a stack from before SASL, or new credentials); formatting it again: the local topics and offsets are deleted"
+  if [[ -f $DATA_DIR/kafka/meta.properties && ! -f $DATA_DIR/kafka.users ]]; then
+    # A data dir of the stack before the bus was private has no admin user to log in with.
+    # (A principal added later is added on the running broker: add_new_users.)
+    say "kafka: $DATA_DIR/kafka was formatted without SCRAM users (a stack from before SASL); formatting it again: the local topics and offsets are deleted"
     rm -rf "$DATA_DIR/kafka" "$DATA_DIR/kafka.users" && mkdir -p "$DATA_DIR/kafka"
   fi
   [[ -f $DATA_DIR/kafka/meta.properties ]] && return
@@ -157,6 +157,20 @@ format_kafka() { # format once (formatting again would fail), with every princip
     -c "$RUN_DIR/server.properties" "${scram[@]}" >>"$LOG_DIR/kafka.log" 2>&1 \
     || die "formatting the Kafka storage failed; see $LOG_DIR/kafka.log"
   echo "$users" >"$DATA_DIR/kafka.users"
+}
+
+add_new_users() { # a principal added to acls.conf after the storage was formatted
+  local users name
+  users=$(fingerprint "$SECRETS_DIR"/kafka-*.env)
+  [[ $(cat "$DATA_DIR/kafka.users" 2>/dev/null) == "$users" ]] && return
+  for name in $(principals); do # setting a known user's password again changes nothing
+    java -cp "$KAFKA_LIBS/*" org.apache.kafka.tools.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+      --command-config "$SECRETS_DIR/kafka-admin.properties" --alter --entity-type users \
+      --entity-name "$name" --add-config "SCRAM-SHA-512=[password=$(password_of "$name")]" \
+      >>"$LOG_DIR/kafka-acls.log" 2>&1 || die "adding the Kafka user $name failed; see $LOG_DIR/kafka-acls.log"
+  done
+  echo "$users" >"$DATA_DIR/kafka.users"
+  say "kafka: SCRAM users in place ($(principals | paste -sd, | sed 's/,/, /g'))"
 }
 
 grant_acls() { # acls.conf for the plain names and each prefix; idempotent, so on every start
@@ -176,6 +190,8 @@ start_kafka() {
     grep -q '^sasl.enabled.mechanisms=' "$RUN_DIR/server.properties" 2>/dev/null \
       || die "kafka: running (pid $pid) as started before the bus was private (no SASL); run \`make stack-down\` then \`make stack-up\`"
     say "kafka: already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
+    ensure_credentials
+    add_new_users
     grant_acls # an edited acls.conf takes effect without a restart (grants only add)
     return
   fi
@@ -197,6 +213,7 @@ start_kafka() {
   pid=$!
   echo "$pid" >"$RUN_DIR/kafka.pid"
   wait_ready kafka kafka "$KAFKA_PORT" "$pid" "$started"
+  add_new_users
   grant_acls
 }
 

@@ -223,7 +223,8 @@ def expected_report(dealer: str, results: list[tuple[dict, Answer]]) -> dict:
         "contacts_made": len(mine),
         "reached": len(mine),
         "unreached": 0,
-        "average_scores": {i: pytest.approx(mean(a.scores[i] for a in mine)) for i in ITEMS},
+        "average_scores": {i: pytest.approx(mean(a.scores[i] for a in mine)) for i in ITEMS}
+        | {"service_process": None},  # not asked by this test's agents
         "satisfaction_rate": pytest.approx(sum(a.scores["overall"] >= 8 for a in mine) / len(mine)),
         "complaints_opened": {g: grades.count(g) for g in "ABCD"} | {"total": len(grades)},
     }
@@ -265,17 +266,26 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
             after_service = [c for c in planned if c["step"] in AFTER_SERVICE]
             assert len(after_service) == len(AFTER_SERVICE), wo  # one timer each, no doubles
             steps = {c["step"]: datetime.fromisoformat(c["due_at"]) for c in after_service}
-            assert steps == {
-                "call_day3": settled + timedelta(days=3),
-                "sms_survey_day7": settled + timedelta(days=7),
-                "call_day30": settled + timedelta(days=30),
-            }, wo
 
-        # Not before: 2026-11-19 09:30 is before every day-3 call (settled 10:05–15:05 on the 16th).
-        await api.assert_nothing_due_at(clock, local("2026-11-19T09:30:00"), "a day-3 call")
+            def day(n: int, at: datetime = settled, clock_time: str = "09:00") -> datetime:
+                """D6/D7: day n after settlement at calling-hours start (09:00)."""
+                return local(f"{(at.date() + timedelta(days=n)).isoformat()}T{clock_time}")
+
+            assert steps == {
+                "call_day3": day(2),  # D6: the customers settled two days before
+                "sms_survey_day7": day(7),
+                "call_day30": day(30),
+            }, wo
+            [call] = [c for c in after_service if c["step"] == "call_day3"]
+            timely = day(4, clock_time="00:00")  # D6: to the end of day 3
+            assert datetime.fromisoformat(call["timely_until"]) == timely, wo
+
+        # Not before: the day-3 calls (settled 10:05–15:05 on Monday the 16th) fall due on
+        # Wednesday the 18th at the start of calling hours.
+        await api.assert_nothing_due_at(clock, local("2026-11-18T08:59:00"), "a day-3 call")
 
         # Day 3: six calls, one per work order.
-        clock.set(local("2026-11-19T15:30:00"))
+        clock.set(local("2026-11-18T15:30:00"))
         day3 = await api.claim_all(expected=len(orders))
         assert sorted(t["work_order_id"] for t in day3) == sorted(by_wo)
         assert all(t["purposes"] == ["service_call_day3"] for t in day3)
@@ -296,7 +306,7 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
         )
 
         # Day 7: the SMS surveys fall due, not before.
-        await api.assert_nothing_due_at(clock, local("2026-11-23T09:30:00"), "a day-7 survey")
+        await api.assert_nothing_due_at(clock, local("2026-11-23T08:59:00"), "a day-7 survey")
         clock.set(local("2026-11-23T15:30:00"))
         day7 = await api.claim_all(expected=len(orders))
         assert all(t["purposes"] == ["sms_survey_day7"] for t in day7)
@@ -307,7 +317,7 @@ async def test_work_orders_travel_the_whole_pipeline_exactly_once(stack, isolati
         results += [(o, SURVEY_ANSWER) for o in orders]
 
         # Day 30: the second call, not before.
-        await api.assert_nothing_due_at(clock, local("2026-12-16T09:30:00"), "a day-30 call")
+        await api.assert_nothing_due_at(clock, local("2026-12-16T08:59:00"), "a day-30 call")
         clock.set(local("2026-12-16T15:30:00"))
         day30 = await api.claim_all(expected=len(orders))
         assert all(t["purposes"] == ["service_call_day30"] for t in day30)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ["intake", "scheduler", "contact", "complaints", "reporting"]
+SERVICES = ["intake", "scheduler", "contact", "complaints", "reporting", "appointments"]
 
 
 def granted() -> dict[tuple[str, str], set[str]]:

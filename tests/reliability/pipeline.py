@@ -27,7 +27,13 @@ from tests.reliability.client import ServiceClient
 # What each service's consumer group reads (its handlers' subscriptions).
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "intake": (topics.DMS_WORKORDER_CLOSED, topics.DMS_VEHICLE_DELIVERED, topics.CONTACT_RESULT),
-    "scheduler": (topics.WORKORDER_CLOSED, topics.VEHICLE_DELIVERED, topics.CONTACT_RESULT),
+    "scheduler": (
+        topics.WORKORDER_CLOSED,
+        topics.VEHICLE_DELIVERED,
+        topics.CONTACT_RESULT,
+        topics.VEHICLE_FILE_CORRECTED,
+        topics.COMPLAINT_EVENT,
+    ),
     "contact": (topics.CONTACT_DUE,),
     "complaints": (topics.CONTACT_RESULT,),
     "reporting": (topics.CONTACT_RESULT, topics.COMPLAINT_EVENT),

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aftersales_complaints.handlers import ticket_id_for
+from aftersales_complaints.opening import ticket_id_for
 from aftersales_contracts import (
     CallOutcome,
     Channel,
@@ -60,6 +60,7 @@ class Seeds:
     rejection_id: str = ""
     task_id: str = ""
     ticket_id: str = ""
+    appointment_id: str = ""
     work_order: dict[str, Any] | None = None
 
 
@@ -164,15 +165,61 @@ CASES: dict[tuple[str, str, str], Case] = {
             "reopen": lambda s: {"text": "still noisy"},
         }.items()
     },
+    ("complaints", "POST", "/v1/dealers/{dealer_id}/complaints"): Case(
+        lambda s: f"/v1/dealers/{MINE}/complaints",
+        lambda s: {"source": "walk_in", "vin": s.vin, "text": "空调不制冷"},
+    ),
+    ("complaints", "POST", "/v1/dealers/{dealer_id}/inbound"): Case(
+        lambda s: f"/v1/dealers/{MINE}/inbound",
+        lambda s: {"kind": "hotline", "subject": "enquiry", "vin": s.vin},
+    ),
+    ("complaints", "GET", "/v1/dealers/{dealer_id}/inbound"): Case(
+        lambda s: f"/v1/dealers/{MINE}/inbound", params={"day": "2026-11-23"}
+    ),
+    ("complaints", "GET", "/v1/dealers/{dealer_id}/customers"): Case(
+        lambda s: f"/v1/dealers/{MINE}/customers", params={"plate": "粤B12345"}
+    ),
+    ("complaints", "GET", "/v1/dealers/{dealer_id}/audit/reveals"): Case(
+        lambda s: f"/v1/dealers/{MINE}/audit/reveals"
+    ),
     # reporting
     ("reporting", "GET", "/v1/dealers/{dealer_id}/reports/monthly"): Case(
         lambda s: f"/v1/dealers/{MINE}/reports/monthly", params={"month": "2026-11"}
     ),
+    # appointments
+    ("appointments", "POST", "/v1/dealers/{dealer_id}/appointments"): Case(
+        lambda s: f"/v1/dealers/{MINE}/appointments", lambda s: _booking("security-2")
+    ),
+    ("appointments", "GET", "/v1/dealers/{dealer_id}/appointments"): Case(
+        lambda s: f"/v1/dealers/{MINE}/appointments", params={"day": "2026-11-25"}
+    ),
+    ("appointments", "GET", "/v1/dealers/{dealer_id}/workshop"): Case(
+        lambda s: f"/v1/dealers/{MINE}/workshop", params={"day": "2026-11-25"}
+    ),
+    ("appointments", "GET", "/v1/appointments/{appointment_id}"): Case(
+        lambda s: f"/v1/appointments/{s.appointment_id}"
+    ),
+    ("appointments", "POST", "/v1/appointments/{appointment_id}/cancel"): Case(
+        lambda s: f"/v1/appointments/{s.appointment_id}/cancel", lambda s: {}
+    ),
 }
+
+
+def _booking(request_id: str) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "vin": "LSVAU218XN2183294",
+        "customer_id": "C-1",
+        "day": "2026-11-25",
+        "slot_id": "0900",
+        "service": "maintenance",
+    }
 
 
 def _apps() -> dict[str, tuple[Any, Any]]:
     """service name → (settings type, build function)."""
+    from aftersales_appointments.app import build as appointments
+    from aftersales_appointments.settings import AppointmentsSettings
     from aftersales_complaints.app import build as complaints
     from aftersales_complaints.settings import ComplaintsSettings
     from aftersales_contact.app import build as contact
@@ -190,6 +237,7 @@ def _apps() -> dict[str, tuple[Any, Any]]:
         "contact": (ContactSettings, contact),
         "complaints": (ComplaintsSettings, complaints),
         "reporting": (ReportingSettings, reporting),
+        "appointments": (AppointmentsSettings, appointments),
     }
 
 
@@ -286,6 +334,12 @@ async def _seed(fleet: dict[str, Deployed], tokens: Any) -> Seeds:
     )
     await publish_event(complaints.service.runtime.broker, complaints.settings, unhappy)
     seeds.ticket_id = ticket_id_for(seeds.task_id)
+
+    booked = await fleet["appointments"].client.post(
+        f"/v1/dealers/{MINE}/appointments", json=_booking("security-1"), headers=agent
+    )
+    assert booked.status_code == 201, booked.text
+    seeds.appointment_id = booked.json()["appointment_id"]
     return seeds
 
 

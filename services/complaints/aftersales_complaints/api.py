@@ -1,8 +1,9 @@
 """HTTP API: the manager's view of recovery tickets and the actions of each step (D20-D22).
 
-No customer names or phones anywhere (D3). Every action checks the caller's role (`allow`) and
-the ticket's dealer (`require_dealer`); an action the ticket's state does not allow answers 409
-with the actions it does allow.
+No customer names or phones in tickets (D3; the D29 customer lookup masks phones, see
+`channels_api.py`). Every action checks the caller's role (`allow`) and the ticket's dealer
+(`require_dealer`); an action the ticket's state does not allow answers 409 with the actions it
+does allow.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ _LISTED = (
     "rule",
     "low_items",
     "scores",
+    "yes_no",
     "complaint_stated",
     "owner_role",
     "owner_person",
@@ -73,6 +75,9 @@ _LISTED = (
     "opened_at",
     "round",
     "linked_ticket_ids",
+    "source",
+    "logged_by",
+    "inbound_id",
 )
 
 
@@ -89,7 +94,7 @@ def _summary(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def _detail(ticket: Ticket) -> dict[str, Any]:
+def ticket_detail(ticket: Ticket) -> dict[str, Any]:
     return {
         **_summary(ticket),
         "deadlines": [d.model_dump(mode="json") for d in ticket.deadlines],
@@ -181,7 +186,7 @@ def complaints_router(store: ComplaintsStore, desk: TicketDesk) -> APIRouter:
         if ticket is None:
             raise HTTPException(404, "no such ticket")
         require_dealer(caller, ticket.dealer_id)
-        return _detail(ticket)
+        return ticket_detail(ticket)
 
     async def act(
         ticket_id: str, caller: Caller, command: Callable[[Ticket], Command]
@@ -208,7 +213,7 @@ def complaints_router(store: ComplaintsStore, desk: TicketDesk) -> APIRouter:
         except NotTheirs as refused:
             raise HTTPException(403, str(refused)) from refused
         assert changed is not None
-        return _detail(changed)
+        return ticket_detail(changed)
 
     def plain(action: Action) -> Callable[..., Any]:
         # A default, not an Annotated[...] string: the roles come from this closure.

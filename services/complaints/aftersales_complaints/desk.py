@@ -1,25 +1,34 @@
 """Where the pure domain meets storage and the broker: every change of a ticket goes through
-`TicketDesk.change`, which stores the transition, then publishes its events, then clears it
-from the outbox. A crash in between leaves the outbox entry, and `republish` (at start and on
-every sweep pass) publishes the stored events once more under the same ids; nothing stored is
-lost, and nothing is published that was not stored.
+`TicketDesk.change`, which stores the transition, then publishes its events, then marks them
+published — the runtime's one way to do it (`aftersales_runtime.outbox.Outbox`: marks in
+`published`, `_id` = "tickets/{ticket}", the highest version out).
+
+Nothing stored is lost, nothing is published that was not stored:
+- before any change the ticket's stored events above its mark are published first (a crash
+  between a commit and its publication, found by the next change or a redelivery), so a
+  ticket's events go out in version order and a mark never runs ahead of an unpublished one;
+- a change accepted without a second delivery (an HTTP action, the sweep) writes a pending
+  entry (`aftersales_runtime.relay`) before its transition and removes it once published; the
+  relay's pass publishes what a crash left behind (`republish`), even if nobody touches the
+  ticket again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from aftersales_contracts import Event
 from aftersales_runtime.clock import Clock
+from aftersales_runtime.outbox import Outbox, Pending
+from aftersales_runtime.relay import PendingPublications
 
 from aftersales_complaints.domain.sweep import tick
 from aftersales_complaints.domain.ticket import Ticket
 from aftersales_complaints.domain.transitions import Rules, Transition
-from aftersales_complaints.store import ComplaintsStore, transition_key
+from aftersales_complaints.store import TICKETS, ComplaintsStore, transition_key
 
-Publish = Callable[[Event], Awaitable[None]]
 Decision = Callable[[Ticket, datetime], Transition | None]
 
 
@@ -33,28 +42,71 @@ class TicketDesk:
         store: ComplaintsStore,
         rules_for: Callable[[str], Rules],
         clock: Clock,
-        publish: Publish,
+        outbox: Outbox,
+        pending: PendingPublications,
         logger: logging.Logger,
     ) -> None:
         self.store, self.rules_for, self.clock = store, rules_for, clock
-        self.publish_event, self.logger = publish, logger
+        self.outbox, self.pending, self.logger = outbox, pending, logger
         self._in_flight: set[str] = set()
+        self._catching_up: dict[str, asyncio.Lock] = {}
 
     async def store_and_publish(self, transition: Transition) -> bool:
-        key = transition_key(transition.ticket.ticket_id, transition.ticket.version)
+        """Store one transition and publish its events; False when another writer stored this
+        version first (nothing of ours was stored)."""
+        ticket = transition.ticket
+        key = transition_key(ticket.ticket_id, ticket.version)
         self._in_flight.add(key)
         try:
+            await self.pending.add(key)  # before the commit: the relay sees to it from now on
             if not await self.store.commit(transition):
-                return False
-            await self.publish_transition(key, transition.events)
+                return False  # the winner's entry (same key) stays until its events are out
+            await self.outbox.flush(
+                [Pending(TICKETS, ticket.ticket_id, tuple(transition.events), ticket.version)]
+            )
+            await self.pending.remove(key)
         finally:
             self._in_flight.discard(key)
         return True
 
-    async def publish_transition(self, key: str, events: Sequence[Event]) -> None:
-        for event in events:
-            await self.publish_event(event)
-        await self.store.published(key)
+    async def catch_up(self, ticket: Ticket) -> int:
+        """Publish the ticket's stored events above its mark (what a crash left unpublished);
+        returns how many. One at a time per ticket in this process: a redelivery and the relay
+        finding the same leftover publish it once."""
+        lock = self._catching_up.setdefault(ticket.ticket_id, asyncio.Lock())
+        try:
+            async with lock:
+                return await self._catch_up(ticket)
+        finally:
+            if not lock.locked():
+                self._catching_up.pop(ticket.ticket_id, None)
+
+    async def _catch_up(self, ticket: Ticket) -> int:
+        marks = await self.outbox.published_revisions(TICKETS, [ticket.ticket_id])
+        out = marks.get(ticket.ticket_id, 0)
+        if out >= ticket.version:
+            return 0
+        missing: list[Pending] = []
+        for version in range(out + 1, ticket.version + 1):
+            if transition_key(ticket.ticket_id, version) in self._in_flight:
+                break  # being published here right now; what follows waits for it
+            events = await self.store.stored_events(transition_key(ticket.ticket_id, version))
+            if events is not None:
+                missing.append(Pending(TICKETS, ticket.ticket_id, tuple(events), version))
+        await self._refile(ticket)
+        await self.outbox.flush(missing)
+        count = sum(len(p.events) for p in missing)
+        self.logger.info(
+            "republished stored events", extra={"ticket_id": ticket.ticket_id, "events": count}
+        )
+        return count
+
+    async def ticket(self, ticket_id: str) -> Ticket | None:
+        """The ticket with every stored event of it published."""
+        ticket = await self.store.ticket(ticket_id)
+        if ticket is not None:
+            await self.catch_up(ticket)
+        return ticket
 
     async def change(self, ticket_id: str, decide: Decision, attempts: int = 5) -> Ticket | None:
         """Read, decide, store, publish; re-read and decide again if another writer won.
@@ -62,7 +114,7 @@ class TicketDesk:
         None when there is no such ticket. The decision returns None when nothing changes.
         """
         for _ in range(attempts):
-            ticket = await self.store.ticket(ticket_id)
+            ticket = await self.ticket(ticket_id)
             if ticket is None:
                 return None
             transition = decide(ticket, self.clock.now())
@@ -75,32 +127,25 @@ class TicketDesk:
 
     async def _refile(self, ticket: Ticket) -> None:
         # A crash between a commit and its filing leaves the ticket's next moment unfiled; any
-        # later look at the ticket (an older filing, a redelivery, the re-publish) files it
-        # again. Filing is idempotent ($addToSet).
-        # A moment already passed is filed just ahead, where the next pass finds it.
+        # later look at the ticket (an older filing, a redelivery, the relay) files it again.
+        # Filing is idempotent ($addToSet). A moment already passed is filed just ahead, where
+        # the next pass finds it.
         wake = ticket.wakes_at()
         if wake is not None:
             soon = self.clock.now() + timedelta(seconds=1)
             await self.store.file_deadline(ticket.ticket_id, max(wake, soon))
 
-    async def republish(self) -> int:
-        """Publish what a crash left stored but unpublished; drop what was never stored."""
-        count = 0
-        for key in await self.store.unpublished():
-            if key in self._in_flight:
-                continue
-            events = await self.store.stored_events(key)
-            if events is None:  # the crash came before the commit: nothing happened
-                await self.store.published(key)
-                continue
-            ticket = await self.store.ticket(key.rsplit("/", 1)[0])  # rolled forward
-            if ticket is not None:
-                await self._refile(ticket)
-            await self.publish_transition(key, events)
-            count += len(events)
-        if count:
-            self.logger.info("republished stored events", extra={"events": count})
-        return count
+    async def republish(self, key: str) -> bool:
+        """The relay's pass over one pending transition: False while it is not stored (or is
+        still being published here); True once its events are out."""
+        if key in self._in_flight:
+            return False
+        if await self.store.stored_events(key) is None:
+            return False  # not stored (yet): the relay abandons it after a while
+        ticket = await self.store.ticket(key.rsplit("/", 1)[0])  # rolled forward
+        if ticket is not None:
+            await self.catch_up(ticket)
+        return True
 
     async def sweep(self) -> int:
         """One pass: the tickets filed for a moment since the watermark, warned or breached.

@@ -31,6 +31,9 @@ class ComplaintsSettings(ServiceSettings):
     grading: GradingRules = Field(default_factory=GradingRules)
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)  # D20
     ladder: Ladder = Field(default_factory=Ladder)  # D19, D21
+    # D3/D29: who sees a customer's whole phone number in the customer lookup (each showing is
+    # written to the reveal audit first); everyone else sees 138****8000.
+    phone_visible_to: tuple[str, ...] = ("cr_manager",)
     sweep_interval_seconds: float = Field(
         1.0, gt=0, le=60, description="How often the deadline sweep runs (and re-publishes)."
     )

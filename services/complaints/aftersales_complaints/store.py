@@ -5,8 +5,8 @@
   Inserting it is the commit: the insert collides atomically on `_id`, so of two writers of the
   same version one wins and the other re-reads (no transactions needed). A ticket document that
   lags behind its last transition (a crash in between) is rolled forward when read.
-- `outbox`: `_id` = the transition's key, written before the transition and deleted after its
-  events are published; what is left after a crash is published again (same event ids).
+- `published` (the runtime's outbox marks, `_id` = "tickets/{ticket}") and
+  `pending_publications` (the runtime's relay): see `desk.py`.
 - `deadlines`: `_id` = "deadline/{UTC hour}", the tickets to look at in that hour; the sweep reads
   the hours from its watermark (`sweep` in `state`) to now, never the tickets.
 - `links`: `_id` = "vehicle/{dealer}/{vin}" (the vehicle's last ticket, D18) and
@@ -27,6 +27,8 @@ from aftersales_complaints.domain.ticket import Ticket
 from aftersales_complaints.domain.transitions import Transition
 
 Doc = dict[str, Any]
+TICKETS = "tickets"  # the collection whose documents' events the outbox marks
+OLD_OUTBOX = "outbox"  # before the runtime's outbox: moved to the relay on start
 HOUR = timedelta(hours=1)
 _DERIVED = ("_id", "overdue", "due_soon")
 
@@ -65,9 +67,8 @@ def ticket_document(ticket: Ticket) -> Doc:
 class ComplaintsStore:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
-        self.tickets = db["tickets"]
+        self.tickets = db[TICKETS]
         self.transitions = db["transitions"]
-        self.outbox = db["outbox"]
         self.deadlines = db["deadlines"]
         self.state = db["state"]
         self.links = db["links"]
@@ -100,7 +101,6 @@ class ComplaintsStore:
         """Store one transition; False when another writer stored this version first."""
         ticket = transition.ticket
         key = transition_key(ticket.ticket_id, ticket.version)
-        await insert_once(self.db, "outbox", {"_id": key, "ticket_id": ticket.ticket_id})
         claimed = await insert_once(
             self.db,
             "transitions",
@@ -127,12 +127,15 @@ class ComplaintsStore:
             return None
         return [ComplaintEvent.model_validate(e) for e in doc["events"]]
 
-    async def published(self, key: str) -> None:
-        await self.outbox.delete_one({"_id": key})
+    async def keys_left_in_the_old_outbox(self) -> list[str]:
+        """Transitions an earlier version left unpublished in its own `outbox` collection (the
+        service moves them to the relay's entries on start, then drops the collection)."""
+        if OLD_OUTBOX not in await self.db.list_collection_names():
+            return []
+        return [doc["_id"] async for doc in self.db[OLD_OUTBOX].find({}, {"_id": 1})]
 
-    async def unpublished(self) -> list[str]:
-        # Only transitions in flight or cut off by a crash are here: a handful, never the history.
-        return [doc["_id"] async for doc in self.outbox.find({}, {"_id": 1})]
+    async def drop_the_old_outbox(self) -> None:
+        await self.db.drop_collection(OLD_OUTBOX)
 
     # --- the deadline buckets ---------------------------------------------------------------
 

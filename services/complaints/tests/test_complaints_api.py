@@ -1,12 +1,15 @@
 """The dealer's list of recovery tickets."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
-from aftersales_complaints.handlers import ticket_id_for
+from aftersales_complaints.opening import ticket_id_for
 from aftersales_contracts import Scores
 from aftersales_runtime.kafka import publish_event
 from faststream.kafka import TestKafkaBroker
 
 pytestmark = pytest.mark.stack
+SH = ZoneInfo("Asia/Shanghai")
 
 
 def scores(**low: int) -> Scores:
@@ -103,3 +106,56 @@ async def test_actions_walk_the_ticket_and_refuse_what_the_state_does_not_allow(
     assert theirs.json()["complaints"] == []
     none = await client.get("/v1/dealers/dealer-sz-001/complaints", params={"overdue": "true"})
     assert none.json()["complaints"] == []
+
+
+SATURDAY_17 = "2026-11-28T17:00:00+08:00"  # a working Saturday (Mon-Sat hours), 1 h to close
+
+
+@pytest.mark.parametrize("feedback_by", ["calendar_day", "working_day"])
+async def test_not_fixed_first_time_on_a_saturday_shows_its_deadlines_across_the_weekend(
+    service_settings, tokens, result, feedback_by
+):
+    # D16/D18: every score 9, "fixed right the first time?" no → a C ticket; D20 deadlines as
+    # the API returns them, the feedback on the calendar day (default) or on working days.
+    from datetime import datetime
+
+    import httpx
+    from aftersales_complaints.app import build
+    from aftersales_complaints.settings import ComplaintsSettings
+    from aftersales_runtime.clock import FixedClock
+
+    settings = service_settings(ComplaintsSettings, deadlines={"feedback_by": feedback_by})
+    built = build(settings, FixedClock(datetime.fromisoformat(SATURDAY_17)))
+    answer = result(7, yes_no={"fixed_first_time": False})
+    try:
+        async with TestKafkaBroker(built.runtime.broker):
+            await publish_event(built.runtime.broker, settings, answer)
+        transport = httpx.ASGITransport(app=built.app)
+        headers = tokens.header("service_manager", dealers=["dealer-sz-001"])
+        async with httpx.AsyncClient(transport=transport, base_url="http://c") as http:
+            got = await http.get(f"/v1/complaints/{ticket_id_for(answer.task_id)}", headers=headers)
+    finally:
+        await built.runtime.mongo.close()
+    ticket = got.json()
+    deadlines = {d["step"]: (d["due_at"], d["holder"], d["owners"]) for d in ticket["deadlines"]}
+    print(f"\n--- GET /v1/complaints/{{id}} (feedback_by={feedback_by}, opened Sat 17:00)")
+    print({k: ticket[k] for k in ("grade", "rule", "yes_no", "scores", "owner_role", "source")})
+    for step, row in deadlines.items():
+        print(f"  {step:<10} due {row[0]}  holder={row[1]} owners={row[2]}")
+    assert (ticket["grade"], ticket["rule"]) == ("C", "no:fixed_first_time")
+    assert ticket["yes_no"] == {"fixed_first_time": False}
+    assert ticket["source"] == "follow_up"
+    shanghai = {
+        step: datetime.fromisoformat(row[0]).astimezone(SH).isoformat()
+        for step, row in deadlines.items()
+    }
+    assert shanghai["gm_notice"] == "2026-11-30T12:15:00+08:00"  # 1 h Sat + 3 h 45 min Mon
+    assert shanghai["reply"] == "2026-11-30T17:00:00+08:00"  # one working day: Monday 17:00
+    assert (
+        shanghai["feedback"]
+        == {
+            "calendar_day": "2026-11-30T00:00:00+08:00",  # the end of Sunday, the next calendar day
+            "working_day": "2026-11-30T18:00:00+08:00",  # the close of Monday, the next working day
+        }[feedback_by]
+    )
+    assert deadlines["feedback"][2] == ["service_supervisor"]  # D20: C's person

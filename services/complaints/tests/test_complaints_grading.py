@@ -115,3 +115,25 @@ def test_reply_is_due_one_working_day_later_skipping_sunday():
     assert reply_due_at(saturday, "Asia/Shanghai", 1) == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
     monday = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     assert reply_due_at(monday, "Asia/Shanghai", 1) == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+def test_not_fixed_first_time_opens_a_ticket_like_a_low_score_and_names_its_rule():
+    # D16/D18: every score fine, but the fault came back: a ticket, graded by configuration.
+    verdict = grade_result(scores(), False, RULES, None, {"fixed_first_time": False})
+    assert verdict is not None
+    assert (verdict.grade, verdict.rule, verdict.low_items) == ("C", "no:fixed_first_time", [])
+    assert grade_result(scores(), False, RULES, None, {"fixed_first_time": True}) is None
+    assert grade_result(scores(), False, RULES, None, {"explained_work": False}) is None
+    # A lower score that grades more severely wins; the rule that fired is the score's.
+    both = grade_result(scores(overall=3), False, RULES, None, {"fixed_first_time": False})
+    assert both is not None
+    assert (both.grade, both.rule) == ("B", "overall<=4")
+    milder = GradingRules(no_answer_grades={"fixed_first_time": ComplaintGrade.D})
+    configured = grade_result(None, False, milder, None, {"fixed_first_time": False})
+    assert configured is not None
+    assert configured.grade == "D"
+
+
+def test_no_answer_grades_are_validated():
+    with pytest.raises(ValueError, match="no_answer_grades"):
+        GradingRules.model_validate({"no_answer_grades": {"fixed_first_time": "E"}})

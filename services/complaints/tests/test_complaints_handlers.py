@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from aftersales_complaints.contact_results import contact_result_recorded
 from aftersales_complaints.domain.deadlines import reply_due_at
+from aftersales_complaints.domain.grading import GradingRules
 from aftersales_complaints.domain.ticket import Action
 from aftersales_complaints.domain.transitions import Command, decide
-from aftersales_complaints.handlers import opened_event_id_for, ticket_id_for
+from aftersales_complaints.opening import opened_event_id_for, ticket_id_for
 from aftersales_contracts import (
     CallOutcome,
     ComplaintEvent,
@@ -65,6 +67,22 @@ async def test_a_low_score_opens_one_ticket_even_when_redelivered(
     assert event.due_at == reply["due_at"]
 
 
+async def test_not_fixed_first_time_opens_one_ticket_even_when_redelivered(
+    service, settings, result, published, mongo_db
+):
+    # D16/D18: all scores 9, but "was the fault fixed right the first time?" → no.
+    answer = result(2, yes_no={"fixed_first_time": False, "explained_work": True})
+    assert answer.not_fixed_first_time()
+    for _ in range(2):
+        await publish_event(service.runtime.broker, settings, answer)
+
+    tickets = await mongo_db["tickets"].find().to_list()
+    assert [t["_id"] for t in tickets] == [ticket_id_for(answer.task_id)]
+    assert (tickets[0]["grade"], tickets[0]["rule"]) == ("C", "no:fixed_first_time")
+    assert tickets[0]["yes_no"] == {"fixed_first_time": False, "explained_work": True}
+    assert [(e.kind, e.rule) for e in published] == [("opened", "no:fixed_first_time")]
+
+
 async def test_satisfied_and_unreached_answers_open_nothing(
     service, settings, result, published, mongo_db
 ):
@@ -84,24 +102,46 @@ async def test_a_stated_complaint_opens_a_c_ticket(service, settings, result, pu
     assert [e.grade for e in published] == ["C"]
 
 
-async def test_a_ticket_stored_but_not_published_is_published_on_redelivery(
-    service, settings, result, published, mongo_db
+async def _stored_then_killed(service, answer) -> None:
+    """As if the process died between storing the ticket and publishing its event."""
+    real_flush = service.desk.outbox.flush
+
+    async def killed(pending) -> None:
+        raise RuntimeError("killed before publishing")
+
+    service.desk.outbox.flush = killed
+    try:
+        with pytest.raises(RuntimeError, match="killed"):
+            await contact_result_recorded(answer, service.desk, GradingRules())
+    finally:
+        service.desk.outbox.flush = real_flush
+
+
+@pytest.mark.parametrize("first", ["redelivery", "relay"])
+async def test_a_ticket_stored_but_not_published_is_published_once(
+    service, settings, result, published, mongo_db, first
 ):
     low = result(1, scores=scores(charges=1))
-    await publish_event(service.runtime.broker, settings, low)
-    # As if the process had died between storing the ticket and publishing its event.
-    ticket_id = ticket_id_for(low.task_id)
-    await mongo_db["outbox"].insert_one({"_id": f"{ticket_id}/1", "ticket_id": ticket_id})
-    published.clear()
-
-    await publish_event(service.runtime.broker, settings, low)  # a redelivery adds nothing
+    await _stored_then_killed(service, low)
     assert published == []
-    await service.desk.republish()  # what the sweep does on start and on every pass
+    assert await mongo_db["tickets"].count_documents({}) == 1
+    assert await mongo_db["pending_publications"].count_documents({}) == 1
+
+    # Either comes first; the other finds the event out already (the outbox's mark).
+    relay = service.desk.pending.relay_once
+    for step in (first, "relay" if first == "redelivery" else "redelivery"):
+        if step == "redelivery":
+            await publish_event(service.runtime.broker, settings, low)
+        else:
+            await relay(service.desk.republish)
 
     assert [(e.event_id, e.grade) for e in published] == [
         (opened_event_id_for(ticket_id_for(low.task_id)), "B")
     ]
     assert await mongo_db["tickets"].count_documents({}) == 1
+    assert await mongo_db["pending_publications"].count_documents({}) == 0
+    marks = await mongo_db["published"].find().to_list()
+    assert marks == [{"_id": f"tickets/{ticket_id_for(low.task_id)}", "revision": 1}]
 
 
 async def test_a_second_unhappy_result_for_the_vehicle_raises_the_grade_and_links(
@@ -202,7 +242,9 @@ async def test_a_ticket_document_behind_its_last_transition_is_rolled_forward(
     assert [h["kind"] for h in read.history] == ["opened", "acknowledged"]
     assert read.history[-1] == moved.events[0].model_dump(mode="json")
     assert (await mongo_db["tickets"].find_one())["version"] == 2
-    assert await service.desk.republish() == 1  # its event, still in the outbox, goes out
+    assert await service.desk.catch_up(read) == 1  # its event, not yet published, goes out
+    assert published[-1] == moved.events[0]
+    assert await service.desk.catch_up(read) == 0
 
 
 async def _never(*args, **kwargs) -> None:

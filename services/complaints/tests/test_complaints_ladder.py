@@ -6,7 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aftersales_complaints.domain.deadlines import DeadlineClock, DeadlinePolicy, working_calendar
+from aftersales_complaints.domain.deadlines import (
+    DeadlineClock,
+    DeadlinePolicy,
+    to_ms,
+    working_calendar,
+)
 from aftersales_complaints.domain.grading import GradingRules, grade_result, raised
 from aftersales_complaints.domain.ladder import Ladder
 from aftersales_complaints.domain.sweep import tick
@@ -239,3 +244,93 @@ def test_calendar_config_is_the_shared_one():
         WorkingCalendar(CalendarConfig(hours=["09:00-12:00", "13:00-17:00"])), DeadlinePolicy()
     )
     assert custom.working_day() == timedelta(hours=7)
+
+
+def _calendar_day_walk(start: datetime, tz: ZoneInfo, days: int) -> datetime:
+    """Brute force of D20's calendar-day feedback: minute by minute until the local date is
+    `days + 1` past the start's (the first minute after the next calendar day)."""
+    first = start.astimezone(tz).date()
+    at = start
+    while (at.astimezone(tz).date() - first).days <= days:
+        at += MINUTE
+    return at
+
+
+def _working_day_walk(calendar: WorkingCalendar, start: datetime, days: int) -> datetime:
+    """Brute force of the working-day variant: the first open minute at or after the start is
+    on working day W; the close of the `days`-th date after W that has an open minute."""
+    at = start
+    while not _open_minute(calendar, at):
+        at += MINUTE
+    day = at.astimezone(SH).date()
+    found = 0
+    while found < days:
+        day += timedelta(days=1)
+        minutes = [
+            datetime.combine(day, datetime.min.time(), SH) + i * MINUTE for i in range(24 * 60)
+        ]
+        open_minutes = [m for m in minutes if _open_minute(calendar, m)]
+        if open_minutes:
+            found += 1
+    return open_minutes[-1] + MINUTE
+
+
+ZONES = st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/New_York"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    zone=ZONES,
+    day=st.dates(date(2026, 3, 1), date(2026, 11, 10)),
+    minute=st.integers(0, 24 * 60 - 1),
+    days=st.integers(1, 3),
+)
+def test_feedback_is_due_at_the_end_of_the_next_calendar_day_by_the_minute_walk(
+    zone, day, minute, days
+):
+    # D20 次日内反馈: every grade, weekend, holiday or summer-time change alike.
+    tz = ZoneInfo(zone)
+    start = datetime.combine(day, datetime.min.time(), tz) + minute * MINUTE
+    calendar = WorkingCalendar(CalendarConfig(timezone=zone))
+    clock = DeadlineClock(calendar, DeadlinePolicy(feedback_days=days))
+    timing = clock.first(ComplaintStep.FEEDBACK, start)
+    assert timing.due_at == _calendar_day_walk(start, tz, days)
+    assert not timing.working
+    assert timing.warn_at == to_ms(start + (timing.due_at - start) * 0.75)
+
+
+@settings(max_examples=40, deadline=None)
+@given(start=starts, days=st.integers(1, 2))
+def test_feedback_on_working_days_is_the_close_of_the_next_working_day_by_the_walk(start, days):
+    calendar = working_calendar("Asia/Shanghai")
+    clock = DeadlineClock(calendar, DeadlinePolicy(feedback_by="working_day", feedback_days=days))
+    timing = clock.first(ComplaintStep.FEEDBACK, start)
+    assert timing.due_at == _working_day_walk(calendar, start, days)
+    assert timing.working
+
+
+def test_every_grade_has_the_feedback_step_with_the_grades_people():
+    owners = {
+        grade: new_ticket(grade).deadline(ComplaintStep.FEEDBACK).owners for grade in ComplaintGrade
+    }
+    assert owners == {
+        ComplaintGrade.D: ["service_advisor"],
+        ComplaintGrade.C: ["service_supervisor"],
+        ComplaintGrade.B: ["service_manager", "cr_manager"],
+        ComplaintGrade.A: ["service_manager", "cr_manager"],
+    }
+
+
+def test_feedback_across_a_weekend():
+    saturday = datetime(2026, 11, 28, 17, 0, tzinfo=SH)  # a working Saturday, 1 h before close
+    ticket = new_ticket(ComplaintGrade.D, at=saturday)
+    due = {d.step: d.due_at.astimezone(SH) for d in ticket.deadlines}
+    assert due[ComplaintStep.FEEDBACK] == datetime(2026, 11, 30, 0, 0, tzinfo=SH)  # Sunday's end
+    assert due[ComplaintStep.GM_NOTICE] == datetime(2026, 11, 30, 12, 15, tzinfo=SH)  # 1 h + 3 h 45
+    assert due[ComplaintStep.REPLY] == datetime(2026, 11, 30, 17, 0, tzinfo=SH)  # Monday 17:00
+    working = DeadlineClock(
+        working_calendar("Asia/Shanghai"), DeadlinePolicy(feedback_by="working_day")
+    )
+    assert working.first(ComplaintStep.FEEDBACK, saturday).due_at.astimezone(SH) == datetime(
+        2026, 11, 30, 18, 0, tzinfo=SH
+    )

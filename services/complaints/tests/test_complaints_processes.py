@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aftersales_complaints.handlers import ticket_id_for
+from aftersales_complaints.opening import ticket_id_for
 from aftersales_contracts import ComplaintEvent, ContactPurpose, ContactResult, Scores, topics
 from aftersales_runtime.clock import ControlledClock
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -142,7 +142,7 @@ async def test_a_kill_9_between_storing_and_publishing_loses_nothing_and_doubles
     await asyncio.to_thread(crashing.process.wait, 60)
     killed = crashing.process.returncode
     stored_before = await mongo_db["tickets"].count_documents({})
-    left = await mongo_db["outbox"].count_documents({})
+    left = await mongo_db["pending_publications"].count_documents({})
     published_before = len(await kafka.drain())
 
     healthy = process()
@@ -150,7 +150,7 @@ async def test_a_kill_9_between_storing_and_publishing_loses_nothing_and_doubles
     healthy.wait_ready()
     for _ in range(60):
         tickets = await mongo_db["tickets"].count_documents({})
-        if tickets == 20 and await mongo_db["outbox"].count_documents({}) == 0:
+        if tickets == 20 and await mongo_db["pending_publications"].count_documents({}) == 0:
             break
         await asyncio.sleep(0.5)
     await kafka.drain()
@@ -159,7 +159,7 @@ async def test_a_kill_9_between_storing_and_publishing_loses_nothing_and_doubles
 
     print(
         f"\nkill -9: exit {killed}; before the restart {stored_before} tickets stored, "
-        f"{published_before} events published, {left} outbox entries left; after: "
+        f"{published_before} events published, {left} pending entries left; after: "
         f"{await mongo_db['tickets'].count_documents({})} tickets, {stored} events stored, "
         f"{sum(ids.values())} published, {len(ids)} distinct, "
         f"{sum(n - 1 for n in ids.values())} duplicates"

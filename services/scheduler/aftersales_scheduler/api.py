@@ -30,6 +30,7 @@ class PlannedContactView(BaseModel):
     state: str
     nominal_at: datetime
     due_at: datetime
+    timely_until: datetime | None = None  # D6/D8: a contact made later counts as late
     attempt: int
     work_order_id: str | None
     vin: str
@@ -41,6 +42,7 @@ class PlannedContactView(BaseModel):
 class ContactsView(BaseModel):
     dealer_id: str
     opted_out: bool | None  # the customer's opt-out (D4); None on a vehicle's view
+    opted_out_of: list[str] | None = None  # D4: the kinds of contact refused; None: see above
     contacts: list[PlannedContactView]
 
 
@@ -84,6 +86,7 @@ async def _view(store: TimerStore, timer: Doc) -> PlannedContactView:
         state=state,
         nominal_at=timer["nominal_at"],
         due_at=timer["due_at"],
+        timely_until=timer.get("timely_until"),
         attempt=timer["attempt"],
         work_order_id=timer.get("work_order_id"),
         vin=timer["vin"],
@@ -100,6 +103,7 @@ async def _contacts(store: TimerStore, dealer_id: str, key: str, is_customer: bo
     return ContactsView(
         dealer_id=dealer_id,
         opted_out=bool(person.get("opted_out")) if is_customer else None,
+        opted_out_of=list(person.get("opted_out_of", [])) if is_customer else None,
         contacts=[await _view(store, t) for t in timers],
     )
 

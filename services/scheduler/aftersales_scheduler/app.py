@@ -9,14 +9,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import faststream
-from aftersales_contracts.events import ContactDue
+from aftersales_contracts.events import ContactClosed, ContactDue
 from aftersales_contracts.topics import (
+    COMPLAINT_EVENT,
     CONTACT_RESULT,
     VEHICLE_DELIVERED,
+    VEHICLE_FILE_CORRECTED,
     WORKORDER_CLOSED,
 )
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.dealers import DealerDirectory
+from aftersales_runtime.outbox import Outbox
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
 
@@ -55,7 +58,7 @@ def build(
     planning = PlanningContext(load_policies(directory), directory, runtime.clock)
     owner = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
-    runtime.produces(ContactDue)
+    runtime.produces(ContactDue, ContactClosed)
     dispatcher = Dispatcher(
         store.timeline,
         runtime.clock,
@@ -65,8 +68,11 @@ def build(
         lease=timedelta(seconds=settings.claim_lease_seconds),
         logger=runtime.logger,
     )
-    runtime.uses_topics(WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT)
-    handlers.register(runtime, planning, store, runtime.logger)
+    runtime.uses_topics(
+        WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT, VEHICLE_FILE_CORRECTED, COMPLAINT_EVENT
+    )
+    outbox = Outbox(runtime.db, runtime.events.publish_all)  # D15: closures
+    handlers.register(runtime, planning, store, runtime.logger, outbox)
 
     async def dispatch_loop() -> None:
         await dispatcher.run_forever(settings.dispatch_interval_seconds)

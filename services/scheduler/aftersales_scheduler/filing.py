@@ -122,6 +122,8 @@ def entry_for(timer: Doc) -> Doc:
             "customer": timer["customer"],
             "service_advisor": timer.get("service_advisor"),
             "technicians": timer.get("technicians", []),
+            "timely_until": timer.get("timely_until"),
+            "sales_consultant": timer.get("sales_consultant"),
         },
     }
 

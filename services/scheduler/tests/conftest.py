@@ -8,7 +8,11 @@ from typing import Any
 
 import pytest
 from aftersales_contracts import (
+    CallOutcome,
+    Channel,
+    ContactClosed,
     ContactDue,
+    ContactResult,
     Customer,
     Staff,
     Vehicle,
@@ -66,13 +70,23 @@ async def service(settings, clock) -> AsyncIterator[Service]:
 
 
 @pytest.fixture
-async def due_events(service, settings) -> AsyncIterator[list[ContactDue]]:
+def closed_events() -> list[ContactClosed]:
+    """Every ContactClosed the service publishes (filled while `due_events` runs)."""
+    return []
+
+
+@pytest.fixture
+async def due_events(service, settings, closed_events) -> AsyncIterator[list[ContactDue]]:
     """Every ContactDue the service publishes, in order (through TestKafkaBroker)."""
     seen: list[ContactDue] = []
 
     @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_DUE), group_id="spy")
     async def spy(event: ContactDue) -> None:
         seen.append(event)
+
+    @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_CLOSED), group_id="spy")
+    async def closed_spy(event: ContactClosed) -> None:
+        closed_events.append(event)
 
     parked: list[bytes] = []
 
@@ -127,3 +141,33 @@ def work_order() -> WorkOrderFactory:
         )
 
     return make
+
+
+ResultFactory = Callable[..., ContactResult]
+
+
+@pytest.fixture
+def result_for() -> ResultFactory:
+    """The agent's result of a ContactDue (outcome, at)."""
+
+    def result_for(due: ContactDue, outcome: CallOutcome, at: datetime) -> ContactResult:
+        return ContactResult(
+            event_id=deterministic_id("result", due.contact_id, str(due.attempt)),
+            occurred_at=at,
+            dealer_id=due.dealer_id,
+            correlation_id=due.correlation_id,
+            causation_id=due.event_id,
+            contact_id=due.contact_id,
+            task_id=f"task-{due.contact_id}-{due.attempt}",
+            agent_id="agent-1",
+            channel=Channel.PHONE,
+            purposes=due.purposes,
+            attempt=due.attempt,
+            outcome=outcome,
+            contacted_at=at,
+            work_order_id=due.work_order_id,
+            vin=due.vehicle.vin,
+            customer_id=due.customer.customer_id,
+        )
+
+    return result_for

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from aftersales_contracts import (
     CallOutcome,
-    Channel,
-    ContactDue,
     ContactPurpose,
-    ContactResult,
     deterministic_id,
 )
 from aftersales_runtime.kafka import publish_event
@@ -22,27 +19,6 @@ pytestmark = pytest.mark.stack
 
 SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # as in conftest
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def result_for(due: ContactDue, outcome: CallOutcome, at: datetime) -> ContactResult:
-    return ContactResult(
-        event_id=deterministic_id("result", due.contact_id, str(due.attempt)),
-        occurred_at=at,
-        dealer_id=due.dealer_id,
-        correlation_id=due.correlation_id,
-        causation_id=due.event_id,
-        contact_id=due.contact_id,
-        task_id=f"task-{due.contact_id}-{due.attempt}",
-        agent_id="agent-1",
-        channel=Channel.PHONE,
-        purposes=due.purposes,
-        attempt=due.attempt,
-        outcome=outcome,
-        contacted_at=at,
-        work_order_id=due.work_order_id,
-        vin=due.vehicle.vin,
-        customer_id=due.customer.customer_id,
-    )
 
 
 @pytest.fixture
@@ -63,7 +39,7 @@ def api_get(service, tokens):
 
 
 async def test_unreached_calls_are_retried_at_another_hour_up_to_the_limit(
-    api_get, service, settings, work_order, due_events, clock
+    api_get, service, settings, work_order, due_events, clock, result_for
 ):
     await publish_event(service.runtime.broker, settings, work_order())
     clock.set(SETTLED + timedelta(days=3))
@@ -99,7 +75,7 @@ async def test_unreached_calls_are_retried_at_another_hour_up_to_the_limit(
 
 
 async def test_an_opt_out_on_a_call_cancels_what_is_pending(
-    api_get, service, settings, work_order, due_events, clock
+    api_get, service, settings, work_order, due_events, clock, result_for
 ):
     await publish_event(service.runtime.broker, settings, work_order())
     clock.set(SETTLED + timedelta(days=3))
@@ -141,12 +117,14 @@ async def test_contacts_of_one_customer_in_one_window_are_merged(
     clock.set(SETTLED + timedelta(days=31))
     await service.dispatcher.tick()
 
+    # D6: both fall due at the same calling-hours start; the second joins the first.
     assert len(due_events) == 3
-    assert {e.contact_id.split("/")[1] for e in due_events} == {"WO-0002"}
-    view = await api_get("/v1/dealers/dealer-sz-001/vehicles/LSVAU218XN2183294/contacts")
+    assert {e.contact_id.split("/")[1] for e in due_events} == {"WO-0001"}
+    assert all(len(e.purposes) == 1 for e in due_events)  # one purpose, two vehicles
+    view = await api_get("/v1/dealers/dealer-sz-001/vehicles/LGXCE4CB2N0123456/contacts")
     service_contacts = [c for c in view["contacts"] if c["kind"] == "after_service"]
     assert {c["state"] for c in service_contacts} == {"merged"}
-    assert {c["merged_into"].split("/")[1] for c in service_contacts} == {"WO-0002"}
+    assert {c["merged_into"].split("/")[1] for c in service_contacts} == {"WO-0001"}
 
 
 async def test_a_cap_of_contacts_per_week_suppresses_the_extra_one(
@@ -167,28 +145,31 @@ async def test_a_cap_of_contacts_per_week_suppresses_the_extra_one(
     assert "cap" in survey["trail"][-1]["detail"]
 
 
-async def test_a_due_time_outside_calling_hours_moves_to_the_next_allowed_moment(
+async def test_a_due_day_without_calling_hours_moves_to_the_next_allowed_moment(
     api_get, service, settings, work_order, due_events, clock
 ):
-    late_evening = datetime(2026, 11, 20, 21, 15, tzinfo=SHANGHAI)  # settled after 20:00
+    # Settled Tuesday 29 September after 20:00: day 2 is 1 October, National Day (D13 quiet).
+    late_evening = datetime(2026, 9, 29, 21, 15, tzinfo=SHANGHAI)
+    clock.set(late_evening)
     await publish_event(service.runtime.broker, settings, work_order(settled_at=late_evening))
     view = await api_get("/v1/dealers/dealer-sz-001/customers/C-1/contacts")
     call = next(c for c in view["contacts"] if c["step"] == "call_day3")
 
-    assert datetime.fromisoformat(call["due_at"]) == datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
-    assert [t["event"] for t in call["trail"]] == ["planned", "moved"]
+    assert datetime.fromisoformat(call["nominal_at"]) == datetime(2026, 10, 1, 9, tzinfo=SHANGHAI)
+    assert datetime.fromisoformat(call["due_at"]) == datetime(2026, 10, 8, 9, 0, tzinfo=SHANGHAI)
+    assert [t["event"] for t in call["trail"]][:2] == ["planned", "moved"]
 
 
 async def test_worked_example_one_customer_across_a_month(
     api_get, service, settings, work_order, due_events, clock, capsys
 ):
-    """Issue 5's worked example: two work orders, a birthday and the National Day holiday
+    """The worked example (README): two work orders, a birthday and the National Day holiday
     week, with the decision trail as the API returns it (printed with -s)."""
-    first_settled = datetime(2026, 9, 28, 10, 30, tzinfo=SHANGHAI)
+    first_settled = datetime(2026, 9, 28, 10, 30, tzinfo=SHANGHAI)  # Monday
     clock.set(first_settled)
     first = work_order(1, settled_at=first_settled, birthday=date(1985, 10, 13))
     await publish_event(service.runtime.broker, settings, first)
-    second_settled = datetime(2026, 10, 9, 11, 0, tzinfo=SHANGHAI)
+    second_settled = datetime(2026, 10, 10, 11, 0, tzinfo=SHANGHAI)  # Saturday
     clock.set(second_settled)
     second = work_order(2, settled_at=second_settled, vin="LGXCE4CB2N0123456")
     await publish_event(service.runtime.broker, settings, second)
@@ -197,30 +178,71 @@ async def test_worked_example_one_customer_across_a_month(
 
     view = await api_get("/v1/dealers/dealer-sz-001/customers/C-1/contacts")
     by_id = {c["contact_id"]: c for c in view["contacts"]}
-    call3 = by_id["dealer-sz-001/WO-0001/call_day3"]
-    # D13: day 3 falls on 1 October, a public holiday: moved to the first calling moment after.
-    assert datetime.fromisoformat(call3["due_at"]) == datetime(2026, 10, 8, 9, 0, tzinfo=SHANGHAI)
-    events = [t["event"] for t in call3["trail"]]
-    # The day-7 survey (5 October, also in the holiday week) moves to the same window: merged.
-    assert events[:2] == ["planned", "moved"]
-    assert "merged" in events
-    assert "due" in events
-    # The birthday reminder (12 October 10:00) and the second order's day-3 call (12 October
-    # 11:00) fall in one calling window: one contact listing both purposes.
-    birthday = by_id["dealer-sz-001/customer-C-1/birthday_2026"]
-    assert birthday["state"] == "merged"
-    assert by_id["dealer-sz-001/WO-0002/call_day3"]["state"] == "due"  # it went out
+
+    def at(contact_id: str, field: str = "due_at") -> datetime:
+        return datetime.fromisoformat(by_id[contact_id][field])
+
+    # D6: day 2 at calling-hours start (Wednesday 30 September), timely to the end of day 3.
+    call3 = "dealer-sz-001/WO-0001/call_day3"
+    assert at(call3) == datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI)
+    assert at(call3, "timely_until") == datetime(2026, 10, 2, 0, 0, tzinfo=SHANGHAI)
+    # D7/D13: the day-7 survey falls on 5 October, in the holiday week: moved to 8 October.
+    survey = by_id["dealer-sz-001/WO-0001/sms_survey_day7"]
+    assert at(survey["contact_id"]) == datetime(2026, 10, 8, 9, 0, tzinfo=SHANGHAI)
+    assert [t["event"] for t in survey["trail"]][:2] == ["planned", "moved"]
+    # The second order's day-3 call (Monday 12 October 09:00) and the birthday SMS (the same
+    # day, 10:00) fall in one calling window: one contact, a call (D14), timely by the call's
+    # window (D6), listing both purposes.
+    call3b = "dealer-sz-001/WO-0002/call_day3"
+    birthday = "dealer-sz-001/customer-C-1/birthday_2026"
+    assert by_id[call3b]["state"] == "merged"
+    assert by_id[call3b]["merged_into"] == birthday
+    assert at(birthday, "timely_until") == datetime(2026, 10, 14, 0, 0, tzinfo=SHANGHAI)
+    assert by_id[birthday]["channel"] == "phone"
+    [merged] = [e for e in due_events if e.contact_id == birthday]
+    assert set(merged.purposes) == {ContactPurpose.BIRTHDAY_CARE, ContactPurpose.SERVICE_CALL_DAY3}
+    assert merged.timely_until == datetime(2026, 10, 14, 0, 0, tzinfo=SHANGHAI)
     assert by_id["dealer-sz-001/WO-0002/call_day30"]["state"] == "pending"  # not yet
-    assert birthday["merged_into"] == "dealer-sz-001/WO-0002/call_day3"
-    merged_due = [e for e in due_events if e.contact_id == "dealer-sz-001/WO-0002/call_day3"]
-    assert [set(e.purposes) for e in merged_due] == [
-        {ContactPurpose.SERVICE_CALL_DAY3, ContactPurpose.BIRTHDAY_CARE}
-    ]
     with capsys.disabled():
-        for contact in view["contacts"]:
-            print(
-                f"\n{contact['contact_id']}  {contact['state']}  due {contact['due_at']}  "
-                f"{contact['purposes']}"
-            )
-            for step in contact["trail"]:
-                print(f"    {step['at']}  {step['event']:<10} {step['detail']}")
+        print_contacts(view)
+
+
+def print_contacts(view: dict) -> None:
+    for contact in view["contacts"]:
+        print(
+            f"\n{contact['contact_id']}  {contact['state']}  {contact['channel']}  "
+            f"due {contact['due_at']}  timely until {contact['timely_until']}  "
+            f"{contact['purposes']}"
+        )
+        for step in contact["trail"]:
+            print(f"    {step['at']}  {step['event']:<10} {step['detail']}")
+
+
+@pytest.mark.parametrize(
+    "settled",
+    [
+        datetime(2026, 11, 23, 19, 40, tzinfo=SHANGHAI),  # Monday 19:40
+        datetime(2026, 11, 27, 17, 55, tzinfo=SHANGHAI),  # Friday 17:55
+        datetime(2026, 9, 30, 15, 0, tzinfo=SHANGHAI),  # the day before National Day
+    ],
+    ids=["monday-19:40", "friday-17:55", "before-a-public-holiday"],
+)
+async def test_the_issues_timing_examples_as_the_api_returns_them(
+    api_get, service, settings, work_order, due_events, clock, capsys, settled
+):
+    """Issue 16: the planned contacts of three settlements (printed with -s)."""
+    clock.set(settled)
+    await publish_event(service.runtime.broker, settings, work_order(settled_at=settled))
+    view = await api_get("/v1/dealers/dealer-sz-001/vehicles/LSVAU218XN2183294/contacts")
+    [call] = [c for c in view["contacts"] if c["step"] == "call_day3"]
+    due = datetime.fromisoformat(call["due_at"]).astimezone(SHANGHAI)
+    day = settled.date()
+
+    assert due.time() == time(9, 0)  # D6: at the start of calling hours
+    assert (due.date() - day).days == (2 if day.month == 11 else 8)  # holidays: 1-7 October
+    assert datetime.fromisoformat(call["timely_until"]) == datetime.combine(
+        day + timedelta(days=4), time(0), SHANGHAI
+    )
+    with capsys.disabled():
+        print(f"\n--- settled {settled.isoformat()} ({settled:%A})")
+        print_contacts(view)

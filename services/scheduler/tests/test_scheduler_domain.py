@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 POLICY = SchedulerPolicy()
 CALENDAR = POLICY.calling_hours.calendar("Asia/Shanghai")
+OPENS = POLICY.calling_hours.opens_at
 instants = st.datetimes(
     min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 1), timezones=st.just(UTC)
 )
@@ -29,12 +30,18 @@ instants = st.datetimes(
 @given(start=instants, preferred=st.sampled_from([None, *Channel]))
 @settings(max_examples=200, deadline=None)
 def test_planned_contacts_are_never_early_and_always_inside_calling_hours(start, preferred):
-    planned = plan_steps(POLICY.after_service, start, WorkOrderType.REPAIR, preferred, CALENDAR)
+    planned = plan_steps(
+        POLICY.after_service, start, WorkOrderType.REPAIR, preferred, CALENDAR, OPENS
+    )
 
     assert [p.step for p in planned] == ["call_day3", "sms_survey_day7", "call_day30"]
-    for contact, days in zip(planned, (3, 7, 30), strict=True):
-        assert contact.nominal_at == start + timedelta(days=days)  # D6/D7
-        assert contact.due_at >= contact.nominal_at  # never early
+    settled_day = start.astimezone(CALENDAR.tz).date()
+    for contact, days in zip(planned, (2, 7, 30), strict=True):
+        # D6/D7: day N at calling-hours start, in the dealer's zone.
+        nominal = contact.nominal_at.astimezone(CALENDAR.tz)
+        assert (nominal.date() - settled_day).days == days
+        assert nominal.time() == OPENS
+        assert contact.due_at >= contact.nominal_at > start  # never early
         assert CALENDAR.is_open(contact.due_at)  # D13
         # The first allowed moment: one minute earlier is either closed or before nominal.
         earlier = contact.due_at - timedelta(minutes=1)
@@ -63,8 +70,8 @@ def test_steps_apply_by_work_order_type():
         }
     )
     start = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
-    internal = plan_steps(policy.after_service, start, WorkOrderType.OTHER, None, CALENDAR)
-    repair = plan_steps(policy.after_service, start, WorkOrderType.REPAIR, None, CALENDAR)
+    internal = plan_steps(policy.after_service, start, WorkOrderType.OTHER, None, CALENDAR, OPENS)
+    repair = plan_steps(policy.after_service, start, WorkOrderType.REPAIR, None, CALENDAR, OPENS)
 
     assert [p.step for p in internal] == ["call_day3"]
     assert [p.step for p in repair] == ["call_day3", "survey"]

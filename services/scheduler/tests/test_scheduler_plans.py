@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from aftersales_contracts import Channel, ContactPurpose, deterministic_id
@@ -13,9 +14,17 @@ from aftersales_scheduler.domain.slots import timer_id
 pytestmark = pytest.mark.stack
 
 DEALER = "dealer-sz-001"
-SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # as in conftest
+SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # as in conftest: Friday 10:30 Shanghai
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 STEPS = ("call_day3", "sms_survey_day7", "call_day30")
-DAYS = {"call_day3": 3, "sms_survey_day7": 7, "call_day30": 30}
+#: D6/D7: day N after settlement at calling-hours start (09:00 Shanghai); the call is timely
+#: until the end of day 3 (Monday 23 November).
+DUE = {
+    "call_day3": datetime(2026, 11, 22, 9, 0, tzinfo=SHANGHAI),
+    "sms_survey_day7": datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI),
+    "call_day30": datetime(2026, 12, 20, 9, 0, tzinfo=SHANGHAI),
+}
+TIMELY = {"call_day3": datetime(2026, 11, 24, 0, 0, tzinfo=SHANGHAI)}
 
 
 async def timers(mongo_db, kind="after_service"):
@@ -43,8 +52,8 @@ async def test_a_work_order_stores_three_timers_once_even_when_redelivered(
     assert sorted(stored) == sorted(timer_id(DEALER, "WO-0001", s) for s in STEPS)
     for step in STEPS:
         timer = stored[timer_id(DEALER, "WO-0001", step)]
-        # D6/D7: counted from settlement; 10:30 local is inside calling hours, so not moved.
-        assert timer["due_at"] == SETTLED + timedelta(days=DAYS[step])
+        assert timer["due_at"] == DUE[step]
+        assert timer["timely_until"] == TIMELY.get(step)
         assert timer["state"] == "pending"
         assert timer["filed_key"] == f"{timer['_id']}/1/1"
     assert await filed_once(mongo_db)
@@ -82,7 +91,7 @@ async def test_contacts_fire_when_due_and_never_before(
 ):
     order = work_order()
     await publish_event(service.runtime.broker, settings, order)
-    day3 = SETTLED + timedelta(days=3)
+    day3 = DUE["call_day3"]
 
     clock.set(day3 - timedelta(seconds=1))
     await service.dispatcher.tick()
@@ -98,6 +107,7 @@ async def test_contacts_fire_when_due_and_never_before(
     assert due.purposes == [ContactPurpose.SERVICE_CALL_DAY3]
     assert due.channel is Channel.PHONE
     assert due.due_at == day3
+    assert due.timely_until == TIMELY["call_day3"]  # D6: carried for the contact's `timely`
     assert due.attempt == 1
     assert due.correlation_id == order.correlation_id
     assert due.causation_id == order.event_id

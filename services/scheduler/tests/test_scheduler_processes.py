@@ -10,13 +10,19 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from aftersales_contracts import ContactDue, deterministic_id, topics
+from aftersales_contracts import (
+    ContactDue,
+    VehicleFileCorrected,
+    WorkOrderClosed,
+    deterministic_id,
+    topics,
+)
 from aftersales_runtime.clock import ControlledClock
 from aftersales_scheduler import filing
 from aftersales_scheduler.store import TimerStore
@@ -206,3 +212,62 @@ async def test_kill_9_during_dispatch_loses_nothing(stack, isolation, mongo_db, 
     )
     assert set(counts) == expected  # nothing lost
     assert len(await claims(mongo_db, "sent/")) == len(expected)
+
+
+async def test_a_correction_published_on_the_bus_reaches_the_next_contact(
+    stack, isolation, mongo_db, replicas, work_order, tmp_path
+):
+    """D30 on the real stack: a WorkOrderClosed and then a VehicleFileCorrected published on
+    Kafka (as intake would) to a scheduler process; the day-3 call goes out with the new phone."""
+    from aiokafka import AIOKafkaProducer
+
+    settled = NOW - timedelta(minutes=20)  # Monday 19:40 in Shanghai
+    order = work_order(settled_at=settled)
+    call = f"{DEALER}/{order.work_order_id}/call_day3"
+    fix = VehicleFileCorrected(
+        event_id=deterministic_id("vehicle.corrected", DEALER, order.vehicle.vin, "2"),
+        occurred_at=NOW,
+        dealer_id=DEALER,
+        correlation_id=order.correlation_id,
+        vin=order.vehicle.vin,
+        file_revision=2,
+        corrected_at=NOW,
+        corrected_by="agent-1",
+        contact_id=call,
+        changed=["phone"],
+        customer=order.customer.model_copy(update={"phone": "+8613911112222"}),
+        vehicle=order.vehicle,
+    )
+    replicas.start("replica-a", PORT + 5)
+    await wait_ready(PORT + 5)
+    producer = AIOKafkaProducer(**stack.kafka_options())
+    await producer.start()
+
+    async def publish(event: WorkOrderClosed | VehicleFileCorrected) -> None:
+        value = event.model_dump_json().encode()
+        await producer.send_and_wait(isolation.topic(event.TOPIC), value, key=DEALER.encode())
+
+    async def timer_where(ready: Callable[[dict], bool]) -> None:
+        for _ in range(240):
+            found = await mongo_db[filing.TIMERS].find_one({"_id": call})
+            if found is not None and ready(found):
+                return
+            await asyncio.sleep(0.25)
+        raise AssertionError(f"{call} never reached the expected state")
+
+    try:
+        await publish(order)
+        await timer_where(lambda t: True)  # planned before the correction arrives
+        await publish(fix)
+        await timer_where(lambda t: t.get("file_revision") == 2)
+    finally:
+        await producer.stop()
+    async with contact_due_reader(stack, isolation) as seen:
+        ControlledClock(tmp_path / "clock.json").set(datetime(2026, 11, 25, 1, 30, tzinfo=UTC))
+        expected = {deterministic_id("contact.due", call, "1")}
+        await wait_for(seen, expected, timeout=60)
+
+    [due] = [e for e in seen if e.contact_id == call]
+    print(f"correction on the bus: {call} due {due.due_at.isoformat()} to {due.customer.phone}")
+    assert due.customer.phone == "+8613911112222"
+    assert due.due_at == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # Wednesday 09:00 Shanghai

@@ -73,14 +73,20 @@ async def test_a_delivery_plans_the_sales_call_and_the_first_maintenance_reminde
     await publish_event(service.runtime.broker, settings, event)
 
     timers = await timers_by_step(mongo_db)
-    assert timers["sales_call_day3"]["due_at"] == delivered_at + timedelta(days=3)  # D8
-    assert timers["first_maintenance_reminder"]["due_at"] == delivered_at + timedelta(days=21)
+    # D8: counted from the delivery event: day 2 at calling-hours start, timely for 3 days;
+    # the run-in reminder on day 14.
+    assert timers["sales_call_day3"]["due_at"] == local(date(2026, 11, 20), time(9))
+    assert timers["sales_call_day3"]["timely_until"] == local(date(2026, 11, 22), time(0))
+    assert timers["first_maintenance_reminder"]["due_at"] == local(date(2026, 12, 2), time(9))
     clock.set(delivered_at + timedelta(days=22))
     await service.dispatcher.tick()
     assert [e.purposes for e in due_events] == [
         [ContactPurpose.SALES_CALL_DAY3],
         [ContactPurpose.FIRST_MAINTENANCE_REMINDER],
     ]
+    # D24: the consultant travels as the consultant, not as the service advisor.
+    assert {e.sales_consultant for e in due_events} == {Staff(id="SC-015", name="杨帆")}
+    assert {e.service_advisor for e in due_events} == {None}
 
 
 async def test_a_maintenance_reminder_is_cancelled_when_the_customer_comes_first(

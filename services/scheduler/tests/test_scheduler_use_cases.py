@@ -271,14 +271,24 @@ async def test_results_retry_close_and_opt_out_in_one_batch():
 def test_transitions_apply_only_to_a_pending_timer_and_withdraw_what_they_replace():
     now = SETTLED
     timer = {"_id": "t", "state": "pending", "attempt": 1, "version": 1, "purposes": ["a"]}
-    revised = lifecycle.add_purposes(timer, ["b"], "merged u", now)
+    revised = lifecycle.add_purposes(timer, {"purposes": ["b"], "channel": "sms"}, "u", now)
     assert revised is not None
     assert (revised.changes, revised.withdraw, revised.refile) == (
         {"purposes": ["a", "b"], "version": 2},
         True,
         True,
     )
-    assert lifecycle.add_purposes(timer, ["a"], "merged u", now) is None  # nothing new
+    # D6/D14: a day-3 call joining: the host becomes a call, timely by the call's window.
+    call = {"purposes": ["b"], "channel": "phone", "timely_until": now}
+    joined = lifecycle.add_purposes({**timer, "channel": "sms"}, call, "u", now)
+    assert joined is not None
+    assert joined.changes == {
+        "purposes": ["a", "b"],
+        "timely_until": now,
+        "channel": "phone",
+        "version": 2,
+    }
+    assert lifecycle.add_purposes(timer, {"purposes": ["a"]}, "u", now) is None  # nothing new
     assert lifecycle.close(timer, 2, "reached", now) is None  # a stale attempt's result
     done = {**timer, "state": lifecycle.TimerState.DONE}
     for transition in (

@@ -357,6 +357,32 @@ class ContactExpired(Event):
     customer_id: NonEmptyStr
 
 
+class ContactClosedReason(StrEnum):
+    """Why the scheduler closed a contact without a result that closes it."""
+
+    UNREACHABLE = "unreachable"  # D15: unreached on every one of its attempts
+
+
+class ContactClosed(Event):
+    """D15: the scheduler closed a contact as unreachable after its last attempt (the attempt
+    limit reached), so reporting counts it (D23: reached / unreached). Published once per
+    contact (deterministic ``event_id``); nothing else follows from it."""
+
+    TOPIC: ClassVar[str] = topics.CONTACT_CLOSED
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    contact_id: NonEmptyStr
+    reason: ContactClosedReason
+    purposes: list[ContactPurpose] = Field(min_length=1)
+    channel: Channel
+    attempts: int = Field(ge=1)  # how many attempts were made
+    closed_at: AwareDatetime
+    last_outcome: CallOutcome  # the last attempt's outcome (an unreached one)
+    work_order_id: str | None = None
+    vin: Vin
+    customer_id: NonEmptyStr
+
+
 class VehicleFileCorrected(Event):
     """D30: intake applied a correction heard on a call to the vehicle file (D1, D2).
 
@@ -377,6 +403,40 @@ class VehicleFileCorrected(Event):
     vehicle: Vehicle  # mileage as corrected
     next_maintenance_due_date: date | None = None  # D9
     next_maintenance_due_mileage_km: int | None = Field(default=None, ge=0)  # D9
+
+
+# --- appointments ----------------------------------------------------------------------------
+
+
+class AppointmentEventKind(StrEnum):
+    """An appointment's life (D31); every change is one event."""
+
+    BOOKED = "booked"  # a seat in the workshop's slot is the customer's
+    CANCELLED = "cancelled"  # the seat is free again
+    KEPT = "kept"  # a work order for the VIN was opened on the day or the next
+    NO_SHOW = "no_show"  # the next day passed without one: a follow-up contact is due
+
+
+class AppointmentEvent(Event):
+    """A workshop appointment (预约) changed (D31): the scheduler reminds the customer the day
+    before and follows a no-show up; reporting counts arrivals and no-shows."""
+
+    TOPIC: ClassVar[str] = topics.APPOINTMENT_EVENT
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    appointment_id: NonEmptyStr
+    kind: AppointmentEventKind
+    vin: Vin
+    customer_id: NonEmptyStr
+    day: date  # the dealer's local day
+    slot_id: NonEmptyStr
+    slot_start: AwareDatetime
+    slot_end: AwareDatetime
+    service: NonEmptyStr  # what the customer wants done, e.g. "maintenance"
+    parts_to_prepare: list[str] = Field(default_factory=list)
+    contact_id: str | None = None  # the contact on which it was booked
+    work_order_id: str | None = None  # kept: the arrival's work order
+    actor: NonEmptyStr  # who acted (token subject), "system" for arrivals and no-shows
 
 
 # --- complaints ------------------------------------------------------------------------------
@@ -409,6 +469,19 @@ class ComplaintEventKind(StrEnum):
     PENALTY = "penalty"  # D21/D27: points against a person, summed per month
     CLOSED = "closed"  # D22
     REOPENED = "reopened"  # D22
+
+
+class ComplaintSource(StrEnum):
+    """Where a complaint came from (D29, 来电来函登记); reporting counts complaints by it."""
+
+    FOLLOW_UP = "follow_up"  # a follow-up call's answer (D18)
+    HOTLINE = "hotline"
+    WEBSITE = "website"
+    EMAIL = "email"
+    LETTER = "letter"
+    WALK_IN = "walk_in"
+    OEM = "oem"  # transferred by the car maker
+    COLLEAGUE = "colleague"  # a colleague who was told
 
 
 class ComplaintStep(StrEnum):
@@ -471,6 +544,7 @@ class ComplaintEvent(Event):
     action_taken: str | None = None  # resolved
     note: str | None = None
     confirmation: ConfirmationRequest | None = None  # confirmation_requested (D22)
+    source: ComplaintSource | None = None  # D29: where the complaint came from (None: older)
 
 
 #: Topic -> model of every internal event (the dead-letter topic carries raw messages, no model).
@@ -482,7 +556,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ContactDue,
         ContactResult,
         ContactExpired,
+        ContactClosed,
         VehicleFileCorrected,
+        AppointmentEvent,
         ComplaintEvent,
         IntakeRejected,
     )

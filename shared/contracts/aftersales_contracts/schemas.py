@@ -1,4 +1,4 @@
-"""JSON Schema files of the external DMS contract, generated from the models.
+"""JSON Schema files of the external contracts (DMS, OEM), generated from the models.
 
 The files are checked in so a DMS team can validate its messages without Python; a test and
 ``python -m aftersales_contracts check-schemas`` fail when the models drift from them.
@@ -16,12 +16,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from aftersales_contracts.dms import DmsVehicleDelivered, DmsWorkOrderClosed
+from aftersales_contracts.oem import OemComplaintTransferred
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
 #: The models whose schemas are published, i.e. the external contract.
-PUBLISHED_MODELS: tuple[type[BaseModel], ...] = (DmsWorkOrderClosed, DmsVehicleDelivered)
+PUBLISHED_MODELS: tuple[type[BaseModel], ...] = (
+    DmsWorkOrderClosed,
+    DmsVehicleDelivered,
+    OemComplaintTransferred,
+)
 
 
 def schema_id(model: type[BaseModel]) -> str:

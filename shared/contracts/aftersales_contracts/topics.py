@@ -6,25 +6,36 @@ from __future__ import annotations
 DMS_WORKORDER_CLOSED = "dms.workorder.closed"
 DMS_VEHICLE_DELIVERED = "dms.vehicle.delivered"
 
+# External: published by the car maker (OEM): complaints it transferred to a dealer (D29).
+OEM_COMPLAINT_TRANSFERRED = "oem.complaint.transferred"
+
 # Internal: published by our services.
 WORKORDER_CLOSED = "aftersales.workorder.closed"
 VEHICLE_DELIVERED = "aftersales.vehicle.delivered"
 CONTACT_DUE = "aftersales.contact.due"
 CONTACT_RESULT = "aftersales.contact.result"
 CONTACT_EXPIRED = "aftersales.contact.expired"
+CONTACT_CLOSED = "aftersales.contact.closed"
 VEHICLE_FILE_CORRECTED = "aftersales.vehicle.corrected"
+APPOINTMENT_EVENT = "aftersales.appointment.event"
 COMPLAINT_EVENT = "aftersales.complaint.event"
 INTAKE_REJECTED = "aftersales.intake.rejected"
 DEAD_LETTER = "aftersales.deadletter"
 
-EXTERNAL_TOPICS: tuple[str, ...] = (DMS_WORKORDER_CLOSED, DMS_VEHICLE_DELIVERED)
+EXTERNAL_TOPICS: tuple[str, ...] = (
+    DMS_WORKORDER_CLOSED,
+    DMS_VEHICLE_DELIVERED,
+    OEM_COMPLAINT_TRANSFERRED,
+)
 INTERNAL_TOPICS: tuple[str, ...] = (
     WORKORDER_CLOSED,
     VEHICLE_DELIVERED,
     CONTACT_DUE,
     CONTACT_RESULT,
     CONTACT_EXPIRED,
+    CONTACT_CLOSED,
     VEHICLE_FILE_CORRECTED,
+    APPOINTMENT_EVENT,
     COMPLAINT_EVENT,
     INTAKE_REJECTED,
     DEAD_LETTER,

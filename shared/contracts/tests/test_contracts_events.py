@@ -14,11 +14,14 @@ from aftersales_contracts.envelope import Event, correlation_id_for, determinist
 from aftersales_contracts.events import (
     EVENT_TYPES,
     FIXED_FIRST_TIME,
+    UNREACHED_OUTCOMES,
     CallOutcome,
     Coded,
     ComplaintEvent,
     ComplaintEventKind,
     ComplaintGrade,
+    ContactClosed,
+    ContactClosedReason,
     ContactDue,
     ContactPurpose,
     ContactResult,
@@ -183,6 +186,22 @@ complaints = st.builds(
 )
 
 
+closures = st.builds(
+    ContactClosed,
+    **envelope(),
+    contact_id=ident,
+    reason=st.sampled_from(ContactClosedReason),
+    purposes=st.lists(st.sampled_from(ContactPurpose), min_size=1, max_size=3, unique=True),
+    channel=st.sampled_from(Channel),
+    attempts=st.integers(1, 10),
+    closed_at=aware,
+    last_outcome=st.sampled_from(sorted(UNREACHED_OUTCOMES)),
+    work_order_id=st.none() | ident,
+    vin=vins,
+    customer_id=ident,
+)
+
+
 @st.composite
 def rejections(draw: st.DrawFn) -> IntakeRejected:
     raw, encoding = IntakeRejected.encode_raw(draw(st.binary(max_size=64)))
@@ -203,7 +222,7 @@ def rejections(draw: st.DrawFn) -> IntakeRejected:
 
 
 any_event = st.one_of(
-    work_orders, deliveries, contacts_due, contact_results(), complaints, rejections()
+    work_orders, deliveries, contacts_due, contact_results(), complaints, rejections(), closures
 )
 
 
@@ -238,7 +257,7 @@ def test_registry_covers_every_internal_topic_but_the_dead_letter() -> None:
     for topic, model in EVENT_TYPES.items():
         assert topic == model.TOPIC
         assert model.SCHEMA_VERSION == 1
-    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 11
+    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 14
 
 
 # --- envelope --------------------------------------------------------------------------------
@@ -539,3 +558,74 @@ def test_rejection_needs_a_reason_and_valid_base64() -> None:
         IntakeRejected(**(base | {"raw": "not base64!"}), reasons=reasons, raw_encoding="base64")
     with pytest.raises(ValidationError):
         IntakeRejected(**(base | {"source": "ftp"}), reasons=reasons)
+
+
+# --- D29: complaints from any channel ---------------------------------------------------------
+
+
+def test_an_oem_transferred_complaint_needs_a_way_to_find_the_customer() -> None:
+    from aftersales_contracts import ComplaintSource, OemComplaintTransferred
+
+    base = {
+        "oem_complaint_id": "OEM-2026-118842",
+        "dealer_id": "dealer-sz-001",
+        "received_at": "2026-11-23T09:40:00+08:00",
+        "text": "三次进站异响未修好",
+        "extra_field_of_the_oem": "ignored",
+    }
+    found = OemComplaintTransferred.model_validate({**base, "plate": "粤B12345"})
+    assert found.key() == b"dealer-sz-001"
+    assert found.TOPIC == topics.OEM_COMPLAINT_TRANSFERRED in topics.EXTERNAL_TOPICS
+    with pytest.raises(ValueError, match="one of vin, plate or phone"):
+        OemComplaintTransferred.model_validate(base)
+    with pytest.raises(ValueError, match="received_at"):
+        OemComplaintTransferred.model_validate({**base, "vin": "X", "received_at": "2026-11-23"})
+    assert ComplaintSource("walk_in") is ComplaintSource.WALK_IN
+
+
+def test_a_complaint_event_may_name_its_source_and_older_ones_still_read() -> None:
+    from aftersales_contracts import ComplaintEvent
+
+    fields = {
+        "event_id": "e-1",
+        "occurred_at": "2026-11-23T10:00:00+08:00",
+        "dealer_id": "dealer-sz-001",
+        "correlation_id": "dealer-sz-001/WO-1",
+        "ticket_id": "t-1",
+        "kind": "opened",
+        "grade": "C",
+        "contact_id": "c-1",
+        "vin": "LSVAU218XN2183294",
+        "customer_id": "C-1",
+        "assigned_role": "service_supervisor",
+        "opened_at": "2026-11-23T10:00:00+08:00",
+    }
+    assert ComplaintEvent.model_validate(fields).source is None
+    assert ComplaintEvent.model_validate({**fields, "source": "walk_in"}).source == "walk_in"
+    with pytest.raises(ValueError, match="source"):
+        ComplaintEvent.model_validate({**fields, "source": "fax"})
+
+
+def test_a_contact_closed_needs_a_reason_and_at_least_one_attempt() -> None:
+    """D15: the closure reporting counts; only `unreachable` so far (additive later)."""
+    fields: dict[str, Any] = {
+        "event_id": "e-1",
+        "occurred_at": datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
+        "dealer_id": "dealer-sz-001",
+        "correlation_id": "c-1",
+        "contact_id": "dealer-sz-001/WO-1/call_day3",
+        "reason": "unreachable",
+        "purposes": ["service_call_day3"],
+        "channel": "phone",
+        "attempts": 3,
+        "closed_at": datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
+        "last_outcome": "no_answer",
+        "vin": "LSVAU218XN2183294",
+        "customer_id": "C-1",
+    }
+    closed = ContactClosed.model_validate(fields)
+    assert closed.TOPIC == topics.CONTACT_CLOSED == "aftersales.contact.closed"
+    assert closed.reason is ContactClosedReason.UNREACHABLE
+    for bad in ({"reason": "bored"}, {"attempts": 0}, {"purposes": []}):
+        with pytest.raises(ValidationError):
+            ContactClosed.model_validate({**fields, **bad})

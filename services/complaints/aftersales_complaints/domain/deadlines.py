@@ -81,9 +81,12 @@ class DeadlineClock:
         return timedelta(minutes=total)
 
     def _feedback_due(self, start: datetime) -> datetime:
+        """D20 次日内反馈: by the end of the next calendar day (midnight after it) in the dealer's
+        zone, holiday or not; or, configured per dealer, by the close of the next working day
+        after the working day the ticket reaches (a ticket of Saturday night: Tuesday's close,
+        as Monday is the first working day it meets)."""
         tz = self.calendar.tz
         if self.policy.feedback_by is FeedbackBy.CALENDAR_DAY:
-            # D20: by the end of the next calendar day in the dealer's zone (midnight after it).
             day = start.astimezone(tz).date() + timedelta(days=self.policy.feedback_days + 1)
             return datetime.combine(day, time(0), tz).astimezone(start.tzinfo)
         anchor = self.calendar.add_working_days(start, self.policy.feedback_days)

@@ -7,9 +7,10 @@ directory) may override any of them. Every verdict names the rule that fired.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aftersales_contracts import ComplaintGrade, Scores
+from aftersales_contracts import FIXED_FIRST_TIME, ComplaintGrade, ComplaintSource, Scores
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -47,6 +48,16 @@ class GradingRules(BaseModel):
         "起诉",
     )
     crisis_grade: ComplaintGrade = ComplaintGrade.A
+    # D16/D18: a "no" to one of these yes/no items opens a ticket like a low score, with this
+    # grade: "not fixed right the first time" (一次修复) means the car comes back (D26).
+    no_answer_grades: dict[str, ComplaintGrade] = Field(
+        default_factory=lambda: {FIXED_FIRST_TIME: ComplaintGrade.C}
+    )
+    # D29: a complaint from this source is at least this grade (the car maker's transfer is a
+    # formal complaint, 投诉: B by default).
+    source_grades: dict[ComplaintSource, ComplaintGrade] = Field(
+        default_factory=lambda: {ComplaintSource.OEM: ComplaintGrade.B}
+    )
     # D18: a second unhappy result for the same vehicle within this many days raises the grade.
     repeat_within_days: int = Field(30, ge=0, le=366)
 
@@ -81,15 +92,22 @@ def grade_result(
     complaint_stated: bool,
     rules: GradingRules,
     comment: str | None = None,
+    yes_no: Mapping[str, bool] | None = None,
+    source: ComplaintSource | None = None,
 ) -> Verdict | None:
     """None when the answer opens no ticket; else the most severe grade any rule gives."""
     low_items = scores.low_items(rules.low_score_below) if scores is not None else []
     words = [w for w in rules.crisis_words if comment and w in comment]
-    if not low_items and not complaint_stated and not words:
+    noes = [item for item in rules.no_answer_grades if yes_no and yes_no.get(item) is False]
+    if not low_items and not complaint_stated and not words and not noes:
         return None
     fired: list[tuple[ComplaintGrade, str]] = []
     if words:
         fired.append((rules.crisis_grade, f"crisis_word:{words[0]}"))
+    # D18: "not fixed right the first time" opens a ticket as a low score does.
+    fired += [(rules.no_answer_grades[item], f"no:{item}") for item in noes]
+    if source is not None and source in rules.source_grades:
+        fired.append((rules.source_grades[source], f"source:{source.value}"))
     if complaint_stated:
         fired.append((rules.stated_complaint_grade, "stated_complaint"))
     if scores is not None and low_items:

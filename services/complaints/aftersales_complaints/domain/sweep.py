@@ -8,7 +8,15 @@ from aftersales_contracts import ComplaintEventKind
 
 from aftersales_complaints.domain.deadlines import StepTiming
 from aftersales_complaints.domain.ticket import Deadline, DeadlineStatus, Ticket
-from aftersales_complaints.domain.transitions import SYSTEM, Rules, Transition, _deadline, _Draft
+from aftersales_complaints.domain.transitions import (
+    SYSTEM,
+    Rules,
+    Transition,
+    _deadline,
+    _Draft,
+    hand_to,
+    owners_of,
+)
 
 
 def tick(ticket: Ticket, now: datetime, rules: Rules) -> Transition | None:
@@ -62,18 +70,13 @@ def _breach(draft: _Draft, index: int, deadline: Deadline, rules: Rules) -> None
     previous = t.owner_role
     t.owner_role = above
     t.owner_person = ladder.person(above, None, t.dealer_id)
-    for other in t.deadlines:
-        if other.status in (
-            DeadlineStatus.PENDING,
-            DeadlineStatus.DUE_SOON,
-            DeadlineStatus.OVERDUE,
-        ):
-            other.holder = above
+    hand_to(t, above, ladder)
     timing = StepTiming(
         deadline.step, deadline.started_at, deadline.due_at, deadline.warn_at, deadline.working
     )
     again = rules.clock.again(timing, deadline.due_at)
-    t.deadlines[index] = _deadline(again, above, deadline.escalations + 1, breached=True)
+    owners = owners_of(deadline.step, t.grade, above, ladder)
+    t.deadlines[index] = _deadline(again, above, owners, deadline.escalations + 1, breached=True)
     draft.emit(
         ComplaintEventKind.ESCALATED,
         SYSTEM,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from aftersales_contracts import ComplaintGrade, ComplaintStep, Staff
+from aftersales_contracts import ComplaintGrade, ComplaintSource, ComplaintStep, Staff
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
@@ -99,6 +99,9 @@ class Deadline(BaseModel):
     working: bool
     status: DeadlineStatus = DeadlineStatus.PENDING
     holder: str  # the role it is with now
+    # D20: who must do it; the feedback is the grade's person's (D advisor, C supervisor, A/B
+    # the service manager and the customer-relations manager together).
+    owners: list[str] = Field(default_factory=list)
     escalations: int = 0
     breached: bool = False  # passed at least once (then `met_late` when done)
     done_at: AwareDatetime | None = None
@@ -134,6 +137,7 @@ class Ticket(BaseModel):
     rule: str  # D19: the grading rule that fired
     low_items: list[str] = Field(default_factory=list)
     scores: dict[str, int] | None = None
+    yes_no: dict[str, bool] | None = None  # D16: e.g. fixed_first_time false (D18)
     complaint_stated: bool = False
     work_order_id: str | None = None
     contact_id: str
@@ -156,6 +160,9 @@ class Ticket(BaseModel):
     root_cause_category: str | None = None
     action_taken: str | None = None
     confirmation_contact_id: str | None = None
+    source: ComplaintSource | None = None  # D29: where it came from (None: before D29)
+    logged_by: str | None = None  # D29: who logged it (token subject; "oem" for a transfer)
+    inbound_id: str | None = None  # D29: its entry in the register of calls and letters
     version: int = 0  # transitions applied; the key of the next one
     history: list[dict[str, Any]] = Field(default_factory=list)  # the events, as published
 

@@ -13,6 +13,7 @@ from typing import Any
 from aftersales_contracts import (
     ComplaintEvent,
     ComplaintEventKind,
+    ComplaintGrade,
     ComplaintStep,
     ConfirmationRequest,
     deterministic_id,
@@ -112,6 +113,7 @@ class _Draft:
             technicians=t.technicians,
             opened_at=t.opened_at,
             actor=actor,
+            source=t.source,
             **fields,
         )
         self.events.append(event)
@@ -124,8 +126,28 @@ class _Draft:
         return Transition(self.ticket, self.events)
 
 
+def owners_of(step: ComplaintStep, grade: ComplaintGrade, holder: str, ladder: Ladder) -> list[str]:
+    """D20: the feedback is given by the grade's person (A/B: the pair); other steps by the
+    ticket's holder."""
+    if step is ComplaintStep.FEEDBACK:
+        return list(ladder.feedback_roles(grade, holder))
+    return [holder]
+
+
+def hand_to(ticket: Ticket, role: str, ladder: Ladder) -> None:
+    """Every step not yet done goes to `role` (a reassignment or an escalation, D21)."""
+    for d in ticket.deadlines:
+        if d.status in (DeadlineStatus.PENDING, DeadlineStatus.DUE_SOON, DeadlineStatus.OVERDUE):
+            d.holder = role
+            d.owners = owners_of(d.step, ticket.grade, role, ladder)
+
+
 def _deadline(
-    timing: StepTiming, holder: str, escalations: int = 0, breached: bool = False
+    timing: StepTiming,
+    holder: str,
+    owners: list[str],
+    escalations: int = 0,
+    breached: bool = False,
 ) -> Deadline:
     return Deadline(
         step=timing.step,
@@ -134,6 +156,7 @@ def _deadline(
         warn_at=timing.warn_at,
         working=timing.working,
         holder=holder,
+        owners=owners,
         escalations=escalations,
         breached=breached,
     )
@@ -146,20 +169,30 @@ def start_round(ticket: Ticket, start: datetime, rules: Rules) -> None:
     ticket.owner_person = rules.ladder.person(owner, _advisor(ticket), ticket.dealer_id)
     ticket.round_started_at = to_ms(start)
     ticket.reviews = []
-    ticket.deadlines = [_deadline(rules.clock.first(step, start), owner) for step in _STEPS]
+    ticket.deadlines = [
+        _deadline(
+            rules.clock.first(step, start),
+            owner,
+            owners_of(step, ticket.grade, owner, rules.ladder),
+        )
+        for step in _STEPS
+    ]
 
 
 def _advisor(ticket: Ticket) -> str | None:
     return ticket.service_advisor.id if ticket.service_advisor else None
 
 
-def opening(ticket: Ticket, now: datetime, rules: Rules, causation_id: str) -> Transition:
-    """A new ticket (version 0, no deadlines yet) → opened, with this round's deadlines."""
+def opening(
+    ticket: Ticket, now: datetime, rules: Rules, causation_id: str, actor: str = SYSTEM
+) -> Transition:
+    """A new ticket (version 0, no deadlines yet) → opened, with this round's deadlines; the
+    actor is whoever logged it (D29), the system for an answer's ticket."""
     draft = _Draft(ticket, now, causation_id)
     start_round(draft.ticket, draft.now, rules)
     draft.emit(
         ComplaintEventKind.OPENED,
-        SYSTEM,
+        actor,
         due_at=draft.ticket.deadline(ComplaintStep.REPLY).due_at,
         rule=ticket.rule,
         linked_ticket_ids=ticket.linked_ticket_ids,
@@ -195,7 +228,7 @@ def decide(
     elif action is Action.REVIEW:
         _review(draft, command, rules)
     elif action is Action.REASSIGN:
-        _reassign(draft, command)
+        _reassign(draft, command, rules)
     elif action is Action.REPLY:
         needed = rules.ladder.joint_feedback.get(t.grade, ())
         missing = [r for r in needed if r not in t.reviews]
@@ -233,15 +266,13 @@ def _review(draft: _Draft, command: Command, rules: Rules) -> None:
     draft.emit(ComplaintEventKind.REVIEWED, command.actor, role=command.role, note=command.text)
 
 
-def _reassign(draft: _Draft, command: Command) -> None:
+def _reassign(draft: _Draft, command: Command, rules: Rules) -> None:
     t = draft.ticket
     if not command.role:
         raise ValueError("reassign needs the new holder's role")
     previous = t.owner_role
     t.owner_role, t.owner_person = command.role, command.person or f"{t.dealer_id}/{command.role}"
-    for d in t.deadlines:
-        if d.status in (DeadlineStatus.PENDING, DeadlineStatus.DUE_SOON, DeadlineStatus.OVERDUE):
-            d.holder = command.role
+    hand_to(t, command.role, rules.ladder)
     draft.emit(
         ComplaintEventKind.REASSIGNED,
         command.actor,

@@ -1,15 +1,17 @@
 """Which contacts a fact plans, when, on which channel, and what D13 makes of them.
 
-`plan_steps` turns a plan's steps (D6-D8) into contacts at their nominal time moved into the
-calling window; `decide` applies anti-harassment against the customer's other contacts: merge
-into one contact per window, then cap K contacts per rolling 7 days.
+`plan_steps` turns a plan's steps (D6-D8) into contacts: "day N at calling-hours start" in the
+dealer's zone, moved into the calling window when that day is quiet (D13), with the step's
+timeliness window; `decide` applies anti-harassment against the customer's other contacts:
+merge into one contact per window, then cap K contacts per rolling 7 days; `retry_at` places
+an unreached call's next attempt (D15), inside the timeliness window first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from aftersales_contracts.dms import Channel, WorkOrderType
@@ -29,6 +31,8 @@ class PlannedContact:
     channel: Channel
     nominal_at: datetime  # what the rule says (D6-D12)
     due_at: datetime  # after the calling window (D13)
+    timely_until: datetime | None = None  # D6/D8: made by then, the contact was timely
+    contact_id: str | None = None  # given by its requester (D22), else the step's timer id
 
     @property
     def moved(self) -> bool:
@@ -40,18 +44,34 @@ def channel_for(default: Channel, preferred: Channel | None) -> Channel:
     return preferred or default
 
 
+def local_day(at: datetime, calendar: WorkingCalendar) -> date:
+    return at.astimezone(calendar.tz).date()
+
+
+def end_of_day(day: date, calendar: WorkingCalendar) -> datetime:
+    """The end of a local calendar day (the next day's midnight, in the dealer's zone)."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=calendar.tz)
+
+
 def plan_steps(
     steps: Iterable[PlanStep],
     start: datetime,
     work_order_type: WorkOrderType | None,
     preferred: Channel | None,
     calendar: WorkingCalendar,
+    opens_at: time,
 ) -> list[PlannedContact]:
+    """D6/D8: each step on its calendar day N after `start` (the settlement or the delivery,
+    in the dealer's zone) at the start of calling hours (`opens_at`), moved to the next
+    calling moment when that day is quiet (D13); timely until the end of day `timely_days`."""
+    first_day = local_day(start, calendar)
     planned = []
     for step in steps:
         if work_order_type is not None and not step.applies_to(work_order_type):
             continue
-        nominal = start + timedelta(days=step.days)
+        day = first_day + timedelta(days=step.days)
+        nominal = max(datetime.combine(day, opens_at, tzinfo=calendar.tz), start)
+        timely = step.timely_days
         planned.append(
             PlannedContact(
                 step=step.step,
@@ -59,6 +79,9 @@ def plan_steps(
                 channel=channel_for(step.channel, preferred),
                 nominal_at=nominal,
                 due_at=window_start(calendar, nominal),
+                timely_until=(
+                    None if timely is None else end_of_day(first_day + timedelta(timely), calendar)
+                ),
             )
         )
     return planned
@@ -134,14 +157,28 @@ def retry_at(
     after: timedelta,
     calendar: WorkingCalendar,
     callback_at: datetime | None = None,
+    timely_until: datetime | None = None,
+    soonest: timedelta = timedelta(hours=1),
 ) -> datetime:
     """D15: when to try an unreached call again — inside the calling window, `after` from now
     (or at the customer's requested time), and at another hour of the day than the attempt that
-    failed, so a customer who never answers mornings is tried in the afternoon."""
+    failed, so a customer who never answers mornings is tried in the afternoon.
+
+    D6: a contact with a timeliness window is retried inside it first: when `after` would
+    miss the window, the retry comes as soon as `soonest`, at another hour, if that is still
+    inside it; only when the window has no such moment left does it fall after the window."""
     candidate = window_start(calendar, max(now + after, callback_at or now))
     if callback_at is not None:
         return candidate  # the customer chose the time
     failed_hour = previous_due.astimezone(calendar.tz).hour
+    regular = _at_another_hour(candidate, failed_hour, calendar)
+    if timely_until is None or regular < timely_until:
+        return regular
+    early = _at_another_hour(window_start(calendar, now + soonest), failed_hour, calendar)
+    return early if early < timely_until else regular
+
+
+def _at_another_hour(candidate: datetime, failed_hour: int, calendar: WorkingCalendar) -> datetime:
     for _ in range(48):
         if candidate.astimezone(calendar.tz).hour != failed_hour:
             return candidate

@@ -14,7 +14,14 @@ from typing import Any
 
 from aftersales_contracts.dms import Channel, WorkOrderType
 from aftersales_contracts.events import ContactPurpose
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from aftersales_scheduler.domain.window import CallingHours
 
@@ -24,27 +31,41 @@ class _Config(BaseModel):
 
 
 class PlanStep(_Config):
-    """One step of a plan: `days` after its start, on `channel` unless the customer prefers
-    another (D14); `work_order_types` limits it to those types (None = every type)."""
+    """One step of a plan: "day N at calling-hours start" — due at the start of calling hours
+    on the `days`-th calendar day after its start (settlement or delivery, in the dealer's
+    zone; 0 = the same day), on `channel` unless the customer prefers another (D14);
+    `timely_days`: the contact is timely until the end of that calendar day after the start
+    (None = no timeliness window); `work_order_types` limits it to those types (None = all)."""
 
     step: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
     purpose: ContactPurpose
     days: int = Field(ge=0, le=3660)
+    timely_days: int | None = Field(default=None, ge=0, le=3660)
     channel: Channel
     work_order_types: frozenset[WorkOrderType] | None = None
+
+    @model_validator(mode="after")
+    def _window_after_due_day(self) -> PlanStep:
+        if self.timely_days is not None and self.timely_days < self.days:
+            raise ValueError(
+                f"timely_days ({self.timely_days}) must not end before the due day ({self.days})"
+            )
+        return self
 
     def applies_to(self, work_order_type: WorkOrderType) -> bool:
         return self.work_order_types is None or work_order_type in self.work_order_types
 
 
 def _default_after_service() -> tuple[PlanStep, ...]:
-    # D6: call at day 3; D7: SMS survey at day 7, call at day 30
-    # (seeds: 第3天电话、第7天短信、第30天电话).
+    # D6: the "3-day call" calls the customers settled two days before (二日前来店维修保养客户):
+    # due on day 2 at calling-hours start, timely within three days of settlement
+    # (结算后三日内). D7: SMS survey on day 7, call on day 30 (第7天短信、第30天电话).
     return (
         PlanStep(
             step="call_day3",
             purpose=ContactPurpose.SERVICE_CALL_DAY3,
-            days=3,
+            days=2,
+            timely_days=3,
             channel=Channel.PHONE,
         ),
         PlanStep(
@@ -63,18 +84,23 @@ def _default_after_service() -> tuple[PlanStep, ...]:
 
 
 def _default_delivery() -> tuple[PlanStep, ...]:
-    # D8: sales call within 3 days of handover; first-maintenance reminder within 3 weeks.
+    # D8: the sales call counts from the delivery event (the day the buyer's data reaches
+    # customer relations), timely within 3 days (之日起三日内), planned like the service call
+    # on day 2; the run-in / first-maintenance reminder on day 14, early in its 3 weeks
+    # (phone unless the customer prefers SMS, D14).
     return (
         PlanStep(
             step="sales_call_day3",
             purpose=ContactPurpose.SALES_CALL_DAY3,
-            days=3,
+            days=2,
+            timely_days=3,
             channel=Channel.PHONE,
         ),
         PlanStep(
             step="first_maintenance_reminder",
             purpose=ContactPurpose.FIRST_MAINTENANCE_REMINDER,
-            days=21,
+            days=14,
+            timely_days=21,
             channel=Channel.PHONE,
         ),
     )
@@ -101,6 +127,13 @@ class SchedulerPolicy(_Config):
         le=72,
         description="D15: an unreached call is tried again this much later, "
         "and never at the same hour of the day as the previous attempt.",
+    )
+    retry_in_window_after_hours: int = Field(
+        1,
+        ge=1,
+        le=72,
+        description="D6/D15: when `retry_after_hours` would miss the contact's timeliness "
+        "window, the retry comes as soon as this, still inside the window if it can.",
     )
     maintenance_reminder_lead_days: int = Field(7, ge=0, le=90)  # D9
     care_lead_days: CareLeadDays = Field(default_factory=CareLeadDays)  # D10

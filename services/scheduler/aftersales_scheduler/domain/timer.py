@@ -85,12 +85,19 @@ def revise(timer: Doc, changes: Doc, note: Doc) -> Transition:
     )
 
 
-def add_purposes(host: Doc, purposes: list[str], note: str, now: datetime) -> Transition | None:
-    """D13: another contact's purposes join this one (if it is still pending)."""
-    if not is_pending(host) or not set(purposes) - set(host["purposes"]):
+def add_purposes(host: Doc, joining: Doc, note: str, now: datetime) -> Transition | None:
+    """D13: another contact's purposes join this one (if it is still pending). A call carries
+    what an SMS would have said, so a phone contact joining makes the host a call (D14), and
+    the earlier timeliness window wins (D6)."""
+    if not is_pending(host) or not set(joining["purposes"]) - set(host["purposes"]):
         return None
-    merged = list(dict.fromkeys([*host["purposes"], *purposes]))
-    return revise(host, {"purposes": merged}, trail(now, "merged", note))
+    changes: Doc = {"purposes": list(dict.fromkeys([*host["purposes"], *joining["purposes"]]))}
+    windows = [t for t in (host.get("timely_until"), joining.get("timely_until")) if t]
+    if windows:
+        changes["timely_until"] = min(windows)
+    if joining.get("channel") == "phone":
+        changes["channel"] = "phone"
+    return revise(host, changes, trail(now, "merged", note))
 
 
 def correct(timer: Doc, snapshot: Doc, sent: bool, now: datetime) -> Transition | None:

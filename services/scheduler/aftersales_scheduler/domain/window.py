@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from functools import lru_cache
 
 from aftersales_workcalendar import Weekday, WorkingCalendar, calling_window_config
@@ -28,6 +28,12 @@ class CallingHours(BaseModel):
 
     def calendar(self, time_zone: str) -> WorkingCalendar:
         return _calendar(self, time_zone)
+
+    @property
+    def opens_at(self) -> time:
+        """The start of calling hours (the same every calling day): "day N at calling-hours
+        start" (D6, D8) means this time of day on day N."""
+        return time.fromisoformat(min(self.hours).split("-")[0])
 
 
 @lru_cache(maxsize=256)

@@ -36,6 +36,10 @@ REMINDER_CHANNEL = {
 }
 
 
+#: D22: the customer waits for the confirmation call of their complaint: never capped (D13).
+CAP_EXEMPT = frozenset({ContactPurpose.COMPLAINT_CONFIRMATION})
+
+
 def customer_key(dealer_id: str, customer_id: str) -> str:
     return f"customer/{dealer_id}/{customer_id}"
 
@@ -58,6 +62,7 @@ class Subject:
     work_order_id: str | None = None
     service_advisor: Staff | None = None
     technicians: Sequence[Staff] = ()
+    sales_consultant: Staff | None = None  # D8, D24: a delivery's consultant
 
     @property
     def customer_key(self) -> str:
@@ -82,7 +87,7 @@ class Subject:
 
     @classmethod
     def from_document(cls, doc: Doc) -> Subject:
-        advisor = doc.get("service_advisor")
+        advisor, consultant = doc.get("service_advisor"), doc.get("sales_consultant")
         return cls(
             dealer_id=doc["dealer_id"],
             source_id=doc["source_id"],
@@ -93,6 +98,7 @@ class Subject:
             vehicle=Vehicle.model_validate(doc["vehicle"]),
             service_advisor=Staff.model_validate(advisor) if advisor else None,
             technicians=[Staff.model_validate(t) for t in doc.get("technicians", [])],
+            sales_consultant=Staff.model_validate(consultant) if consultant else None,
         )
 
     def snapshot(self) -> Doc:
@@ -105,6 +111,9 @@ class Subject:
                 self.service_advisor.model_dump(mode="json") if self.service_advisor else None
             ),
             "technicians": [t.model_dump(mode="json") for t in self.technicians],
+            "sales_consultant": (
+                self.sales_consultant.model_dump(mode="json") if self.sales_consultant else None
+            ),
         }
 
 
@@ -151,6 +160,31 @@ def cancel_pending(ws: WorkingSet, timer_ids: Sequence[str], reason: str) -> Non
             ws.apply(lifecycle.cancel(found, ws.now, reason))
 
 
+def refused_purposes(person: Doc, purposes: Sequence[ContactPurpose]) -> list[str]:
+    """D4: the purposes of a contact the customer opted out of — all of them, or none (a
+    contact some of whose purposes are still welcome goes out with those)."""
+    refused = set(person.get("opted_out_of", []))
+    wanted = [p.value for p in purposes]
+    return wanted if refused.issuperset(wanted) else []
+
+
+def withdraw_purposes(
+    ws: WorkingSet, timer_ids: Sequence[str], refused: set[str], reason: str
+) -> None:
+    """D4, an opt-out of some kinds of contact: pending contacts lose those purposes, and a
+    contact left with none is cancelled."""
+    for tid in timer_ids:
+        timer = ws.timer(tid)
+        if timer is None or not lifecycle.is_pending(timer):
+            continue
+        remaining = [p for p in timer["purposes"] if p not in refused]
+        if not remaining:
+            ws.apply(lifecycle.cancel(timer, ws.now, reason))
+        elif remaining != timer["purposes"]:
+            note = trail(ws.now, "updated", f"{reason}: {', '.join(remaining)} remain")
+            ws.apply(lifecycle.revise(timer, {"purposes": remaining}, note))
+
+
 def apply_consent(ws: WorkingSet, subject: Subject) -> Doc:
     """D4: a customer unwilling to be contacted is never contacted; the DMS flag may be
     given again later (opt-outs said on a call stay). Returns the customer's document."""
@@ -167,6 +201,30 @@ def apply_consent(ws: WorkingSet, subject: Subject) -> Doc:
     return ws.person(key)
 
 
+def remember_contact_data(ws: WorkingSet, subject: Subject) -> None:
+    """The vehicle file's latest customer and vehicle, for contacts requested without them
+    (D22: a complaint's confirmation names only the vehicle and the customer)."""
+    data = {
+        "customer": subject.customer.model_dump(mode="json"),
+        "vehicle": subject.vehicle.model_dump(mode="json"),
+    }
+    ws.set_person(subject.vehicle_key, {"contact_data": data})
+
+
+def contact_data_of(ws: WorkingSet, dealer_id: str, vin: str, customer_id: str) -> Doc | None:
+    """What `remember_contact_data` kept, or else what the vehicle's latest planned contact of
+    that customer carries (files planned before the vehicle kept its contact data)."""
+    vehicle = ws.person(vehicle_key(dealer_id, vin))
+    if "contact_data" in vehicle:
+        data: Doc = vehicle["contact_data"]
+        return data
+    timers = [t for t in ws.timers_of(vehicle) if t["customer_id"] == customer_id]
+    if not timers:
+        return None
+    latest = max(timers, key=lambda t: (t.get("revision", 1), t["nominal_at"]))
+    return {"customer": latest["customer"], "vehicle": latest["vehicle"]}
+
+
 def link(ws: WorkingSet, subject: Subject, tid: str) -> None:
     ws.add_to_person(subject.customer_key, "timer_ids", tid)
     ws.add_to_person(subject.vehicle_key, "timer_ids", tid)
@@ -179,7 +237,7 @@ def plan(
     when it exists (a redelivery or a correction), the repair and refresh of the existing one."""
     apply_consent(ws, subject)
     for contact in planned:
-        tid = subject.timer_id(contact.step)
+        tid = contact.contact_id or subject.timer_id(contact.step)
         existing = ws.timer(tid)
         if existing is None:
             _plan_new(ws, ctx, subject, kind, contact, tid, ws.person(subject.customer_key))
@@ -211,6 +269,7 @@ def _plan_new(
         "channel": contact.channel.value,
         "nominal_at": contact.nominal_at,
         "due_at": contact.due_at,
+        "timely_until": contact.timely_until,
         "attempt": 1,
         "version": 1,
         "filed_key": None,
@@ -224,9 +283,13 @@ def _plan_new(
     }
     host: Doc | None = None
     absorbed: Doc | None = None
+    refused = refused_purposes(person, contact.purposes)
     if person.get("opted_out"):
         doc["state"] = TimerState.SUPPRESSED.value
         steps.append(trail(now, "suppressed", "opt-out (D4)"))
+    elif refused:
+        doc["state"] = TimerState.SUPPRESSED.value
+        steps.append(trail(now, "suppressed", f"opt-out of {', '.join(refused)} (D4)"))
     else:
         policy = ctx.policy(subject.dealer_id)
         decision = decide(
@@ -237,7 +300,7 @@ def _plan_new(
             policy.merge_same_window,
             ctx.calendar(subject.dealer_id),
         )
-        if decision.verdict is Verdict.SUPPRESS_CAP:
+        if decision.verdict is Verdict.SUPPRESS_CAP and not CAP_EXEMPT & set(contact.purposes):
             doc["state"] = TimerState.SUPPRESSED.value
             steps.append(trail(now, "suppressed", decision.reason))
         elif decision.verdict is Verdict.MERGE_INTO_EXISTING:
@@ -251,10 +314,16 @@ def _plan_new(
             doc["absorbed"] = [decision.other.timer_id]
             steps.append(trail(now, "merged", f"absorbed {decision.other.timer_id}"))
             absorbed = ws.timer(decision.other.timer_id)
+            if absorbed is not None:
+                # As `add_purposes`: the earlier timeliness window (D6), a call over an SMS.
+                windows = [t for t in (doc["timely_until"], absorbed.get("timely_until")) if t]
+                doc["timely_until"] = min(windows) if windows else None
+                if absorbed["channel"] == "phone":
+                    doc["channel"] = "phone"
     doc["trail"] = steps
     ws.add_timer(doc)
     if host is not None:
-        ws.apply(lifecycle.add_purposes(host, doc["purposes"], f"merged {tid}", now))
+        ws.apply(lifecycle.add_purposes(host, doc, f"merged {tid}", now))
     if absorbed is not None:
         ws.apply(lifecycle.merge_into(absorbed, tid, now))
 
@@ -265,9 +334,7 @@ def repair(ws: WorkingSet, existing: Doc, subject: Subject) -> None:
     now = ws.now
     host_id = existing.get("merged_into")
     if existing["state"] == TimerState.MERGED and host_id and (host := ws.timer(host_id)):
-        ws.apply(
-            lifecycle.add_purposes(host, existing["purposes"], f"merged {existing['_id']}", now)
-        )
+        ws.apply(lifecycle.add_purposes(host, existing, f"merged {existing['_id']}", now))
     for absorbed_id in existing.get("absorbed", []):
         if (absorbed := ws.timer(absorbed_id)) is not None:
             ws.apply(lifecycle.merge_into(absorbed, existing["_id"], now))

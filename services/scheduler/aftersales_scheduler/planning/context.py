@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from zoneinfo import ZoneInfo
 
 from aftersales_runtime.clock import Clock
@@ -33,3 +34,7 @@ class PlanningContext:
 
     def calendar(self, dealer_id: str) -> WorkingCalendar:
         return self.policy(dealer_id).calling_hours.calendar(self.zone_name(dealer_id))
+
+    def opens_at(self, dealer_id: str) -> time:
+        """The start of the dealer's calling hours (D6, D8: "day N at calling-hours start")."""
+        return self.policy(dealer_id).calling_hours.opens_at

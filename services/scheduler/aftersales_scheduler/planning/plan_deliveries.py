@@ -1,5 +1,6 @@
-"""Use case: delivered vehicles → D8 sales call within 3 days, first-maintenance reminder
-within 3 weeks, and D10 care (birthday, insurance)."""
+"""Use case: delivered vehicles → D8 sales call counted from the delivery event (day 2, timely
+within 3 days), the run-in / first-maintenance reminder (day 14), and D10 care (birthday,
+insurance)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from collections.abc import Sequence
 from aftersales_contracts.events import VehicleDelivered
 
 from aftersales_scheduler.domain.plan import plan_steps
-from aftersales_scheduler.planning.contacts import Subject, care_timer_ids, plan, plan_care
+from aftersales_scheduler.planning.contacts import (
+    Subject,
+    care_timer_ids,
+    plan,
+    plan_care,
+    remember_contact_data,
+)
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.ports import PlanningStore
 from aftersales_scheduler.planning.working_set import WorkingSet
@@ -34,8 +41,10 @@ async def plan_deliveries(
             None,
             event.customer.preferred_channel,
             ctx.calendar(event.dealer_id),
+            ctx.opens_at(event.dealer_id),
         )
         plan(ws, ctx, subject, "delivery", planned)
+        remember_contact_data(ws, subject)
         plan_care(ws, ctx, subject, event.customer.birthday, event.insurance_expiry, None)
     await store.apply(ws.changes, ws.now)
 
@@ -49,5 +58,5 @@ def subject_of(event: VehicleDelivered) -> Subject:
         revision=1,
         customer=event.customer,
         vehicle=event.vehicle,
-        service_advisor=event.sales_consultant,
+        sales_consultant=event.sales_consultant,  # D24: its own field, not the advisor's
     )

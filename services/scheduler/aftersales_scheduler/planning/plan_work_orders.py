@@ -17,6 +17,7 @@ from aftersales_scheduler.planning.contacts import (
     dated,
     plan,
     plan_care,
+    remember_contact_data,
 )
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.ports import PlanningStore
@@ -74,6 +75,7 @@ def decide_work_order(
         event.work_order_type,
         event.customer.preferred_channel,
         ctx.calendar(event.dealer_id),
+        ctx.opens_at(event.dealer_id),
     )
     plan(ws, ctx, subject, "after_service", planned)
     # Only the vehicle's latest visit cancels reminders: a redelivered or late older work
@@ -82,6 +84,7 @@ def decide_work_order(
     latest = last_visit is None or event.settled_at >= last_visit
     _record_visit(ws, event, subject, latest)
     if latest:
+        remember_contact_data(ws, subject)
         _cancel_by_visit(ws, subject, event.settled_at)
     plan(ws, ctx, subject, "reminder", _reminders(ws, ctx, event, subject))
     plan_care(
@@ -105,6 +108,11 @@ def _record_visit(ws: WorkingSet, event: WorkOrderClosed, subject: Subject, late
             "customer_id": event.customer.customer_id,
             "last_visit_at": event.settled_at,
             "next_maintenance_due_date": due.isoformat() if due else None,
+            # D9: what the reminder was planned from, for a correction to re-plan it (D30).
+            "maintenance_basis": {
+                "date": due.isoformat() if due else None,
+                "mileage_km": event.next_maintenance_due_mileage_km,
+            },
         },
     )
 

@@ -14,6 +14,9 @@ Role = Literal[
     "service_manager",
     "cr_manager",  # the customer-relations manager (reads the reveal audit, D3)
     "gm",
+    "sales_consultant",  # D34: the face-to-face delivery questionnaire, SSI results per person
+    "showroom_manager",  # D28: receives the sales satisfaction report
+    "sales_manager",  # D34: assesses the consultants' questionnaire coverage
     "oem_region",  # the car maker's regional office: every dealer of its OEM
     "data_steward",  # fixes rejected DMS records (D5)
     "ops",

@@ -1,14 +1,14 @@
-"""Subscribers' work: a dissatisfied answer opens exactly one recovery ticket (D18), and the
-customer's answer to a confirmation contact closes or reopens its ticket (D22)."""
+"""A contact result recorded: a dissatisfied answer opens exactly one recovery ticket (D18),
+and the customer's answer to a confirmation contact closes or reopens its ticket (D22)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from aftersales_contracts import CallOutcome, ContactPurpose, ContactResult, deterministic_id
+from aftersales_contracts import CallOutcome, ComplaintSource, ContactPurpose, ContactResult
 
 from aftersales_complaints.desk import TicketDesk
-from aftersales_complaints.domain.grading import GradingRules, grade_result, raised
+from aftersales_complaints.domain.grading import GradingRules, grade_result
 from aftersales_complaints.domain.ticket import Action, State, Ticket
 from aftersales_complaints.domain.transitions import (
     CONFIRMATION_PREFIX,
@@ -16,16 +16,8 @@ from aftersales_complaints.domain.transitions import (
     Command,
     Transition,
     decide,
-    opening,
 )
-
-
-def ticket_id_for(task_id: str) -> str:
-    return deterministic_id("ticket", task_id)
-
-
-def opened_event_id_for(ticket_id: str) -> str:
-    return deterministic_id("complaint.opened", ticket_id)
+from aftersales_complaints.opening import open_once, ticket_id_for
 
 
 def ticket_of_confirmation(contact_id: str) -> str | None:
@@ -35,11 +27,9 @@ def ticket_of_confirmation(contact_id: str) -> str | None:
     return contact_id[len(CONFIRMATION_PREFIX) :].rsplit("-r", 1)[0]
 
 
-def vehicle_key(dealer_id: str, vin: str) -> str:
-    return f"vehicle/{dealer_id}/{vin}"
-
-
-async def when_contact_result(result: ContactResult, desk: TicketDesk, rules: GradingRules) -> None:
+async def contact_result_recorded(
+    result: ContactResult, desk: TicketDesk, rules: GradingRules
+) -> None:
     if ContactPurpose.COMPLAINT_CONFIRMATION in result.purposes:
         await _confirmation_answered(result, desk)
         return
@@ -47,28 +37,20 @@ async def when_contact_result(result: ContactResult, desk: TicketDesk, rules: Gr
 
 
 async def _open_ticket(result: ContactResult, desk: TicketDesk, rules: GradingRules) -> None:
-    """Open the ticket once; a redelivery finds it stored (and its events published or in the
-    outbox, which `republish` empties)."""
-    verdict = grade_result(result.scores, result.complaint_stated, rules, result.comment)
+    verdict = grade_result(
+        result.scores, result.complaint_stated, rules, result.comment, result.yes_no
+    )
     if verdict is None:
         return
-    ticket_id = ticket_id_for(result.task_id)
-    if await desk.store.ticket(ticket_id) is not None:
-        return
     now = desk.clock.now()
-    grade, rule, linked = verdict.grade, verdict.rule, []
-    earlier = await desk.store.link(vehicle_key(result.dealer_id, result.vin))
-    window = timedelta(days=rules.repeat_within_days)
-    if earlier and earlier["ticket_id"] != ticket_id and now - earlier["opened_at"] <= window:
-        # D18: the same vehicle unhappy again within the window: one grade up, linked.
-        grade, rule, linked = raised(grade), f"{rule}+repeat", [earlier["ticket_id"]]
     draft = Ticket(
-        ticket_id=ticket_id,
+        ticket_id=ticket_id_for(result.task_id),
         dealer_id=result.dealer_id,
-        grade=grade,
-        rule=rule,
+        grade=verdict.grade,
+        rule=verdict.rule,
         low_items=verdict.low_items,
         scores=result.scores.model_dump() if result.scores else None,
+        yes_no=dict(result.yes_no) if result.yes_no is not None else None,
         complaint_stated=result.complaint_stated,
         work_order_id=result.work_order_id,
         contact_id=result.contact_id,
@@ -83,25 +65,9 @@ async def _open_ticket(result: ContactResult, desk: TicketDesk, rules: GradingRu
         round_started_at=now,
         owner_role="",
         owner_person="",
-        linked_ticket_ids=linked,
+        source=ComplaintSource.FOLLOW_UP,
     )
-    transition = opening(draft, now, desk.rules_for(result.dealer_id), result.event_id)
-    if await desk.store_and_publish(transition):
-        opened = transition.ticket
-        await desk.store.set_link(
-            vehicle_key(result.dealer_id, result.vin),
-            ticket_id=ticket_id,
-            opened_at=opened.opened_at,
-        )
-        desk.logger.info(
-            "ticket opened",
-            extra={
-                "ticket_id": ticket_id,
-                "grade": grade.value,
-                "rule": rule,
-                "dealer_id": result.dealer_id,
-            },
-        )
+    await open_once(desk, draft, rules, result.event_id)
 
 
 async def _confirmation_answered(result: ContactResult, desk: TicketDesk) -> None:
@@ -114,7 +80,7 @@ async def _confirmation_answered(result: ContactResult, desk: TicketDesk) -> Non
         desk.logger.warning("confirmation of no ticket", extra={"contact_id": result.contact_id})
         return
     low = result.scores.low_items() if result.scores else []
-    satisfied = not result.complaint_stated and not low
+    satisfied = not result.complaint_stated and not low and not result.not_fixed_first_time()
 
     def answer(ticket: Ticket, now: datetime) -> Transition | None:
         if (

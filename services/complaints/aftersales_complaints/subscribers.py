@@ -1,0 +1,65 @@
+"""The complaints service's Kafka subscribers: each one thin, calling exactly one use case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aftersales_contracts import (
+    ContactResult,
+    OemComplaintTransferred,
+    VehicleDelivered,
+    WorkOrderClosed,
+    topics,
+)
+from aftersales_runtime.service import Runtime
+
+from aftersales_complaints.channels import Channels, oem_complaint_transferred
+from aftersales_complaints.contact_results import contact_result_recorded
+from aftersales_complaints.customer_index import vehicle_delivered, work_order_closed
+from aftersales_complaints.domain.grading import GradingRules
+from aftersales_complaints.settings import ComplaintsSettings
+
+SERVICE = "complaints"
+
+
+def register(
+    runtime: Runtime,
+    settings: ComplaintsSettings,
+    channels: Channels,
+    grading_for: Callable[[str], GradingRules],
+) -> None:
+    runtime.uses_topics(
+        topics.CONTACT_RESULT,
+        topics.WORKORDER_CLOSED,
+        topics.VEHICLE_DELIVERED,
+        topics.OEM_COMPLAINT_TRANSFERRED,
+    )
+    group = settings.consumer_group(SERVICE)
+    subscriber = runtime.broker.subscriber
+    from_start: dict[str, str] = {"group_id": group, "auto_offset_reset": "earliest"}
+    desk, index = channels.desk, channels.index
+
+    @subscriber(settings.topic(topics.CONTACT_RESULT), **from_start)
+    async def on_contact_result(result: ContactResult) -> None:
+        await contact_result_recorded(result, desk, grading_for(result.dealer_id))
+
+    # D29: complaints' own index of customers, to find them by plate, phone or VIN.
+    @subscriber(settings.topic(topics.WORKORDER_CLOSED), **from_start)
+    async def on_work_order_closed(event: WorkOrderClosed) -> None:
+        await work_order_closed(event, index)
+
+    @subscriber(settings.topic(topics.VEHICLE_DELIVERED), **from_start)
+    async def on_vehicle_delivered(event: VehicleDelivered) -> None:
+        await vehicle_delivered(event, index)
+
+    @subscriber(
+        settings.topic(topics.OEM_COMPLAINT_TRANSFERRED),
+        description=(
+            "D29: a complaint the car maker (OEM) received and transferred to the dealer, "
+            "published by the OEM's integration (an external topic, like the DMS's); the "
+            "customer is found by vin, plate or phone and one ticket opens per oem_complaint_id"
+        ),
+        **from_start,
+    )
+    async def on_oem_complaint(event: OemComplaintTransferred) -> None:
+        await oem_complaint_transferred(event, channels)
