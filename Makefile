@@ -10,9 +10,11 @@ PACKAGE_FILES := $(wildcard shared/*/pyproject.toml services/*/pyproject.toml we
 PACKAGES := $(patsubst %/pyproject.toml,%,$(PACKAGE_FILES))
 IMPORT_DIRS := $(wildcard $(addsuffix /aftersales_*,$(PACKAGES)))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+IMAGE_REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
-        test-unit test-stack asyncapi asyncapi-check console fuzz bench-intake bench-scheduler \
+        test-unit test-stack asyncapi asyncapi-check docs docs-check contracts-check \
+        contracts-baseline deploy-check images console fuzz bench-intake bench-scheduler \
         bench-pipeline bench-contact reliability soak clean
 
 help: ## list the targets
@@ -68,7 +70,30 @@ asyncapi: install ## regenerate the AsyncAPI document of every service
 asyncapi-check: install ## fail when a checked-in AsyncAPI document differs from the code
 	@bash deploy/asyncapi.sh check
 
-test: install lint typecheck asyncapi-check stack-up ## everything CI checks: lint, types, all test tiers
+docs: install ## regenerate the OpenAPI document of every service into docs/openapi
+	@$(PY) -m deploy.docs write
+
+docs-check: install ## fail when a document in docs/openapi differs from the code
+	@$(PY) -m deploy.docs check
+
+contracts-check: install ## fail when a contract change would break a reader or writer on the baseline
+	@$(PY) -m aftersales_contracts.compat check
+
+contracts-baseline: install ## record the current contracts as the baseline (after an agreed change)
+	@$(PY) -m aftersales_contracts.compat write
+
+deploy-check: install ## validate the Dockerfiles, docker-compose.yml and deploy/k8s offline
+	@$(PY) -m deploy.checks
+
+images: ## build the five service images (needs a Docker engine; without one: make deploy-check)
+	@docker info >/dev/null 2>&1 || { echo "images: no Docker engine answers here; 'make deploy-check' lints the Dockerfiles"; exit 1; }
+	@for s in intake scheduler contact complaints reporting; do \
+		v=$$(sed -n 's/^version = "\(.*\)"/\1/p' services/$$s/pyproject.toml); \
+		docker build -f services/$$s/Dockerfile -t aftersales/$$s:$$v \
+			--build-arg VERSION=$$v --build-arg REVISION=$(IMAGE_REVISION) . || exit 1; \
+	done
+
+test: install lint typecheck asyncapi-check docs-check contracts-check deploy-check stack-up ## everything CI checks: lint, types, all test tiers
 	$(VENV)/bin/pytest
 
 fuzz: install stack-up ## schemathesis over every service's OpenAPI document, longer (FUZZ_EXAMPLES=200)

@@ -39,6 +39,14 @@ from benchmarks.contact_data import load_finished, load_open
 from deploy.local.services import REPO, SERVICES, ServiceProcess
 
 DEALER = "dealer-sz-001"
+# This checkout's stack (KAFKA_PORT / MONGODB_PORT), unless the URLs are given: several stacks
+# may run on one machine, and a benchmark must never load another's database.
+KAFKA = os.environ.get(
+    "KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
+)
+MONGODB = os.environ.get(
+    "MONGODB_URL", f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
+)
 
 
 def progress(text: str) -> None:
@@ -99,8 +107,8 @@ def service_process(database: str, prefix: str, public_key: Path, workdir: Path)
     port = SERVICES["contact"] + int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100")) + 50
     env = {
         **os.environ,
-        **tool_kafka_env(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
-        "MONGODB_URL": os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"),
+        **tool_kafka_env(KAFKA),
+        "MONGODB_URL": MONGODB,
         "AFTERSALES_ENVIRONMENT": "test",
         "AFTERSALES_TOPIC_PREFIX": prefix,
         "AFTERSALES_DEALERS_FILE": str(REPO / "deploy/local/dealers.json"),
@@ -118,9 +126,7 @@ async def run(args: argparse.Namespace) -> None:
     database, prefix = f"bench_contact_{token}", f"bench{token}."
     workdir = Path(tempfile.mkdtemp(prefix="bench-contact-"))
     key, public_key = ensure_key_pair(workdir / "auth")
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"), tz_aware=True
-    )
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB, tz_aware=True)
     db = mongo[database]
     store, queue = ContactStore(db), OpenQueue(db)
     priorities = ContactSettings().purpose_priority

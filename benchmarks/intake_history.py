@@ -67,7 +67,8 @@ def history_documents(
         dealer, vin = stores[v % len(stores)], _vin(v)
         visits = range(v, work_orders, vehicles)
         file = copy.deepcopy(files[v % len(files)])
-        history = []
+        history: list[Doc] = []
+        revisions: list[Doc] = []
         for n in visits:
             record = dict(records[n % len(records)])
             key = f"{dealer}/WO-H{n:08d}"
@@ -76,10 +77,15 @@ def history_documents(
             yield MARKS, {"_id": mark_id(collection, key), "revision": 1}
             entry = dict(file["history"][0])
             history.append({**entry, "record_id": f"WO-H{n:08d}"})
+            source = {**file["revisions"][0]["source"], "record_id": f"WO-H{n:08d}"}
+            revisions.append(
+                {**file["revisions"][0], "revision": len(revisions) + 1, "source": source}
+            )
         plate, phone = f"粤Z{v:07d}", f"+86139{v:08d}"
         file.update(
             _id=f"{dealer}/{vin}", dealer_id=dealer, vin=vin, history=history,
-            plates=[plate], phones=[phone], plate=plate,
+            revision=len(revisions), revisions=revisions, plates=[plate], phones=[phone],
+            plate=plate,
         )  # fmt: skip
         yield "vehicles", file
         yield "plates", {"_id": f"{dealer}/{plate}", "vins": [vin], "dealer_id": dealer}
@@ -93,6 +99,8 @@ def returning_files(orders: Iterable[dict[str, Any]], files: list[Doc]) -> Itera
         vin = order["vin"].strip().upper()
         file.update(_id=f"{order['dealer_id']}/{vin}", dealer_id=order["dealer_id"], vin=vin)
         file["history"] = [{**file["history"][0], "record_id": f"WO-R{n:08d}"}]
+        source = {**file["revisions"][0]["source"], "record_id": f"WO-R{n:08d}"}
+        file["revisions"] = [{**file["revisions"][0], "source": source}]
         yield file
 
 

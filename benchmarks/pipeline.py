@@ -56,7 +56,15 @@ from deploy.local.services import REPO, Fleet
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEALERS = ["dealer-sz-001", "dealer-gz-003", "dealer-bj-002"]
-ITEMS = ["attitude", "quality", "charges", "timeliness", "environment", "overall"]
+ITEMS = [
+    "attitude",
+    "environment",
+    "service_process",
+    "quality",
+    "charges",
+    "timeliness",
+    "overall",
+]
 
 
 def progress(text: str) -> None:
@@ -234,7 +242,12 @@ class Api:
     ) -> None:
         answer = await self.http.post(
             f"{self.fleet['contact'].url}/v1/tasks/{task['task_id']}/result",
-            json={"agent_id": agent, "outcome": "reached", "scores": scores},
+            json={
+                "agent_id": agent,
+                "outcome": "reached",
+                "scores": scores,
+                "yes_no": {"fixed_first_time": True},
+            },
             headers=self.headers("agent", dealer, agent),
         )
         answer.raise_for_status()

@@ -2,6 +2,7 @@
 
 python3 probe.py kafka PORT   -> exit 0 when Kafka answers an ApiVersions request without error
 python3 probe.py mongo PORT   -> exit 0 when a MongoDB `hello` command answers ok
+python3 probe.py http PORT    -> exit 0 when GET /health answers 200 (the local SMS gateway)
 python3 probe.py owner PORT   -> prints "pid command" of whatever listens on PORT (or nothing)
 """
 
@@ -66,6 +67,14 @@ def mongo_ready(port: int) -> bool:
     return ok_double_one in reply
 
 
+def http_ready(port: int) -> bool:
+    """GET /health answers 200 (the local SMS gateway)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
+        return bool(answer.status == 200)
+
+
 def port_owner(port: int) -> str:
     """Who listens on the port, as 'pid command', for a clear error message."""
     out = subprocess.run(
@@ -88,7 +97,7 @@ def main() -> int:
         if owner:
             print(owner)
         return 0
-    probe = {"kafka": kafka_ready, "mongo": mongo_ready}[kind]
+    probe = {"kafka": kafka_ready, "mongo": mongo_ready, "http": http_ready}[kind]
     try:
         return 0 if probe(port) else 1
     except (OSError, struct.error, ConnectionError):

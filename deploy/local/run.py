@@ -37,6 +37,7 @@ from deploy.local.services import REPO, SERVICES, Fleet
 KAFKA_PORT = os.environ.get("KAFKA_PORT", "9092")
 KAFKA = f"127.0.0.1:{KAFKA_PORT}"
 MONGODB = f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
+SMSGATEWAY_PORT = os.environ.get("SMSGATEWAY_PORT", str(int(KAFKA_PORT) + 3))
 DEMO_DIR = REPO / ".cache" / "demo"
 AUTH_DIR = REPO / ".cache" / "auth"
 DEMO_ROLES = ["agent", "service_manager", "cr_manager", "data_steward", "dms"]
@@ -138,19 +139,39 @@ def answer_some_calls(fleet: Fleet, tokens: dict[tuple[str, str], str], wanted: 
             print(f"  claim answered {status}: {task}")
             return answered
         base = rng.choice([10, 9, 9, 8, 6, 4])
-        scores = {
-            item: max(0, min(10, base + rng.choice([0, 0, 1, -1])))
-            for item in ["attitude", "quality", "charges", "timeliness", "environment"]
-        }
-        scores["overall"] = base
-        body = {
-            "outcome": "reached",
-            "scores": scores,
-            "comment": "等待时间有点长" if base < 8 else "服务很好",
-        }
+        body = {"outcome": "reached", "comment": "等待时间有点长" if base < 8 else "服务很好"}
+        for questionnaire in task["questionnaires"][:1]:  # the questions the task shows
+            items = questionnaire["items"]
+            body["scores"] = {
+                item["id"]: base
+                if item["id"] == "overall"
+                else max(0, min(10, base + rng.choice([0, 0, 1, -1])))
+                for item in items
+                if item["kind"] == "score"
+            }
+            yes_no = {item["id"]: base >= 6 for item in items if item["kind"] == "yes_no"}
+            if yes_no:
+                body["yes_no"] = yes_no  # D16: e.g. fixed_first_time
         status, _ = http("POST", f"{contact}/v1/tasks/{task['task_id']}/result", token, body)
         answered += status == 200
     return answered
+
+
+def sms_env() -> dict[str, str]:
+    """Contact sends SMS through the Alibaba Cloud SDK to the local SMS gateway that
+    `stack.sh up` started (issue 10.6); none when the gateway has no credentials yet."""
+    secrets = REPO / ".cache/stack/secrets/smsgateway.env"
+    if not secrets.exists():
+        return {}
+    values = dict(line.split("=", 1) for line in secrets.read_text().splitlines() if "=" in line)
+    return {
+        "CONTACT_SMS_PROVIDER": "alibaba",
+        "CONTACT_SMS_ENDPOINT": f"127.0.0.1:{SMSGATEWAY_PORT}",
+        "CONTACT_SMS_PROTOCOL": "http",
+        "CONTACT_SMS_ACCESS_KEY_ID": values["SMSGATEWAY_ACCESS_KEY_ID"],
+        "CONTACT_SMS_ACCESS_KEY_SECRET": values["SMSGATEWAY_ACCESS_KEY_SECRET"],
+        "CONTACT_SMS_SIGN_NAME": "售后服务中心",
+    }
 
 
 def main() -> None:
@@ -169,7 +190,7 @@ def main() -> None:
         log_dir=DEMO_DIR / "logs",
         topic_prefix=TOPIC_PREFIX,
         database_prefix="demo",
-        extra_env={"AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(public_key)},
+        extra_env={"AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(public_key), **sms_env()},
     )
     console = console_process(
         fleet,
@@ -217,6 +238,10 @@ Where to look (clock now {clock.now().astimezone(SHANGHAI):%Y-%m-%d %H:%M} Asia/
                        '{fleet["reporting"].url}/v1/dealers/{dealer}/reports/monthly?month={month}'
   reveal audit    curl -H "Authorization: Bearer ${cr}" \\
                        {fleet["contact"].url}/v1/dealers/{dealer}/audit/reveals
+  SMS sent        curl http://127.0.0.1:{SMSGATEWAY_PORT}/messages   (the local SMS gateway)
+  customer reply  curl -X POST http://127.0.0.1:{SMSGATEWAY_PORT}/replies \\
+                       -H 'Content-Type: application/json' \\
+                       -d '{{"phone": "<phone of a message>", "content": "9 9 8 10 9 7"}}'
   API docs        http://127.0.0.1:<port>/docs for each service ("Authorize": paste a token);
                   logs in .cache/demo/logs/
   more tokens     .venv/bin/python -m aftersales_runtime.auth token --role gm --dealer {dealer}

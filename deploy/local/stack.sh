@@ -10,6 +10,10 @@
 # <state>/secrets/kafka-<principal>.env (KAFKA_SECURITY_PROTOCOL, _SASL_MECHANISM, _SASL_USERNAME,
 # _SASL_PASSWORD: the settings a client takes), readable by their owner only.
 #
+# The local SMS gateway (deploy/local/smsgateway.py, issue 10.6) runs beside them once `make
+# install` made the .venv: SMSGATEWAY_PORT (KAFKA_PORT+3), its callbacks to SMSGATEWAY_CALLBACK (contact,
+# http://127.0.0.1:8003), its access key generated once into <state>/secrets/smsgateway.env.
+#
 # Settings (env): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), MONGODB_PORT (27017),
 # KAFKA_HEAP (512m), KAFKA_ACL_PREFIXES ("demo. acltest.": topic prefixes granted besides the plain
 # names), STACK_CACHE_DIR (<repo>/.cache, git-ignored: the jars and the FerretDB binary),
@@ -27,6 +31,8 @@ KAFKA_HEAP=${KAFKA_HEAP:-512m}
 STOP_TIMEOUT=${STOP_TIMEOUT:-20}
 READY_TIMEOUT=${READY_TIMEOUT:-90}
 KAFKA_ACL_PREFIXES=${KAFKA_ACL_PREFIXES:-demo. acltest.}
+SMSGATEWAY_PORT=${SMSGATEWAY_PORT:-$((KAFKA_PORT + 3))}
+SMSGATEWAY_CALLBACK=${SMSGATEWAY_CALLBACK:-http://127.0.0.1:8003}
 
 KAFKA_LIBS=$STACK_CACHE_DIR/kafka/libs
 FERRETDB_BIN=$STACK_CACHE_DIR/bin/ferretdb
@@ -230,6 +236,28 @@ start_ferretdb() {
   wait_ready ferretdb mongo "$MONGODB_PORT" "$pid" "$started"
 }
 
+start_smsgateway() {
+  local pid started python=$REPO/.venv/bin/python env_file=$SECRETS_DIR/smsgateway.env
+  if pid=$(pid_of smsgateway); then say "smsgateway: already running (pid $pid) on 127.0.0.1:$SMSGATEWAY_PORT"; return; fi
+  if [[ ! -x $python ]]; then say "smsgateway: not started (no .venv yet: make install)"; return; fi
+  if [[ -n $(python3 "$HERE/probe.py" owner "$SMSGATEWAY_PORT") ]]; then
+    say "smsgateway: not started: port $SMSGATEWAY_PORT is in use (SMSGATEWAY_PORT)"; return
+  fi
+  mkdir -p "$SECRETS_DIR" "$DATA_DIR/smsgateway" "$LOG_DIR" "$RUN_DIR"
+  if [[ ! -f $env_file ]]; then
+    (umask 077; printf 'SMSGATEWAY_ACCESS_KEY_ID=local-%s\nSMSGATEWAY_ACCESS_KEY_SECRET=%s\n' \
+      "$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+      "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$env_file")
+  fi
+  started=$(now_ms)
+  (set -a; . "$env_file"; set +a; cd "$REPO" && exec nohup "$python" -m deploy.local.smsgateway \
+    --port "$SMSGATEWAY_PORT" --callback "$SMSGATEWAY_CALLBACK" --issuer-dir "$STACK_CACHE_DIR/auth" \
+    --store "$DATA_DIR/smsgateway/messages.jsonl" >>"$LOG_DIR/smsgateway.log" 2>&1) &
+  pid=$!
+  echo "$pid" >"$RUN_DIR/smsgateway.pid"
+  wait_ready smsgateway http "$SMSGATEWAY_PORT" "$pid" "$started"
+}
+
 stop_component() {
   local pid waited=0
   if ! pid=$(pid_of "$1"); then say "$1: not running"; return; fi
@@ -264,10 +292,12 @@ up)
   ensure_ferretdb
   start_kafka
   start_ferretdb
+  start_smsgateway
   say "stack: ready in $(( ($(now_ms) - started) ))ms — KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT MONGODB_URL=mongodb://127.0.0.1:$MONGODB_PORT/"
   say "       Kafka credentials (SASL/SCRAM-SHA-512): $SECRETS_DIR/kafka-<principal>.env (admin, $(principals | grep -vx admin | paste -sd, | sed 's/,/, /g'))"
   ;;
 down)
+  stop_component smsgateway
   stop_component kafka
   stop_component ferretdb
   # WIPE keeps the secrets: the next `up` formats a new data dir with the same users.
@@ -276,6 +306,7 @@ down)
 status)
   status_line kafka kafka "$KAFKA_PORT" "Apache Kafka $(kafka_version)"
   status_line ferretdb mongo "$MONGODB_PORT" "$(ferretdb_version)"
+  status_line smsgateway http "$SMSGATEWAY_PORT" "local SMS gateway (Alibaba Cloud SMS API)"
   ;;
 *)
   die "usage: stack.sh up|down|status"

@@ -35,7 +35,12 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         topics.COMPLAINT_EVENT,
     ),
     "contact": (topics.CONTACT_DUE,),
-    "complaints": (topics.CONTACT_RESULT,),
+    "complaints": (
+        topics.CONTACT_RESULT,
+        topics.WORKORDER_CLOSED,  # its customer index (D29)
+        topics.VEHICLE_DELIVERED,
+        topics.OEM_COMPLAINT_TRANSFERRED,
+    ),
     "reporting": (topics.CONTACT_RESULT, topics.COMPLAINT_EVENT),
 }
 INPUT_TOPICS = tuple(sorted({t for subscribed in SUBSCRIPTIONS.values() for t in subscribed}))

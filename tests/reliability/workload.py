@@ -30,7 +30,7 @@ BEFORE_ANY_DUE = datetime(2026, 11, 16, 18, 0, tzinfo=SHANGHAI)
 DAY3_CALLS_DUE = datetime(2026, 11, 19, 15, 30, tzinfo=SHANGHAI)
 REPORT_MONTH = "2026-11"
 AFTER_SERVICE_STEPS = frozenset({"call_day3", "sms_survey_day7", "call_day30"})
-ITEMS = ("attitude", "quality", "charges", "timeliness", "environment")
+ITEMS = ("attitude", "environment", "service_process", "quality", "charges", "timeliness")
 # The day-3 answers, in turn: (overall, lowest item). Complaints' default grading opens a ticket
 # for an overall below 8 or an item at 2 or below (D18).
 ANSWER_CYCLE = ((10, 9), (4, 8), (9, 9), (7, 8), (8, 2), (6, 8), (10, 10), (9, 8))
@@ -63,7 +63,13 @@ class Order:
     def answer(self, agent: str) -> dict[str, Any]:
         scores = {item: max(self.overall, 8) for item in ITEMS} | {"overall": self.overall}
         scores["quality"] = self.lowest_item
-        return {"agent_id": agent, "outcome": "reached", "scores": scores, "comment": "谢谢"}
+        return {
+            "agent_id": agent,
+            "outcome": "reached",
+            "scores": scores,
+            "yes_no": {"fixed_first_time": True},  # D16: the CSI's yes/no item
+            "comment": "谢谢",
+        }
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,9 @@ pytestmark = pytest.mark.stack
 
 MINE, THEIRS = "dealer-sz-001", "dealer-bj-002"  # the caller of the wrong-dealer case is THEIRS
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-OPEN_ROUTES = {("GET", "/health/live"), ("GET", "/health/ready")}
+# Open to anyone who reaches the service port (ARCHITECTURE: "Health and metrics stay open");
+# /metrics carries counts only, no personal data.
+OPEN_ROUTES = {("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/metrics")}
 REFUSALS = ["no token", "expired", "other key", "wrong role", "wrong dealer"]
 
 
@@ -103,6 +105,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("intake", "GET", "/v1/dealers/{dealer_id}/vehicles/{vin}"): Case(
         lambda s: f"/v1/dealers/{MINE}/vehicles/{s.vin}"
     ),
+    ("intake", "GET", "/v1/dealers/{dealer_id}/vehicles/{vin}/revisions"): Case(
+        lambda s: f"/v1/dealers/{MINE}/vehicles/{s.vin}/revisions"
+    ),
     ("intake", "POST", "/v1/dealers/{dealer_id}/vehicles/search"): Case(
         lambda s: f"/v1/dealers/{MINE}/vehicles/search", body=lambda s: {"plate": "粤B12345"}
     ),
@@ -137,6 +142,35 @@ CASES: dict[tuple[str, str, str], Case] = {
     ),
     ("contact", "GET", "/v1/dealers/{dealer_id}/audit/reveals"): Case(
         lambda s: f"/v1/dealers/{MINE}/audit/reveals"
+    ),
+    # The SMS provider's callbacks name no dealer: a token of another dealer is let in and
+    # matches nothing of MINE (409 here: the fleet has no SMS provider configured).
+    ("contact", "POST", "/v1/sms/replies"): Case(
+        lambda s: "/v1/sms/replies",
+        lambda s: [{"phone_number": "13800138000", "content": "TD"}],
+        wrong_dealer=409,
+    ),
+    ("contact", "POST", "/v1/sms/reports"): Case(
+        lambda s: "/v1/sms/reports",
+        lambda s: [{"phone_number": "13800138000", "success": True, "biz_id": "b-1"}],
+        wrong_dealer=409,
+    ),
+    ("contact", "GET", "/v1/dealers/{dealer_id}/deliveries/{delivery_id}/survey"): Case(
+        lambda s: f"/v1/dealers/{MINE}/deliveries/DL-1/survey"
+    ),
+    ("contact", "POST", "/v1/dealers/{dealer_id}/deliveries/{delivery_id}/survey"): Case(
+        lambda s: f"/v1/dealers/{MINE}/deliveries/DL-1/survey",
+        lambda s: {
+            "vin": "LSVAU218XN2183294",
+            "customer_id": "C-1",
+            "scores": {
+                "consultant_etiquette": 9,
+                "product_knowledge": 9,
+                "delivery_time": 9,
+                "overall": 9,
+            },
+            "yes_no": {"test_drive_invited": True},
+        },
     ),
     # complaints
     ("complaints", "GET", "/v1/dealers/{dealer_id}/complaints"): Case(

@@ -177,4 +177,16 @@ def channels_router(
             await audit.record(caller, dealer_id, what, "complaint customer lookup")
         return {"dealer_id": dealer_id, "matches": [_vehicle(r, whole) for r in found]}
 
+    for path in ("/dealers/{dealer_id}/complaints", "/dealers/{dealer_id}/inbound"):
+        # Starlette's 405 names only the first route of a path (the GET); these have two.
+        router.add_api_route(
+            path,
+            _other_methods,
+            methods=["HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            include_in_schema=False,
+        )
     return router
+
+
+async def _other_methods(dealer_id: str) -> None:
+    raise HTTPException(405, "Method Not Allowed", headers={"Allow": "GET, POST"})

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from aftersales_complaints.domain.deadlines import reply_due_at
+from aftersales_complaints.domain.deadlines import working_calendar
 from aftersales_complaints.domain.grading import GradingRules, OverallBand, grade_result
 from aftersales_complaints.domain.ladder import Ladder
 from aftersales_contracts import ComplaintGrade, Scores
@@ -112,9 +112,13 @@ def test_overall_bands_pick_the_tightest_matching_band():
 def test_reply_is_due_one_working_day_later_skipping_sunday():
     # Saturday 2026-11-28 10:00 Shanghai → Monday 10:00 (Sunday is a rest day by default).
     saturday = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-    assert reply_due_at(saturday, "Asia/Shanghai", 1) == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    assert working_calendar("Asia/Shanghai").add_working_days(saturday, 1) == datetime(
+        2026, 11, 30, 2, 0, tzinfo=UTC
+    )
     monday = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-    assert reply_due_at(monday, "Asia/Shanghai", 1) == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    assert working_calendar("Asia/Shanghai").add_working_days(monday, 1) == datetime(
+        2026, 11, 24, 2, 0, tzinfo=UTC
+    )
 
 
 def test_not_fixed_first_time_opens_a_ticket_like_a_low_score_and_names_its_rule():

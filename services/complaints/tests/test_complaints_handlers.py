@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from aftersales_complaints.contact_results import contact_result_recorded
-from aftersales_complaints.domain.deadlines import reply_due_at
+from aftersales_complaints.domain.deadlines import working_calendar
 from aftersales_complaints.domain.grading import GradingRules
 from aftersales_complaints.domain.ticket import Action
 from aftersales_complaints.domain.transitions import Command, decide
@@ -54,7 +54,7 @@ async def test_a_low_score_opens_one_ticket_even_when_redelivered(
     assert ticket["low_items"] == ["quality", "overall"]
     assert ticket["opened_at"] == clock.now()
     reply = next(d for d in ticket["deadlines"] if d["step"] == "reply")
-    assert reply["due_at"] == reply_due_at(clock.now(), "Asia/Shanghai", 1)
+    assert reply["due_at"] == working_calendar("Asia/Shanghai").add_working_days(clock.now(), 1)
     assert len(published) == 1
     event = published[0]
     assert event.event_id == opened_event_id_for(ticket["_id"])

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aftersales_contracts import Channel, ContactPurpose
+from aftersales_contracts.questionnaires import Questionnaire
 from aftersales_runtime.audit import RevealAudit, audit_router
 from aftersales_runtime.auth import Caller, allow, require_dealer
 from aftersales_runtime.paging import Paged
@@ -65,7 +66,7 @@ def _agent(caller: Caller, claimed: str | None) -> str:
     return caller.sub
 
 
-def _claimed_task(task: Doc) -> dict[str, Any]:
+def _claimed_task(task: Doc, questionnaires: list[Questionnaire]) -> dict[str, Any]:
     # Only the agent working the task sees the customer's whole phone number (D3).
     return {
         "task_id": task["_id"],
@@ -78,7 +79,11 @@ def _claimed_task(task: Doc) -> dict[str, Any]:
         "vehicle": task["vehicle"],
         "work_order_id": task.get("work_order_id"),
         "service_advisor": task.get("service_advisor"),
+        "sales_consultant": task.get("sales_consultant"),
+        "timely_until": task.get("timely_until"),
         "lease_expires_at": task["lease_expires_at"],
+        # D16/D17: the questions to read out, in order, for the task's purposes.
+        "questionnaires": [q.model_dump(mode="json") for q in questionnaires],
     }
 
 
@@ -146,7 +151,7 @@ def tasks_router(desk: Desk, publish: Publish, logger: logging.Logger) -> APIRou
             "task claimed",
             extra={"task_id": task["_id"], "agent_id": agent_id, "dealer_id": dealer_id},
         )
-        return _claimed_task(task)
+        return _claimed_task(task, desk.questionnaires_for(dealer_id, task["purposes"]))
 
     @router.post(
         "/tasks/{task_id}/result",
@@ -165,12 +170,16 @@ def tasks_router(desk: Desk, publish: Publish, logger: logging.Logger) -> APIRou
             **body.model_dump(exclude={"agent_id"}), agent_id=_agent(caller, body.agent_id)
         )
         try:
-            event = await record_result(desk, publish, logger, task_id, submission)
+            event = await record_result(desk, publish, logger, task_id, submission, task)
         except TaskNotFound as error:
             raise HTTPException(404, f"no task {task_id}") from error
         except InvalidResult as error:
             raise HTTPException(
-                422, [{"loc": ["body"], "msg": p, "type": "value_error"} for p in error.problems]
+                422,
+                [
+                    {"field": f"body.{field}", "code": "value_error", "message": why}
+                    for field, why in error.problems
+                ],
             ) from error
         except Conflict as error:
             raise HTTPException(409, str(error)) from error

@@ -1,17 +1,27 @@
-"""What every use case of the agents' desk shares: the stores, the clock, the lease length, and
-this process's memory of the leases it has seen (so claims skip held tasks without a lookup)."""
+"""What every use case of the agents' desk shares: the stores, the clock, the lease length, the
+dealers' own settings and questionnaires, and this process's memory of the leases it has seen
+(so claims skip held tasks without a lookup)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from aftersales_contracts.questionnaires import (
+    Questionnaire,
+    QuestionnaireCatalogue,
+    default_catalogue,
+)
 from aftersales_runtime.clock import Clock
+from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.relay import PendingPublications
 
 from aftersales_contact.open_queue import OpenQueue
+from aftersales_contact.settings import DealerContactSettings
+from aftersales_contact.sms_provider import SmsProvider
+from aftersales_contact.sms_store import SmsStore
 from aftersales_contact.store import ContactStore
 
 
@@ -51,6 +61,16 @@ class LeaseMemory:
 
 
 @dataclass
+class SmsChannel:
+    """The SMS channel when a provider is configured (D14)."""
+
+    provider: SmsProvider
+    store: SmsStore
+    templates: Mapping[str, str]  # SURVEY / REASK / NOTICE -> the provider's template code
+    cascade_after: timedelta  # an unanswered survey becomes a call after this
+
+
+@dataclass
 class Desk:
     store: ContactStore
     queue: OpenQueue
@@ -59,4 +79,24 @@ class Desk:
     priorities: Mapping[str, int]
     expire_after_days: Mapping[str, int]
     pending: PendingPublications  # results accepted but maybe not yet published (the relay)
+    catalogue: QuestionnaireCatalogue = field(default_factory=default_catalogue)
+    dealers: DealerDirectory = field(default_factory=lambda: DealerDirectory({}))
     memory: LeaseMemory = field(default_factory=LeaseMemory)
+    #: None: no SMS provider configured, SMS contacts are queued for agents like calls.
+    sms: SmsChannel | None = None
+
+    def _own(self, dealer_id: str) -> DealerContactSettings:
+        dealer = self.dealers.get(dealer_id)
+        return DealerContactSettings.model_validate(dealer.overrides("contact") if dealer else {})
+
+    def priorities_for(self, dealer_id: str) -> Mapping[str, int]:
+        """The queue order's purpose priorities: the dealer's own over the service's."""
+        return {**self.priorities, **self._own(dealer_id).purpose_priority}
+
+    def expire_after_days_for(self, dealer_id: str) -> Mapping[str, int]:
+        return {**self.expire_after_days, **self._own(dealer_id).expire_after_days}
+
+    def questionnaires_for(self, dealer_id: str, purposes: Iterable[str]) -> list[Questionnaire]:
+        """D16/D17: the questionnaires of the task's purposes, the dealer's or its OEM's first."""
+        dealer = self.dealers.get(dealer_id)
+        return self.catalogue.for_purposes(purposes, dealer_id, dealer.oem if dealer else None)

@@ -56,14 +56,34 @@ class OpenQueue:
         self.queue = db["queue"]
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._pending: defaultdict[str, dict[str, str]] = defaultdict(dict)  # task -> hour
+        self._reads: dict[str, asyncio.Future[Doc | None]] = {}  # lookups under way, by _id
 
-    async def hours(self, dealer_id: str) -> dict[str, int]:
-        head = await self.queue.find_one({"_id": head_id(dealer_id)})
+    async def _shared_read(self, doc_id: str) -> Doc | None:
+        """Concurrent readers of one document share one lookup: 20 agents claiming at once read
+        the dealer's head and first bucket once, not 20 times (FerretDB's time is the claim's).
+        Only for readers that check what they read (a claim's lease insert decides); a writer
+        reads fresh under the dealer's lock."""
+        pending = self._reads.get(doc_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self.queue.find_one({"_id": doc_id}))
+            self._reads[doc_id] = pending
+            pending.add_done_callback(lambda done: self._forget_read(doc_id, done))
+        return await asyncio.shield(pending)
+
+    def _forget_read(self, doc_id: str, done: asyncio.Future[Doc | None]) -> None:
+        if self._reads.get(doc_id) is done:
+            del self._reads[doc_id]
+
+    async def hours(self, dealer_id: str, shared: bool = False) -> dict[str, int]:
+        if shared:
+            head = await self._shared_read(head_id(dealer_id))
+        else:
+            head = await self.queue.find_one({"_id": head_id(dealer_id)})
         return dict(head["hours"]) if head else {}
 
     async def hour_entries(self, dealer_id: str, hour: str, parts: int) -> list[QueueEntry]:
         docs = await asyncio.gather(
-            *(self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)}) for p in range(parts))
+            *(self._shared_read(bucket_id(dealer_id, hour, p)) for p in range(parts))
         )
         return ordered(QueueEntry.from_doc(e) for doc in docs if doc for e in doc["entries"])
 
@@ -72,7 +92,7 @@ class OpenQueue:
     ) -> AsyncIterator[QueueEntry]:
         """The dealer's open entries in queue order (due by `due_by` when given), an hour's
         buckets at a time: a caller that stops early reads only the first buckets."""
-        hours = await self.hours(dealer_id)
+        hours = await self.hours(dealer_id, shared=True)
         last = hour_of(due_by) if due_by is not None else None
         for hour in sorted(hours):
             if last is not None and hour > last:

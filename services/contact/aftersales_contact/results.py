@@ -1,27 +1,35 @@
-"""Use case: record the result of a task (D15 outcomes, D16 scores) and publish it once."""
+"""Use case: record the result of a task (D15 outcomes, D16/D17 questionnaires, D30 data check)
+and publish it once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from aftersales_contracts import (
     CallOutcome,
     Channel,
+    Coded,
     ContactPurpose,
     ContactResult,
+    DataCheck,
     Event,
+    QuestionnaireRef,
     Scores,
     Staff,
 )
+from aftersales_contracts.events import ItemId
+from aftersales_contracts.phones import to_e164
 from aftersales_contracts.primitives import NonEmptyStr
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from aftersales_contact.claims import LeaseConflict, held_lease
 from aftersales_contact.desk import Desk
-from aftersales_contact.domain.tasks import result_event_id_for, result_problems
+from aftersales_contact.domain.answers import Answer, Problem, answer_problems
+from aftersales_contact.domain.tasks import result_event_id_for
 from aftersales_contact.store import Doc, result_document
 
 Publish = Callable[[Event], Awaitable[None]]
@@ -36,23 +44,74 @@ class Conflict(Exception):
 
 
 class InvalidResult(Exception):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(why for _, why in problems))
         self.problems = problems
 
 
+class DataCheckAnswer(BaseModel):
+    """D30: the agent's check of the customer's data, phones as typed (local form accepted)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    confirmed: bool
+    phone: str | None = Field(default=None, max_length=40)
+    owner_name: str | None = Field(default=None, min_length=1, max_length=100)
+    actual_user_name: str | None = Field(default=None, min_length=1, max_length=100)
+    actual_user_phone: str | None = Field(default=None, max_length=40)
+    mileage_km: int | None = Field(default=None, ge=0)
+    next_maintenance_due_date: date | None = None
+    next_maintenance_due_mileage_km: int | None = Field(default=None, ge=0)
+
+    def normalised(self) -> tuple[DataCheck | None, list[Problem]]:
+        """The contract's DataCheck, phones in E.164 (the system's one normalisation)."""
+        values = self.model_dump()
+        problems: list[Problem] = []
+        for name in ("phone", "actual_user_phone"):
+            if values[name] is not None:
+                values[name] = to_e164(values[name])
+                if values[name] is None:
+                    problems.append(
+                        (
+                            f"data_check.{name}",
+                            f"data_check.{name} is not a valid mobile or landline number",
+                        )
+                    )
+        return (None if problems else DataCheck(**values)), problems
+
+
 class CallAnswer(BaseModel):
-    """What the agent's tool sends after a call (D15 outcome, D16 scores and words, D18)."""
+    """What the agent's tool sends after a call (D15 outcome and issues, D16/D17 questionnaire,
+    D11 lapse reason, D18 complaint, D30 data check)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     outcome: CallOutcome
+    #: Which questionnaire the answers are for; left out = the task's (when it has one).
+    questionnaire: QuestionnaireRef | None = None
     scores: Scores | None = None
-    comment: str | None = None
+    yes_no: dict[ItemId, bool] | None = None
+    comment: str | None = Field(default=None, max_length=2000)
     complaint_stated: bool = False
+    issues: list[Coded] = Field(default_factory=list, max_length=20)
+    lapse_reason: Coded | None = None
+    data_check: DataCheckAnswer | None = None
     callback_at: AwareDatetime | None = None
     #: D4: with `opted_out`, the purposes the customer refuses from now on; left out = all.
     opted_out_of: list[ContactPurpose] | None = Field(default=None, max_length=20)
+
+    def rules_view(self) -> Answer:
+        return Answer(
+            outcome=self.outcome,
+            scores=dict(self.scores.items()) if self.scores is not None else None,
+            yes_no=self.yes_no,
+            questionnaire=self.questionnaire,
+            issues=self.issues,
+            lapse_reason=self.lapse_reason,
+            has_data_check=self.data_check is not None,
+            callback_at=self.callback_at,
+            opted_out_of=self.opted_out_of,
+        )
 
     @field_validator("callback_at")
     @classmethod
@@ -67,8 +126,16 @@ class ResultSubmission(CallAnswer):
     agent_id: NonEmptyStr
 
 
-def _result_event(task: Doc, submission: ResultSubmission, now: datetime) -> ContactResult:
-    advisor = task.get("service_advisor")
+def _result_event(
+    task: Doc,
+    submission: CallAnswer,
+    agent_id: str | None,
+    now: datetime,
+    questionnaire: QuestionnaireRef | None,
+    data_check: DataCheck | None,
+) -> ContactResult:
+    advisor, consultant = task.get("service_advisor"), task.get("sales_consultant")
+    timely_until = task.get("timely_until")
     return ContactResult(
         event_id=result_event_id_for(task["_id"]),
         occurred_at=now,
@@ -77,22 +144,29 @@ def _result_event(task: Doc, submission: ResultSubmission, now: datetime) -> Con
         causation_id=task["cause_event_id"],
         contact_id=task["contact_id"],
         task_id=task["_id"],
-        agent_id=submission.agent_id,
+        agent_id=agent_id,
         channel=Channel(task["channel"]),
         purposes=[ContactPurpose(p) for p in task["purposes"]],
         attempt=task["attempt"],
         outcome=submission.outcome,
         contacted_at=now,
         callback_at=submission.callback_at,
+        timely=None if timely_until is None else now <= timely_until,  # D6: late still counts
+        questionnaire=questionnaire,
         scores=submission.scores,
+        yes_no=submission.yes_no,
         comment=submission.comment,
         complaint_stated=submission.complaint_stated,
+        issues=submission.issues,
+        lapse_reason=submission.lapse_reason,
+        data_check=data_check,
         opted_out_of=submission.opted_out_of,
         work_order_id=task.get("work_order_id"),
         vin=task["vehicle"]["vin"],
         customer_id=task["customer"]["customer_id"],
         service_advisor=Staff(**advisor) if advisor else None,
         technicians=[Staff(**t) for t in task.get("technicians", [])],
+        sales_consultant=Staff(**consultant) if consultant else None,
     )
 
 
@@ -102,40 +176,35 @@ async def record_result(
     logger: logging.Logger,
     task_id: str,
     submission: ResultSubmission,
+    task: Doc | None = None,
 ) -> ContactResult:
     """Store the result once and publish `aftersales.contact.result` once.
 
     A repeat of the same submission answers with the stored result and publishes nothing, unless
     the first one was stored but not yet published (a crash in between): then it publishes the
-    same event, with the same id, which consumers recognise.
+    same event, with the same id, which consumers recognise. `task`: the task when the caller
+    has just read it (the API, to check its dealer), so it is not read twice.
     """
     store = desk.store
-    task = await store.task(task_id)
+    if task is None:
+        task, stored = await asyncio.gather(store.task(task_id), store.result(task_id))
+    else:
+        stored = await store.result(task_id)
     if task is None:
         raise TaskNotFound(task_id)
-    stored = await store.result(task_id)
     if stored is not None and stored.get("expired"):
         raise Conflict(
             f"the follow-up expired at {task['expires_at'].isoformat()} and left the queue"
         )
     if stored is not None:
         return await _repeat(desk, publish, stored, submission)
-    problems = result_problems(
-        submission.outcome,
-        [ContactPurpose(p) for p in task["purposes"]],
-        submission.scores,
-        submission.callback_at,
-        desk.clock.now(),
-        submission.opted_out_of,
-    )
-    if problems:
-        raise InvalidResult(problems)
     now = desk.clock.now()
+    questionnaire, data_check = checked_answer(desk, task, submission, now)
     try:
         await held_lease(desk, task, submission.agent_id, now)
     except LeaseConflict as error:
         raise Conflict(str(error)) from error
-    event = _result_event(task, submission, now)
+    event = _result_event(task, submission, submission.agent_id, now, questionnaire, data_check)
     document = result_document(
         task, submission.model_dump(mode="json"), event.model_dump(mode="json"), now
     )
@@ -148,12 +217,7 @@ async def record_result(
             raise Conflict("the follow-up expired and left the queue")
         _same_or_conflict(raced, submission)
         return ContactResult.model_validate(raced["event"])
-    desk.memory.finish(task_id)
-    await store.mark_done(task_id)
-    await publish(event)  # at once: an opt-out stops what the scheduler has pending (D4)
-    await store.mark_published(task_id)
-    await desk.pending.remove(task_id)
-    await leave_queue(desk, task)
+    await _finish(desk, publish, task, event)
     logger.info(
         "contact result recorded",
         extra={
@@ -164,6 +228,61 @@ async def record_result(
         },
     )
     return event
+
+
+async def _finish(desk: Desk, publish: Publish, task: Doc, event: ContactResult) -> None:
+    """The result is stored: the task is done, the result goes out, the task leaves the queue."""
+    desk.memory.finish(task["_id"])
+    await desk.store.mark_done(task["_id"])
+    await publish(event)  # at once: an opt-out stops what the scheduler has pending (D4)
+    await desk.store.mark_published(task["_id"])
+    await desk.pending.remove(task["_id"])
+    await leave_queue(desk, task)
+
+
+async def record_automatic_result(
+    desk: Desk, publish: Publish, task: Doc, answer: CallAnswer
+) -> ContactResult | None:
+    """A result no agent gave (the SMS channel: a reply, an opt-out, a one-way message sent):
+    checked like an agent's, stored once and published once; None when the task already has
+    a result (or expired)."""
+    now = desk.clock.now()
+    questionnaire, data_check = checked_answer(desk, task, answer, now)
+    event = _result_event(task, answer, None, now, questionnaire, data_check)
+    document = result_document(
+        task, answer.model_dump(mode="json"), event.model_dump(mode="json"), now
+    )
+    await desk.pending.add(task["_id"])
+    if not await desk.store.add_result(document):
+        stored = await desk.store.result(task["_id"])
+        if stored is not None and not stored.get("expired"):
+            await _publish_stored(desk, publish, stored)  # a crash before it went out
+        return None
+    await _finish(desk, publish, task, event)
+    return event
+
+
+def checked_answer(
+    desk: Desk, task: Doc, answer: CallAnswer, now: datetime
+) -> tuple[QuestionnaireRef | None, DataCheck | None]:
+    """The questionnaire answered and the normalised data check; InvalidResult naming each
+    field that breaks a rule."""
+    dealer_id = task["dealer_id"]
+    questionnaire, problems = answer_problems(
+        answer.rules_view(),
+        [ContactPurpose(p) for p in task["purposes"]],
+        desk.questionnaires_for(dealer_id, task["purposes"]),
+        desk.catalogue.issue_categories,
+        desk.catalogue.lapse_reasons,
+        now,
+    )
+    data_check = None
+    if answer.data_check is not None:
+        data_check, more = answer.data_check.normalised()
+        problems += more
+    if problems:
+        raise InvalidResult(problems)
+    return (questionnaire.ref if questionnaire else None), data_check
 
 
 def _same_or_conflict(stored: Doc, submission: ResultSubmission) -> None:

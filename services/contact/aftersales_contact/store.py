@@ -23,7 +23,7 @@ Doc = dict[str, Any]
 
 def task_document(event: ContactDue, queued_at: datetime) -> Doc:
     task_id = task_id_for(event.contact_id, event.attempt)
-    advisor = event.service_advisor
+    advisor, consultant = event.service_advisor, event.sales_consultant
     return {
         "_id": task_id,
         "dealer_id": event.dealer_id,
@@ -32,6 +32,7 @@ def task_document(event: ContactDue, queued_at: datetime) -> Doc:
         "purposes": [p.value for p in event.purposes],
         "channel": event.channel.value,
         "due_at": event.due_at,
+        "timely_until": event.timely_until,  # D6: made by then = in time
         "customer": {
             "customer_id": event.customer.customer_id,
             "name": event.customer.name,
@@ -46,6 +47,7 @@ def task_document(event: ContactDue, queued_at: datetime) -> Doc:
         "work_order_id": event.work_order_id,
         "service_advisor": advisor.model_dump() if advisor else None,
         "technicians": [t.model_dump() for t in event.technicians],
+        "sales_consultant": consultant.model_dump() if consultant else None,  # D24
         "correlation_id": event.correlation_id,
         "cause_event_id": event.event_id,
         "queued_at": queued_at,
@@ -134,12 +136,14 @@ class ContactStore:
     async def current_lease(self, task: Doc) -> Doc | None:
         """The newest lease of the task, found by `_id` probes from the task's hint onwards."""
         lease_no = int(task.get("lease_no") or 0)
-        current = await self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no)})
-        while True:
-            following = await self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no + 1)})
-            if following is None:
-                return current
+        current, following = await asyncio.gather(  # the hint and the one after, at once
+            self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no)}),
+            self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no + 1)}),
+        )
+        while following is not None:
             current, lease_no = following, lease_no + 1
+            following = await self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no + 1)})
+        return current
 
     async def mark_done(self, task_id: str) -> None:
         await self.tasks.update_one({"_id": task_id}, {"$set": {"done": True}})

@@ -12,12 +12,14 @@ pytestmark = pytest.mark.stack
 
 SCORES = {
     "attitude": 9,
+    "service_process": 9,
     "quality": 6,
     "charges": 8,
     "timeliness": 10,
     "environment": 9,
     "overall": 7,
 }
+YES_NO = {"fixed_first_time": True}
 
 
 async def queue(service, settings, *events):
@@ -131,6 +133,7 @@ async def test_a_result_is_stored_published_once_and_a_repeat_is_idempotent(
         "agent_id": "agent-1",
         "outcome": "reached",
         "scores": SCORES,
+        "yes_no": YES_NO,
         "comment": "等待时间有点长",
         "complaint_stated": False,
     }
@@ -186,11 +189,17 @@ async def test_a_result_stored_but_not_published_is_published_by_the_repeat(
         ({"outcome": "reached"}, "scores are required"),
         ({"outcome": "no_answer", "scores": SCORES}, "only allowed when the outcome is 'reached'"),
         (
-            {"outcome": "reached", "scores": SCORES, "callback_at": "2026-11-24T10:00:00+08:00"},
+            {
+                "outcome": "reached",
+                "scores": SCORES,
+                "yes_no": YES_NO,
+                "callback_at": "2026-11-24T10:00:00+08:00",
+            },
             "callback_at is only allowed",
         ),
         ({"outcome": "reached", "scores": {**SCORES, "quality": 11}}, "less than or equal to 10"),
         ({"outcome": "reached", "scores": {**SCORES, "overall": None}}, "overall"),
+        ({"outcome": "reached", "scores": SCORES}, "yes_no.fixed_first_time is required"),
         ({"outcome": "hung_up"}, "outcome"),
         ({"outcome": "call_back_later", "callback_at": "2026-11-24T10:00:00"}, "timezone"),
     ],

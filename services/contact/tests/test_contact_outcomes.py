@@ -11,12 +11,14 @@ pytestmark = pytest.mark.stack
 
 SCORES = {
     "attitude": 9,
+    "service_process": 9,
     "quality": 9,
     "charges": 9,
     "timeliness": 9,
     "environment": 9,
     "overall": 9,
 }
+YES_NO = {"fixed_first_time": True}
 
 
 async def _claimed(client, service, settings, event):
@@ -32,7 +34,7 @@ async def test_each_outcome_is_published_once_and_the_task_leaves_the_queue(
     task_id = await _claimed(client, service, settings, due(1, attempt=2))
     body: dict = {"agent_id": "a1", "outcome": outcome.value}
     if outcome is CallOutcome.REACHED:
-        body["scores"] = SCORES
+        body["scores"], body["yes_no"] = SCORES, YES_NO
     if outcome is CallOutcome.CALL_BACK_LATER:
         body["callback_at"] = (clock.now() + timedelta(hours=26)).isoformat()
 
@@ -100,7 +102,9 @@ async def test_a_result_accepted_while_kafka_is_down_is_published_by_the_relay(
     async def bus_down(event):
         raise KafkaConnectionError()
 
-    submission = ResultSubmission(agent_id="a1", outcome=CallOutcome.REACHED, scores=SCORES)
+    submission = ResultSubmission(
+        agent_id="a1", outcome=CallOutcome.REACHED, scores=SCORES, yes_no=YES_NO
+    )
     with pytest.raises(KafkaConnectionError):
         await record_result(service.desk, bus_down, service.runtime.logger, task_id, submission)
     assert published == []

@@ -22,7 +22,7 @@ from aftersales_runtime.paging import Paged
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from aftersales_intake.domain.masking import present_file
+from aftersales_intake.domain.masking import present_file, present_revisions
 from aftersales_intake.domain.phones import normalise_phone
 from aftersales_intake.domain.plates import normalise_plate
 from aftersales_intake.domain.reasons import Refused
@@ -39,6 +39,8 @@ VEHICLE_READERS = (
     "service_manager",
     "cr_manager",
 )
+#: D30/D36: who changed a file and when; the data steward reviews files as well.
+HISTORY_READERS = (*VEHICLE_READERS, "data_steward")
 NO_REJECTION = "no such rejection"
 
 
@@ -245,5 +247,24 @@ def build_router(intake: Intake, settings: IntakeSettings) -> APIRouter:
         if file is None:
             raise HTTPException(404, "no vehicle file for this VIN")
         return present_file(file)
+
+    @router.get("/dealers/{dealer_id}/vehicles/{vin}/revisions", tags=["vehicles"])
+    async def get_vehicle_revisions(
+        dealer_id: str,
+        vin: Annotated[str, VIN_PATH],
+        caller: Annotated[Caller, allow(*HISTORY_READERS)],
+    ) -> dict[str, Any]:
+        """The vehicle file's revisions, oldest first: each with when (`at`: the settlement, or
+        the call), by whom (`dms`, the agent, `sms`), from which record or contact, and which
+        fields changed (a call's corrected values, phones masked: D3, D30)."""
+        canonical, _ = normalise_vin(vin)
+        file = await intake.store.vehicle(dealer_id, canonical)
+        if file is None:
+            raise HTTPException(404, "no vehicle file for this VIN")
+        return {
+            "vin": canonical,
+            "revision": file.get("revision", 0),
+            "items": present_revisions(file),
+        }
 
     return router

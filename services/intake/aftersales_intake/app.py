@@ -6,18 +6,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import faststream
-from aftersales_contracts import IntakeRejected, VehicleDelivered, WorkOrderClosed, topics
+from aftersales_contracts import (
+    IntakeRejected,
+    VehicleDelivered,
+    VehicleFileCorrected,
+    WorkOrderClosed,
+)
 from aftersales_runtime.clock import Clock
-from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.outbox import Outbox
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
 
 from aftersales_intake.api import build_router
-from aftersales_intake.handlers import register
+from aftersales_intake.contact_results import ContactResults
 from aftersales_intake.pipeline import Intake
 from aftersales_intake.settings import IntakeSettings
 from aftersales_intake.store import IntakeStore
+from aftersales_intake.subscribers import register
 
 
 @dataclass
@@ -25,6 +30,7 @@ class Service:
     runtime: Runtime
     store: IntakeStore
     intake: Intake
+    results: ContactResults
     http: FastAPI
 
 
@@ -33,23 +39,22 @@ def build(settings: IntakeSettings, clock: Clock | None = None, *, consume: bool
     publishes through it but must not join the consumer group)."""
     runtime = Runtime("intake", settings, clock=clock)
     store = IntakeStore(runtime.db)
-    runtime.produces(WorkOrderClosed, VehicleDelivered, IntakeRejected)
+    runtime.produces(WorkOrderClosed, VehicleDelivered, IntakeRejected, VehicleFileCorrected)
+    outbox = Outbox(runtime.db, runtime.events.publish_all)
     intake = Intake(
         store,
-        Outbox(runtime.db, runtime.events.publish_all),
-        DealerDirectory.load(settings.dealers_file),
+        outbox,
+        runtime.dealers,
         runtime.clock,
         runtime.logger,
         timedelta(seconds=settings.future_tolerance_seconds),
     )
+    results = ContactResults(store, outbox, runtime.clock, runtime.logger, intake.files_lock)
     if consume:
-        register(runtime.broker, settings, intake)
-        runtime.uses_topics(
-            topics.DMS_WORKORDER_CLOSED, topics.DMS_VEHICLE_DELIVERED, topics.CONTACT_RESULT
-        )
+        register(runtime, settings, intake, results)
     runtime.on_start(store.create_indexes)
     http = runtime.http_app(build_router(intake, settings), title="aftersales intake")
-    return Service(runtime, store, intake, http)
+    return Service(runtime, store, intake, results, http)
 
 
 def create_app(settings: IntakeSettings, clock: Clock | None = None) -> FastAPI:

@@ -4,9 +4,10 @@ raw bytes → rules (domain.records) → a pass over the batch decided in memory
 vehicle file D1, revision of the record, event) → bulk writes → the outbox publishes and marks.
 Each input ends in exactly one outcome: accepted, duplicate, corrected or rejected.
 
-A batch costs a fixed number of round trips whatever its size: one concurrent read by `_id` of
-what it touches, three bulk writes (index entries, vehicle files, records and rejections), one
-producer flush, one bulk mark. A single input (an HTTP record) is a batch of one.
+A batch costs a fixed number of round trips whatever its size: concurrent reads by `_id` of the
+vehicle files and rejections it touches, then of the few stored records their files list, bulk
+writes (index entries, vehicle files, records and rejections), one producer flush, one bulk
+mark. A single input (an HTTP record) is a batch of one.
 
 Crash safety: events are stored with their records before they are published, and marked after
 (`aftersales_runtime.outbox`); a redelivery of the same content finds them unmarked and publishes
@@ -18,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta, tzinfo
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from aftersales_runtime.clock import Clock
 from aftersales_runtime.dealers import DealerDirectory
@@ -28,7 +30,7 @@ from aftersales_intake.domain.decisions import Pass, record_key
 from aftersales_intake.domain.events import Source, rejection_id_for
 from aftersales_intake.domain.outcomes import CONTRACT_CODES, Outcome, Status
 from aftersales_intake.domain.records import Kind, Normalised, Refusal, normalise
-from aftersales_intake.domain.vehicle_file import file_id
+from aftersales_intake.domain.vehicle_file import file_id, filed
 from aftersales_intake.store import RECORD_COLLECTIONS, REJECTIONS, IntakeStore
 
 __all__ = ["CONTRACT_CODES", "Intake", "Outcome", "Source", "Status"]
@@ -53,10 +55,13 @@ class Intake:
         self.clock = clock
         self.logger = logger
         self.future_tolerance = future_tolerance
+        # One writer of vehicle files at a time in this process: the DMS consumers, the webhook
+        # and the contact results read a file, merge and replace it (no transactions).
+        self.files_lock = asyncio.Lock()
 
-    def _zone_of(self, dealer_id: str) -> tzinfo | None:
-        dealer = self.dealers.get(dealer_id)
-        return dealer.zone if dealer else None
+    def _zone_of(self, dealer_id: str) -> ZoneInfo | None:
+        """The dealer's zone; None for a dealer the directory does not list (refused, D5)."""
+        return self.dealers.zone_of(dealer_id) if dealer_id in self.dealers else None
 
     async def take_in(self, raw: bytes, kind: Kind, source: Source) -> Outcome:
         """THE pipeline: one raw DMS record in, exactly one outcome out."""
@@ -71,14 +76,16 @@ class Intake:
         now = self.clock.now()
         found = [normalise(raw, kind, self._zone_of, now, self.future_tolerance) for raw in raws]
         for attempt in range(1, MAX_PASSES + 1):
-            done, outcomes = await self._decide(raws, found, kind, source)
-            collided = await self.store.write_pass(done)
+            async with self.files_lock:
+                done, outcomes = await self._decide(raws, found, kind, source, attempt > 1)
+                collided = await self.store.write_pass(done)
             if not collided:
                 await self.outbox.flush(self._pending(done))
                 break
-            # Another writer (the webhook beside the consumer) stored one of our new documents
-            # first: decide again from what is stored now; what we wrote is idempotent.
-            self.logger.info("intake pass raced another writer", extra={"attempt": attempt})
+            # A record we took for new is stored: another writer (a file import beside the
+            # consumer) stored it first, or it is filed under another VIN (a DMS correction of
+            # the VIN). Decide again, reading every record; what we wrote is idempotent.
+            self.logger.info("intake pass met a stored record", extra={"attempt": attempt})
         else:
             raise RuntimeError(f"intake pass raced another writer {MAX_PASSES} times")
         for outcome in outcomes:
@@ -86,18 +93,31 @@ class Intake:
         return outcomes
 
     async def _decide(
-        self, raws: Sequence[bytes], found: list[Normalised | Refusal], kind: Kind, source: Source
+        self,
+        raws: Sequence[bytes],
+        found: list[Normalised | Refusal],
+        kind: Kind,
+        source: Source,
+        every_record: bool,
     ) -> tuple[Pass, list[Outcome]]:
         accepted = [f for f in found if isinstance(f, Normalised)]
-        keys = [record_key(r.dealer_id, r.record_id) for r in accepted]
         rejection_ids = [
             rejection_id_for(raw, kind, source)
             for raw, f in zip(raws, found, strict=True)
             if isinstance(f, Refusal)
         ]
-        records, vehicles, rejections = await self.store.read_for_pass(
-            kind, keys, [file_id(r.dealer_id, r.vin) for r in accepted], rejection_ids
+        vehicles, rejections = await self.store.read_files_and_rejections(
+            [file_id(r.dealer_id, r.vin) for r in accepted], rejection_ids
         )
+        # A stored record is listed in its vehicle file's history, so only records their file
+        # lists are read (most of a batch is new: no read at all). One that is stored but not
+        # listed there makes its insert collide, and the pass is decided again reading all.
+        keys = [
+            record_key(r.dealer_id, r.record_id)
+            for r in accepted
+            if every_record or filed(vehicles.get(file_id(r.dealer_id, r.vin)), r)
+        ]
+        records = await self.store.records(kind, keys)
         # Marks exist only for stored documents (they are written after them): most records
         # of a batch are new, so this reads little.
         out, rejections_out = await asyncio.gather(

@@ -27,6 +27,7 @@ from aftersales_intake.domain.records import Kind
 Doc = dict[str, Any]
 RECORD_COLLECTIONS: dict[Kind, str] = {"workorder": "work_orders", "delivery": "deliveries"}
 REJECTIONS = "rejections"
+VEHICLES = "vehicles"
 
 
 class IntakeStore:
@@ -39,37 +40,36 @@ class IntakeStore:
 
     # --- one pass of the pipeline (a batch): bulk reads, then bulk writes ----------------
 
-    async def read_for_pass(
-        self,
-        kind: Kind,
-        record_keys: Iterable[str],
-        vehicle_ids: Iterable[str],
-        rejection_ids: Iterable[str],
-    ) -> tuple[dict[str, Doc], dict[str, Doc], dict[str, Doc]]:
-        """The stored records, vehicle files and rejections a pass touches, keyed by `_id`."""
-        records, vehicles, rejections = await asyncio.gather(
-            find_by_ids(self.db, RECORD_COLLECTIONS[kind], record_keys),
-            find_by_ids(self.db, "vehicles", vehicle_ids),
-            find_by_ids(self.db, "rejections", rejection_ids),
+    async def read_files_and_rejections(
+        self, vehicle_ids: Iterable[str], rejection_ids: Iterable[str]
+    ) -> tuple[dict[str, Doc], dict[str, Doc]]:
+        """The vehicle files and rejections a pass touches, keyed by `_id`."""
+        vehicles, rejections = await asyncio.gather(
+            find_by_ids(self.db, VEHICLES, vehicle_ids),
+            find_by_ids(self.db, REJECTIONS, rejection_ids),
         )
-        return records, vehicles, rejections
+        return vehicles, rejections
+
+    async def records(self, kind: Kind, record_keys: Iterable[str]) -> dict[str, Doc]:
+        return await find_by_ids(self.db, RECORD_COLLECTIONS[kind], record_keys)
 
     async def write_pass(self, done: Pass) -> set[str]:
         """Write what a pass decided: index entries, then vehicle files, then records and
-        rejections (so a stored record implies its file and a stored file its index entries).
-        Returns the ids of new documents another writer stored meanwhile (nothing of those was
-        written: the caller decides again from what is stored now). At most two update
-        commands of `UPDATES_PER_COMMAND` run at once (`aftersales_runtime.bulk`: FerretDB
-        deadlocks a database on ~100 concurrent update statements)."""
+        rejections, so a stored record implies its file and a stored file its index entries
+        (a redelivery after a crash then ends exactly as a clean run). Returns the ids of new
+        documents that were stored already (nothing of those was written: the caller decides
+        again from what is stored now). At most two update commands of `UPDATES_PER_COMMAND`
+        run at once (`aftersales_runtime.bulk`: FerretDB deadlocks a database on ~100
+        concurrent update statements)."""
         await asyncio.gather(
             *(self._index(index, entries) for index, entries in done.new_index_entries().items())
         )  # plates and phones side by side: inserts, then chunked updates, one chunk each
         # New files are inserted (one command); a file another writer created meanwhile is
         # replaced by ours, which merged what was stored when the pass read it.
         new_files, known_files = done.changed_vehicle_files()
-        taken = await insert_new(self.db, "vehicles", new_files)
+        taken = await insert_new(self.db, VEHICLES, new_files)
         await replace_all(
-            self.db, "vehicles", [*known_files, *(f for f in new_files if f["_id"] in taken)]
+            self.db, VEHICLES, [*known_files, *(f for f in new_files if f["_id"] in taken)]
         )
         collection = RECORD_COLLECTIONS[done.kind]
         records, rejections = await asyncio.gather(
@@ -105,11 +105,14 @@ class IntakeStore:
     async def vehicle(self, dealer_id: str, vin: str) -> Doc | None:
         return await self.db.vehicles.find_one({"_id": f"{dealer_id}/{vin}"})
 
-    async def save_vehicle(self, file: Doc) -> None:
+    async def save_vehicle(self, file: Doc, before: Doc | None = None) -> None:
+        """Store one file (outside a pass), indexing the plates and phones it gained since
+        ``before`` (all of them without it)."""
         await self.db.vehicles.replace_one({"_id": file["_id"]}, file, upsert=True)
         dealer, vin = file["dealer_id"], file["vin"]
-        for collection, values in (("plates", file["plates"]), ("phones", file["phones"])):
-            for value in values:
+        for collection in ("plates", "phones"):
+            known = set((before or {}).get(collection, []))
+            for value in (v for v in file[collection] if v not in known):
                 await self.db[collection].update_one(
                     {"_id": f"{dealer}/{value}"},
                     {"$addToSet": {"vins": vin}, "$set": {"dealer_id": dealer}},

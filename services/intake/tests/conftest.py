@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from aftersales_contracts import topics
 from aftersales_intake.app import Service, build
-from aftersales_intake.handlers import raw_body
 from aftersales_intake.settings import IntakeSettings
+from aftersales_intake.subscribers import raw_body
 from aftersales_runtime.clock import FixedClock
 from faststream.kafka import TestKafkaBroker
 
@@ -100,6 +100,7 @@ async def harness(service_settings: Any) -> AsyncIterator[Harness]:
         topics.WORKORDER_CLOSED,
         topics.VEHICLE_DELIVERED,
         topics.INTAKE_REJECTED,
+        topics.VEHICLE_FILE_CORRECTED,
         topics.DEAD_LETTER,
     ):
         spy = service.runtime.broker.subscriber(

@@ -193,3 +193,40 @@ async def test_a_half_applied_batch_redelivered_ends_exactly_as_a_clean_run(
     dead_letters = settings.topic(topics.DEAD_LETTER)
     parked = await read_topic(kafka_client_options(settings), dead_letters, 1)
     assert [r.value for r in parked] == [b"not json {"]
+
+
+async def test_a_work_order_resent_under_another_vin_is_its_next_revision(client, isolation):
+    intake, captured = reference_intake(client, isolation.database)
+    first = json.dumps(workorder(), ensure_ascii=False).encode()
+    moved = json.dumps(workorder(vin="LGXCE4CB2N0123456"), ensure_ascii=False).encode()
+
+    await intake.take_in(first, "workorder", "kafka")
+    outcome = await intake.take_in(moved, "workorder", "kafka")
+
+    # the new VIN's file does not list WO-1: its insert collides and the pass reads it
+    assert (outcome.status, outcome.revision) == ("corrected", 2)
+    assert [e.revision for e in captured.events] == [1, 2]  # type: ignore[attr-defined]
+    state = await dump(client, isolation.database)
+    assert [d["revision"] for d in state["work_orders"]] == [2]
+    moved_to = next(v for v in state["vehicles"] if v["vin"] == "LGXCE4CB2N0123456")
+    assert [h["revision"] for h in moved_to["history"]] == [2]
+
+
+async def test_files_stored_without_their_records_end_as_a_clean_run(client, isolation):
+    expected_state, expected_events = await one_by_one(client, f"{isolation.database}_one")
+    intake, captured = reference_intake(client, isolation.database)
+    for raw in inputs():
+        await intake.take_in(raw, "workorder", "kafka")
+    db = client[isolation.database]
+    # a crash after the files, before the records and marks (and the commit): the files list
+    # records that are not stored, which the pass then reads and does not find
+    await db.work_orders.delete_many({})
+    await db.rejections.delete_many({})
+    await db.published.delete_many({})
+    captured.events.clear()
+
+    for raw in inputs():  # the redelivery
+        await intake.take_in(raw, "workorder", "kafka")
+
+    assert await dump(client, isolation.database) == expected_state
+    assert by_topic(captured.events) == by_topic(expected_events)

@@ -232,3 +232,39 @@ async def test_a_delivery_is_published(harness, make_workorder):
     assert event.event_id == deterministic_id("vehicle.delivered", "dealer-sz-001", "DL-1", "1")
     assert event.correlation_id == correlation_id_for("dealer-sz-001", "DL-1")
     assert event.vehicle.plate is None
+    # D24: who sold it travels in its own field, never as a service advisor
+    assert event.sales_consultant.model_dump() == {"id": "SC-1", "name": "周敏"}
+    [raw] = harness.events(topics.VEHICLE_DELIVERED)
+    assert "service_advisor" not in raw
+    file = await harness.service.store.vehicle("dealer-sz-001", "LGXCE4CB2N0123456")
+    assert file["sales_consultant"] == {"id": "SC-1", "name": "周敏"}
+    assert "service_advisor" not in file
+
+
+async def test_a_correction_stored_but_not_published_is_published_on_the_retry(
+    harness, make_workorder
+):
+    from .results import result
+
+    await harness.send(make_workorder())
+    outbox = harness.service.results.outbox
+    real_publish = outbox.publish_all
+    failures = []
+
+    async def down_once(events):
+        if not failures:
+            failures.append(events)
+            raise ConnectionError("Kafka went away after the file was written")
+        await real_publish(events)
+
+    outbox.publish_all = down_once
+    contact = result(check={"phone": "+8613911112222"})
+    await harness.send(contact.model_dump_json().encode(), topics.CONTACT_RESULT)
+    await harness.send(contact.model_dump_json().encode(), topics.CONTACT_RESULT)  # redelivered
+
+    assert len(failures) == 1
+    [event] = harness.events(topics.VEHICLE_FILE_CORRECTED)
+    assert event["file_revision"] == 2
+    file = await harness.service.store.vehicle("dealer-sz-001", "LSVAU218XN2183294")
+    assert [r["by"] for r in file["revisions"]] == ["dms", "agent-7"]
+    assert file["customer"]["phone"] == "+8613911112222"

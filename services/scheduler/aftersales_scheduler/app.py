@@ -30,6 +30,7 @@ from aftersales_scheduler.periodic import PeriodicJobs
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.settings import SchedulerSettings
 from aftersales_scheduler.store import TimerStore
+from aftersales_scheduler.timer_metrics import watch_dispatcher
 
 
 @dataclass
@@ -78,6 +79,7 @@ def build(
         await dispatcher.run_forever(settings.dispatch_interval_seconds)
 
     runtime.background(dispatch_loop)
+    watch_dispatcher(runtime, dispatcher)
     jobs = PeriodicJobs(store, planning, owner, runtime.logger)
     if settings.periodic_jobs:
         periodic = jobs.scheduler(settings.periodic_interval_seconds)

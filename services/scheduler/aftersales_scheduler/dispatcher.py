@@ -249,3 +249,13 @@ class Dispatcher:
             self._slots.pop(slot, None)
             self._marked.discard(filing.closing_slot_id(slot))
         self._marked.discard(filing.closing_day_id(day))
+
+    def due_waiting(self, now: datetime) -> int:
+        """Entries due by `now` that this process has read and not yet fired or found cancelled:
+        a figure for /metrics, which grows when the dispatcher falls behind."""
+        return sum(
+            1
+            for view in self._slots.values()
+            for key, entry in view.entries.items()
+            if key not in view.done and entry["due_at"] <= now
+        )

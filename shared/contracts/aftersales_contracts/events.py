@@ -238,6 +238,9 @@ class ContactPurpose(StrEnum):
     LICENCE_EXPIRY_CARE = "licence_expiry_care"  # D10
     LAPSED_CUSTOMER_RECALL = "lapsed_customer_recall"  # D11
     COMPLAINT_CONFIRMATION = "complaint_confirmation"  # D22: is the customer satisfied now?
+    APPOINTMENT_REMINDER = "appointment_reminder"  # D31: the day before the appointment
+    APPOINTMENT_NO_SHOW = "appointment_no_show"  # D31: the customer did not come: why?
+    DELIVERY_SURVEY = "delivery_survey"  # D34: face to face at the delivery, not a contact
 
 
 class ContactDue(Event):
@@ -439,6 +442,27 @@ class AppointmentEvent(Event):
     actor: NonEmptyStr  # who acted (token subject), "system" for arrivals and no-shows
 
 
+class DeliverySurveyed(Event):
+    """D34: the buyer's face-to-face questionnaire, recorded at the delivery by the sales side.
+
+    One per delivery. Reporting counts each consultant's coverage against 100 % (a delivery of
+    the month without one costs its consultant 10 points) and the scores per consultant.
+    """
+
+    TOPIC: ClassVar[str] = topics.DELIVERY_SURVEYED
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    delivery_id: NonEmptyStr  # VehicleDelivered.delivery_id
+    vin: Vin
+    customer_id: NonEmptyStr
+    surveyed_at: AwareDatetime
+    recorded_by: NonEmptyStr  # who entered it (token subject)
+    questionnaire: QuestionnaireRef
+    scores: Scores | None = None
+    yes_no: dict[ItemId, bool] | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+
+
 # --- complaints ------------------------------------------------------------------------------
 
 
@@ -559,6 +583,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ContactClosed,
         VehicleFileCorrected,
         AppointmentEvent,
+        DeliverySurveyed,
         ComplaintEvent,
         IntakeRejected,
     )

@@ -18,6 +18,7 @@ CONTACT_EXPIRED = "aftersales.contact.expired"
 CONTACT_CLOSED = "aftersales.contact.closed"
 VEHICLE_FILE_CORRECTED = "aftersales.vehicle.corrected"
 APPOINTMENT_EVENT = "aftersales.appointment.event"
+DELIVERY_SURVEYED = "aftersales.delivery.surveyed"
 COMPLAINT_EVENT = "aftersales.complaint.event"
 INTAKE_REJECTED = "aftersales.intake.rejected"
 DEAD_LETTER = "aftersales.deadletter"
@@ -36,6 +37,7 @@ INTERNAL_TOPICS: tuple[str, ...] = (
     CONTACT_CLOSED,
     VEHICLE_FILE_CORRECTED,
     APPOINTMENT_EVENT,
+    DELIVERY_SURVEYED,
     COMPLAINT_EVENT,
     INTAKE_REJECTED,
     DEAD_LETTER,

@@ -257,7 +257,7 @@ def test_registry_covers_every_internal_topic_but_the_dead_letter() -> None:
     for topic, model in EVENT_TYPES.items():
         assert topic == model.TOPIC
         assert model.SCHEMA_VERSION == 1
-    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 14
+    assert len(topics.ALL_TOPICS) == len(set(topics.ALL_TOPICS)) == 15
 
 
 # --- envelope --------------------------------------------------------------------------------
@@ -506,6 +506,28 @@ def test_vehicle_file_correction_round_trips() -> None:
     assert decode_event(topics.VEHICLE_FILE_CORRECTED, event.model_dump_json()) == event
     with pytest.raises(ValidationError):
         VehicleFileCorrected.model_validate(event.model_dump() | {"changed": []})
+
+
+def test_a_delivery_survey_round_trips_and_needs_its_questionnaire() -> None:
+    from aftersales_contracts import DeliverySurveyed, QuestionnaireRef
+
+    event = DeliverySurveyed(
+        event_id="s-1",
+        occurred_at=datetime(2026, 11, 23, 2, 5, tzinfo=UTC),
+        dealer_id="dealer-sz-001",
+        correlation_id="dealer-sz-001/DL-7",
+        delivery_id="DL-7",
+        vin="LSVAU218XN2183294",
+        customer_id="C-9",
+        surveyed_at=datetime(2026, 11, 23, 10, 5, tzinfo=CST),
+        recorded_by="sc-wang",
+        questionnaire=QuestionnaireRef(id="delivery-face-to-face", version=1),
+        scores=Scores(overall=9),
+        yes_no={"test_drive_invited": True},
+    )
+    assert decode_event(topics.DELIVERY_SURVEYED, event.model_dump_json()) == event
+    with pytest.raises(ValidationError):
+        DeliverySurveyed.model_validate(event.model_dump() | {"questionnaire": None})
 
 
 def test_purposes_not_empty() -> None:

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,8 @@ class DeadLetterMiddleware:
         self.settings = settings
         self.service = service
         self.logger = logger
+        # Called with (source topic, error type) after each parking (metrics count them).
+        self.on_park: list[Callable[[str, str], None]] = []
         topic = settings.topic(DEAD_LETTER)
         self.publisher = broker.publisher(
             topic,
@@ -115,6 +118,8 @@ class DeadLetterMiddleware:
         all_headers = {k: _header_text(v) for k, v in headers}
         all_headers.update({DLQ_PREFIX + k: v for k, v in extra.items()})
         await self.publisher.publish(record.value or b"", key=record.key, headers=all_headers)
+        for observe in self.on_park:
+            observe(record.topic, type(error).__name__)
         self.logger.warning(
             "message parked on the dead-letter topic",
             extra={

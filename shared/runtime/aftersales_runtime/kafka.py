@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aftersales_contracts.envelope import Event
 from faststream import AckPolicy
@@ -23,6 +23,7 @@ from aftersales_runtime.deadletter import DEAD_LETTER_MAX_BYTES, DeadLetterMiddl
 from aftersales_runtime.kafka_access import broker_security, kafka_client_options
 from aftersales_runtime.problems import waiting_on
 from aftersales_runtime.settings import ServiceSettings
+from aftersales_runtime.tracing import within_work_order_trace
 
 EVENT_TYPE_HEADER = "event-type"
 SCHEMA_VERSION_HEADER = "schema-version"
@@ -65,6 +66,8 @@ class EventPublishers:
         self.broker = broker
         self.settings = settings
         self._by_type: dict[type[Event], AsyncAPIPublisher] = {}
+        # Called with each event once Kafka acknowledged it (metrics count them by type).
+        self.on_publish: list[Callable[[Event], None]] = []
 
     def declare(self, *event_types: type[Event]) -> list[str]:
         topics = []
@@ -81,13 +84,14 @@ class EventPublishers:
 
     async def publish(self, event: Event) -> None:
         """Publish on the event's topic, keyed by dealer (one writer per dealer)."""
-        with waiting_on("kafka"):
+        with waiting_on("kafka"), within_work_order_trace(event.correlation_id):
             await self._publisher(event).publish(
                 event.model_dump_json().encode(),
                 key=event.key(),
                 headers=event_headers(event),
                 correlation_id=event.correlation_id,
             )
+        self._published([event])
 
     async def publish_all(self, events: Sequence[Event]) -> None:
         """Publish several events with one flush: each is handed to the producer in order (so
@@ -95,17 +99,24 @@ class EventPublishers:
         awaited together. Returns when every one is acknowledged; raises if any failed."""
         pending = []
         for event in events:
-            sent = await self._publisher(event).publish(
-                event.model_dump_json().encode(),
-                key=event.key(),
-                headers=event_headers(event),
-                correlation_id=event.correlation_id,
-                no_confirm=True,
-            )
+            with within_work_order_trace(event.correlation_id):
+                sent = await self._publisher(event).publish(
+                    event.model_dump_json().encode(),
+                    key=event.key(),
+                    headers=event_headers(event),
+                    correlation_id=event.correlation_id,
+                    no_confirm=True,
+                )
             if isinstance(sent, asyncio.Future):  # TestKafkaBroker delivers at once, no future
                 pending.append(sent)
         with waiting_on("kafka"):
             await asyncio.gather(*pending)
+        self._published(events)
+
+    def _published(self, events: Sequence[Event]) -> None:
+        for observe in self.on_publish:
+            for event in events:
+                observe(event)
 
     def _publisher(self, event: Event) -> AsyncAPIPublisher:
         publisher = self._by_type.get(type(event))

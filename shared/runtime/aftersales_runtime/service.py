@@ -9,6 +9,7 @@ the broker's stop waits for the message in flight (graceful shutdown).
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
@@ -20,24 +21,27 @@ from aftersales_contracts.topics import DEAD_LETTER
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_runtime.auth import TokenVerifier
 from aftersales_runtime.clock import Clock, clock_from_settings
-from aftersales_runtime.deadletter import DEAD_LETTER_MAX_BYTES
+from aftersales_runtime.deadletter import DEAD_LETTER_MAX_BYTES, DeadLetterMiddleware
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka import EventPublishers, make_broker
 from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.limits import BodyLimit
 from aftersales_runtime.logs import configure_logging
+from aftersales_runtime.metrics import HttpMetrics, ServiceMetrics
 from aftersales_runtime.mongo import connect
 from aftersales_runtime.problems import document_problems, install_problem_handlers
 from aftersales_runtime.settings import ServiceSettings
+from aftersales_runtime.tracing import tracer_provider
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -84,6 +88,8 @@ class Runtime:
         self.logger = configure_logging(service, settings.log_level)
         self.clock = clock or clock_from_settings(settings)
         self.broker = broker or make_broker(settings, service, self.logger)
+        self.version = settings.version or _installed_version(service)
+        self.metrics = ServiceMetrics(service, self.version, settings.revision)
         self.mongo: AsyncMongoClient[dict[str, Any]] = connect(settings.mongodb_url, service)
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.mongodb_database]
         self.topics: set[str] = {settings.topic(DEAD_LETTER)}
@@ -93,6 +99,19 @@ class Runtime:
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
+        self._observe(self.broker)
+
+    def _observe(self, broker: KafkaBroker) -> None:
+        """Metrics and traces on every message: outermost, so they see each message once."""
+        broker.insert_middleware(self.metrics.kafka)
+        tracing = tracer_provider(self.settings.tracing, self.service, self.version)
+        if tracing is not None:
+            broker.insert_middleware(KafkaTelemetryMiddleware(tracer_provider=tracing))
+            self.on_stop(_async(tracing.shutdown))  # flushes what is still buffered
+        with suppress(LookupError):  # a test's bare broker has no dead-letter topic
+            DeadLetterMiddleware.of(broker).on_park.append(self.metrics.count_parked)
+        self.metrics.watch_consumer_lag(broker)
+        self.events.on_publish.append(self.metrics.count_event)
 
     @cached_property
     def dealers(self) -> DealerDirectory:
@@ -134,7 +153,9 @@ class Runtime:
     async def start(self) -> None:
         await self.db.command("ping")
         if self.topics:
-            await ensure_topics(kafka_client_options(self.settings), self.topics)
+            await ensure_topics(
+                kafka_client_options(self.settings), self.topics, self.settings.topic_partitions
+            )
         for hook in self._on_start:
             await hook()
         await self.broker.start()
@@ -178,7 +199,27 @@ class Runtime:
 
         @router.get("/health/live")
         async def live() -> dict[str, str]:
-            return {"status": "ok", "service": self.service}
+            return {
+                "status": "ok",
+                "service": self.service,
+                "version": self.version,
+                "revision": self.settings.revision,
+            }
+
+        @router.get(
+            "/metrics",
+            response_class=Response,
+            responses={
+                200: {
+                    "description": "Prometheus text exposition format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        )
+        async def metrics() -> Response:
+            """Prometheus text format; open like the health routes (no personal data)."""
+            body, content_type = await self.metrics.exposition()
+            return Response(body, media_type=content_type)
 
         @router.get("/health/ready")
         async def ready() -> JSONResponse:
@@ -204,6 +245,7 @@ class Runtime:
         app = FastAPI(title=title or f"aftersales {self.service}", lifespan=lifespan)
         app.state.token_verifier = verifier  # read by every route's `allow(...)` (auth.guard)
         app.add_middleware(BodyLimit, max_bytes=self.settings.http_max_body_bytes)
+        app.add_middleware(HttpMetrics, metrics=self.metrics)
         app.include_router(self.health_router())
         for router in routers:
             app.include_router(router)
@@ -215,6 +257,20 @@ class Runtime:
         )
         document_problems(app)
         return app
+
+
+def _installed_version(service: str) -> str:
+    try:
+        return importlib.metadata.version(f"aftersales-{service}")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _async(stop: Callable[[], None]) -> Hook:
+    async def hook() -> None:
+        stop()
+
+    return hook
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:

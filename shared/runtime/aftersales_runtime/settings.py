@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aftersales_runtime.kafka_access import KafkaAccess, SaslMechanism, SecurityProtocol
+from aftersales_runtime.tracing import TracingExporter
 
 
 class Environment(StrEnum):
@@ -88,6 +89,12 @@ class ServiceSettings(BaseSettings):
     clock: ClockKind = Field(ClockKind.system, validation_alias=_shared("AFTERSALES_CLOCK"))
     clock_file: Path | None = Field(None, validation_alias=_shared("AFTERSALES_CLOCK_FILE"))
     topic_prefix: str = Field("", validation_alias=_shared("AFTERSALES_TOPIC_PREFIX"))
+    topic_partitions: int = Field(
+        3,
+        ge=1,
+        validation_alias=_shared("AFTERSALES_TOPIC_PARTITIONS"),
+        description="Partitions of the topics a service creates; replicas beyond it idle.",
+    )
     dealers_file: Path = Field(
         Path("deploy/local/dealers.json"), validation_alias=_shared("AFTERSALES_DEALERS_FILE")
     )
@@ -114,6 +121,23 @@ class ServiceSettings(BaseSettings):
         5, ge=1, validation_alias=_shared("AFTERSALES_HTTP_RETRY_AFTER_SECONDS")
     )
     auth: AuthSettings = Field(default_factory=lambda: AuthSettings())
+    tracing: TracingExporter = Field(
+        TracingExporter.off,
+        validation_alias=_shared("AFTERSALES_TRACING"),
+        description="OpenTelemetry traces: off, console (JSON lines on stdout) or otlp "
+        "(OTEL_EXPORTER_OTLP_ENDPOINT).",
+    )
+    version: str | None = Field(
+        None,
+        validation_alias=_shared("AFTERSALES_VERSION"),
+        description="Reported by /health/live and /metrics; baked into the image (default: "
+        "the installed package's version).",
+    )
+    revision: str = Field(
+        "unknown",
+        validation_alias=_shared("AFTERSALES_REVISION"),
+        description="The git revision the image was built from (baked into the image).",
+    )
 
     # Per service, under its prefix.
     mongodb_database: str = "aftersales"

@@ -42,11 +42,6 @@ def working_calendar(time_zone: str) -> WorkingCalendar:
     return WorkingCalendar(CalendarConfig(timezone=time_zone))
 
 
-def reply_due_at(opened_at: datetime, time_zone: str, working_days: int) -> datetime:
-    """D20: the customer gets a reply within one working day of the ticket's opening."""
-    return working_calendar(time_zone).add_working_days(opened_at, working_days)
-
-
 def to_ms(moment: datetime) -> datetime:
     """BSON keeps milliseconds: cut every stored instant there, so a reload compares equal."""
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -74,6 +74,18 @@ class QueueEntry:
         }
 
     @classmethod
+    def of_task(cls, task: Mapping[str, Any], priority: int) -> QueueEntry:
+        """The queue's entry of a stored task."""
+        return cls(
+            task_id=task["_id"],
+            due_at=task["due_at"],
+            priority=priority,
+            attempt=task["attempt"],
+            purposes=tuple(task["purposes"]),
+            channel=task["channel"],
+        )
+
+    @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> QueueEntry:
         due = doc["d"]
         return cls(

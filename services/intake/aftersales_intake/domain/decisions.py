@@ -11,7 +11,8 @@ Idempotency (a redelivered batch, half-applied before a crash, ends in the same 
 events): every revision of a record keeps its event; the outbox's marks (`published`) say how far
 they went out. Content seen before whose revision was not yet published is published again (same
 event_id); content seen and published is a duplicate. Vehicle files are written before the
-records, so a stored record implies a merged file; merges are idempotent anyway.
+records, so a stored record implies a merged file; merging a record revision the file holds
+changes nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from aftersales_intake.domain.events import (
 from aftersales_intake.domain.outcomes import Outcome
 from aftersales_intake.domain.reasons import Reason
 from aftersales_intake.domain.records import Kind, Normalised, Refusal
-from aftersales_intake.domain.vehicle_file import file_id, merge, mileage_warning
+from aftersales_intake.domain.vehicle_file import contact_phone, file_id, merge, mileage_warning
 
 Doc = dict[str, Any]
 INDEXED = ("plates", "phones")  # vehicle-file fields with an index collection of the same name
@@ -83,7 +84,8 @@ class Pass:
         flagged = mileage_warning(file, record)
         warnings = [*record.warnings, *([flagged] if flagged else [])]
         merged = self._merge(file, record, revision)
-        event = record_event(record, revision, warnings, bool(merged["contact_consent"]), self.now)
+        consent, phone = bool(merged["contact_consent"]), contact_phone(merged, record)
+        event = record_event(record, revision, warnings, consent, self.now, phone)
         entry = {
             "revision": revision,
             "content_hash": record.content_hash,

@@ -35,12 +35,19 @@ def _staff(data: dict[str, str]) -> Staff:
 
 
 def record_event(
-    record: Normalised, revision: int, warnings: list[Reason], consent: bool, now: datetime
+    record: Normalised,
+    revision: int,
+    warnings: list[Reason],
+    consent: bool,
+    now: datetime,
+    phone: str | None = None,
 ) -> Event:
-    """`aftersales.workorder.closed` / `aftersales.vehicle.delivered` for one revision."""
+    """`aftersales.workorder.closed` / `aftersales.vehicle.delivered` for one revision.
+    `phone`: the customer's phone as a later call corrected it (D30), if it did."""
     c = record.content
     customer = Customer(
-        **{k: v for k, v in c["customer"].items() if k != "contact_consent"},
+        **{k: v for k, v in c["customer"].items() if k not in ("contact_consent", "phone")},
+        phone=phone or c["customer"]["phone"],
         contact_consent=consent,  # D4: our opt-out overrides the DMS's consent
     )
     common: dict[str, Any] = {

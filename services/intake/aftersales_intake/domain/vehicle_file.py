@@ -6,6 +6,11 @@
 - An opt-out we recorded (our agents, D4) is never lifted by a DMS record; one that only came
   from the DMS follows the DMS. Either applies only to the customer who opted out.
 - A mileage below the one of an earlier visit is kept but flagged (issue 4.2).
+- D30: what an agent corrected on a call (phone, owner, actual user, mileage, next maintenance)
+  is kept with the call's time; a DMS record settled before the call never puts the old value
+  back, a newer one may (`corrections`).
+- Every stored change is a new revision of the file (`revision`, `revisions`: when, by whom,
+  from which record or contact, which fields changed).
 """
 
 from __future__ import annotations
@@ -18,10 +23,34 @@ from aftersales_intake.domain.records import Normalised
 
 OPT_OUT_BY_US = "aftersales"
 OPT_OUT_BY_DMS = "dms"
+BY_DMS = "dms"
+#: Bookkeeping, not file data: left out of a revision's list of changed fields.
+UNTRACKED = frozenset(
+    {"_id", "dealer_id", "vin", "history", "revision", "revisions", "latest_at", "corrections",
+     "owner_key", "ownership_changes"}
+)  # fmt: skip
+#: D30: the file fields a call's data check can correct (`DataCheck` field names).
+CHECKED_FIELDS = (
+    "phone",
+    "owner_name",
+    "actual_user_name",
+    "actual_user_phone",
+    "mileage_km",
+    "next_maintenance_due_date",
+    "next_maintenance_due_mileage_km",
+)
 
 
 def file_id(dealer_id: str, vin: str) -> str:
     return f"{dealer_id}/{vin}"
+
+
+def filed(file: dict[str, Any] | None, record: Normalised) -> bool:
+    """Whether the file's history lists this record (any revision of it)."""
+    return file is not None and any(
+        h["kind"] == record.kind and h["record_id"] == record.record_id
+        for h in file.get("history", [])
+    )
 
 
 def _owner_key(record: Normalised) -> str | None:
@@ -74,8 +103,105 @@ def opted_out(file: dict[str, Any] | None, customer_id: str) -> bool:
     )
 
 
+def checked_value(file: dict[str, Any], name: str) -> Any:
+    """The file's current value of a D30 field."""
+    person = {"phone": "customer", "owner_name": "owner"}.get(name)
+    if name.startswith("actual_user_"):
+        person, name = "actual_user", name.removeprefix("actual_user_")
+    if person is None:
+        return file.get(name)
+    key = "name" if name == "owner_name" else name
+    return (file.get(person) or {}).get(key)
+
+
+def set_checked(file: dict[str, Any], name: str, value: Any) -> None:
+    """Set a D30 field on a file being built (nested parts are copied, never shared)."""
+    if name == "phone":
+        file["customer"] = {**(file.get("customer") or {}), "phone": value}
+    elif name == "owner_name":
+        file["owner"] = {
+            "phone": None,
+            "id_number": None,
+            **(file.get("owner") or {}),
+            "name": value,
+        }
+    elif name.startswith("actual_user_"):
+        key = name.removeprefix("actual_user_")
+        file["actual_user"] = {
+            "name": None,
+            "phone": None,
+            **(file.get("actual_user") or {}),
+            key: value,
+        }
+    else:
+        file[name] = value
+    if name.endswith("phone") and value not in file.get("phones", []):
+        file["phones"] = [*file.get("phones", []), value]
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return sorted(
+        k
+        for k in after.keys() | before.keys()
+        if k not in UNTRACKED and before.get(k) != after.get(k)
+    )
+
+
+def revise(file: dict[str, Any], entry: dict[str, Any]) -> int:
+    """Record a change of a file being built as its next revision; returns the revision."""
+    revision = int(file.get("revision") or 0) + 1
+    file["revision"] = revision
+    file["revisions"] = [*file.get("revisions", []), {"revision": revision, **entry}]
+    return revision
+
+
+def _keep_newer_corrections(merged: dict[str, Any], record: Normalised) -> None:
+    """D30: a correction heard on a call after this record's settlement stays; one from before
+    it is superseded by the record (a newer DMS record may change the value again)."""
+    if not merged.get("corrections"):
+        return
+    kept = {}
+    person = (merged.get("customer") or {}).get("customer_id")
+    for name, stamp in (merged.get("corrections") or {}).items():
+        if name == "phone" and stamp.get("customer_id", person) != person:
+            continue  # the phone was another customer's: this record names a new one
+        if datetime.fromisoformat(stamp["at"]) > record.happened_at:
+            set_checked(merged, name, stamp["value"])
+            kept[name] = stamp
+    merged["corrections"] = kept
+
+
+def contact_phone(file: dict[str, Any], record: Normalised) -> str | None:
+    """The phone an event of ``record`` should carry when a later call corrected it (D30)."""
+    stamp = (file.get("corrections") or {}).get("phone")
+    same_person = (file.get("customer") or {}).get("customer_id") == record.content["customer"][
+        "customer_id"
+    ]
+    if stamp and same_person and datetime.fromisoformat(stamp["at"]) > record.happened_at:
+        return str(stamp["value"])
+    return None
+
+
 def merge(file: dict[str, Any] | None, record: Normalised, revision: int) -> dict[str, Any]:
-    """The vehicle file after ``record`` (revision ``revision``) is applied. Pure; idempotent."""
+    """The vehicle file after ``record`` (revision ``revision``) is applied. Pure; idempotent:
+    a record revision already merged changes nothing."""
+    source = {"kind": record.kind, "record_id": record.record_id, "record_revision": revision}
+    if file and any(r.get("source") == source for r in file.get("revisions", [])):
+        return dict(file)
+    merged: dict[str, Any] = _merged(file, record, revision)
+    revise(
+        merged,
+        {
+            "at": record.happened_at.isoformat(),
+            "by": BY_DMS,
+            "source": source,
+            "changed": changed_fields(file or {}, merged),
+        },
+    )
+    return merged
+
+
+def _merged(file: dict[str, Any] | None, record: Normalised, revision: int) -> dict[str, Any]:
     merged: dict[str, Any] = (
         dict(file)
         if file
@@ -149,6 +275,9 @@ def merge(file: dict[str, Any] | None, record: Normalised, revision: int) -> dic
             merged[key] = content[key]
     if record.kind == "workorder":
         merged["last_visit_at"] = record.happened_at.isoformat()
+    else:
+        merged["sales_consultant"] = content["sales_consultant"]  # D24: who sold it
+    _keep_newer_corrections(merged, record)
 
     opt_out = merged.get("opt_out")
     ours = opt_out is not None and opt_out["by"] == OPT_OUT_BY_US
@@ -170,7 +299,8 @@ def merge(file: dict[str, Any] | None, record: Normalised, revision: int) -> dic
 
 
 def record_opt_out(file: dict[str, Any], customer_id: str, at: datetime) -> dict[str, Any]:
-    """Our own opt-out (an agent heard it, D4): it outlives every later DMS record."""
+    """Our own opt-out (an agent heard it, D4): it outlives every later DMS record. The caller
+    records the change as a revision (who, from which contact)."""
     merged = dict(file)
     merged["opt_out"] = {"by": OPT_OUT_BY_US, "customer_id": customer_id, "at": at.isoformat()}
     if (merged.get("customer") or {}).get("customer_id") == customer_id:

@@ -1,12 +1,13 @@
 """Planning contacts for a subject, on a batch's working set (shared by the use cases):
-D4 consent, D13 merge / cap against the customer's other contacts, and the repair a
-redelivered event does when its first delivery was cut short."""
+D4 consent and opt-outs, D13 merge / cap against the customer's other contacts, the vehicle
+file's contact data, and the repair a redelivered event does when its first delivery was cut
+short. D10 care occasions are `care.py`'s."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
 from aftersales_contracts.dms import Channel
 from aftersales_contracts.events import ContactPurpose, Customer, Staff, Vehicle
@@ -19,7 +20,7 @@ from aftersales_scheduler.domain.plan import (
     channel_for,
     decide,
 )
-from aftersales_scheduler.domain.reminders import at_local, next_anniversary
+from aftersales_scheduler.domain.reminders import at_local
 from aftersales_scheduler.domain.slots import timer_id as make_timer_id
 from aftersales_scheduler.domain.timer import LIVE, TimerState, trail
 from aftersales_scheduler.domain.window import window_start
@@ -339,94 +340,3 @@ def repair(ws: WorkingSet, existing: Doc, subject: Subject) -> None:
         if (absorbed := ws.timer(absorbed_id)) is not None:
             ws.apply(lifecycle.merge_into(absorbed, existing["_id"], now))
     ws.apply(lifecycle.correct(existing, subject.snapshot(), ws.was_sent(existing), now))
-
-
-def care_occasions(
-    ctx: PlanningContext,
-    subject: Subject,
-    birthday: date | None,
-    insurance_expiry: date | None,
-    licence_expiry: date | None,
-) -> list[tuple[Subject, PlannedContact]]:
-    """D10: birthday, insurance and licence expiry, each with its lead time; the timer id
-    carries the date, so the same occasion is planned once whoever mentions it."""
-    dealer = subject.dealer_id
-    lead = ctx.policy(dealer).care_lead_days
-    today = ctx.clock.now().astimezone(ctx.zone(dealer)).date()
-    customer, vin = subject.customer, subject.vehicle.vin
-    occasions: list[tuple[str, str, ContactPurpose, date, int]] = []
-    if birthday is not None:
-        day = next_anniversary(birthday, today)
-        occasions.append(
-            (
-                f"customer-{customer.customer_id}",
-                f"birthday_{day.year}",
-                ContactPurpose.BIRTHDAY_CARE,
-                day,
-                lead.birthday,
-            )
-        )
-    if insurance_expiry is not None and insurance_expiry >= today:
-        occasions.append(
-            (
-                f"vehicle-{vin}",
-                f"insurance_{insurance_expiry.isoformat()}",
-                ContactPurpose.INSURANCE_EXPIRY_CARE,
-                insurance_expiry,
-                lead.insurance_expiry,
-            )
-        )
-    if licence_expiry is not None and licence_expiry >= today:
-        occasions.append(
-            (
-                f"customer-{customer.customer_id}",
-                f"licence_{licence_expiry.isoformat()}",
-                ContactPurpose.LICENCE_EXPIRY_CARE,
-                licence_expiry,
-                lead.licence_expiry,
-            )
-        )
-    return [
-        (
-            replace(subject, source_id=source, work_order_id=None),
-            dated(ctx, dealer, step, purpose, day - timedelta(days=lead_days), customer),
-        )
-        for source, step, purpose, day, lead_days in occasions
-    ]
-
-
-def plan_care(
-    ws: WorkingSet,
-    ctx: PlanningContext,
-    subject: Subject,
-    birthday: date | None,
-    insurance_expiry: date | None,
-    licence_expiry: date | None,
-) -> None:
-    if birthday is not None:
-        # Kept so the daily job plans next year's birthday without a new visit.
-        ws.set_person(
-            subject.customer_key,
-            {
-                "care_dealer_id": subject.dealer_id,
-                "birthday": birthday.isoformat(),
-                "care_subject": subject.to_document(),
-            },
-        )
-    for care, contact in care_occasions(ctx, subject, birthday, insurance_expiry, licence_expiry):
-        plan(ws, ctx, care, "care", [contact])
-
-
-def care_timer_ids(
-    ctx: PlanningContext,
-    subject: Subject,
-    birthday: date | None,
-    insurance_expiry: date | None,
-    licence_expiry: date | None,
-) -> list[str]:
-    return [
-        care.timer_id(contact.step)
-        for care, contact in care_occasions(
-            ctx, subject, birthday, insurance_expiry, licence_expiry
-        )
-    ]

@@ -9,13 +9,8 @@ from collections.abc import Sequence
 from aftersales_contracts.events import VehicleDelivered
 
 from aftersales_scheduler.domain.plan import plan_steps
-from aftersales_scheduler.planning.contacts import (
-    Subject,
-    care_timer_ids,
-    plan,
-    plan_care,
-    remember_contact_data,
-)
+from aftersales_scheduler.planning.care import care_timer_ids, plan_care
+from aftersales_scheduler.planning.contacts import Subject, plan, remember_contact_data
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.ports import PlanningStore
 from aftersales_scheduler.planning.working_set import WorkingSet

@@ -11,14 +11,8 @@ from aftersales_contracts.events import ContactPurpose, WorkOrderClosed
 from aftersales_scheduler.domain import timer as lifecycle
 from aftersales_scheduler.domain.plan import PlannedContact, plan_steps
 from aftersales_scheduler.domain.reminders import maintenance_due
-from aftersales_scheduler.planning.contacts import (
-    Subject,
-    care_timer_ids,
-    dated,
-    plan,
-    plan_care,
-    remember_contact_data,
-)
+from aftersales_scheduler.planning.care import care_timer_ids, plan_care
+from aftersales_scheduler.planning.contacts import Subject, dated, plan, remember_contact_data
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.ports import PlanningStore
 from aftersales_scheduler.planning.working_set import WorkingSet

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from aftersales_scheduler.planning.contacts import Subject, care_timer_ids, plan_care
+from aftersales_scheduler.planning.care import care_timer_ids, plan_care
+from aftersales_scheduler.planning.contacts import Subject
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.ports import PlanningStore
 from aftersales_scheduler.planning.working_set import WorkingSet

@@ -20,6 +20,7 @@ Role = Literal[
     "oem_region",  # the car maker's regional office: every dealer of its OEM
     "data_steward",  # fixes rejected DMS records (D5)
     "ops",
+    "sms_gateway",  # the SMS provider's callbacks: delivery receipts and customers' replies
 ]
 ROLES: tuple[str, ...] = get_args(Role)
 #: In a token's `dealers`: every dealer of the group (group-level staff, e.g. ops).

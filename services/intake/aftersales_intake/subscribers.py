@@ -1,5 +1,6 @@
-"""Kafka subscribers: DMS topics into the pipeline, in batches; our agents' opt-outs onto the
-vehicle file.
+"""Intake's Kafka subscribers, each calling one use case: the DMS topics into the pipeline
+(`pipeline.Intake.take_in_many`, in batches); our contact results onto the vehicle file
+(`contact_results.ContactResults.record`: opt-outs D4, data-check corrections D30).
 
 The DMS subscribers take the raw bytes of each record (no JSON parsing before the pipeline) so
 that even input that is not JSON reaches it and is kept in the rejected inbox with its reasons
@@ -12,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aftersales_contracts import CallOutcome, ContactResult, topics
+from aftersales_contracts import ContactResult, topics
 from aftersales_runtime.batches import Received, Refused, batch_subscriber
 from aftersales_runtime.deadletter import PoisonMessage
-from faststream.kafka import KafkaBroker
+from aftersales_runtime.service import Runtime
 from faststream.message import StreamMessage
 
+from aftersales_intake.contact_results import ContactResults
 from aftersales_intake.domain.records import Kind
-from aftersales_intake.domain.vehicle_file import record_opt_out
 from aftersales_intake.pipeline import Intake, Outcome
 from aftersales_intake.settings import IntakeSettings
 
@@ -46,7 +47,14 @@ async def take_in_batch(intake: Intake, records: Sequence[Received], kind: Kind)
     ]
 
 
-def register(broker: KafkaBroker, settings: IntakeSettings, intake: Intake) -> None:
+def register(
+    runtime: Runtime, settings: IntakeSettings, intake: Intake, results: ContactResults
+) -> None:
+    broker = runtime.broker
+    runtime.uses_topics(
+        topics.DMS_WORKORDER_CLOSED, topics.DMS_VEHICLE_DELIVERED, topics.CONTACT_RESULT
+    )
+
     @batch_subscriber(
         broker,
         settings,
@@ -78,13 +86,5 @@ def register(broker: KafkaBroker, settings: IntakeSettings, intake: Intake) -> N
         group_id=settings.consumer_group(GROUP),
         auto_offset_reset="earliest",
     )
-    async def when_contact_opted_out_record_it(result: ContactResult) -> None:
-        # D4: an opt-out heard by our agent outlives every later DMS record.
-        if result.outcome is not CallOutcome.OPTED_OUT:
-            return
-        file = await intake.store.vehicle(result.dealer_id, result.vin)
-        if file is None:
-            return
-        await intake.store.save_vehicle(
-            record_opt_out(file, result.customer_id, result.contacted_at)
-        )
+    async def when_contact_result_record_it_on_the_file(result: ContactResult) -> None:
+        await results.record(result)

@@ -1,11 +1,11 @@
-"""Subscribers' work: a due contact becomes a task in its dealer's open queue."""
+"""Use case: a due contact becomes a task in its dealer's open queue."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from aftersales_contracts import ContactDue
+from aftersales_contracts import Channel, ContactDue
 
 from aftersales_contact.desk import Desk
 from aftersales_contact.domain.expiry import expires_at_for
@@ -13,18 +13,8 @@ from aftersales_contact.domain.queue import QueueEntry, task_priority
 from aftersales_contact.domain.tasks import task_id_for
 from aftersales_contact.expiry_sweep import expire_task
 from aftersales_contact.results import Publish
-from aftersales_contact.store import Doc, task_document
-
-
-def queue_entry(task: Doc, priority: int) -> QueueEntry:
-    return QueueEntry(
-        task_id=task["_id"],
-        due_at=task["due_at"],
-        priority=priority,
-        attempt=task["attempt"],
-        purposes=tuple(task["purposes"]),
-        channel=task["channel"],
-    )
+from aftersales_contact.sms_channel import send_by_sms
+from aftersales_contact.store import task_document
 
 
 async def _expiry(desk: Desk, event: ContactDue) -> datetime:
@@ -34,18 +24,25 @@ async def _expiry(desk: Desk, event: ContactDue) -> datetime:
         if first is not None and first.get("expires_at") is not None:
             expires_at: datetime = first["expires_at"]
             return expires_at
-    return expires_at_for([p.value for p in event.purposes], event.due_at, desk.expire_after_days)
+    return expires_at_for(
+        [p.value for p in event.purposes], event.due_at, desk.expire_after_days_for(event.dealer_id)
+    )
 
 
-async def when_contact_due_queue_task(
+async def queue_due_contact(
     event: ContactDue, desk: Desk, publish: Publish, logger: logging.Logger
 ) -> None:
     """One task per (contact, attempt); a redelivered or replayed ContactDue adds nothing.
 
-    SMS contacts are queued like calls for now: there is no SMS gateway yet (issue 10, item 6).
+    A contact on the SMS channel is sent by SMS when a provider is configured (D14), else it is
+    queued for the agents like a call.
     """
-    if not event.customer.contact_consent:
-        # D4: only customers willing to be contacted are contacted.
+    sms = desk.sms
+    if not event.customer.contact_consent or (
+        sms is not None and await sms.store.opted_out(event.dealer_id, event.customer.phone)
+    ):
+        # D4: only customers willing to be contacted are contacted (an SMS opt-out holds even
+        # before the scheduler has heard of it).
         logger.info(
             "contact not queued: no consent",
             extra={"contact_id": event.contact_id, "dealer_id": event.dealer_id},
@@ -62,12 +59,20 @@ async def when_contact_due_queue_task(
         # Fell due (or was redelivered) after its deadline: not worth a call any more.
         await expire_task(desk, publish, stored, now)
         return
-    # Also after a redelivery: the process may have stopped between the task and the queue.
-    priority = task_priority(stored["purposes"], desk.priorities)
-    await desk.queue.add(event.dealer_id, queue_entry(stored, priority))
     await desk.queue.add_expiry(
         event.dealer_id, stored["_id"], stored["due_at"], stored["expires_at"]
     )
+    if sms is not None and stored["channel"] == Channel.SMS.value:
+        accepts_calls = event.customer.preferred_channel is not Channel.SMS  # D14
+        await send_by_sms(desk, sms, publish, stored, accepts_calls)
+        logger.info(
+            "contact sent by SMS",
+            extra={"task_id": stored["_id"], "dealer_id": event.dealer_id},
+        )
+        return
+    # Also after a redelivery: the process may have stopped between the task and the queue.
+    priority = task_priority(stored["purposes"], desk.priorities_for(event.dealer_id))
+    await desk.queue.add(event.dealer_id, QueueEntry.of_task(stored, priority))
     logger.info(
         "task queued" if added else "task already queued",
         extra={

@@ -1,0 +1,106 @@
+"""D10 care: birthday, insurance and licence expiry, each with its lead time, planned as
+contacts of the customer (D13 like any other); the timer id carries the occasion's date."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+from aftersales_contracts.events import ContactPurpose
+
+from aftersales_scheduler.domain.plan import PlannedContact
+from aftersales_scheduler.domain.reminders import next_anniversary
+from aftersales_scheduler.planning.contacts import Subject, dated, plan
+from aftersales_scheduler.planning.context import PlanningContext
+from aftersales_scheduler.planning.working_set import WorkingSet
+
+
+def care_occasions(
+    ctx: PlanningContext,
+    subject: Subject,
+    birthday: date | None,
+    insurance_expiry: date | None,
+    licence_expiry: date | None,
+) -> list[tuple[Subject, PlannedContact]]:
+    """D10: birthday, insurance and licence expiry, each with its lead time; the timer id
+    carries the date, so the same occasion is planned once whoever mentions it."""
+    dealer = subject.dealer_id
+    lead = ctx.policy(dealer).care_lead_days
+    today = ctx.clock.now().astimezone(ctx.zone(dealer)).date()
+    customer, vin = subject.customer, subject.vehicle.vin
+    occasions: list[tuple[str, str, ContactPurpose, date, int]] = []
+    if birthday is not None:
+        day = next_anniversary(birthday, today)
+        occasions.append(
+            (
+                f"customer-{customer.customer_id}",
+                f"birthday_{day.year}",
+                ContactPurpose.BIRTHDAY_CARE,
+                day,
+                lead.birthday,
+            )
+        )
+    if insurance_expiry is not None and insurance_expiry >= today:
+        occasions.append(
+            (
+                f"vehicle-{vin}",
+                f"insurance_{insurance_expiry.isoformat()}",
+                ContactPurpose.INSURANCE_EXPIRY_CARE,
+                insurance_expiry,
+                lead.insurance_expiry,
+            )
+        )
+    if licence_expiry is not None and licence_expiry >= today:
+        occasions.append(
+            (
+                f"customer-{customer.customer_id}",
+                f"licence_{licence_expiry.isoformat()}",
+                ContactPurpose.LICENCE_EXPIRY_CARE,
+                licence_expiry,
+                lead.licence_expiry,
+            )
+        )
+    return [
+        (
+            replace(subject, source_id=source, work_order_id=None),
+            dated(ctx, dealer, step, purpose, day - timedelta(days=lead_days), customer),
+        )
+        for source, step, purpose, day, lead_days in occasions
+    ]
+
+
+def plan_care(
+    ws: WorkingSet,
+    ctx: PlanningContext,
+    subject: Subject,
+    birthday: date | None,
+    insurance_expiry: date | None,
+    licence_expiry: date | None,
+) -> None:
+    if birthday is not None:
+        # Kept so the daily job plans next year's birthday without a new visit.
+        ws.set_person(
+            subject.customer_key,
+            {
+                "care_dealer_id": subject.dealer_id,
+                "birthday": birthday.isoformat(),
+                "care_subject": subject.to_document(),
+            },
+        )
+    for care, contact in care_occasions(ctx, subject, birthday, insurance_expiry, licence_expiry):
+        plan(ws, ctx, care, "care", [contact])
+
+
+def care_timer_ids(
+    ctx: PlanningContext,
+    subject: Subject,
+    birthday: date | None,
+    insurance_expiry: date | None,
+    licence_expiry: date | None,
+) -> list[str]:
+    return [
+        care.timer_id(contact.step)
+        for care, contact in care_occasions(
+            ctx, subject, birthday, insurance_expiry, licence_expiry
+        )
+    ]
