@@ -9,7 +9,7 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("intake", "scheduler", "contact", "complaints", "reporting")
+SERVICES = ("intake", "scheduler", "contact", "complaints", "reporting", "appointments")
 
 
 def _default_services() -> dict[str, str]:

@@ -215,6 +215,7 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
 
     # Nothing but the console's own origin, and no script errors.
     assert summary["external"] == []
+    assert all(r.split(" ", 1)[1].startswith((url, "data:")) for r in summary["request_log"])
     assert summary["console_errors"] == []
     for page, found in summary["a11y"].items():
         assert found["unlabelled"] == [], page

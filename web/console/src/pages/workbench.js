@@ -1,13 +1,37 @@
 // The agent's workbench: claim the next customer, read the questionnaire out, record the outcome.
 // The lease is extended automatically while the page is open (contact: POST …/lease).
 import { api, platformNow } from "../api.js";
-import { t } from "../i18n.js";
+import { currentLang, t } from "../i18n.js";
 import { countdown, formatTime, html, label, maskPhone, raw, say } from "../ui.js";
 
 const OUTCOMES = ["reached", "no_answer", "busy", "wrong_number", "refused", "call_back_later", "opted_out"];
-const ITEMS = ["attitude", "environment", "service_process", "quality", "charges", "timeliness", "overall"];
-const OPTIONAL_ITEMS = new Set(["service_process"]);
+// Used only when contact's claim answer names no questionnaire (contact before issue 16).
+const CSI_ITEMS = ["attitude", "environment", "service_process", "quality", "charges", "timeliness", "overall"];
 const SCORED = new Set(["service_call_day3", "sms_survey_day7", "service_call_day30"]);
+const ISSUES = ["waiting_time", "price", "quality", "attitude", "parts", "environment", "other"];
+
+// The questionnaire to read out: the first the claim answer lists (D16, D17), in its order.
+function questionnaireOf(task) {
+  const q = (task.questionnaires || [])[0];
+  if (q) return q;
+  if (!task.purposes.some((p) => SCORED.has(p))) return null;
+  return { id: null, items: CSI_ITEMS.map((id) => ({ id, kind: "score", text: null })) };
+}
+
+function wording(item) {
+  if (!item.text) return label(item.id, "item");
+  return currentLang() === "zh" ? item.text.zh : item.text.en;
+}
+
+function itemMarkup(item) {
+  if (item.kind === "yes_no") {
+    return html`<fieldset class="score yes-no"><legend>${wording(item)}</legend>
+      <label class="inline"><input type="radio" id="yn-${item.id}-yes" name="yn-${item.id}" value="yes" /> ${t("yes")}</label>
+      <label class="inline"><input type="radio" id="yn-${item.id}-no" name="yn-${item.id}" value="no" /> ${t("no")}</label></fieldset>`;
+  }
+  return html`<div class="score"><label for="score-${item.id}">${wording(item)}</label>
+    <input id="score-${item.id}" name="${item.id}" type="number" min="0" max="10" step="1" inputmode="numeric" required /></div>`;
+}
 const HEARTBEAT_MS = 60_000;
 
 export function render(main, { dealer, session }) {
@@ -63,7 +87,8 @@ export function render(main, { dealer, session }) {
   }
 
   function showTask() {
-    const scored = task.purposes.some((p) => SCORED.has(p));
+    const questionnaire = questionnaireOf(task);
+    const scored = questionnaire !== null;
     area.innerHTML = html`
       <section class="card" aria-labelledby="who-title">
         <h2 id="who-title">${t("customer")}: ${task.customer?.name ?? "—"}</h2>
@@ -87,8 +112,10 @@ export function render(main, { dealer, session }) {
         </fieldset>
         <fieldset id="scores" class="scores" ${raw(scored ? "" : "hidden")}>
           <legend>${t("questionnaire")} · ${t("scores")}</legend>
-          ${ITEMS.map((item) => raw(html`<div class="score"><label for="score-${item}">${label(item, "item")}</label>
-            <input id="score-${item}" name="${item}" type="number" min="0" max="10" step="1" inputmode="numeric" ${raw(OPTIONAL_ITEMS.has(item) ? "" : "required")} /></div>`))}
+          ${(questionnaire?.items || []).map((item) => raw(itemMarkup(item)))}
+        </fieldset>
+        <fieldset id="issues" class="issues" ${raw(scored ? "" : "hidden")}><legend>${t("issues")}</legend>
+          ${ISSUES.map((code) => raw(html`<label class="inline"><input type="checkbox" name="issue" value="${code}" /> ${label(code, "issue")}</label>`))}
         </fieldset>
         <label for="comment">${t("words")}</label>
         <textarea id="comment" name="comment" rows="2" maxlength="2000"></textarea>
@@ -102,7 +129,7 @@ export function render(main, { dealer, session }) {
       </form>`;
     const form = area.querySelector("#result");
     form.addEventListener("change", () => syncForm(form, scored));
-    form.onsubmit = (e) => { e.preventDefault(); submit(form, scored); };
+    form.onsubmit = (e) => { e.preventDefault(); submit(form, questionnaire); };
     area.querySelector("#phone-box").addEventListener("click", (e) => {
       if (e.target.id === "reveal") toggleReveal();
     });
@@ -120,18 +147,28 @@ export function render(main, { dealer, session }) {
   function syncForm(form, scored) {
     const outcome = form.outcome.value;
     form.querySelector("#scores").hidden = !(scored && outcome === "reached");
+    form.querySelector("#issues").hidden = !(scored && outcome === "reached");
     form.querySelector("#callback").hidden = outcome !== "call_back_later";
     form.querySelector("#optout").hidden = outcome !== "opted_out";
   }
 
-  async function submit(form, scored) {
+  async function submit(form, questionnaire) {
     const outcome = form.outcome.value;
     const body = { outcome, agent_id: session.user.username };
-    if (outcome === "reached" && scored) {
+    if (outcome === "reached" && questionnaire) {
+      if (questionnaire.id) body.questionnaire = { id: questionnaire.id, version: questionnaire.version };
       body.scores = {};
-      for (const item of ITEMS) {
-        const v = form[item].value;
-        if (v !== "") body.scores[item] = Number(v);
+      for (const item of questionnaire.items) {
+        if (item.kind === "yes_no") {
+          const chosen = form.querySelector(`[name="yn-${item.id}"]:checked`);
+          if (chosen) body.yes_no = { ...(body.yes_no || {}), [item.id]: chosen.value === "yes" };
+        } else if (form[item.id].value !== "") {
+          body.scores[item.id] = Number(form[item.id].value);
+        }
+      }
+      const issues = [...form.querySelectorAll("[name=issue]:checked")].map((c) => c.value);
+      if (issues.length) {
+        body.issues = issues.map((code) => (code === "other" ? { code, text: form.comment.value.trim() || t("issue.other") } : { code }));
       }
     }
     if (form.comment.value.trim()) body.comment = form.comment.value.trim();

@@ -13,7 +13,7 @@ const password = process.env.DEMO_PASSWORD || "demo";
 const origin = new URL(base).origin;
 mkdirSync(out, { recursive: true });
 
-const summary = { steps: [], requests: 0, external: [], a11y: {}, screenshots: [], console_errors: [], http_conflicts: 0 };
+const summary = { steps: [], requests: 0, request_log: [], external: [], a11y: {}, screenshots: [], console_errors: [], http_conflicts: 0 };
 const step = (name, detail = {}) => {
   summary.steps.push({ name, ...detail });
   process.stderr.write(`step: ${name} ${JSON.stringify(detail)}\n`);
@@ -29,6 +29,7 @@ const context = await browser.newContext({ viewport: { width: 1366, height: 768 
 await context.route("**/*", (route) => {
   const url = route.request().url();
   summary.requests += 1;
+  summary.request_log.push(`${route.request().method()} ${url.startsWith("data:") ? url.slice(0, 40) : url}`);
   if (url.startsWith(origin) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
   summary.external.push(url);
   return route.abort("blockedbyclient");
@@ -128,6 +129,8 @@ try {
   step("claimed", { masked, revealed_digits: revealed.replace(/\D/g, "").length, lease: await page.locator("#lease-left").textContent() });
   const scores = { attitude: 6, environment: 8, service_process: 5, quality: 4, charges: 7, timeliness: 5, overall: 4 };
   for (const [item, value] of Object.entries(scores)) await page.locator(`#score-${item}`).fill(String(value));
+  await page.locator("#yn-fixed_first_time-no").check(); // D16's yes/no item: not fixed first time
+  await page.locator("[name=issue][value=waiting_time]").check();
   await page.locator("#comment").fill("等了三个小时才交车，异响还在。");
   await page.locator("#history li").first().waitFor();
   await audit("workbench");
