@@ -6,7 +6,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK := deploy/local/stack.sh
-PACKAGE_FILES := $(wildcard shared/*/pyproject.toml services/*/pyproject.toml)
+PACKAGE_FILES := $(wildcard shared/*/pyproject.toml services/*/pyproject.toml web/*/pyproject.toml)
 PACKAGES := $(patsubst %/pyproject.toml,%,$(PACKAGE_FILES))
 IMPORT_DIRS := $(wildcard $(addsuffix /aftersales_*,$(PACKAGES)))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -14,7 +14,7 @@ IMAGE_REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown
 
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
         test-unit test-stack asyncapi asyncapi-check docs docs-check contracts-check \
-        contracts-baseline deploy-check images fuzz bench-intake bench-scheduler \
+        contracts-baseline deploy-check images console fuzz bench-intake bench-scheduler \
         bench-pipeline bench-contact bench-reporting reliability soak clean pdf-tools
 
 help: ## list the targets
@@ -51,7 +51,18 @@ stack-down: ## stop Kafka and FerretDB; WIPE=1 also deletes their data
 stack-status: ## state, port and version of each component
 	@bash $(STACK) status
 
-run: install ## run the whole system locally with demo data (Ctrl-C stops it)
+CONSOLE_DIR := web/console
+CONSOLE_SOURCES := $(shell find $(CONSOLE_DIR)/src -type f) $(CONSOLE_DIR)/index.html $(CONSOLE_DIR)/vite.config.js
+
+$(CONSOLE_DIR)/node_modules/.package-lock.json: $(CONSOLE_DIR)/package-lock.json
+	cd $(CONSOLE_DIR) && npm ci --no-audit --no-fund
+
+$(CONSOLE_DIR)/dist/index.html: $(CONSOLE_DIR)/node_modules/.package-lock.json $(CONSOLE_SOURCES)
+	cd $(CONSOLE_DIR) && npm run build
+
+console: $(CONSOLE_DIR)/dist/index.html ## build the web console's pages (npm ci, vite build into web/console/dist)
+
+run: install console ## run the whole system locally with demo data and the console on :8080 (Ctrl-C stops it)
 	@$(PY) -m deploy.local.run
 
 lint: install ## ruff (lint and format check)

@@ -30,6 +30,7 @@ from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.service import ensure_topics
 from aftersales_runtime.testing import local_stack_kafka_env
 
+from deploy.local.console import CONSOLE_PORT, console_process, demo_user_lines
 from deploy.local.demo_data import demo_work_orders
 from deploy.local.services import REPO, SERVICES, Fleet
 
@@ -191,9 +192,18 @@ def main() -> None:
         database_prefix="demo",
         extra_env={"AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(public_key), **sms_env()},
     )
+    console = console_process(
+        fleet,
+        port=CONSOLE_PORT,
+        issuer_key_file=AUTH_DIR / "local-issuer.key.pem",
+        clock_file=clock.path,
+        log_dir=DEMO_DIR / "logs",
+    )
     began = time.monotonic()
     try:
         fleet.start()
+        console.start()
+        console.wait_ready()
         print(
             f"services: ready in {time.monotonic() - began:.1f}s "
             f"({', '.join(f'{n} :{p}' for n, p in SERVICES.items())})"
@@ -209,9 +219,13 @@ def main() -> None:
         dealer = DEALERS[0]
         exports = write_tokens(tokens)
         agent, manager, cr = (token_variable(r, dealer) for r in DEMO_ROLES[:3])
+        users = "\n".join(demo_user_lines())
         print(f"""
 Demo tokens (local issuer, 12 h; also in .cache/demo/tokens.sh: `source` it):
 {exports}
+
+Web console     {console.url}  (demo users, password "demo"):
+{users}
 
 Where to look (clock now {clock.now().astimezone(SHANGHAI):%Y-%m-%d %H:%M} Asia/Shanghai):
   agent queue     curl -X POST {fleet["contact"].url}/v1/dealers/{dealer}/tasks/claim \\
@@ -241,6 +255,7 @@ Ctrl-C stops the services{" and the stack" if started_stack else ""}.""")
         pass
     finally:
         print("\nstopping…")
+        console.stop()
         fleet.stop()
         if started_stack:
             subprocess.run(["bash", str(REPO / "deploy/local/stack.sh"), "down"], check=False)
