@@ -20,7 +20,7 @@ from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
 
-from aftersales_scheduler import api, handlers
+from aftersales_scheduler import api, subscribers
 from aftersales_scheduler.dispatcher import Dispatcher
 from aftersales_scheduler.domain.policy import PolicyBook
 from aftersales_scheduler.periodic import PeriodicJobs
@@ -66,7 +66,7 @@ def build(
         logger=runtime.logger,
     )
     runtime.uses_topics(WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT)
-    handlers.register(runtime, planning, store, runtime.logger)
+    subscribers.register(runtime, settings, planning, store, runtime.logger)
 
     async def dispatch_loop() -> None:
         await dispatcher.run_forever(settings.dispatch_interval_seconds)
