@@ -64,6 +64,7 @@ def build(
         batch=settings.dispatch_batch,
         lease=timedelta(seconds=settings.claim_lease_seconds),
         logger=runtime.logger,
+        contacts=store.contacts,
     )
     runtime.uses_topics(WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT)
     subscribers.register(runtime, settings, planning, store, runtime.logger)

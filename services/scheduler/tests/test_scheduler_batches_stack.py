@@ -38,7 +38,7 @@ pytestmark = pytest.mark.stack
 NOW = SETTLED + timedelta(minutes=5)
 #: Late enough that every after-service contact of the inputs falls due (day 3, 7, 30).
 LATER = SETTLED + timedelta(days=40)
-STATE = (filing.TIMERS, filing.PEOPLE)
+STATE = (filing.TIMERS, filing.PEOPLE, filing.CONTACTS)
 
 
 def inputs(work_order) -> list[WorkOrderClosed]:
@@ -118,6 +118,7 @@ async def fired(client: AsyncMongoClient[dict[str, Any]], database: str) -> list
         batch=10_000,
         lease=timedelta(minutes=1),
         logger=logging.getLogger("checker"),
+        contacts=store.contacts,
     )
     while (await dispatcher.tick()).fired:
         pass
@@ -150,6 +151,7 @@ async def test_a_half_applied_batch_redelivered_gives_exactly_a_clean_runs_state
         await applied(
             Changes(
                 started=changes.started,
+                contacts=changes.contacts,
                 tombstones=changes.tombstones,
                 entries=changes.entries,
                 new_timers=dict(half) if crash_after == "half the timers" else {},

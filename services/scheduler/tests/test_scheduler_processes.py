@@ -21,7 +21,7 @@ from aftersales_runtime.clock import ControlledClock
 from aftersales_scheduler import filing
 from aftersales_scheduler.store import TimerStore
 
-from benchmarks.scheduler_history import synthetic_timer
+from benchmarks.history import synthetic_contact, synthetic_timer
 
 pytestmark = pytest.mark.stack
 
@@ -107,7 +107,8 @@ async def seed(mongo_db, count: int) -> set[str]:
         synthetic_timer(DEALER, n, NOW - timedelta(hours=10) + timedelta(seconds=n * 17 % 36_000))
         for n in range(count)
     ]
-    await TimerStore(mongo_db).load(timers, first_day=NOW.date())
+    contacts = [synthetic_contact(DEALER, n) for n in range(count)]
+    await TimerStore(mongo_db).load(timers, first_day=NOW.date(), contacts=contacts)
     return {deterministic_id("contact.due", t["_id"], "1") for t in timers}
 
 

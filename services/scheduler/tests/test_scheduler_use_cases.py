@@ -36,7 +36,7 @@ from aftersales_scheduler.planning.record_results import record_results
 Doc = dict[str, Any]
 DEALER = "dealer-sz-001"
 SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
-STEPS = ("started", "tombstones", "entries", "new_timers", "timer_updates", "people")
+STEPS = ("started", "contacts", "tombstones", "entries", "new_timers", "timer_updates", "people")
 
 
 class Crash(Exception):
@@ -54,6 +54,7 @@ class FakeStore:
         self.entries: list[Doc] = []
         self.tombstones: set[str] = set()
         self.started: set[str] = set()
+        self.contacts: dict[str, Doc] = {}
         self.timers_asked: set[str] = set()
         self.calls = 0
         self.crash_after: int | None = None
@@ -86,6 +87,10 @@ class FakeStore:
     def _apply_started(self, changes: Changes) -> None:
         self.started |= set(changes.started)
 
+    def _apply_contacts(self, changes: Changes) -> None:
+        for cid, doc in changes.contacts.items():
+            self.contacts.setdefault(cid, doc)  # insert-once
+
     def _apply_tombstones(self, changes: Changes) -> None:
         self.tombstones |= set(changes.tombstones)
 
@@ -114,7 +119,7 @@ class FakeStore:
     def live_contacts(self) -> set[str]:
         """What the dispatcher would publish: one ContactDue per live (timer, attempt)."""
         live = [e for e in self.entries if e["key"] not in self.tombstones]
-        return {contact_due_event(e).model_dump_json() for e in live}
+        return {contact_due_event(e, self.contacts).model_dump_json() for e in live}
 
 
 def context(clock: FixedClock) -> PlanningContext:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from aftersales_contracts.dms import Channel
 from aftersales_contracts.events import ContactPurpose, Customer, Staff, Vehicle
 
+from aftersales_scheduler import filing
 from aftersales_scheduler.domain import timer as lifecycle
 from aftersales_scheduler.domain.plan import (
     OtherContact,
@@ -70,6 +71,10 @@ class Subject:
     def timer_id(self, step: str) -> str:
         return make_timer_id(self.dealer_id, self.source_id, step)
 
+    @property
+    def contact_id(self) -> str:
+        return filing.contact_id(self.correlation_id, self.revision)
+
     def to_document(self) -> Doc:
         """All of it, to plan again later without the event (D10 yearly care)."""
         return {
@@ -77,7 +82,8 @@ class Subject:
             "source_id": self.source_id,
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
-            **self.snapshot(),
+            "revision": self.revision,
+            **self.contact_data(),
         }
 
     @classmethod
@@ -96,9 +102,16 @@ class Subject:
         )
 
     def snapshot(self) -> Doc:
-        """The contact data the ContactDue will carry (refreshed by a correction)."""
+        """What a timer keeps of its subject: the revision and the contact data it names
+        (kept once in `contacts`, refreshed by a correction: a new revision)."""
+        return {"revision": self.revision, "contact_id": self.contact_id}
+
+    def contact_document(self) -> Doc:
+        return {"_id": self.contact_id, **self.contact_data()}
+
+    def contact_data(self) -> Doc:
+        """The contact data the ContactDue will carry."""
         return {
-            "revision": self.revision,
             "customer": self.customer.model_dump(mode="json"),
             "vehicle": self.vehicle.model_dump(mode="json"),
             "service_advisor": (
@@ -178,6 +191,7 @@ def plan(
     """Each contact: a new timer decided against the customer's other contacts (D4, D13), or,
     when it exists (a redelivery or a correction), the repair and refresh of the existing one."""
     apply_consent(ws, subject)
+    ws.add_contact(subject.contact_document())
     for contact in planned:
         tid = subject.timer_id(contact.step)
         existing = ws.timer(tid)

@@ -90,6 +90,10 @@ class WorkingSet:
         self._timers[doc["_id"]] = doc
         self.changes.new_timers[doc["_id"]] = doc
 
+    def add_contact(self, doc: Doc) -> None:
+        """Contact data timers of this batch name (inserted once; a redelivery's collides)."""
+        self.changes.contacts.setdefault(doc["_id"], doc)
+
     def apply(self, transition: Transition | None) -> None:
         if transition is None:
             return
