@@ -9,7 +9,7 @@ the people files; and, for the pipeline, intake's vehicle files (`benchmarks.int
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from aftersales_contracts.envelope import correlation_id_for
@@ -136,7 +136,11 @@ def history_work_order(
 
 
 async def load_history(
-    store: TimerStore, work_orders: int, now: datetime, stores: list[str]
+    store: TimerStore,
+    work_orders: int,
+    now: datetime,
+    stores: list[str],
+    first_day: date | None = None,
 ) -> float:
     """A year of a dealer group (`group_stores`): `work_orders` closed
     work orders with the timers they leave, their contact data and the people files, in the
@@ -152,7 +156,7 @@ async def load_history(
             timers += found
             people += files
             contacts.append(contact)
-        await store.load(timers, first_day=now.date(), contacts=contacts)
+        await store.load(timers, first_day=first_day or now.date(), contacts=contacts)
         await store.load_people(people)
         print(
             f"  … history: {min(work_orders, first + chunk):,} work orders, "
@@ -169,6 +173,7 @@ async def load_group_history(
     now: datetime,
     dealers: list[str],
     template_orders: list[dict[str, Any]],
+    first_day: date | None = None,
 ) -> dict[str, float]:
     """The whole group's year for the pipeline: intake's work orders and vehicle files (its
     stores: `dealers` first, then the rest of the 50) and the scheduler's timers years ahead,
@@ -179,5 +184,7 @@ async def load_group_history(
     stores = group_stores(dealers)
     await intake_history.load(intake_db, work_orders, stores, template_orders, [])
     intake_seconds = time.perf_counter() - started
-    scheduler_seconds = await load_history(TimerStore(scheduler_db), work_orders, now, stores)
+    scheduler_seconds = await load_history(
+        TimerStore(scheduler_db), work_orders, now, stores, first_day
+    )
     return {"intake": intake_seconds, "scheduler": scheduler_seconds}

@@ -236,7 +236,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--history",
         type=int,
-        default=20_000,
+        default=50_000,
         help="work orders of history (a year of 50 stores is ~500,000; 0 = none)",
     )
     args = parser.parse_args(argv)
