@@ -6,9 +6,10 @@ on one holding a dealer group's year of history. Prints figures; passes or fails
     python -m benchmarks.scheduler --pending 10000 100000 --due 10000 --plans 300
     python -m benchmarks.scheduler --history 500000      # the full year of 50 stores
 
-Against the local stack (KAFKA_BOOTSTRAP_SERVERS, MONGODB_URL). Each run uses its own database
-and topic prefix and removes them afterwards. The pending timers are laid down in bulk (through
-the store and `filing`, as the planner files them) on the 365 days after "now"; the due ones on
+Against this checkout's stack (KAFKA_PORT, MONGODB_PORT; or KAFKA_BOOTSTRAP_SERVERS,
+MONGODB_URL). Each run uses its own database and topic prefix and removes them afterwards. The
+pending timers are laid down in bulk (through the store and `filing`, as the planner files
+them) on the 365 days after "now"; the due ones on
 the hours before it. The history (`benchmarks.history`): `--history` work orders
 settled over the past year in 50 stores, each with its 7 timers (past ones done, the rest
 pending, expiries up to six years ahead) and its customer's and vehicle's files; a share of the
@@ -65,10 +66,20 @@ DEALER = "dealer-bench"
 LOG = logging.getLogger("bench")
 
 
+# This checkout's stack (KAFKA_PORT / MONGODB_PORT), unless the URLs are given: several stacks
+# may run on one machine (as benchmarks/contact.py).
+KAFKA = os.environ.get(
+    "KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
+)
+MONGODB = os.environ.get(
+    "MONGODB_URL", f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
+)
+
+
 def _settings(database: str, prefix: str) -> SchedulerSettings:
     return SchedulerSettings(
-        **tool_kafka_env(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
-        mongodb_url=os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"),
+        **tool_kafka_env(KAFKA),
+        mongodb_url=MONGODB,
         mongodb_database=database,
         topic_prefix=prefix,
         environment="test",
