@@ -110,14 +110,14 @@ fuzz: install stack-up ## schemathesis over every service's OpenAPI document, lo
 bench-intake: install stack-up ## intake throughput against a raw aiokafka passthrough
 	$(PY) -m benchmarks.intake
 
-bench-scheduler: install stack-up ## scheduler dispatch rate with 10k and 1M pending timers
-	$(PY) -m benchmarks.scheduler
+bench-scheduler: install stack-up ## scheduler dispatch and plan rates, empty and with history (HISTORY=50000)
+	$(PY) -m benchmarks.scheduler --history $(or $(HISTORY),50000)
 
 bench-contact: install stack-up ## claim/submit through HTTP with 10k and 1M finished tasks (FINISHED="10000 1000000")
 	$(PY) -m benchmarks.contact --finished $(or $(FINISHED),10000 1000000)
 
-bench-pipeline: install stack-up ## the five services as processes, end to end (ORDERS=20000)
-	$(PY) -m benchmarks.pipeline --orders $(or $(ORDERS),20000)
+bench-pipeline: install stack-up ## the five services as processes, end to end, empty and with history (ORDERS=20000 HISTORY=50000)
+	$(PY) -m benchmarks.pipeline --orders $(or $(ORDERS),20000) --history $(or $(HISTORY),50000)
 
 bench-reporting: install stack-up ## report read p99, projection events/s and rebuild time at 1M results (RESULTS=1000000)
 	$(PY) -m benchmarks.reporting --results $${RESULTS:-1000000}

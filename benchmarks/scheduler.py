@@ -6,10 +6,11 @@ on one holding a dealer group's year of history. Prints figures; passes or fails
     python -m benchmarks.scheduler --pending 10000 100000 --due 10000 --plans 300
     python -m benchmarks.scheduler --history 500000      # the full year of 50 stores
 
-Against the local stack (KAFKA_BOOTSTRAP_SERVERS, MONGODB_URL). Each run uses its own database
-and topic prefix and removes them afterwards. The pending timers are laid down in bulk (through
-the store and `filing`, as the planner files them) on the 365 days after "now"; the due ones on
-the hours before it. The history (`benchmarks.scheduler_history`): `--history` work orders
+Against this checkout's stack (KAFKA_PORT, MONGODB_PORT; or KAFKA_BOOTSTRAP_SERVERS,
+MONGODB_URL). Each run uses its own database and topic prefix and removes them afterwards. The
+pending timers are laid down in bulk (through the store and `filing`, as the planner files
+them) on the 365 days after "now"; the due ones on
+the hours before it. The history (`benchmarks.history`): `--history` work orders
 settled over the past year in 50 stores, each with its 7 timers (past ones done, the rest
 pending, expiries up to six years ahead) and its customer's and vehicle's files; a share of the
 planned work orders come from its returning customers. Dispatching publishes real ContactDue
@@ -52,17 +53,33 @@ from aftersales_scheduler.settings import SchedulerSettings
 from aftersales_scheduler.store import TimerStore
 from pymongo import AsyncMongoClient
 
-from benchmarks.scheduler_history import history_vin, load_history, synthetic_timer
+from benchmarks.history import (
+    group_stores,
+    history_vin,
+    load_history,
+    synthetic_contact,
+    synthetic_timer,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 DEALER = "dealer-bench"
 LOG = logging.getLogger("bench")
 
 
+# This checkout's stack (KAFKA_PORT / MONGODB_PORT), unless the URLs are given: several stacks
+# may run on one machine (as benchmarks/contact.py).
+KAFKA = os.environ.get(
+    "KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
+)
+MONGODB = os.environ.get(
+    "MONGODB_URL", f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
+)
+
+
 def _settings(database: str, prefix: str) -> SchedulerSettings:
     return SchedulerSettings(
-        **tool_kafka_env(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
-        mongodb_url=os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"),
+        **tool_kafka_env(KAFKA),
+        mongodb_url=MONGODB,
         mongodb_database=database,
         topic_prefix=prefix,
         environment="test",
@@ -74,17 +91,20 @@ async def _seed(db: Any, pending: int, due: int) -> float:
     minutes = 365 * 24 * 60
     chunk = 100_000
     for first in range(0, pending, chunk):
+        numbers = range(first, min(pending, first + chunk))
         timers = [
             synthetic_timer(DEALER, n, NOW + timedelta(days=1, minutes=(n * 7919) % minutes))
-            for n in range(first, min(pending, first + chunk))
+            for n in numbers
         ]
-        await TimerStore(db).load(timers, first_day=NOW.date())
+        contacts = [synthetic_contact(DEALER, n) for n in numbers]
+        await TimerStore(db).load(timers, first_day=NOW.date(), contacts=contacts)
         print(f"  … {first + len(timers):,} pending timers stored", flush=True)
     due_timers = [
         synthetic_timer(DEALER, pending + n, NOW - timedelta(hours=11, seconds=-(n % 39_600)))
         for n in range(due)
     ]
-    await TimerStore(db).load(due_timers, first_day=NOW.date())
+    contacts = [synthetic_contact(DEALER, pending + n) for n in range(due)]
+    await TimerStore(db).load(due_timers, first_day=NOW.date(), contacts=contacts)
     return time.perf_counter() - started
 
 
@@ -107,14 +127,16 @@ async def dispatch_rate(
         async def publish(event: ContactDue) -> None:
             await publish_event(broker, settings, event)
 
+        store = TimerStore(db)
         dispatcher = Dispatcher(
-            TimerStore(db).timeline,
+            store.timeline,
             FixedClock(NOW),
             publish,
             "bench",
             settings.dispatch_batch,
             timedelta(minutes=1),
             LOG,
+            store.contacts,
         )
         fired, ticks = 0, 0
         started = time.perf_counter()
@@ -225,7 +247,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--history",
         type=int,
-        default=20_000,
+        default=50_000,
         help="work orders of history (a year of 50 stores is ~500,000; 0 = none)",
     )
     args = parser.parse_args(argv)
@@ -250,7 +272,9 @@ async def with_history(args: argparse.Namespace, dispatch_empty: float, plans_em
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_url, tz_aware=True)
     try:
         print(f"history: {args.history:,} work orders of a year of 50 stores", flush=True)
-        loaded = await load_history(TimerStore(client[database]), args.history, NOW, DEALER)
+        loaded = await load_history(
+            TimerStore(client[database]), args.history, NOW, group_stores([DEALER])
+        )
         timers = await client[database]["timers"].count_documents({})
         print(f"  loaded in {loaded:.0f} s: {timers:,} timers", flush=True)
         aged = await dispatch_rate(args.pending[0], args.due, args.history, database)

@@ -23,7 +23,7 @@ from aftersales_runtime.outbox import Outbox
 from aftersales_runtime.service import Runtime
 from fastapi import FastAPI
 
-from aftersales_scheduler import api, handlers
+from aftersales_scheduler import api, subscribers
 from aftersales_scheduler.dispatcher import Dispatcher
 from aftersales_scheduler.domain.policy import PolicyBook
 from aftersales_scheduler.periodic import PeriodicJobs
@@ -68,12 +68,13 @@ def build(
         batch=settings.dispatch_batch,
         lease=timedelta(seconds=settings.claim_lease_seconds),
         logger=runtime.logger,
+        contacts=store.contacts,
     )
     runtime.uses_topics(
         WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT, VEHICLE_FILE_CORRECTED, COMPLAINT_EVENT
     )
     outbox = Outbox(runtime.db, runtime.events.publish_all)  # D15: closures
-    handlers.register(runtime, planning, store, runtime.logger, outbox)
+    subscribers.register(runtime, settings, planning, store, runtime.logger, outbox)
 
     async def dispatch_loop() -> None:
         await dispatcher.run_forever(settings.dispatch_interval_seconds)

@@ -13,8 +13,8 @@ Firing one entry (never early: `due_at <= clock.now()`): insert the claim
 deterministic event_id, insert `sent/{timer}/{attempt}`. A claim whose owner died before `sent`
 is taken over after the lease and published again with the same event_id (downstream is
 idempotent): a crash between publish and mark never loses a contact. Entries are fired in
-chunks: one bulk read of their tombstones, one bulk insert of claims, the publishes, one bulk
-insert of `sent` markers.
+chunks: one bulk read of their tombstones and of the contact data they name (by `_id`), one
+bulk insert of claims, the publishes, one bulk insert of `sent` markers.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -37,6 +37,8 @@ from aftersales_scheduler.store import lease_expired
 from aftersales_scheduler.timeline import TimeLine
 
 Publish = Callable[[ContactDue], Awaitable[None]]
+#: Reads contact data by id (`TimerStore.contacts`).
+ReadContacts = Callable[[Collection[str]], Awaitable[dict[str, Doc]]]
 CHUNK = 200
 
 
@@ -46,15 +48,27 @@ class TickReport:
     exhausted: bool = False  # the batch limit stopped the tick: run the next one at once
 
 
-def contact_due_event(entry: Doc) -> ContactDue:
+def contact_ids(entries: Iterable[Doc]) -> set[str]:
+    """The contact data the entries name (entries filed before the slimming carry it)."""
+    return {e["payload"]["contact_id"] for e in entries if "contact_id" in e["payload"]}
+
+
+def contact_due_event(entry: Doc, contacts: Mapping[str, Doc]) -> ContactDue:
     timer_id, attempt = entry["timer_id"], entry["attempt"]
+    payload = dict(entry["payload"])
+    named = payload.pop("contact_id", None)
+    if named is not None:
+        if named not in contacts:  # written before the entry: the tick fails, nothing is lost
+            raise LookupError(f"contact data {named} of {timer_id} not found")
+        payload.update({f: contacts[named].get(f) for f in filing.CONTACT_FIELDS})
+        payload["technicians"] = payload["technicians"] or []
     return ContactDue(
         event_id=deterministic_id("contact.due", timer_id, str(attempt)),
         occurred_at=entry["due_at"],
         contact_id=timer_id,
         due_at=entry["due_at"],
         attempt=attempt,
-        **entry["payload"],
+        **payload,
     )
 
 
@@ -83,8 +97,10 @@ class Dispatcher:
         batch: int,
         lease: timedelta,
         logger: logging.Logger,
+        contacts: ReadContacts,
     ) -> None:
         self.timeline = timeline
+        self.contacts = contacts
         self.clock = clock
         self.publish = publish
         self.owner = owner
@@ -187,7 +203,11 @@ class Dispatcher:
     ) -> None:
         # Only tombstones are read up front: `sent` follows a claim, so an attempt whose claim
         # this tick wins cannot have gone out; a claim found taken is looked into (`_contest`).
-        tombstones = await self.timeline.markers(filing.cancel_id(e["key"]) for e in entries)
+        # The contact data is read with them, by `_id`: one wave of reads for the chunk.
+        tombstones, contacts = await asyncio.gather(
+            self.timeline.markers(filing.cancel_id(e["key"]) for e in entries),
+            self.contacts(contact_ids(entries)),
+        )
         # An entry filed twice (a late refile, a redelivered batch) fires once: by (timer, attempt).
         groups: dict[tuple[str, int], list[Doc]] = {}
         for e in entries:
@@ -199,7 +219,7 @@ class Dispatcher:
         taken = await self.timeline.insert_markers(claims)
         if taken:
             await self._contest(groups, taken, view, now)
-        events = [contact_due_event(group[0]) for group in groups.values()]
+        events = [contact_due_event(group[0], contacts) for group in groups.values()]
         await asyncio.gather(*(self.publish(event) for event in events))
         await self.timeline.insert_markers(
             [

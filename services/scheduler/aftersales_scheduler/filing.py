@@ -6,6 +6,13 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
 - `timers`: one document per planned contact, `_id` = f"{dealer}/{source}/{step}" (domain.slots).
   It records `filed_key`, the entry its current attempt and version is filed under.
 - `people`: `customer/{dealer}/{id}` and `vehicle/{dealer}/{vin}` (timer ids, opt-out, visits).
+- `contacts`: the contact data (CONTACT_FIELDS: customer, vehicle, service advisor, technicians,
+  sales consultant) of one revision of a timer's source (work order, delivery, ticket, vehicle
+  file), once: `contact/{dealer}/{source}/{revision}`, inserted once, never changed. A vehicle
+  file corrected on a call (D30) is a new document, `…/{revision}/file-{file revision}`, which
+  the vehicle's pending timers then name. Timers and entries name it by `contact_id`; the
+  dispatcher reads it by `_id` when the entry fires. What stays per timer and entry: purposes,
+  channel, due time and the timeliness window (`timely_until`, D6/D8).
 - `due`: the time line, as *documents* addressed by `_id`, never one collection per date:
   - a slot is 30 minutes of UTC time (`2026-11-23T12:30`); its entries are kept in buckets
     `slot/{slot}/{n}` (n = 0, 1, … contiguous, each up to BUCKET_SIZE entries, immutable);
@@ -20,7 +27,9 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
   `closing/{slot}` (the dispatcher has started its final read: late entries go elsewhere),
   `settled/{slot}` (every entry of the slot fired or was cancelled), `migrated/{collection}`.
 
-An entry is immutable: everything ContactDue needs, so the dispatcher never reads `timers`.
+An entry is immutable: everything ContactDue needs but the contact data, which it names, so the
+dispatcher never reads `timers` (entries filed before issue 19's slimming carry the contact data
+themselves: the dispatcher takes either).
 A change to a pending timer (cancel, merge, correction, retry) puts a tombstone on its entry
 and, if it stays pending, files a new version.
 """
@@ -39,8 +48,11 @@ MARKERS = "markers"
 MARKS = "marks"
 JOBS = "job_runs"
 DUE_LISTS = "monthly_due_lists"
+CONTACTS = "contacts"
 #: Every collection the scheduler keeps: a fixed set, whatever the dates and the history.
-COLLECTIONS = (TIMERS, PEOPLE, DUE, MARKERS, MARKS, JOBS, DUE_LISTS)
+COLLECTIONS = (TIMERS, PEOPLE, CONTACTS, DUE, MARKERS, MARKS, JOBS, DUE_LISTS)
+#: The contact data a ContactDue carries, kept once per revision in `contacts`.
+CONTACT_FIELDS = ("customer", "vehicle", "service_advisor", "technicians", "sales_consultant")
 
 SLOT = timedelta(minutes=30)  # a tick re-reads only what it has not seen; see dispatcher
 BUCKET_SIZE = 200  # entries per bucket document (~1 KB each)
@@ -103,8 +115,21 @@ def filing_key(timer: Doc) -> str:
     return entry_key(timer["_id"], timer["attempt"], timer.get("version", 1))
 
 
+def contact_id(dealer_id: str, source_id: str, revision: int, file_revision: int = 0) -> str:
+    """The contact data of a timer's source (work order, delivery, ticket …) at its revision;
+    D30: a vehicle file corrected on a call gives the source's pending timers a new one."""
+    base = f"contact/{dealer_id}/{source_id}/{revision}"
+    return f"{base}/file-{file_revision}" if file_revision else base
+
+
 def entry_for(timer: Doc) -> Doc:
-    """The immutable entry the dispatcher fires: everything ContactDue needs."""
+    """The immutable entry the dispatcher fires: everything ContactDue needs, the contact data
+    by reference (a timer stored before the slimming still carries it: it is copied)."""
+    if "contact_id" in timer:
+        contact: Doc = {"contact_id": timer["contact_id"]}
+    else:
+        contact = {field: timer.get(field) for field in CONTACT_FIELDS}
+        contact["technicians"] = contact["technicians"] or []
     return {
         "key": filing_key(timer),
         "timer_id": timer["_id"],
@@ -118,12 +143,8 @@ def entry_for(timer: Doc) -> Doc:
             "purposes": timer["purposes"],
             "channel": timer["channel"],
             "work_order_id": timer.get("work_order_id"),
-            "vehicle": timer["vehicle"],
-            "customer": timer["customer"],
-            "service_advisor": timer.get("service_advisor"),
-            "technicians": timer.get("technicians", []),
+            **contact,
             "timely_until": timer.get("timely_until"),
-            "sales_consultant": timer.get("sales_consultant"),
         },
     }
 

@@ -1,5 +1,6 @@
 """Move the old one-collection-per-day time line (`due_YYYYMMDD`, `closing_days`) into the
-bounded layout of `filing`, then drop the old collections.
+bounded layout of `filing`, then drop the old collections; and slim the timers that still
+carry their contact data (keep it once in `contacts`, name it by `contact_id`).
 
     python -m aftersales_scheduler.migrate            # MONGODB_URL, SCHEDULER_MONGODB_DATABASE
     python -m aftersales_scheduler.migrate --dry-run  # count what would move
@@ -7,7 +8,9 @@ bounded layout of `filing`, then drop the old collections.
 Run it with every scheduler replica stopped (it files without the dispatcher's closing check),
 then start the new version. Idempotent: a collection is marked `migrated/{name}` once its
 entries are filed and its markers copied, and dropped after; a run cut short is run again
-(an entry filed twice fires once: claims are per timer and attempt).
+(an entry filed twice fires once: claims are per timer and attempt). Slimming a timer is
+idempotent too (the contact data is inserted once, then the timer names it and drops its copy);
+entries filed before keep their copy and fire as they are.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from aftersales_runtime.mongo import connect
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_scheduler import filing
-from aftersales_scheduler.filing import MARKERS, Doc
+from aftersales_scheduler.filing import CONTACTS, MARKERS, TIMERS, Doc
 from aftersales_scheduler.settings import SchedulerSettings
-from aftersales_scheduler.timeline import TimeLine, insert_all
+from aftersales_scheduler.timeline import TimeLine, find_all, insert_all
 
 OLD_DAY_PREFIX = "due_"
 OLD_CLOSING = "closing_days"
@@ -37,6 +41,7 @@ class Report:
     collections: int = 0
     entries: int = 0
     markers: int = 0
+    slimmed: int = 0
 
 
 def old_day_collections(names: list[str]) -> list[str]:
@@ -78,13 +83,64 @@ async def migrate(
             day = date.fromisoformat(closing["_id"])
             await timeline.mark(filing.closing_day_id(day))
         await db.drop_collection(OLD_CLOSING)
+    report.slimmed = await slim_timers(db, dry_run, say)
     verb = "would move" if dry_run else "moved"
     say(
         f"migrate: {verb} {report.collections} day collections "
-        f"({report.entries:,} entries, {report.markers:,} markers); "
+        f"({report.entries:,} entries, {report.markers:,} markers), "
+        f"{'would slim' if dry_run else 'slimmed'} {report.slimmed:,} timers; "
         f"{len(await db.list_collection_names())} collections now"
     )
     return report
+
+
+async def slim_timers(
+    db: AsyncDatabase[Doc], dry_run: bool, say: Callable[[str], None], chunk: int = 2000
+) -> int:
+    """Timers stored with their own copy of the contact data: the copy goes into `contacts`
+    (once per work order revision), the timer names it. One scan finds them (a migration, not
+    a hot path); they are then read and written by `_id`, in chunks."""
+    stale = {"customer": {"$exists": True}}
+    if dry_run:
+        return await db[TIMERS].count_documents(stale)
+    ids = [doc["_id"] async for doc in db[TIMERS].find(stale, {"_id": 1})]
+    for start in range(0, len(ids), chunk):
+        timers = list((await find_all(db, TIMERS, ids[start : start + chunk])).values())
+        contacts = {legacy_contact_id(t): t for t in timers if "customer" in t}
+        await insert_all(
+            db,
+            CONTACTS,
+            [
+                {"_id": cid, **{f: t.get(f) for f in filing.CONTACT_FIELDS}}
+                for cid, t in contacts.items()
+            ],
+        )
+        updates = [
+            UpdateOne(
+                {"_id": t["_id"]},
+                {
+                    "$set": {"contact_id": legacy_contact_id(t)},
+                    "$unset": dict.fromkeys(filing.CONTACT_FIELDS, ""),
+                },
+            )
+            for t in timers
+            if "customer" in t
+        ]
+        if updates:
+            await db[TIMERS].bulk_write(updates, ordered=False)
+        say(f"  {min(start + chunk, len(ids)):,}/{len(ids):,} timers slimmed")
+    return len(ids)
+
+
+def legacy_contact_id(timer: Doc) -> str:
+    """A stored timer's own copy was its source's at its revision, or a D30 correction's
+    (`file_revision`): timers of one source that differ never share an id."""
+    return filing.contact_id(
+        timer["dealer_id"],
+        timer["source_id"],
+        timer.get("revision", 1),
+        timer.get("file_revision", 0),
+    )
 
 
 async def main(argv: list[str] | None = None) -> None:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from aftersales_runtime.batches import BatchSettings
 from aftersales_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
-class SchedulerSettings(ServiceSettings):
+class SchedulerSettings(ServiceSettings, BatchSettings):
+    """SCHEDULER_BATCH_MAX_RECORDS / SCHEDULER_BATCH_TIMEOUT_MS bound the consumed batches."""
+
     model_config = SettingsConfigDict(
         env_prefix="SCHEDULER_", extra="ignore", populate_by_name=True
     )

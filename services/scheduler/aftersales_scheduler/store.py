@@ -9,14 +9,14 @@ partition = dealer): a single writer per document, which keeps them right withou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 
 from aftersales_runtime.mongo import insert_once
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_scheduler import filing
-from aftersales_scheduler.filing import DUE_LISTS, JOBS, PEOPLE, TIMERS, Doc
+from aftersales_scheduler.filing import CONTACTS, DUE_LISTS, JOBS, PEOPLE, TIMERS, Doc
 from aftersales_scheduler.planning.contacts import customer_key, vehicle_key
 from aftersales_scheduler.planning.ports import Changes, PersonUpdate
 from aftersales_scheduler.timeline import TimeLine, find_all, insert_all, upsert
@@ -46,8 +46,11 @@ class TimerStore:
 
     async def apply(self, changes: Changes, now: datetime) -> None:
         """Write a batch's changes in the order `Changes` documents (each step idempotent)."""
-        await self.timeline.insert_markers(
-            [{"_id": filing.planning_id(event_id)} for event_id in changes.started]
+        await asyncio.gather(
+            self.timeline.insert_markers(
+                [{"_id": filing.planning_id(event_id)} for event_id in changes.started]
+            ),
+            insert_all(self.db, CONTACTS, list(changes.contacts.values())),
         )
         tombstones = [{"_id": filing.cancel_id(key)} for key in changes.tombstones]
         await self.timeline.insert_markers(tombstones)
@@ -76,10 +79,18 @@ class TimerStore:
             )
         )
 
-    async def load(self, timers: list[Doc], first_day: date, chunk: int = 5000) -> int:
-        """Store timers as the planner would, in bulk (history loaders, benchmarks, tests);
-        returns how many. Pending ones are filed on the time line."""
+    async def contacts(self, contact_ids: Collection[str]) -> dict[str, Doc]:
+        """Contact data by id (the dispatcher, when entries fire)."""
+        return await find_all(self.db, CONTACTS, contact_ids)
+
+    async def load(
+        self, timers: list[Doc], first_day: date, contacts: Sequence[Doc] = (), chunk: int = 5000
+    ) -> int:
+        """Store timers (and the contact data they name) as the planner would, in bulk (history
+        loaders, benchmarks, tests); returns how many. Pending ones are filed on the time line."""
         await self.timeline.ensure_first_day(first_day)
+        for start in range(0, len(contacts), chunk):
+            await insert_all(self.db, CONTACTS, list(contacts[start : start + chunk]))
         docs = [{**t, "filed_key": filing.filing_key(t)} for t in timers]
         await self.timeline.load([filing.entry_for(d) for d in docs if d["state"] == "pending"])
         for start in range(0, len(docs), chunk):

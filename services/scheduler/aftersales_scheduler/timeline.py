@@ -55,6 +55,10 @@ class TimeLine:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self._first_day: date | None = None
+        # What `load` wrote so far (it runs alone): the next free position of each sequence
+        # and the slots already in their day's index, so chunk after chunk never collides.
+        self._loaded_next: dict[str, int] = {}
+        self._loaded_slots: set[str] = set()
 
     # --- sequences of immutable documents -----------------------------------------------------
     async def hints(self, sequences: Iterable[str]) -> dict[str, int]:
@@ -63,10 +67,15 @@ class TimeLine:
         return {s: docs.get(filing.hint_id(s), {}).get("n", 0) for s in names}
 
     async def append(
-        self, groups: dict[str, list[list[Any]]], hints: dict[str, int] | None = None
+        self,
+        groups: dict[str, list[list[Any]]],
+        hints: dict[str, int] | None = None,
+        move_hints: bool = True,
     ) -> None:
         """Insert each sequence's chunks at its next free positions (insert-once: a position
-        taken by another writer is retried at the next one), then move the hints on."""
+        taken by another writer is retried at the next one), then move the hints on (new
+        sequences' hints are always written; `move_hints=False` leaves older ones behind, which
+        costs a reader or writer a few probes beyond them, never an entry)."""
         if not groups:
             return
         start = dict(hints) if hints is not None else await self.hints(groups)
@@ -85,7 +94,7 @@ class TimeLine:
             *(
                 self.db[DUE].update_one({"_id": filing.hint_id(s)}, {"$max": {"n": free[s]}})
                 for s in groups
-                if s not in fresh or s in taken
+                if (s not in fresh and move_hints) or s in taken
             )
         )
 
@@ -145,8 +154,9 @@ class TimeLine:
 
     async def load(self, entries: list[Doc], chunk: int = 20_000) -> None:
         """File entries in bulk for loaders and the migration, which run while no dispatcher
-        does: no closing check, and slots taken for empty (a bucket position found taken is
-        retried at the next one), so a chunk costs a few bulk inserts and no reads."""
+        does: no closing check, and slots taken for empty at first, then where this timeline's
+        last `load` stopped (a bucket position found taken is retried at the next one), so a
+        chunk costs a few bulk inserts and no reads."""
         placed = sorted(((filing.slot_of(e["due_at"]), e) for e in entries), key=lambda p: p[0])
         for start in range(0, len(placed), chunk):
             by_slot: dict[str, list[Doc]] = defaultdict(list)
@@ -154,10 +164,23 @@ class TimeLine:
                 by_slot[slot].append(entry)
             by_day: dict[str, list[str]] = defaultdict(list)
             for slot in by_slot:
-                by_day[filing.day_sequence(filing.day_of(slot))].append(slot)
-            await self.append({day: filing.chunks(slots) for day, slots in by_day.items()})
-            groups = {filing.slot_sequence(s): filing.chunks(es) for s, es in by_slot.items()}
-            await self.append(groups, dict.fromkeys(groups, 0))
+                if slot not in self._loaded_slots:
+                    by_day[filing.day_sequence(filing.day_of(slot))].append(slot)
+            self._loaded_slots.update(by_slot)
+            days = {day: filing.chunks(slots) for day, slots in by_day.items()}
+            await self._load_append(days)
+            await self._load_append(
+                {filing.slot_sequence(s): filing.chunks(es) for s, es in by_slot.items()}
+            )
+
+    async def _load_append(self, groups: dict[str, list[list[Any]]]) -> None:
+        # A hint left behind costs a later reader a few probes: cheaper than one update per
+        # sequence per chunk (it was most of a loader's time).
+        await self.append(
+            groups, {s: self._loaded_next.get(s, 0) for s in groups}, move_hints=False
+        )
+        for sequence, chunks in groups.items():
+            self._loaded_next[sequence] = self._loaded_next.get(sequence, 0) + len(chunks)
 
     async def _append_entries(self, placed: list[tuple[str, Doc]]) -> None:
         by_slot: dict[str, list[Doc]] = defaultdict(list)

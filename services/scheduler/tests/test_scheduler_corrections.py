@@ -74,9 +74,15 @@ async def test_a_corrected_phone_is_dialled_by_the_next_contact(
     await service.dispatcher.tick()
     [due] = [e for e in due_events if e.contact_id == CALL]
     assert due.customer.phone == NEW_PHONE
+    assert due.service_advisor == work_order().service_advisor  # the work order's staff stay
     timer = await service.store.timer(CALL)
     assert [t["event"] for t in timer["trail"]].count("updated") == 1
     assert timer["file_revision"] == 2
+    # Slim timers: the correction is new contact data the timer names; the work order's own
+    # contact data is never changed (entries filed before keep naming what they named).
+    assert timer["contact_id"] == f"contact/{DEALER}/WO-0001/1/file-2"
+    original = await service.store.contacts([f"contact/{DEALER}/WO-0001/1"])
+    assert original[f"contact/{DEALER}/WO-0001/1"]["customer"]["phone"] == "+8613800138000"
 
 
 async def test_a_phone_corrected_after_a_call_went_out_is_used_by_its_retry(
@@ -125,8 +131,9 @@ async def test_a_mileage_correction_moves_the_maintenance_reminder_and_the_due_l
         ("pending", datetime(2027, 2, 22, 10, tzinfo=SHANGHAI)),  # D9: 7 days ahead
     ]
     [new] = [t for t in reminders if t["state"] == "pending"]
-    assert new["customer"]["phone"] == NEW_PHONE
-    assert new["vehicle"]["mileage_km"] == 9000
+    [data] = (await service.store.contacts([new["contact_id"]])).values()  # slim timers
+    assert data["customer"]["phone"] == NEW_PHONE
+    assert data["vehicle"]["mileage_km"] == 9000
     vehicle = await service.store.person(f"vehicle/{DEALER}/{VIN}")
     assert vehicle["next_maintenance_due_date"] == "2027-03-01"  # D12: the March list
     assert vehicle["file_revision"] == 2

@@ -31,6 +31,7 @@ def replica(service, owner: str, sink: list[ContactDue], fail_after_publish: boo
         batch=10_000,
         lease=timedelta(seconds=60),
         logger=logging.getLogger("test"),
+        contacts=service.store.contacts,
     )
 
 

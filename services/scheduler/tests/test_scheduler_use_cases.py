@@ -13,11 +13,17 @@ import pytest
 from aftersales_contracts import (
     CallOutcome,
     Channel,
+    ComplaintEvent,
+    ComplaintEventKind,
+    ComplaintGrade,
+    ConfirmationRequest,
+    ContactDue,
     ContactPurpose,
     ContactResult,
     Customer,
     Staff,
     Vehicle,
+    VehicleFileCorrected,
     WorkOrderClosed,
     WorkOrderType,
     correlation_id_for,
@@ -28,7 +34,9 @@ from aftersales_runtime.dealers import DealerDirectory
 from aftersales_scheduler.dispatcher import contact_due_event
 from aftersales_scheduler.domain import timer as lifecycle
 from aftersales_scheduler.domain.policy import PolicyBook
+from aftersales_scheduler.planning.apply_corrections import apply_corrections
 from aftersales_scheduler.planning.context import PlanningContext
+from aftersales_scheduler.planning.plan_confirmations import plan_confirmations
 from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
 from aftersales_scheduler.planning.ports import Changes
 from aftersales_scheduler.planning.record_results import record_results
@@ -36,7 +44,7 @@ from aftersales_scheduler.planning.record_results import record_results
 Doc = dict[str, Any]
 DEALER = "dealer-sz-001"
 SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
-STEPS = ("started", "tombstones", "entries", "new_timers", "timer_updates", "people")
+STEPS = ("started", "contacts", "tombstones", "entries", "new_timers", "timer_updates", "people")
 
 
 class Crash(Exception):
@@ -54,6 +62,7 @@ class FakeStore:
         self.entries: list[Doc] = []
         self.tombstones: set[str] = set()
         self.started: set[str] = set()
+        self.contact_data: dict[str, Doc] = {}
         self.timers_asked: set[str] = set()
         self.calls = 0
         self.crash_after: int | None = None
@@ -75,6 +84,12 @@ class FakeStore:
         self.calls += 1
         return self.started & set(event_ids)
 
+    async def contacts(self, contact_ids: Collection[str]) -> dict[str, Doc]:
+        self.calls += 1
+        return {
+            i: copy.deepcopy(self.contact_data[i]) for i in contact_ids if i in self.contact_data
+        }
+
     async def apply(self, changes: Changes, now: datetime) -> None:
         self.calls += 1
         changes = copy.deepcopy(changes)
@@ -85,6 +100,10 @@ class FakeStore:
 
     def _apply_started(self, changes: Changes) -> None:
         self.started |= set(changes.started)
+
+    def _apply_contacts(self, changes: Changes) -> None:
+        for cid, doc in changes.contacts.items():
+            self.contact_data.setdefault(cid, doc)  # insert-once
 
     def _apply_tombstones(self, changes: Changes) -> None:
         self.tombstones |= set(changes.tombstones)
@@ -114,7 +133,7 @@ class FakeStore:
     def live_contacts(self) -> set[str]:
         """What the dispatcher would publish: one ContactDue per live (timer, attempt)."""
         live = [e for e in self.entries if e["key"] not in self.tombstones]
-        return {contact_due_event(e).model_dump_json() for e in live}
+        return {contact_due_event(e, self.contact_data).model_dump_json() for e in live}
 
 
 def context(clock: FixedClock) -> PlanningContext:
@@ -298,3 +317,92 @@ def test_transitions_apply_only_to_a_pending_timer_and_withdraw_what_they_replac
         lifecycle.give_up(done, 1, now),
     ):
         assert transition is None
+
+
+# --- slim timers meet the planning rules: D30 corrections, D22 confirmations --------------------
+VIN1 = "LSVAU218XN0000001"  # work_order(1, "C-1")'s vehicle
+
+
+def correction(revision: int, phone: str) -> VehicleFileCorrected:
+    return VehicleFileCorrected(
+        event_id=deterministic_id("vehicle.corrected", DEALER, VIN1, str(revision)),
+        occurred_at=SETTLED,
+        dealer_id=DEALER,
+        correlation_id=correlation_id_for(DEALER, "WO-0001"),  # the call's chain
+        vin=VIN1,
+        file_revision=revision,
+        corrected_at=SETTLED,
+        corrected_by="agent-1",
+        contact_id=f"{DEALER}/WO-0001/call_day3",
+        changed=["phone"],
+        customer=Customer(
+            customer_id="C-1", name="张伟", phone=phone, is_owner=True, contact_consent=True
+        ),
+        vehicle=Vehicle(vin=VIN1, brand="大众", model="帕萨特"),
+    )
+
+
+def due_of(store: FakeStore) -> dict[str, ContactDue]:
+    return {
+        due.contact_id: due
+        for due in (ContactDue.model_validate_json(j) for j in store.live_contacts())
+    }
+
+
+async def test_corrections_name_new_contact_data_and_the_next_contacts_dial_it():
+    clock = FixedClock(SETTLED)
+    store = FakeStore()
+    await plan_work_orders(context(clock), store, [work_order(1, "C-1")])
+    original = f"contact/{DEALER}/WO-0001/1"
+    batch = [correction(2, "+8613900000002"), correction(3, "+8613900000003")]
+
+    await apply_corrections(context(clock), store, batch)
+    before = copy.deepcopy((store.timers, store.contact_data, store.live_contacts()))
+    await apply_corrections(context(clock), store, batch)  # redelivered: nothing more
+
+    assert (store.timers, store.contact_data, store.live_contacts()) == before
+    pending = [t for t in store.timers.values() if t["state"] == "pending"]
+    assert pending
+    assert all("customer" not in t for t in store.timers.values())  # slim: named, not copied
+    assert {t["contact_id"] for t in pending if t["source_id"] == "WO-0001"} == {
+        f"{original}/file-3"
+    }
+    assert store.contact_data[original]["customer"]["phone"] == "+8613800138000"  # unchanged
+    fired = due_of(store)
+    assert fired[f"{DEALER}/WO-0001/call_day3"].customer.phone == "+8613900000003"
+    assert fired[f"{DEALER}/WO-0001/call_day3"].service_advisor == Staff(id="SA-007", name="王芳")
+    assert {due.customer.phone for due in fired.values()} == {"+8613900000003"}
+
+
+async def test_a_confirmation_names_its_own_contact_data_from_the_corrected_file():
+    clock = FixedClock(SETTLED)
+    store = FakeStore()
+    await plan_work_orders(context(clock), store, [work_order(1, "C-1")])
+    await apply_corrections(context(clock), store, [correction(2, "+8613900000002")])
+    # A file planned before vehicles kept their contact data: its latest timer's is used.
+    store.people[f"vehicle/{DEALER}/{VIN1}"].pop("contact_data")
+    request = ComplaintEvent(
+        event_id=deterministic_id("complaint", "T-1"),
+        occurred_at=SETTLED,
+        dealer_id=DEALER,
+        correlation_id=correlation_id_for(DEALER, "WO-0001"),  # the work order's chain
+        ticket_id="T-1",
+        kind=ComplaintEventKind.CONFIRMATION_REQUESTED,
+        grade=ComplaintGrade.D,
+        work_order_id="WO-0001",
+        contact_id=f"{DEALER}/WO-0001/call_day3",
+        vin=VIN1,
+        customer_id="C-1",
+        assigned_role="service_advisor",
+        opened_at=SETTLED,
+        confirmation=ConfirmationRequest(
+            contact_id="cc-T-1-r1", due_at=SETTLED + timedelta(days=1), round=1
+        ),
+    )
+
+    await plan_confirmations(context(clock), store, [request], logging.getLogger("test"))
+
+    timer = store.timers["cc-T-1-r1"]
+    assert timer["contact_id"] == f"contact/{DEALER}/ticket-T-1/1"
+    assert "customer" not in timer
+    assert due_of(store)["cc-T-1-r1"].customer.phone == "+8613900000002"

@@ -15,9 +15,10 @@ from aftersales_scheduler.domain.timer import Doc, Transition, trail
 def refresh_contact_data(
     timer: Doc, data: Doc, file_revision: int, sent: bool, now: datetime, note: str
 ) -> Transition | None:
-    """The next contact uses the corrected data (`data`: customer and vehicle as documents):
-    a pending contact not yet sent is filed again with it; one whose attempt went out keeps
-    its entry, and its next attempt (D15) is filed from the corrected data."""
+    """The next contact uses the corrected data (`data`: the fields that name it, i.e.
+    `contact_id` of the corrected contact data): a pending contact not yet sent is filed again
+    with it; one whose attempt went out keeps its entry, and its next attempt (D15) is filed
+    from the corrected data."""
     if not lifecycle.is_pending(timer) or file_revision <= timer.get("file_revision", 0):
         return None
     changes = {**data, "file_revision": file_revision}

@@ -9,12 +9,19 @@ from datetime import date, timedelta
 
 from aftersales_contracts.events import ContactPurpose, VehicleFileCorrected
 
+from aftersales_scheduler import filing
 from aftersales_scheduler.domain import timer as lifecycle
 from aftersales_scheduler.domain.corrections import refresh_contact_data
 from aftersales_scheduler.domain.reminders import maintenance_due
-from aftersales_scheduler.planning.contacts import Subject, dated, plan, remember_contact_data
+from aftersales_scheduler.planning.contacts import (
+    Subject,
+    dated,
+    plan,
+    remember_contact_data,
+    timer_contact_data,
+)
 from aftersales_scheduler.planning.context import PlanningContext
-from aftersales_scheduler.planning.ports import PlanningStore
+from aftersales_scheduler.planning.ports import Doc, PlanningStore
 from aftersales_scheduler.planning.working_set import WorkingSet
 
 MAINTENANCE = "maintenance_reminder"
@@ -32,6 +39,13 @@ async def apply_corrections(
     await ws.load_plans(
         {e.event_id: [s.timer_id(MAINTENANCE)] for e, s in zip(events, subjects, strict=True)},
         [key for s in subjects for key in (s.customer_key, s.vehicle_key)],
+    )
+    # The contact data the vehicles' pending timers name: a correction derives new data from it.
+    await ws.load_contacts(
+        t["contact_id"]
+        for e, s in zip(events, subjects, strict=True)
+        for t in _timers_of_vehicle(ws, e, s)
+        if "contact_id" in t
     )
     for event, subject in zip(events, subjects, strict=True):
         decide_correction(ws, ctx, event, subject)
@@ -81,14 +95,8 @@ def decide_correction(
         plan(ws, ctx, subject, "reminder", [reminder])
 
 
-def _refresh_pending(ws: WorkingSet, event: VehicleFileCorrected, subject: Subject) -> None:
-    """D30: the vehicle's pending contacts (and its customer's, for this vehicle) carry the
-    corrected customer and vehicle: the next contact dials the corrected phone."""
-    data = {
-        "customer": event.customer.model_dump(mode="json"),
-        "vehicle": event.vehicle.model_dump(mode="json"),
-    }
-    note = f"vehicle file corrected (revision {event.file_revision}): {', '.join(event.changed)}"
+def _timers_of_vehicle(ws: WorkingSet, event: VehicleFileCorrected, subject: Subject) -> list[Doc]:
+    """The vehicle's contacts, and its customer's for this vehicle."""
     timers = {
         t["_id"]: t
         for t in (
@@ -97,9 +105,37 @@ def _refresh_pending(ws: WorkingSet, event: VehicleFileCorrected, subject: Subje
         )
         if t["vin"] == event.vin
     }
-    for timer in timers.values():
+    return list(timers.values())
+
+
+def _refresh_pending(ws: WorkingSet, event: VehicleFileCorrected, subject: Subject) -> None:
+    """D30: the vehicle's pending contacts name new contact data — their own (staff, sales
+    consultant) with the corrected customer and vehicle, kept once per source in `contacts`
+    under the file revision — so the next contact dials the corrected phone. Contact data is
+    never changed in place: entries filed before keep naming what they named."""
+    corrected = {
+        "customer": event.customer.model_dump(mode="json"),
+        "vehicle": event.vehicle.model_dump(mode="json"),
+    }
+    note = f"vehicle file corrected (revision {event.file_revision}): {', '.join(event.changed)}"
+    for timer in _timers_of_vehicle(ws, event, subject):
+        if not lifecycle.is_pending(timer) or event.file_revision <= timer.get("file_revision", 0):
+            continue
+        cid = filing.contact_id(
+            timer["dealer_id"], timer["source_id"], timer.get("revision", 1), event.file_revision
+        )
+        ws.add_contact({"_id": cid, **_contact_fields(timer_contact_data(ws, timer)), **corrected})
         sent = ws.was_sent(timer)
-        ws.apply(refresh_contact_data(timer, data, event.file_revision, sent, ws.now, note))
+        change = {"contact_id": cid}
+        ws.apply(refresh_contact_data(timer, change, event.file_revision, sent, ws.now, note))
+
+
+def _contact_fields(data: Doc | None) -> Doc:
+    """All CONTACT_FIELDS, whatever the source kept (contact data read back may lack some)."""
+    found = data or {}
+    fields = {field: found.get(field) for field in filing.CONTACT_FIELDS}
+    fields["technicians"] = fields["technicians"] or []
+    return fields
 
 
 def _record_correction(

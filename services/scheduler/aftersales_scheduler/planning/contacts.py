@@ -12,6 +12,7 @@ from datetime import date
 from aftersales_contracts.dms import Channel
 from aftersales_contracts.events import ContactPurpose, Customer, Staff, Vehicle
 
+from aftersales_scheduler import filing
 from aftersales_scheduler.domain import timer as lifecycle
 from aftersales_scheduler.domain.plan import (
     OtherContact,
@@ -76,6 +77,10 @@ class Subject:
     def timer_id(self, step: str) -> str:
         return make_timer_id(self.dealer_id, self.source_id, step)
 
+    @property
+    def contact_id(self) -> str:
+        return filing.contact_id(self.dealer_id, self.source_id, self.revision)
+
     def to_document(self) -> Doc:
         """All of it, to plan again later without the event (D10 yearly care)."""
         return {
@@ -83,7 +88,8 @@ class Subject:
             "source_id": self.source_id,
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
-            **self.snapshot(),
+            "revision": self.revision,
+            **self.contact_data(),
         }
 
     @classmethod
@@ -103,9 +109,16 @@ class Subject:
         )
 
     def snapshot(self) -> Doc:
-        """The contact data the ContactDue will carry (refreshed by a correction)."""
+        """What a timer keeps of its subject: the revision and the contact data it names
+        (kept once in `contacts`, refreshed by a correction: a new revision)."""
+        return {"revision": self.revision, "contact_id": self.contact_id}
+
+    def contact_document(self) -> Doc:
+        return {"_id": self.contact_id, **self.contact_data()}
+
+    def contact_data(self) -> Doc:
+        """The contact data the ContactDue will carry."""
         return {
-            "revision": self.revision,
             "customer": self.customer.model_dump(mode="json"),
             "vehicle": self.vehicle.model_dump(mode="json"),
             "service_advisor": (
@@ -212,18 +225,39 @@ def remember_contact_data(ws: WorkingSet, subject: Subject) -> None:
     ws.set_person(subject.vehicle_key, {"contact_data": data})
 
 
+def latest_timer_of(ws: WorkingSet, dealer_id: str, vin: str, customer_id: str) -> Doc | None:
+    """The vehicle's latest planned contact of that customer (its contact data is the newest
+    the scheduler was given for them, D30 corrections included)."""
+    vehicle = ws.person(vehicle_key(dealer_id, vin))
+    timers = [t for t in ws.timers_of(vehicle) if t["customer_id"] == customer_id]
+    if not timers:
+        return None
+    return max(
+        timers, key=lambda t: (t.get("file_revision", 0), t.get("revision", 1), t["nominal_at"])
+    )
+
+
+def timer_contact_data(ws: WorkingSet, timer: Doc) -> Doc | None:
+    """The contact data a timer names (read by `ws.load_contacts`), or its own copy (a timer
+    stored before the slimming that the migration has not reached)."""
+    if "contact_id" in timer:
+        return ws.contact(timer["contact_id"])
+    return {field: timer.get(field) for field in filing.CONTACT_FIELDS}
+
+
 def contact_data_of(ws: WorkingSet, dealer_id: str, vin: str, customer_id: str) -> Doc | None:
     """What `remember_contact_data` kept, or else what the vehicle's latest planned contact of
-    that customer carries (files planned before the vehicle kept its contact data)."""
+    that customer names (files planned before the vehicle kept its contact data; the caller
+    loaded it: `latest_timer_of`, `ws.load_contacts`)."""
     vehicle = ws.person(vehicle_key(dealer_id, vin))
     if "contact_data" in vehicle:
         data: Doc = vehicle["contact_data"]
         return data
-    timers = [t for t in ws.timers_of(vehicle) if t["customer_id"] == customer_id]
-    if not timers:
+    latest = latest_timer_of(ws, dealer_id, vin, customer_id)
+    found = timer_contact_data(ws, latest) if latest is not None else None
+    if found is None:
         return None
-    latest = max(timers, key=lambda t: (t.get("revision", 1), t["nominal_at"]))
-    return {"customer": latest["customer"], "vehicle": latest["vehicle"]}
+    return {"customer": found["customer"], "vehicle": found["vehicle"]}
 
 
 def link(ws: WorkingSet, subject: Subject, tid: str) -> None:
@@ -237,6 +271,7 @@ def plan(
     """Each contact: a new timer decided against the customer's other contacts (D4, D13), or,
     when it exists (a redelivery or a correction), the repair and refresh of the existing one."""
     apply_consent(ws, subject)
+    ws.add_contact(subject.contact_document())
     for contact in planned:
         tid = contact.contact_id or subject.timer_id(contact.step)
         existing = ws.timer(tid)

@@ -23,6 +23,7 @@ from aftersales_scheduler.planning.contacts import (
     Subject,
     contact_data_of,
     customer_key,
+    latest_timer_of,
     plan,
     vehicle_key,
 )
@@ -53,6 +54,9 @@ async def plan_confirmations(
             for key in (customer_key(e.dealer_id, e.customer_id), vehicle_key(e.dealer_id, e.vin))
         ],
     )
+    # Files planned before the vehicle kept its contact data: their latest contact's data.
+    latest = (latest_timer_of(ws, e.dealer_id, e.vin, e.customer_id) for e in requests)
+    await ws.load_contacts(t["contact_id"] for t in latest if t and "contact_id" in t)
     for event in requests:
         decide_confirmation(ws, ctx, event, logger)
     await store.apply(ws.changes, ws.now)
@@ -70,12 +74,14 @@ def decide_confirmation(
         )
         return
     customer = Customer.model_validate(data["customer"])
+    # Slim timers: the contact data is kept once per ticket round in `contacts`
+    # (`contact/{dealer}/ticket-{id}/{round}`), as the file knows the customer at that round.
     subject = Subject(
         dealer_id=event.dealer_id,
         source_id=f"ticket-{event.ticket_id}",
         correlation_id=event.correlation_id,
         causation_id=event.event_id,
-        revision=1,
+        revision=request.round,
         customer=customer,
         vehicle=Vehicle.model_validate(data["vehicle"]),
         work_order_id=event.work_order_id,

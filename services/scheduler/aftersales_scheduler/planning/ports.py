@@ -30,7 +30,8 @@ class PersonUpdate:
 @dataclass
 class Changes:
     """Everything one batch writes, applied in this order so that a batch cut short anywhere
-    and delivered again ends in the same state: the `started` marks of its events, tombstones,
+    and delivered again ends in the same state: the `started` marks of its events and the
+    contact data its timers name (insert-once, before any entry that names it), tombstones,
     entries, new timers (insert-once), timer updates, people. An event without a `started`
     mark stored none of its timers yet, so a use case reads the timers it plans only for
     events that have one (a redelivery) — the others it knows from the people's links.
@@ -38,6 +39,7 @@ class Changes:
     entry filed twice (before a crash, and again) fires once."""
 
     started: list[str] = field(default_factory=list)  # event ids
+    contacts: dict[str, Doc] = field(default_factory=dict)  # contact id -> contact data
     tombstones: list[str] = field(default_factory=list)  # entry keys
     entries: list[Doc] = field(default_factory=list)
     new_timers: dict[str, Doc] = field(default_factory=dict)
@@ -61,6 +63,10 @@ class PlanningStore(Protocol):
 
     async def find_started(self, event_ids: Collection[str]) -> set[str]:
         """Which events a batch applied (perhaps only in part) before."""
+        ...
+
+    async def contacts(self, contact_ids: Collection[str]) -> dict[str, Doc]:
+        """Contact data by id (`filing.CONTACTS`)."""
         ...
 
     async def apply(self, changes: Changes, now: datetime) -> None: ...

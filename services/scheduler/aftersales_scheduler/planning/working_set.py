@@ -26,6 +26,7 @@ class WorkingSet:
         self._timers: dict[str, Doc | None] = {}
         self._people: dict[str, Doc | None] = {}
         self._sent: set[tuple[str, int]] = set()
+        self._contacts: dict[str, Doc] = {}
 
     # --- reading (before deciding) -------------------------------------------------------------
     async def load_plans(
@@ -69,6 +70,18 @@ class WorkingSet:
             self._sent |= await self.store.find_sent(due)
 
     # --- what the decisions see -------------------------------------------------------------
+    async def load_contacts(self, contact_ids: Iterable[str]) -> None:
+        """Contact data timers name, for the use cases that derive new contact data from it
+        (D30 corrections) or plan from it (D22 confirmations of files planned before the
+        vehicle kept its own)."""
+        ids = [i for i in dict.fromkeys(contact_ids) if i not in self._contacts]
+        if ids:
+            self._contacts.update(await self.store.contacts(ids))
+
+    def contact(self, contact_id: str) -> Doc | None:
+        """Contact data read by `load_contacts` or added by this batch."""
+        return self.changes.contacts.get(contact_id) or self._contacts.get(contact_id)
+
     def timer(self, timer_id: str) -> Doc | None:
         return self._timers.get(timer_id)
 
@@ -89,6 +102,10 @@ class WorkingSet:
             self.changes.entries.append(entry_for(doc))
         self._timers[doc["_id"]] = doc
         self.changes.new_timers[doc["_id"]] = doc
+
+    def add_contact(self, doc: Doc) -> None:
+        """Contact data timers of this batch name (inserted once; a redelivery's collides)."""
+        self.changes.contacts.setdefault(doc["_id"], doc)
 
     def apply(self, transition: Transition | None) -> None:
         if transition is None:
