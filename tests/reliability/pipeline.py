@@ -33,6 +33,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         topics.CONTACT_RESULT,
         topics.VEHICLE_FILE_CORRECTED,
         topics.COMPLAINT_EVENT,
+        topics.APPOINTMENT_EVENT,
     ),
     "contact": (topics.CONTACT_DUE,),
     "complaints": (

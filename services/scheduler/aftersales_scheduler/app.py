@@ -11,6 +11,7 @@ from datetime import timedelta
 import faststream
 from aftersales_contracts.events import ContactClosed, ContactDue
 from aftersales_contracts.topics import (
+    APPOINTMENT_EVENT,
     COMPLAINT_EVENT,
     CONTACT_RESULT,
     VEHICLE_DELIVERED,
@@ -71,7 +72,12 @@ def build(
         contacts=store.contacts,
     )
     runtime.uses_topics(
-        WORKORDER_CLOSED, VEHICLE_DELIVERED, CONTACT_RESULT, VEHICLE_FILE_CORRECTED, COMPLAINT_EVENT
+        WORKORDER_CLOSED,
+        VEHICLE_DELIVERED,
+        CONTACT_RESULT,
+        VEHICLE_FILE_CORRECTED,
+        COMPLAINT_EVENT,
+        APPOINTMENT_EVENT,
     )
     outbox = Outbox(runtime.db, runtime.events.publish_all)  # D15: closures
     subscribers.register(runtime, settings, planning, store, runtime.logger, outbox)

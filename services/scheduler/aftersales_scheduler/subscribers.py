@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from aftersales_contracts.envelope import Event
 from aftersales_contracts.events import (
+    AppointmentEvent,
     ComplaintEvent,
     ContactResult,
     VehicleDelivered,
@@ -24,6 +25,7 @@ from aftersales_contracts.events import (
     WorkOrderClosed,
 )
 from aftersales_contracts.topics import (
+    APPOINTMENT_EVENT,
     COMPLAINT_EVENT,
     CONTACT_RESULT,
     VEHICLE_DELIVERED,
@@ -37,6 +39,7 @@ from aftersales_runtime.service import Runtime
 
 from aftersales_scheduler.planning.apply_corrections import apply_corrections
 from aftersales_scheduler.planning.context import PlanningContext
+from aftersales_scheduler.planning.plan_appointments import plan_appointments
 from aftersales_scheduler.planning.plan_confirmations import plan_confirmations
 from aftersales_scheduler.planning.plan_deliveries import plan_deliveries
 from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
@@ -152,4 +155,23 @@ def register(
         events, refused = parse(records, ComplaintEvent)
         if events:
             await plan_confirmations(ctx, store, events, logger)
+        return refused
+
+    @batch_subscriber(
+        broker,
+        settings,
+        APPOINTMENT_EVENT,
+        group=GROUP,
+        batch=settings,
+        title=f"{APPOINTMENT_EVENT}:scheduler",
+        description="Workshop appointments (AppointmentEvent), consumed in batches: D31 the "
+        "reminder the day before, withdrawn on a cancellation or an early arrival, and the "
+        "follow-up call of a no-show.",
+    )
+    async def when_appointments_change_plan_reminders(
+        records: Sequence[Received],
+    ) -> list[Refused]:
+        events, refused = parse(records, AppointmentEvent)
+        if events:
+            await plan_appointments(ctx, store, events, logger)
         return refused
