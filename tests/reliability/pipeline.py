@@ -49,6 +49,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         topics.COMPLAINT_EVENT,
         topics.WORKORDER_CLOSED,
         topics.VEHICLE_DELIVERED,
+        topics.DELIVERY_SURVEYED,  # D34 coverage
+        topics.APPOINTMENT_EVENT,  # D31 arrivals
     ),
     "appointments": (topics.WORKORDER_CLOSED,),  # arrivals (D31)
 }

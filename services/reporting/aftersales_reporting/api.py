@@ -54,8 +54,10 @@ def reports_router(
     async def monthly(
         dealer_id: str, month: MonthQuery, caller: Annotated[Caller, allow(*READERS)]
     ) -> dict[str, Any]:
-        """Every report of D23-D27 for a dealer's local calendar month (see the README); every
-        rate is {numerator, denominator, rate}.
+        """Every report of D23-D27 for a dealer's local calendar month (see the README), with
+        complaints by channel (D29), appointments (D31) and the sales side's face-to-face
+        coverage and SSI per consultant (`sales`, D24, D34); every rate is {numerator,
+        denominator, rate}.
 
         D12's due-maintenance arrival rate is derived from work orders until the scheduler
         publishes its monthly due list: the vehicles whose `next_maintenance_due_date` falls in

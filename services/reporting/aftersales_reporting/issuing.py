@@ -49,7 +49,9 @@ class ScheduledReport:
 
 CALENDAR: tuple[ScheduledReport, ...] = (
     # Sales: by the 3rd the consultants' SSI data to the customer-relations manager.
-    ScheduledReport("ssi_data", "sales", 3, ("cr_manager",), ("satisfaction", "staff.consultant")),
+    ScheduledReport(
+        "ssi_data", "sales", 3, ("cr_manager",), ("satisfaction", "staff.consultant", "sales")
+    ),
     # Service: by the 5th the recovery-ticket report to the region's service adviser.
     ScheduledReport(
         "recovery_tickets",
@@ -64,7 +66,7 @@ CALENDAR: tuple[ScheduledReport, ...] = (
         "sales",
         5,
         ("gm", "sales_manager", "showroom_manager"),
-        ("satisfaction", "staff.consultant"),
+        ("satisfaction", "staff.consultant", "sales"),  # D34: face-to-face coverage, points
     ),
     # Service: by the 8th the 3-day follow-up report with each advisor's item scores.
     ScheduledReport(
@@ -72,7 +74,14 @@ CALENDAR: tuple[ScheduledReport, ...] = (
         "service",
         8,
         ("gm", "service_manager", "service_supervisor", "technical_director"),
-        ("followup", "satisfaction", "items", "staff.advisor", "staff.technician"),
+        (
+            "followup",
+            "satisfaction",
+            "items",
+            "staff.advisor",
+            "staff.technician",
+            "appointments",
+        ),
     ),
 )
 BY_NAME = {r.report: r for r in CALENDAR}

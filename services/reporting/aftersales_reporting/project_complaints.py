@@ -3,9 +3,11 @@
 Documents:
 - `C/{dealer}/{month}`, counted in the month of the event's own time (`occurred_at`) unless
   said otherwise: `opened` and `grade.{g}` (month of `opened_at`), `closed`, `reopened`,
-  `escalated`, `breaches`, `root_cause.{category}`; and, on the month the ticket was opened,
-  what became of that month's tickets: `closed_of_opened` (closed now), `timely_of_opened`
-  (closed now and no step ever breached its deadline: D23's timely-handling completion),
+  `escalated`, `breaches`, `root_cause.{category}`, `source.{channel}` (D29, month of
+  `opened_at`; a ticket without a source came from a follow-up); and, on the month the
+  ticket was opened, what became of that month's tickets: `closed_of_opened` (closed now),
+  `timely_of_opened` (closed now and no step ever breached its deadline: D23's timely-handling
+  completion),
   `breached_of_opened`; per service advisor `advisor.{id}.opened|grade.{g}` (D27: below-8
   tickets are assessed per advisor); `penalty.{person}.points|tickets` in the penalty's own
   month (D21/D27) with `roles.{person}`;
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aftersales_contracts import ComplaintEvent, ComplaintEventKind
+from aftersales_contracts import ComplaintEvent, ComplaintEventKind, ComplaintSource
 from aftersales_runtime.batches import Received
 
 from aftersales_reporting.ledger import Change, Contribution, Doc, key_part
@@ -71,6 +73,8 @@ class ComplaintsProjection:
             ticket["opened"] = True
             cohort.add("opened")
             cohort.add(f"grade.{event.grade.value}")
+            # D29: complaints by channel; events older than the field came from follow-ups.
+            cohort.add(f"source.{(event.source or ComplaintSource.FOLLOW_UP).value}")
             if event.service_advisor is not None:
                 advisor = key_part(event.service_advisor.id)
                 cohort.add(f"advisor.{advisor}.opened")

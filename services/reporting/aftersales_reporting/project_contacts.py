@@ -9,6 +9,7 @@ Documents (see ledger.py for how they change):
 - `RS/{dealer}/{month}`: the same per person: `advisor.{id}`, `technician.{id}`, `consultant.{id}`
   (SSI, D24) and `agent.{id}` (the customer-relations staff, D27) with `made`, `reached`,
   `hist.s{overall}`, `sum.{item}`, `n.{item}`, `ftf.yes|no`, `timely.n|yes`; `names.{role}.{id}`;
+  and `ssi.{consultant}.made|reached|hist.s{overall}`: the day-3 sales calls only (D24's SSI);
 - `RR/{dealer}/{month}/{dd}`: the rows behind the figures (drill-down);
 - `D/{dealer}/{month of due_at}`: `planned` (first attempts), `planned_purpose.{p}`, `attempts`;
   `DR/…/{dd}` rows; entity `K/{dealer}/{contact id}`: the customer's masked phone (D3);
@@ -24,6 +25,7 @@ from aftersales_contracts import (
     CallOutcome,
     ContactDue,
     ContactExpired,
+    ContactPurpose,
     ContactResult,
     Staff,
 )
@@ -79,6 +81,19 @@ def _person(change: Change, role: str, person: str, name: str | None, event: Con
     if event.timely is not None:
         change.add(f"{at}.timely.n")
         change.add(f"{at}.timely.yes", int(event.timely))
+
+
+def _ssi(change: Change, event: ContactResult) -> None:
+    """D24: SSI per sales consultant, from the day-3 sales calls' overall answers."""
+    if event.sales_consultant is None or ContactPurpose.SALES_CALL_DAY3 not in event.purposes:
+        return
+    at = f"ssi.{key_part(event.sales_consultant.id)}"
+    change.add(f"{at}.made")
+    if event.outcome is not CallOutcome.REACHED:
+        return
+    change.add(f"{at}.reached")
+    if event.scores is not None and "overall" in event.scores.root:
+        change.add(f"{at}.hist.s{event.scores['overall']}")
 
 
 def _people(event: ContactResult) -> list[tuple[str, Staff]]:
@@ -137,6 +152,7 @@ class ResultsProjection:
             _person(staff, role, person.id, person.name, event)
         if event.agent_id:
             _person(staff, "agent", event.agent_id, None, event)
+        _ssi(staff, event)
         rows = Change(
             f"RR/{dealer}/{month}/{local_day(event.contacted_at, zone)}",
             push=[result_row(event)],

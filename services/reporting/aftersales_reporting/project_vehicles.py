@@ -13,7 +13,8 @@ Documents:
 - entity `V/{dealer}/{vin}`: `due_months` counted, `due_month` now, `arrived` months;
 - `N/{dealer}/{month}`: `delivered` (month of `delivered_at`) and `first_due` (month of the
   first-maintenance due date, D8); D26's first-maintenance rate for a month is the month's
-  `first_maintenance` work orders over the cars whose first maintenance fell due in it.
+  `first_maintenance` work orders over the cars whose first maintenance fell due in it;
+- a delivery's sales figures (D24, D34): `project_sales.py`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from aftersales_runtime.batches import Received
 
 from aftersales_reporting.ledger import Change, Contribution, Doc
 from aftersales_reporting.periods import local_day, local_month, month_of_date
+from aftersales_reporting.project_sales import count_delivery, delivery_key
 from aftersales_reporting.projector import Outcome, ZoneOf
 
 
@@ -105,16 +107,19 @@ class DeliveriesProjection:
     zone_of: ZoneOf
 
     def entity_ids(self, event: VehicleDelivered) -> list[str]:
-        return []
+        return [delivery_key(event.dealer_id, event.delivery_id)]
 
     def project(
         self, record: Received, event: VehicleDelivered, state: dict[str, Doc], outcome: Outcome
     ) -> None:
         zone = self.zone_of(event.dealer_id)
         dealer = event.dealer_id
-        delivered = Change(f"N/{dealer}/{local_month(event.delivered_at, zone)}")
+        month = local_month(event.delivered_at, zone)
+        delivered = Change(f"N/{dealer}/{month}")
         delivered.add("delivered")
-        changes = [delivered]
+        changes = [delivered, *count_delivery(event, month, state)]
+        key = delivery_key(dealer, event.delivery_id)
+        outcome.entities[key] = state[key]
         due = event.first_maintenance_due_date
         if due is not None:
             first = Change(f"N/{dealer}/{month_of_date(due)}")

@@ -7,6 +7,8 @@ so the rebuild (`rebuild.py`) and the live subscribers run the very same code.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
@@ -49,8 +51,15 @@ class Projector(Generic[E]):
     model: type[E]
     projection: Projection[E]
     ledger: Ledger
+    # Projectors of two topics that share entities (a delivery and its survey, D34) take turns:
+    # each pass reads, changes and replaces those entities as a whole.
+    serial: asyncio.Lock | None = None
 
     async def run(self, records: Sequence[Received]) -> list[Refused]:
+        async with self.serial or contextlib.nullcontext():
+            return await self._run(records)
+
+    async def _run(self, records: Sequence[Received]) -> list[Refused]:
         parsed: list[tuple[Received, E]] = []
         refused: list[Refused] = []
         for record in records:

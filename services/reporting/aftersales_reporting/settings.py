@@ -68,6 +68,12 @@ class ReportingSettings(ServiceSettings, BatchSettings):
     )
     trend_months: int = Field(3, ge=0, le=24, description="D24: previous months shown.")
     arrival_target: float = Field(0.4, ge=0, le=1, description="D12: arrival-rate target.")
+    face_to_face_target: float = Field(
+        1.0, ge=0, le=1, description="D34: face-to-face questionnaire coverage target."
+    )
+    face_to_face_missed_points: int = Field(
+        10, ge=0, description="D34: points a consultant loses per delivery without a survey."
+    )
     consultant_bands: list[Band] = Field(
         default_factory=lambda: _bands(
             (100, 300), (90, 200), (80, 100), (70, 0), (60, -100), (0, -150)

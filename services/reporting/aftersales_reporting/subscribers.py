@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aftersales_contracts import (
+    AppointmentEvent,
     ComplaintEvent,
     ContactDue,
     ContactExpired,
     ContactResult,
+    DeliverySurveyed,
     VehicleDelivered,
     WorkOrderClosed,
     topics,
@@ -19,12 +22,14 @@ from aftersales_runtime.batches import Received, Refused, batch_subscriber
 from aftersales_runtime.service import Runtime
 
 from aftersales_reporting.ledger import Ledger
+from aftersales_reporting.project_appointments import AppointmentsProjection
 from aftersales_reporting.project_complaints import ComplaintsProjection
 from aftersales_reporting.project_contacts import (
     DueProjection,
     ExpiredProjection,
     ResultsProjection,
 )
+from aftersales_reporting.project_sales import SurveysProjection
 from aftersales_reporting.project_vehicles import DeliveriesProjection, WorkOrdersProjection
 from aftersales_reporting.projector import Projector, ZoneOf
 from aftersales_reporting.settings import ReportingSettings
@@ -41,6 +46,7 @@ class Feed:
 
 def feeds(ledger: Ledger, zone_of: ZoneOf) -> list[Feed]:
     """Every consumed topic with its projector (the rebuild replays the same list)."""
+    deliveries = asyncio.Lock()  # D34: a delivery and its survey join in one entity
     return [
         Feed(
             topics.CONTACT_RESULT,
@@ -69,8 +75,18 @@ def feeds(ledger: Ledger, zone_of: ZoneOf) -> list[Feed]:
         ),
         Feed(
             topics.VEHICLE_DELIVERED,
-            Projector(VehicleDelivered, DeliveriesProjection(zone_of), ledger),
-            "New-car deliveries: first maintenance due (D26).",
+            Projector(VehicleDelivered, DeliveriesProjection(zone_of), ledger, deliveries),
+            "New-car deliveries: first maintenance due (D26), per sales consultant (D34).",
+        ),
+        Feed(
+            topics.DELIVERY_SURVEYED,
+            Projector(DeliverySurveyed, SurveysProjection(zone_of), ledger, deliveries),
+            "Face-to-face questionnaires at delivery: coverage and scores per consultant (D34).",
+        ),
+        Feed(
+            topics.APPOINTMENT_EVENT,
+            Projector(AppointmentEvent, AppointmentsProjection(zone_of), ledger),
+            "Workshop appointments: booked, cancelled, kept, no-shows (D31).",
         ),
     ]
 

@@ -126,6 +126,10 @@ async def test_reports_are_issued_once_on_the_3rd_5th_and_8th_when_the_3rd_is_a_
     # An issued report never changes; a re-issue is a new version with today's figures.
     first = await mongo_db[ISSUED].find_one({"_id": f"{DEALER}/{reported}/ssi_data/v1"})
     assert first["content"]["satisfaction"]["denominator"] == 1
+    # D24/D34: the sales chain carries the consultants' SSI and face-to-face coverage.
+    assert first["content"]["sales"]["face_to_face"]["coverage"]["target"] == 1.0
+    followup = await mongo_db[ISSUED].find_one({"_id": f"{DEALER}/{reported}/service_followup/v1"})
+    assert followup["content"]["appointments"]["arrival_rate"]["denominator"] == 0
     again = await replicas[0].reissue(DEALER, reported, "ssi_data")
     assert again["version"] == 2
     assert again["content"]["satisfaction"]["denominator"] == 2

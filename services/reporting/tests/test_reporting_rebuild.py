@@ -10,13 +10,21 @@ from typing import Any
 
 import pytest
 from aftersales_contracts import (
+    AppointmentEvent,
+    AppointmentEventKind,
     CallOutcome,
     Channel,
+    ComplaintEvent,
+    ComplaintEventKind,
+    ComplaintGrade,
+    ComplaintSource,
     ContactDue,
     ContactExpired,
     ContactPurpose,
     ContactResult,
     Customer,
+    DeliverySurveyed,
+    QuestionnaireRef,
     Scores,
     Staff,
     Vehicle,
@@ -154,6 +162,72 @@ def inputs() -> list[Any]:
     return events
 
 
+def sales_and_workshop_inputs() -> list[Any]:
+    """D34 surveys (one before any delivery is projected, one of an unknown delivery), D29
+    tickets by channel, D31 appointments."""
+    events: list[Any] = []
+    for n in (0, 10, 20, 99):
+        at = START + timedelta(hours=13 * n + 1)
+        events.append(
+            DeliverySurveyed(
+                event_id=deterministic_id("surveyed", str(n)),
+                occurred_at=at,
+                dealer_id=DEALERS[0],
+                correlation_id=f"survey-{n}",
+                delivery_id=f"D-{n}",
+                vin=vin(100 + n),
+                customer_id=f"C-{n}",
+                surveyed_at=at,
+                recorded_by="sales-desk",
+                questionnaire=QuestionnaireRef(id="delivery-face-to-face", version=1),
+                scores=Scores(overall=9 - n % 3),
+            )
+        )
+    sources = [None, *ComplaintSource]
+    for n, source in enumerate(sources):
+        at = START + timedelta(hours=7 * n)
+        events.append(
+            ComplaintEvent(
+                event_id=deterministic_id("opened", str(n)),
+                occurred_at=at,
+                dealer_id=DEALERS[n % 2],
+                correlation_id=f"ticket-{n}",
+                ticket_id=f"T-{n}",
+                kind=ComplaintEventKind.OPENED,
+                grade=ComplaintGrade.D,
+                contact_id=f"K-{n}",
+                vin=vin(n),
+                customer_id=f"C-{n}",
+                assigned_role="service_supervisor",
+                opened_at=at,
+                source=source,
+            )
+        )
+    kinds = [AppointmentEventKind.BOOKED, AppointmentEventKind.KEPT, AppointmentEventKind.NO_SHOW]
+    for n in range(12):
+        day = date(2026, 11, 3 + n)
+        start = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=1)
+        events.append(
+            AppointmentEvent(
+                event_id=deterministic_id("appointment", str(n)),
+                occurred_at=start,
+                dealer_id=DEALERS[n % 2],
+                correlation_id=f"appointment-{n}",
+                appointment_id=f"AP-{n // 3}",
+                kind=kinds[n % 3],
+                vin=vin(n // 3),
+                customer_id=f"C-{n}",
+                day=day,
+                slot_id="slot-1",
+                slot_start=start,
+                slot_end=start + timedelta(hours=1),
+                service="maintenance",
+                actor="system",
+            )
+        )
+    return events
+
+
 async def dump(
     client: AsyncMongoClient[dict[str, Any]], database: str
 ) -> dict[str, list[dict[str, Any]]]:
@@ -161,12 +235,18 @@ async def dump(
     found: dict[str, list[dict[str, Any]]] = {}
     for name in COLLECTIONS:
         docs = [d async for d in db[name].find({}) if d["_id"] != POSITIONS]
+        for doc in docs:
+            if name == "counters" and doc["_id"].startswith("S/"):
+                # D34: a survey is counted by whichever of its delivery's and its own record is
+                # projected second, so the topic offsets a sales document keeps depend on the
+                # order of arrival; its figures do not.
+                doc.pop("offsets", None)
         found[name] = sorted(docs, key=lambda d: d["_id"])
     return found
 
 
 async def test_a_rebuilt_projection_equals_the_live_one(settings, stack, isolation):
-    events = inputs()
+    events = [*inputs(), *sales_and_workshop_inputs()]
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
     live_service = build(settings, FixedClock(NOW))
     await live_service.runtime.start()
@@ -192,8 +272,13 @@ async def test_a_rebuilt_projection_equals_the_live_one(settings, stack, isolati
     assert result.records == len(events) + 25
     assert result.refused == 0
     assert {k: len(v) for k, v in rebuilt.items()} == {k: len(v) for k, v in live.items()}
-    assert rebuilt == live
+    for name, docs in live.items():
+        differing = [(a, b) for a, b in zip(rebuilt[name], docs, strict=True) if a != b]
+        assert not differing, differing[:2]
     # The figures are really there (not two empty databases).
     assert report["followup"]["planned"] == 20
     assert report["retention"]["due_maintenance_arrival_rate"]["denominator"] > 0
     assert report["contacts_made"] > 0
+    assert report["sales"]["face_to_face"]["surveyed"] > 0
+    assert report["appointments"]["arrival_rate"]["denominator"] > 0
+    assert sum(report["followup"]["complaints"]["opened_by_source"].values()) > 0

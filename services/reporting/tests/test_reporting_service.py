@@ -26,15 +26,13 @@ from aftersales_contracts import (
     correlation_id_for,
     deterministic_id,
 )
-from aftersales_reporting.subscribers import feeds
-from aftersales_runtime.batches import Received
 from pymongo.errors import AutoReconnect
+
+from .conftest import DEALER, Feeder
 
 pytestmark = pytest.mark.stack
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-ZONES = {"dealer-sz-001": SHANGHAI, "dealer-bj-002": SHANGHAI}
-DEALER = "dealer-sz-001"
 # Around the November/December boundary in Shanghai (16:00 UTC on 30 November).
 START = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
 
@@ -132,30 +130,6 @@ def expected_report(results, tickets, dealer, month):
     }
 
 
-class Feeder:
-    """Hands events to the service's projectors as Kafka records, with offsets per topic."""
-
-    def __init__(self, service) -> None:
-        self.projectors = {f.topic: f.projector for f in feeds(service.ledger, ZONES.get)}
-        self.offsets: dict[str, int] = {}
-
-    def records(self, events) -> dict[str, list[Received]]:
-        batches: dict[str, list[Received]] = {}
-        for event in events:
-            offset = self.offsets.get(event.TOPIC, 0)
-            self.offsets[event.TOPIC] = offset + 1
-            record = Received(
-                event.model_dump_json().encode(), event.key(), (), event.TOPIC, 0, offset
-            )
-            batches.setdefault(event.TOPIC, []).append(record)
-        return batches
-
-    async def feed(self, batches: dict[str, list[Received]], size: int = 25) -> None:
-        for topic, records in batches.items():
-            for start in range(0, len(records), size):
-                assert await self.projectors[topic].run(records[start : start + size]) == []
-
-
 async def test_replayed_and_republished_events_count_once(service, client):
     results, tickets = generated_inputs(seed=7)
     feeder = Feeder(service)
@@ -226,7 +200,16 @@ async def test_the_exports_hold_the_reports_figures_as_numbers(service, client, 
     answer = await client.get(f"/v1/dealers/{DEALER}/reports/monthly.xlsx?month=2026-11")
     assert answer.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(answer.content))
-    assert book.sheetnames == ["回访月报", "满意度", "优劣势项目", "保养与流失", "考核", "人员成绩"]
+    assert book.sheetnames == [
+        "回访月报",
+        "满意度",
+        "优劣势项目",
+        "保养与流失",
+        "预约",
+        "销售面访与SSI",
+        "考核",
+        "人员成绩",
+    ]
     first = {row[0]: row[1] for row in book["回访月报"].iter_rows(min_row=3, values_only=True)}
     assert first["已回访数（次）"] == report["followup"]["made"]
     assert first["成功回访数"] == report["reached"]

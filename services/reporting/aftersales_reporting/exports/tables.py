@@ -31,6 +31,17 @@ ROLES = {
     "consultant": "销售顾问",
     "agent": "回访专员",
 }
+SOURCES = {
+    "follow_up": "回访",
+    "hotline": "热线来电",
+    "website": "网站",
+    "email": "电子邮件",
+    "letter": "来函",
+    "walk_in": "到店",
+    "oem": "厂家转办",
+    "colleague": "同事转告",
+}
+APPOINTMENTS = {"booked": "预约数", "cancelled": "取消数", "kept": "到店数", "no_show": "爽约数"}
 KINDS = {"strength": "优势项目", "weakness": "劣势项目", None: ""}
 RATE_HEADERS = ["指标", "数值", "分子", "分母", "比率"]
 
@@ -64,6 +75,7 @@ def followup(report: Doc) -> Table:
         *[_count(f"客户问题-{code}", n) for code, n in sorted(f["issues_by_category"].items())],
         _count("新开投诉单", c["opened"]),
         *[_count(f"投诉单-{g}级", n) for g, n in c["opened_by_grade"].items()],
+        *[_count(f"投诉渠道-{SOURCES[k]}", n) for k, n in c["opened_by_source"].items()],
         _count("关闭投诉单", c["closed"]),
         _count("重开投诉单", c["reopened"]),
         _count("未关闭投诉单", c["still_open"]),
@@ -138,6 +150,75 @@ def retention(report: Doc) -> Table:
     return Table("保养与流失", RATE_HEADERS, rows)
 
 
+def appointments(report: Doc) -> Table:
+    a = report["appointments"]
+    rows = [
+        *[_count(label, a[kind]) for kind, label in APPOINTMENTS.items()],
+        _rate("预约到店率", a["arrival_rate"]),
+    ]
+    return Table("预约", RATE_HEADERS, rows)
+
+
+def sales(report: Doc) -> Table:
+    """D34 face-to-face coverage and D24 SSI per sales consultant."""
+    f = report["sales"]["face_to_face"]
+    headers = [
+        "销售顾问",
+        "姓名",
+        "交车数",
+        "面访数",
+        "未面访数",
+        "面访覆盖率",
+        "目标",
+        "扣分",
+        "面访满意度",
+        "面访平均分",
+        "SSI回访数",
+        "SSI满意数",
+        "SSI回答数",
+        "SSI满意度",
+    ]
+    rows: list[list[Cell]] = [
+        [
+            "合计",
+            None,
+            f["deliveries"],
+            f["surveyed"],
+            f["missed"],
+            f["coverage"]["rate"],
+            f["coverage"]["target"],
+            f["penalty_points"],
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ]
+    ]
+    for c in report["sales"]["consultants"]:
+        ssi = c["ssi_satisfaction"]
+        rows.append(
+            [
+                c["id"],
+                c["name"],
+                c["deliveries"],
+                c["surveyed"],
+                c["missed"],
+                c["coverage"]["rate"],
+                f["coverage"]["target"],
+                c["penalty_points"],
+                c["face_to_face_satisfaction"]["rate"],
+                c["face_to_face_satisfaction"]["average"],
+                c["ssi_calls_made"],
+                ssi["numerator"],
+                ssi["denominator"],
+                ssi["rate"],
+            ]
+        )
+    return Table("销售面访与SSI", headers, rows)
+
+
 def scorecard(report: Doc) -> Table:
     s = report["scorecard"]
     rows: list[list[Cell]] = [
@@ -190,6 +271,8 @@ def tables(report: Doc) -> list[Table]:
         satisfaction(report),
         items(report),
         retention(report),
+        appointments(report),
+        sales(report),
         scorecard(report),
         staff(report),
     ]

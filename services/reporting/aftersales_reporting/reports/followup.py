@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aftersales_contracts import ComplaintGrade
+from aftersales_contracts import ComplaintGrade, ComplaintSource
 
 from aftersales_reporting.reports.figures import (
     DECLINED_OUTCOMES,
@@ -38,11 +38,14 @@ def complaints_report(complaints: Doc | None) -> Doc:
     opened in it, and D23's timely-handling completion rate: of the period's tickets closed so
     far, those whose every step met its deadline."""
     grades = counts(at(complaints, "grade", {}))
+    sources = counts(at(complaints, "source", {}))
     opened = at(complaints, "opened")
     closed_of_opened = at(complaints, "closed_of_opened")
     return {
         "opened": opened,
         "opened_by_grade": {g.value: grades.get(g.value, 0) for g in ComplaintGrade},
+        # D29: by channel (tickets counted before channels were kept are in none)
+        "opened_by_source": {s.value: sources.get(s.value, 0) for s in ComplaintSource},
         "closed": at(complaints, "closed"),
         "reopened": at(complaints, "reopened"),
         "still_open": opened - closed_of_opened,

@@ -24,6 +24,7 @@ from aftersales_reporting.reports.figures import (
 )
 from aftersales_reporting.reports.followup import complaints_report, followup_report
 from aftersales_reporting.reports.retention import retention_report
+from aftersales_reporting.reports.sales import FaceToFace, appointments_report, sales_report
 from aftersales_reporting.reports.satisfaction import Thresholds, items_report, satisfaction_report
 from aftersales_reporting.reports.staff import scorecard, staff_report
 from aftersales_reporting.settings import ReportingSettings
@@ -84,6 +85,8 @@ class MonthlyReports:
                 ("complaints", "C"),
                 ("visits", "W"),
                 ("deliveries", "N"),
+                ("sales", "S"),
+                ("appointments", "A"),
             )
         }
         earlier_ids = {m: f"R/{dealer_id}/{m}" for m in earlier}
@@ -110,6 +113,15 @@ class MonthlyReports:
                 results,
                 docs["due"],
                 self.settings.arrival_target,
+            ),
+            "appointments": appointments_report(docs["appointments"]),
+            "sales": sales_report(
+                docs["sales"],
+                docs["staff"],
+                FaceToFace(
+                    self.settings.face_to_face_target, self.settings.face_to_face_missed_points
+                ),
+                t,
             ),
             "staff": staff_report(docs["staff"], complaints, t),
             "scorecard": scorecard(
