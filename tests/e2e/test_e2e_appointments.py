@@ -14,7 +14,6 @@ import asyncio
 import json
 import random
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -24,22 +23,17 @@ from aftersales_runtime.service import ensure_topics
 
 from deploy.local.demo_data import demo_work_orders, work_order
 from deploy.local.services import REPO
-from tests.e2e.test_e2e_pipeline import eventually, publish
+from tests.e2e.one_dealer import DEALER, claim, local, publish_orders
+from tests.e2e.test_e2e_pipeline import eventually
 
 pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(600)]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-DEALER = "dealer-sz-001"
 WORKSHOP = {
     "slots": [
         {"id": "0900", "start": "09:00", "end": "10:30", "bays": 1},
         {"id": "1030", "start": "10:30", "end": "12:00", "bays": 1},
     ]
 }
-
-
-def local(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
 
 
 async def test_booked_reminded_kept_and_a_no_show_followed_up(
@@ -74,8 +68,7 @@ async def test_booked_reminded_kept_and_a_no_show_followed_up(
     contact, appointments = fleet["contact"].url, fleet["appointments"].url
 
     async def dms(*orders: dict) -> None:
-        payloads = [json.dumps(o, ensure_ascii=False).encode() for o in orders]
-        await publish(stack.kafka_options(), dms_topic, payloads, [DEALER.encode()] * len(orders))
+        await publish_orders(stack.kafka_options(), dms_topic, *orders)
 
     try:
         await dms(first, second)
@@ -123,12 +116,8 @@ async def test_booked_reminded_kept_and_a_no_show_followed_up(
 
             async def claim_all() -> list[dict]:
                 tasks = []
-                while (
-                    answer := await http.post(
-                        f"{contact}/v1/dealers/{DEALER}/tasks/claim", headers=agent
-                    )
-                ).status_code == 200:
-                    tasks.append(answer.json())
+                while task := await claim(http, contact, agent):
+                    tasks.append(task)
                 return tasks
 
             async def reminders_planned() -> bool:

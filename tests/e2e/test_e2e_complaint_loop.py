@@ -10,9 +10,7 @@ closes. Each step is read back through the services' own APIs.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,31 +19,10 @@ from aftersales_runtime.clock import ControlledClock
 from aftersales_runtime.service import ensure_topics
 
 from deploy.local.demo_data import demo_work_orders
-from tests.e2e.test_e2e_pipeline import eventually, publish
+from tests.e2e.one_dealer import DEALER, answer_for, claim, local, publish_orders
+from tests.e2e.test_e2e_pipeline import eventually
 
 pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(600)]
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-DEALER = "dealer-sz-001"
-
-
-def local(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
-
-
-def answer_for(task: dict, overall: int) -> dict:
-    """What the agent records: every item the task's questionnaire asks (D16)."""
-    body: dict = {"outcome": "reached"}
-    if task["questionnaires"]:
-        questionnaire = task["questionnaires"][0]
-        items = questionnaire["items"]
-        body["questionnaire"] = {"id": questionnaire["id"], "version": questionnaire["version"]}
-        scored = [i["id"] for i in items if i["kind"] == "score"]
-        body["scores"] = dict.fromkeys(scored, 9) | {"overall": overall}
-        asked = [i["id"] for i in items if i["kind"] == "yes_no"]
-        if asked:
-            body["yes_no"] = dict.fromkeys(asked, True)
-    return body
 
 
 async def test_an_unhappy_customer_is_called_back_and_the_ticket_closes(
@@ -64,20 +41,11 @@ async def test_an_unhappy_customer_is_called_back_and_the_ticket_closes(
     supervisor = tokens.header("service_supervisor", sub="SUP-01", dealers=[DEALER])
     contact, complaints = fleet["contact"].url, fleet["complaints"].url
     try:
-        await publish(
-            stack.kafka_options(),
-            dms_topic,
-            [json.dumps(order, ensure_ascii=False).encode()],
-            [DEALER.encode()],
-        )
+        await publish_orders(stack.kafka_options(), dms_topic, order)
         async with httpx.AsyncClient(timeout=10) as http:
 
             async def claimed() -> dict | None:
-                answer = await http.post(
-                    f"{contact}/v1/dealers/{DEALER}/tasks/claim", headers=agent
-                )
-                assert answer.status_code in (200, 204), answer.text
-                return answer.json() if answer.status_code == 200 else None
+                return await claim(http, contact, agent)
 
             clock.set(local("2026-11-18T09:30:00"))  # D6: the call is due Wednesday 09:00
             call = await eventually(claimed, timeout=60)

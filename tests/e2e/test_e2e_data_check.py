@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,18 +21,12 @@ from aftersales_runtime.clock import ControlledClock
 from aftersales_runtime.service import ensure_topics
 
 from deploy.local.demo_data import demo_work_orders
-from tests.e2e.test_e2e_complaint_loop import answer_for
-from tests.e2e.test_e2e_pipeline import eventually, publish
+from tests.e2e.one_dealer import DEALER, answer_for, claim, local, publish_orders
+from tests.e2e.test_e2e_pipeline import eventually
 
 pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(600)]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-DEALER = "dealer-sz-001"
 NEW_PHONE = "139 1111 2222"  # as the agent types it
-
-
-def local(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
 
 
 async def test_a_phone_corrected_on_the_call_is_dialled_next_time(
@@ -50,20 +43,11 @@ async def test_a_phone_corrected_on_the_call_is_dialled_next_time(
     agent = tokens.header("agent", sub="agent-7", dealers=[DEALER])
     contact, intake = fleet["contact"].url, fleet["intake"].url
     try:
-        await publish(
-            stack.kafka_options(),
-            dms_topic,
-            [json.dumps(order, ensure_ascii=False).encode()],
-            [DEALER.encode()],
-        )
+        await publish_orders(stack.kafka_options(), dms_topic, order)
         async with httpx.AsyncClient(timeout=10) as http:
 
             async def claimed() -> dict | None:
-                answer = await http.post(
-                    f"{contact}/v1/dealers/{DEALER}/tasks/claim", headers=agent
-                )
-                assert answer.status_code in (200, 204), answer.text
-                return answer.json() if answer.status_code == 200 else None
+                return await claim(http, contact, agent)
 
             clock.set(local("2026-11-18T09:30:00"))
             call = await eventually(claimed, timeout=60)
