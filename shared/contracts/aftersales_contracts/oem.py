@@ -13,7 +13,7 @@ from typing import ClassVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from aftersales_contracts import topics
-from aftersales_contracts.events.complaints import ComplaintGrade
+from aftersales_contracts.events import ComplaintGrade
 from aftersales_contracts.primitives import NonEmptyStr
 
 
