@@ -8,8 +8,11 @@ fails nothing.
 One dealer: `--open` open tasks (100 due per hour, the hours before now) and the finished tasks
 of its history (done, each with its result: the same documents the service writes, laid down in
 bulk through contact's storage module). Then `--agents` agents claim and submit (outcome
-`no_answer`) through HTTP until `--work` tasks are finished; claim and submit latencies are taken
-at the client. Between runs the history grows to the next count and the open queue is topped up
+`no_answer`) through HTTP until `--work` tasks are finished, twice: at full speed (each agent
+claims again as soon as it has submitted: the service's capacity in tasks/s, and the CPU each
+process spent per task), then at half that rate (the agents together start a claim every
+2/capacity seconds: the latency of the work itself, not of a queue in front of a saturated
+machine; the summary line's p99). Latencies are taken at the client. Between runs the history grows to the next count and the open queue is topped up
 to `--open` again. Own database and topic prefix, removed afterwards.
 """
 
@@ -36,6 +39,7 @@ from aftersales_runtime.testing import tool_kafka_env
 from pymongo import AsyncMongoClient
 
 from benchmarks.contact_data import load_finished, load_open
+from benchmarks.cpu import Cpu
 from deploy.local.services import REPO, SERVICES, ServiceProcess
 
 DEALER = "dealer-sz-001"
@@ -59,15 +63,27 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 async def agents_work(
-    url: str, key: Path, agents: int, work: int
+    url: str, key: Path, agents: int, work: int, rate: float | None = None
 ) -> tuple[list[float], list[float], float, int]:
     """Agents claim and submit until `work` tasks are finished: (claim ms, submit ms, seconds,
-    503 answers, which the agents retried)."""
+    503 answers, which the agents retried). Without `rate` each agent claims again as soon as
+    it has submitted (the service's capacity); with `rate`, the agents together start a claim
+    every 1/rate seconds (a load below capacity, where latency is the work's, not a queue's)."""
     private = load_private_key(key)
     claims: list[float] = []
     submits: list[float] = []
     unavailable = 0
     remaining = work
+    started_at = time.perf_counter()
+    turns = 0
+
+    async def my_turn() -> None:
+        nonlocal turns
+        if rate is None:
+            return
+        at = started_at + turns / rate
+        turns += 1
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
 
     async def agent(number: int, http: httpx.AsyncClient) -> None:
         nonlocal remaining, unavailable
@@ -75,6 +91,7 @@ async def agents_work(
         headers = {"Authorization": f"Bearer {token}"}
         while remaining > 0:
             remaining -= 1
+            await my_turn()
             started = time.perf_counter()
             claimed = await http.post(f"/v1/dealers/{DEALER}/tasks/claim", headers=headers)
             if claimed.status_code == 503:
@@ -96,10 +113,9 @@ async def agents_work(
             if answer.status_code != 200:
                 raise RuntimeError(f"submit answered {answer.status_code}: {answer.text}")
 
-    started = time.perf_counter()
     async with httpx.AsyncClient(base_url=url, timeout=120) as http:
         await asyncio.gather(*(agent(n, http) for n in range(agents)))
-    return claims, submits, time.perf_counter() - started, unavailable
+    return claims, submits, time.perf_counter() - started_at, unavailable
 
 
 def service_process(database: str, prefix: str, public_key: Path, workdir: Path) -> ServiceProcess:
@@ -157,15 +173,47 @@ async def run(args: argparse.Namespace) -> None:
                 await load_open(
                     store, queue, DEALER, args.work, earlier, priorities, kind=f"open{run_no}"
                 )
+            assert process.process is not None
+            cpu = Cpu.of({"contact": process.process.pid})
+            cpu.start()
             claims, submits, seconds, unavailable = await agents_work(
                 process.url, key, args.agents, args.work
             )
-            p99_by_history[finished] = percentile(claims, 0.99)
+            per_task = {n: 1000 * t / len(submits) for n, t in cpu.seconds().items()}
+            capacity = len(submits) / seconds
             print(
-                f"{finished:>9,} finished, {args.open:,} open: claim p50 "
+                f"{finished:>9,} finished, {args.open:,} open, full speed: claim p50 "
                 f"{percentile(claims, 0.5):.1f} ms p99 {percentile(claims, 0.99):.1f} ms; submit "
                 f"p50 {percentile(submits, 0.5):.1f} ms p99 {percentile(submits, 0.99):.1f} ms; "
-                f"{len(submits) / seconds:.1f} tasks/s ({len(submits):,} tasks in {seconds:.1f} s"
+                f"{capacity:.1f} tasks/s ({len(submits):,} tasks in {seconds:.1f} s"
+                f", {unavailable} answers 503 retried)",
+                flush=True,
+            )
+            print(
+                "    cpu ms per task: "
+                + ", ".join(
+                    f"{n} {ms:.1f}" for n, ms in sorted(per_task.items(), key=lambda x: -x[1])
+                ),
+                flush=True,
+            )
+            await load_open(
+                store,
+                queue,
+                DEALER,
+                args.work,
+                now - timedelta(hours=(run_no + 1) * 1000),
+                priorities,
+                kind=f"half{run_no}",
+            )
+            claims, submits, seconds, unavailable = await agents_work(
+                process.url, key, args.agents, args.work, rate=capacity / 2
+            )
+            p99_by_history[finished] = percentile(claims, 0.99)
+            print(
+                f"{finished:>9,} finished, {args.open:,} open, half rate ({capacity / 2:.0f} "
+                f"tasks/s): claim p50 {percentile(claims, 0.5):.1f} ms p99 "
+                f"{percentile(claims, 0.99):.1f} ms; submit p50 {percentile(submits, 0.5):.1f} ms "
+                f"p99 {percentile(submits, 0.99):.1f} ms ({len(submits):,} tasks in {seconds:.1f} s"
                 f", {unavailable} answers 503 retried)",
                 flush=True,
             )

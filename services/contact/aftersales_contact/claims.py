@@ -9,7 +9,6 @@ the queue exactly once.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection
 from datetime import datetime
 
@@ -38,11 +37,12 @@ async def claim_next_task(
         if desk.memory.busy(entry.task_id, now):
             continue
         desk.memory.hold(entry.task_id, expires_at)  # before any await: ours to try
-        task, result = await asyncio.gather(
-            desk.store.task(entry.task_id), desk.store.result(entry.task_id)
-        )
-        if task is None or task.get("done") or result is not None:
+        task = await desk.store.task(entry.task_id)
+        if task is None or task.get("done"):
             # Finished but still queued (a crash between the result and the queue): repair.
+            # A result stored by a process that died before marking its task done is found by
+            # the relay (its pending entry) or the expiry sweep, which finish the task; a claim
+            # in between is answered by the submit (409: a result is recorded).
             desk.memory.finish(entry.task_id)
             await desk.queue.remove(dealer_id, entry.task_id, entry.due_at)
             continue

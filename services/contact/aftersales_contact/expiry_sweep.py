@@ -71,10 +71,10 @@ async def expire_overdue(
         async for hour, entries in desk.queue.expiring(dealer_id, now):
             waiting = False
             for entry in entries:
-                if entry["x"] > now:
+                if entry.expires_at > now:
                     waiting = True
                     continue
-                task = await desk.store.task(entry["t"])
+                task = await desk.store.task(entry.task_id)
                 if task is None or task.get("done"):
                     continue
                 lease = await desk.store.current_lease(task)

@@ -3,12 +3,13 @@
 Layout (collection `queue`, every read an exact `{_id: value}` lookup, which FerretDB serves from
 its index):
 - `head/{dealer}`: `{hours: {"YYYYMMDDHH": parts}}`, the hours that still hold open tasks;
-- `open/{dealer}/{hour}/{part}`: `{entries: [...]}`, up to BUCKET_SIZE open tasks due in that hour.
+- `open/{dealer}/{hour}/{part}`: `{lines: "…"}`, up to BUCKET_SIZE open tasks due in that hour,
+  packed one per line (domain.queue.pack: a document of few values is what FerretDB reads fast).
 A task enters its hour's bucket when it is queued and leaves it when it is finished (a result or
 its expiry), so claims and lists never touch finished work, however much history is stored.
 
 Expiry has its own time index, by the hour a task expires (so a sweep reads what expires, not
-what is stored): `expiry/{dealer}/{hour}` `{entries: [{t, d, x}]}` (task, due, expires) and
+what is stored): `expiry/{dealer}/{hour}` `{lines: "…"}` (task, due, expires; packed) and
 `expiry-cursor/{dealer}` `{hour}`, the first hour not swept yet. Swept hours are deleted.
 
 Bucket and head documents are read-modify-written; FerretDB's updates are not atomic against a
@@ -26,7 +27,17 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from aftersales_contact.domain.queue import BUCKET_SIZE, QueueEntry, hour_of, ordered
+from aftersales_contact.domain.queue import (
+    BUCKET_SIZE,
+    Expiring,
+    QueueEntry,
+    hour_of,
+    ordered,
+    pack,
+    pack_expiring,
+    unpack,
+    unpack_expiring,
+)
 
 Doc = dict[str, Any]
 
@@ -85,7 +96,7 @@ class OpenQueue:
         docs = await asyncio.gather(
             *(self._shared_read(bucket_id(dealer_id, hour, p)) for p in range(parts))
         )
-        return ordered(QueueEntry.from_doc(e) for doc in docs if doc for e in doc["entries"])
+        return ordered(entry for doc in docs for entry in unpack(doc))
 
     async def entries(
         self, dealer_id: str, due_by: datetime | None = None
@@ -102,31 +113,46 @@ class OpenQueue:
                     return
                 yield entry
 
-    async def add(self, dealer_id: str, entry: QueueEntry) -> bool:
-        """Queue an open task; False when it is queued already (a redelivery)."""
+    async def add(self, dealer_id: str, entries: Iterable[QueueEntry]) -> set[str]:
+        """Queue open tasks of one dealer (a batch: one read per hour's bucket and one write
+        per bucket changed); returns the task ids added, not those queued already (a
+        redelivery)."""
+        by_hour: defaultdict[str, dict[str, QueueEntry]] = defaultdict(dict)
+        for entry in entries:
+            by_hour[hour_of(entry.due_at)][entry.task_id] = entry
+        added: set[str] = set()
         async with self._locks[dealer_id]:
             hours = await self.hours(dealer_id)
-            hour = hour_of(entry.due_at)
-            parts = hours.get(hour, 0)
-            docs = [
-                await self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)})
-                for p in range(parts)
-            ]
-            if any(e["t"] == entry.task_id for d in docs if d for e in d["entries"]):
-                return False
-            last = docs[-1] if docs and docs[-1] else None
-            if last is not None and len(last["entries"]) < BUCKET_SIZE:
-                await self.queue.update_one(
-                    {"_id": last["_id"]}, {"$push": {"entries": entry.to_doc()}}
+            new_hours = dict(hours)
+            for hour, wanted in sorted(by_hour.items()):
+                parts = hours.get(hour, 0)
+                docs = await asyncio.gather(
+                    *(
+                        self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)})
+                        for p in range(parts)
+                    )
                 )
-                return True
-            await self.queue.update_one(
-                {"_id": bucket_id(dealer_id, hour, parts)},
-                {"$set": {"entries": [entry.to_doc()]}},
-                upsert=True,
-            )
-            await self._write_hours(dealer_id, {**hours, hour: parts + 1})
-            return True
+                buckets = [unpack(doc) for doc in docs]
+                queued = {e.task_id for bucket in buckets for e in bucket}
+                fresh = [e for t, e in wanted.items() if t not in queued]
+                if not fresh:
+                    continue
+                if not buckets or len(buckets[-1]) >= BUCKET_SIZE:
+                    buckets.append([])
+                last = len(buckets) - 1
+                room = BUCKET_SIZE - len(buckets[last])
+                buckets[last] += fresh[:room]
+                buckets += [
+                    fresh[start : start + BUCKET_SIZE]
+                    for start in range(room, len(fresh), BUCKET_SIZE)
+                ]
+                for part in range(last, len(buckets)):
+                    await self._write_bucket(dealer_id, hour, part, buckets[part])
+                new_hours[hour] = len(buckets)
+                added.update(e.task_id for e in fresh)
+            if new_hours != hours:
+                await self._write_hours(dealer_id, new_hours)
+        return added
 
     async def remove(self, dealer_id: str, task_id: str, due_at: datetime) -> None:
         """The task is finished: it leaves the queue (nothing happens if it already left).
@@ -154,11 +180,11 @@ class OpenQueue:
                 *(self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)}) for p in range(parts))
             )
             remaining = 0
-            for doc in docs:
-                entries = doc["entries"] if doc else []
-                kept = [e for e in entries if e["t"] not in gone]
-                if doc and len(kept) != len(entries):
-                    await self.queue.update_one({"_id": doc["_id"]}, {"$set": {"entries": kept}})
+            for part, doc in enumerate(docs):
+                entries = unpack(doc)
+                kept = [e for e in entries if e.task_id not in gone]
+                if len(kept) != len(entries):
+                    await self._write_bucket(dealer_id, hour, part, kept)
                 remaining += len(kept)
             if parts and remaining == 0:
                 # The hour is empty: its buckets go, so the queue's reads stay as small as its work.
@@ -183,33 +209,45 @@ class OpenQueue:
                 chunks = [listed[i : i + BUCKET_SIZE] for i in range(0, len(listed), BUCKET_SIZE)]
                 hours[hour] = len(chunks)
                 documents += [
-                    {"_id": bucket_id(dealer_id, hour, n), "entries": [e.to_doc() for e in chunk]}
+                    {"_id": bucket_id(dealer_id, hour, n), **pack(chunk)}
                     for n, chunk in enumerate(chunks)
                 ]
             for start in range(0, len(documents), 100):
                 await self.queue.insert_many(documents[start : start + 100])
             await self._write_hours(dealer_id, hours)
 
-    async def add_expiry(
-        self, dealer_id: str, task_id: str, due_at: datetime, expires_at: datetime
-    ) -> None:
-        """File the task under the hour it expires (a redelivery files nothing twice)."""
-        hour = hour_of(expires_at)
+    async def add_expiries(self, dealer_id: str, items: Iterable[Expiring]) -> None:
+        """File tasks under the hours they expire (a redelivery files nothing twice)."""
+        by_hour: defaultdict[str, dict[str, Expiring]] = defaultdict(dict)
+        for item in items:
+            by_hour[hour_of(item.expires_at)][item.task_id] = item
+        if not by_hour:
+            return
         async with self._locks[dealer_id]:
-            doc = await self.queue.find_one({"_id": expiry_id(dealer_id, hour)})
-            if doc and any(e["t"] == task_id for e in doc["entries"]):
-                return
-            entry = {"t": task_id, "d": due_at, "x": expires_at}
-            await self.queue.update_one(
-                {"_id": expiry_id(dealer_id, hour)}, {"$push": {"entries": entry}}, upsert=True
+            ids = [expiry_id(dealer_id, hour) for hour in sorted(by_hour)]
+            docs = await asyncio.gather(
+                *(self.queue.find_one({"_id": i}) for i in [*ids, expiry_cursor_id(dealer_id)])
             )
-            cursor = await self.queue.find_one({"_id": expiry_cursor_id(dealer_id)})
-            if cursor is None or cursor["hour"] > hour:
+            cursor = docs.pop()
+            for doc_id, doc, hour in zip(ids, docs, sorted(by_hour), strict=True):
+                filed = unpack_expiring(doc)
+                known = {e.task_id for e in filed}
+                fresh = [e for t, e in by_hour[hour].items() if t not in known]
+                if fresh:
+                    await self.queue.update_one(
+                        {"_id": doc_id},
+                        {"$set": pack_expiring([*filed, *fresh]), "$unset": {"entries": ""}},
+                        upsert=True,
+                    )
+            first = min(by_hour)
+            if cursor is None or cursor["hour"] > first:
                 await self.queue.update_one(
-                    {"_id": expiry_cursor_id(dealer_id)}, {"$set": {"hour": hour}}, upsert=True
+                    {"_id": expiry_cursor_id(dealer_id)}, {"$set": {"hour": first}}, upsert=True
                 )
 
-    async def expiring(self, dealer_id: str, now: datetime) -> AsyncIterator[tuple[str, list[Doc]]]:
+    async def expiring(
+        self, dealer_id: str, now: datetime
+    ) -> AsyncIterator[tuple[str, list[Expiring]]]:
         """(hour, entries) of the hours from the cursor's to `now`'s that hold tasks filed to
         expire, one `_id` lookup per hour: a sweep costs the hours passed and what expires."""
         cursor = await self.queue.find_one({"_id": expiry_cursor_id(dealer_id)})
@@ -219,7 +257,7 @@ class OpenQueue:
         while hour <= last:
             doc = await self.queue.find_one({"_id": expiry_id(dealer_id, hour)})
             if doc:
-                yield hour, doc["entries"]
+                yield hour, unpack_expiring(doc)
             hour = _next_hour(hour)
 
     async def swept(self, dealer_id: str, done_hours: list[str], next_hour: str) -> None:
@@ -231,6 +269,17 @@ class OpenQueue:
             await self.queue.update_one(
                 {"_id": expiry_cursor_id(dealer_id)}, {"$set": {"hour": next_hour}}, upsert=True
             )
+
+    async def _write_bucket(
+        self, dealer_id: str, hour: str, part: int, entries: list[QueueEntry]
+    ) -> None:
+        """Rewrite one bucket whole, packed (under the dealer's lock); `entries` (the old
+        sub-documents) goes when a bucket written before packing is rewritten."""
+        await self.queue.update_one(
+            {"_id": bucket_id(dealer_id, hour, part)},
+            {"$set": pack(entries), "$unset": {"entries": ""}},
+            upsert=True,
+        )
 
     async def _write_hours(self, dealer_id: str, hours: dict[str, int]) -> None:
         await self.queue.update_one(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from aftersales_runtime.batches import BatchSettings
 from aftersales_runtime.settings import ServiceSettings
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -13,7 +14,7 @@ from aftersales_contact.domain.expiry import DEFAULT_EXPIRE_AFTER_DAYS
 from aftersales_contact.domain.queue import DEFAULT_PURPOSE_PRIORITY
 
 
-class ContactSettings(ServiceSettings):
+class ContactSettings(ServiceSettings, BatchSettings):
     model_config = SettingsConfigDict(env_prefix="CONTACT_", extra="ignore", populate_by_name=True)
 
     mongodb_database: str = "aftersales_contact"

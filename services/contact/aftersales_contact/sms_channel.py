@@ -110,7 +110,7 @@ async def cascade_unanswered(
             await desk.store.tasks.update_one({"_id": task_id}, {"$set": {"channel": "phone"}})
             task = {**task, "channel": "phone"}
             priority = task_priority(task["purposes"], desk.priorities_for(dealer_id))
-            await desk.queue.add(dealer_id, QueueEntry.of_task(task, priority))
+            await desk.queue.add(dealer_id, [QueueEntry.of_task(task, priority)])
             await sms.store.update_conversation(task_id, {"cascaded_at": now})
             moved += 1
             logger.info(

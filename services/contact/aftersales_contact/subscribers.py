@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aftersales_contracts import ContactDue, topics
+from aftersales_runtime.batches import Received, Refused, batch_subscriber
 from aftersales_runtime.service import Runtime
+from pydantic import ValidationError
 
 from aftersales_contact.desk import Desk
-from aftersales_contact.queue_due_contact import queue_due_contact
+from aftersales_contact.queue_due_contact import queue_due_contacts
 from aftersales_contact.settings import ContactSettings
 
 SERVICE = "contact"
@@ -15,10 +19,22 @@ SERVICE = "contact"
 def register(runtime: Runtime, settings: ContactSettings, desk: Desk) -> None:
     runtime.uses_topics(topics.CONTACT_DUE)
 
-    @runtime.broker.subscriber(
-        settings.topic(topics.CONTACT_DUE),
-        group_id=settings.consumer_group(SERVICE),
-        auto_offset_reset="earliest",
+    @batch_subscriber(
+        runtime.broker,
+        settings,
+        topics.CONTACT_DUE,
+        group=SERVICE,
+        batch=settings,
+        title="aftersales.contact.due:contact",
+        description="Due contacts, in batches: each becomes one task in its dealer's open "
+        "queue (or an SMS, D14).",
     )
-    async def when_contact_due_queue_task(event: ContactDue) -> None:
-        await queue_due_contact(event, desk, runtime.publish, runtime.logger)
+    async def when_contacts_due_queue_tasks(records: Sequence[Received]) -> list[Refused]:
+        events, refused = [], []
+        for record in records:
+            try:
+                events.append(ContactDue.model_validate_json(record.value))
+            except ValidationError as error:  # the contract's own reason, parked as it is
+                refused.append(Refused(record, error))
+        await queue_due_contacts(events, desk, runtime.publish, runtime.logger)
+        return refused

@@ -17,6 +17,13 @@ from aftersales_contracts import ContactPurpose
 #: dealer's hour fits in one or two documents.
 BUCKET_SIZE = 200
 
+#: A bucket keeps its entries packed in one text field, one line per entry (`pack`/`unpack`).
+#: FerretDB converts every value of a document between BSON and SQLite's JSON on each read and
+#: write: a bucket of 200 entries as sub-documents cost 7.3 ms to read and 7.9 ms to rewrite,
+#: the same entries as one string 0.8 ms and 1.4 ms (measured on the local stack). MongoDB
+#: reads either alike; the queue is read whole, never queried by field.
+PACKED = "lines"
+
 #: Smaller runs first. A configuration value (ContactSettings.purpose_priority); these are the
 #: defaults: the calls whose timeliness is measured (D6, D8) before the later steps and the care.
 DEFAULT_PURPOSE_PRIORITY: dict[str, int] = {
@@ -63,16 +70,6 @@ class QueueEntry:
             return False
         return not channels or self.channel in channels
 
-    def to_doc(self) -> dict[str, Any]:
-        return {
-            "t": self.task_id,
-            "d": self.due_at,
-            "p": self.priority,
-            "a": self.attempt,
-            "u": list(self.purposes),
-            "c": self.channel,
-        }
-
     @classmethod
     def of_task(cls, task: Mapping[str, Any], priority: int) -> QueueEntry:
         """The queue's entry of a stored task."""
@@ -85,8 +82,35 @@ class QueueEntry:
             channel=task["channel"],
         )
 
+    def to_line(self) -> str:
+        """One packed line: due time, priority, attempt, task, purposes, channel (tab-separated;
+        none of them holds a tab or a line break: ids are uuids, the rest are enum values)."""
+        return "\t".join(
+            (
+                self.due_at.astimezone(UTC).isoformat(),
+                str(self.priority),
+                str(self.attempt),
+                self.task_id,
+                ",".join(self.purposes),
+                self.channel,
+            )
+        )
+
+    @classmethod
+    def from_line(cls, line: str) -> QueueEntry:
+        due, priority, attempt, task_id, purposes, channel = line.split("\t")
+        return cls(
+            task_id=task_id,
+            due_at=datetime.fromisoformat(due),
+            priority=int(priority),
+            attempt=int(attempt),
+            purposes=tuple(purposes.split(",")) if purposes else (),
+            channel=channel,
+        )
+
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> QueueEntry:
+        """An entry stored as a sub-document (buckets written before packing)."""
         due = doc["d"]
         return cls(
             task_id=doc["t"],
@@ -100,3 +124,55 @@ class QueueEntry:
 
 def ordered(entries: Iterable[QueueEntry]) -> list[QueueEntry]:
     return sorted(entries, key=QueueEntry.order)
+
+
+def pack(entries: Iterable[QueueEntry]) -> dict[str, str]:
+    """A bucket's stored entries (the fields to `$set`)."""
+    return {PACKED: "\n".join(entry.to_line() for entry in entries)}
+
+
+def unpack(bucket: Mapping[str, Any] | None) -> list[QueueEntry]:
+    """A bucket's entries, packed or (stored before packing) as sub-documents."""
+    if not bucket:
+        return []
+    if PACKED in bucket:
+        lines: str = bucket[PACKED]
+        return [QueueEntry.from_line(line) for line in lines.split("\n")] if lines else []
+    return [QueueEntry.from_doc(e) for e in bucket.get("entries", [])]
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """A task filed under the hour it expires (the expiry sweep's index)."""
+
+    task_id: str
+    due_at: datetime
+    expires_at: datetime
+
+
+def pack_expiring(items: Iterable[Expiring]) -> dict[str, str]:
+    return {
+        PACKED: "\n".join(
+            f"{i.task_id}\t{i.due_at.astimezone(UTC).isoformat()}\t"
+            f"{i.expires_at.astimezone(UTC).isoformat()}"
+            for i in items
+        )
+    }
+
+
+def unpack_expiring(doc: Mapping[str, Any] | None) -> list[Expiring]:
+    """An expiry hour's tasks, packed or (filed before packing) as `{t, d, x}` sub-documents."""
+    if not doc:
+        return []
+    if PACKED in doc:
+        found = []
+        for line in doc[PACKED].split("\n") if doc[PACKED] else []:
+            task_id, due, expires = line.split("\t")
+            found.append(Expiring(task_id, datetime.fromisoformat(due), _aware(expires)))
+        return found
+    return [Expiring(e["t"], _aware(e["d"]), _aware(e["x"])) for e in doc.get("entries", [])]
+
+
+def _aware(value: datetime | str) -> datetime:
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
