@@ -13,7 +13,8 @@ claims again as soon as it has submitted: the service's capacity in tasks/s, and
 process spent per task), then at half that rate (the agents together start a claim every
 2/capacity seconds: the latency of the work itself, not of a queue in front of a saturated
 machine; the summary line's p99). Latencies are taken at the client. Between runs the
-history grows to the next count and the open queue is topped up to `--open` again. Own database and topic prefix, removed afterwards.
+history grows to the next count and the open queue is topped up to `--open` again. Own
+database and topic prefix, removed afterwards.
 """
 
 from __future__ import annotations
