@@ -42,7 +42,8 @@ async def test_booked_reminded_kept_and_a_no_show_followed_up(
     clock = ControlledClock(tmp_path / "clock.json")
     clock.set(local("2026-11-16T18:00:00"))
     # The week after a visit already holds its day-3 call and day-7 survey, the D13 cap's
-    # default (2 in 7 days): this dealer allows 5, so the no-show's follow-up is not suppressed.
+    # default (2 in 7 days): with it the no-show's follow-up would wait until the cap allows
+    # (the scheduler's test shows that); this dealer allows 5, so it comes the next window.
     dealers = json.loads((REPO / "deploy/local/dealers.json").read_text(encoding="utf-8"))
     dealers["dealers"][DEALER].setdefault("settings", {})["scheduler"] = {
         "max_contacts_per_7_days": 5

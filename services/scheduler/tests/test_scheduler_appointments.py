@@ -103,3 +103,31 @@ async def test_a_no_show_is_followed_up_in_the_next_calling_window(
     await service.dispatcher.tick()
     follow_ups = [e for e in due_events if ContactPurpose.APPOINTMENT_NO_SHOW in e.purposes]
     assert [e.contact_id for e in follow_ups] == [FOLLOW_UP]
+
+
+async def test_a_no_show_in_a_full_week_is_followed_up_once_the_cap_allows_not_dropped(
+    service, settings, work_order, due_events, clock
+):
+    """D31 with D13: the day-3 call and the day-7 survey of the visit fill the cap of 2 in 7
+    days; the no-show's follow-up waits until a 7-day window has room, at calling hours."""
+    await publish_event(service.runtime.broker, settings, work_order())
+    clock.set(datetime(2026, 11, 24, 21, 30, tzinfo=SHANGHAI))
+    missed = appointment(AppointmentEventKind.NO_SHOW, day=date(2026, 11, 24), at=clock.now())
+    await publish_event(service.runtime.broker, settings, missed)
+
+    timer = await service.store.timer(FOLLOW_UP)
+    assert timer["state"] == "pending"
+    assert any(step["event"] == "moved" and "cap" in step["detail"] for step in timer["trail"])
+    due = timer["due_at"].astimezone(SHANGHAI)
+    assert due > datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI)  # not the next window: capped
+    assert due.time() == time(9, 0)  # at the opening of a later day's calling hours
+
+    customer = await service.store.person(f"customer/{DEALER}/C-1")
+    others = [await service.store.timer(t) for t in customer["timer_ids"] if t != FOLLOW_UP]
+    live = [t["due_at"] for t in others if t["state"] in ("pending", "sent")]
+    assert len(live) >= 2  # the cap was full when the no-show came
+    week = timedelta(days=7)
+    for start in [*live, timer["due_at"]]:
+        in_window = [t for t in [*live, timer["due_at"]] if start <= t < start + week]
+        if timer["due_at"] in in_window:
+            assert len(in_window) <= service.planning.policy(DEALER).max_contacts_per_7_days

@@ -151,6 +151,25 @@ def decide(
     return Decision(Verdict.SCHEDULE)
 
 
+def first_within_cap(
+    due_at: datetime,
+    others: Sequence[OtherContact],
+    max_per_week: int,
+    calendar: WorkingCalendar,
+    horizon: timedelta = timedelta(days=14),
+) -> datetime | None:
+    """D13 with D31: the first moment from `due_at` on, at the same time of the next days (moved
+    into the calling window), where one more contact stays inside the cap; None when there is
+    none within `horizon`. For a contact that must happen (a no-show's follow-up), waiting
+    until the cap allows is how it stays no harassment."""
+    candidate, last = due_at, due_at + horizon
+    while candidate <= last:
+        if _max_in_week_windows([o.due_at for o in others], candidate) <= max_per_week:
+            return candidate
+        candidate = window_start(calendar, candidate + timedelta(days=1))
+    return None
+
+
 def retry_at(
     previous_due: datetime,
     now: datetime,

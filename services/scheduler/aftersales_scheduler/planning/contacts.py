@@ -6,7 +6,7 @@ short. D10 care occasions are `care.py`'s."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from aftersales_contracts.dms import Channel
@@ -20,6 +20,7 @@ from aftersales_scheduler.domain.plan import (
     Verdict,
     channel_for,
     decide,
+    first_within_cap,
 )
 from aftersales_scheduler.domain.reminders import at_local
 from aftersales_scheduler.domain.slots import timer_id as make_timer_id
@@ -40,6 +41,8 @@ REMINDER_CHANNEL = {
 
 #: D22: the customer waits for the confirmation call of their complaint: never capped (D13).
 CAP_EXEMPT = frozenset({ContactPurpose.COMPLAINT_CONFIRMATION})
+#: D31: a no-show is followed up; when the cap is full (D13) the call waits until it allows.
+CAP_DEFERRED = frozenset({ContactPurpose.APPOINTMENT_NO_SHOW})
 
 
 def customer_key(dealer_id: str, customer_id: str) -> str:
@@ -327,15 +330,17 @@ def _plan_new(
         doc["state"] = TimerState.SUPPRESSED.value
         steps.append(trail(now, "suppressed", f"opt-out of {', '.join(refused)} (D4)"))
     else:
-        policy = ctx.policy(subject.dealer_id)
-        decision = decide(
-            contact,
-            others_of(ws, person),
-            now,
-            policy.max_contacts_per_7_days,
-            policy.merge_same_window,
-            ctx.calendar(subject.dealer_id),
-        )
+        policy, calendar = ctx.policy(subject.dealer_id), ctx.calendar(subject.dealer_id)
+        others = others_of(ws, person)
+        cap = policy.max_contacts_per_7_days
+        decision = decide(contact, others, now, cap, policy.merge_same_window, calendar)
+        if decision.verdict is Verdict.SUPPRESS_CAP and CAP_DEFERRED & set(contact.purposes):
+            later = first_within_cap(contact.due_at, others, cap, calendar)
+            if later is not None:
+                steps.append(trail(now, "moved", f"{decision.reason}: {later.isoformat()}"))
+                contact = replace(contact, due_at=later)
+                doc["due_at"] = later
+                decision = decide(contact, others, now, cap, policy.merge_same_window, calendar)
         if decision.verdict is Verdict.SUPPRESS_CAP and not CAP_EXEMPT & set(contact.purposes):
             doc["state"] = TimerState.SUPPRESSED.value
             steps.append(trail(now, "suppressed", decision.reason))
