@@ -2,9 +2,9 @@
 50,000 tickets (20 dealers, 24 months), the rate at which projections are built from Kafka, and a
 full rebuild.
 
-1. Bulk load: the read models such a history leaves (`reporting_data.py`), inserted directly.
-   A report reads only `counters` (~10 documents by `_id`); the per-event markers and drill-down
-   rows a real history also leaves live in other collections and are not loaded here.
+1. Bulk load: the read models such a history leaves (`reporting_data.py`), inserted directly,
+   with the marker each of its events leaves in `seen`. A report reads only `counters` (~10
+   documents by `_id`); the drill-down day pages a real history also leaves are not loaded.
 2. Read: the monthly report of random dealer-months through the HTTP route (in process,
    `GET /v1/dealers/{d}/reports/monthly`, token checked, JSON rendered): p50/p99.
 3. Consumption: CONSUME contact results and ticket events published to Kafka, consumed by the
@@ -45,6 +45,7 @@ from aftersales_contracts import (
     Staff,
 )
 from aftersales_reporting.app import build
+from aftersales_reporting.ledger import SEEN
 from aftersales_reporting.rebuild import rebuild
 from aftersales_reporting.settings import ReportingSettings
 from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
@@ -82,10 +83,17 @@ async def bulk_load(db: Any, dealers: list[str], args: argparse.Namespace) -> tu
         for month in periods:
             counters += dealer_month(rng, dealer, month, per_month, tickets_per)
             entities += ticket_entities(dealer, month, tickets_per)
+        # The marker each consumed event leaves (ledger.first_seen): a result each, a ticket's
+        # opening and closing; with them the database holds what such a history leaves.
+        markers = [
+            {"_id": f"hist-{dealer}-{n}", "at": "aftersales.contact.result:0", "offset": n}
+            for n in range(per_month * len(periods) + 2 * tickets_per * len(periods))
+        ]
         await db[COUNTERS].insert_many(counters, ordered=False)
-        for start in range(0, len(entities), 1000):
-            await db[ENTITIES].insert_many(entities[start : start + 1000], ordered=False)
-        docs += len(counters) + len(entities)
+        for collection, batch in ((ENTITIES, entities), (SEEN, markers)):
+            for start in range(0, len(batch), 1000):
+                await db[collection].insert_many(batch[start : start + 1000], ordered=False)
+        docs += len(counters) + len(entities) + len(markers)
         progress(f"dealer {number + 1}/{len(dealers)} loaded")
     return docs, time.perf_counter() - started
 
