@@ -53,6 +53,7 @@ from aftersales_scheduler.settings import SchedulerSettings
 from aftersales_scheduler.store import TimerStore
 from pymongo import AsyncMongoClient
 
+from benchmarks.cpu import Cpu
 from benchmarks.history import (
     group_stores,
     history_vin,
@@ -214,10 +215,13 @@ async def plan_rate(count: int, batch: int, history: int = 0, database: str = ""
     ]
     try:
         before = await db["timers"].count_documents({}) if history else 0
+        cpu = Cpu.of({"planner": os.getpid()})
+        cpu.start()
         started = time.perf_counter()
         for start in range(0, count, batch):
             await plan_work_orders(ctx, store, orders[start : start + batch])
         elapsed = time.perf_counter() - started
+        spent = cpu.seconds()
         timers = await db["timers"].count_documents({}) - before
         rate = count / elapsed
         label = f"plans with a history of {history:,} work orders" if history else "plans"
@@ -225,6 +229,11 @@ async def plan_rate(count: int, batch: int, history: int = 0, database: str = ""
             f"{label}: {count:,} work orders → {timers:,} timers in {elapsed:.2f} s = "
             f"{rate:,.1f} work orders/s ({timers / elapsed:,.0f} timers/s), all steps "
             "(D6-D7 plan, D9 reminder, D10 birthday, D11 recall, D13 checks)",
+            flush=True,
+        )
+        print(
+            "  cpu ms per work order: "
+            + ", ".join(f"{n} {1000 * t / count:.2f}" for n, t in sorted(spent.items())),
             flush=True,
         )
         if history:
