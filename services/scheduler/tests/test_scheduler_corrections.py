@@ -137,3 +137,20 @@ async def test_a_mileage_correction_moves_the_maintenance_reminder_and_the_due_l
     vehicle = await service.store.person(f"vehicle/{DEALER}/{VIN}")
     assert vehicle["next_maintenance_due_date"] == "2027-03-01"  # D12: the March list
     assert vehicle["file_revision"] == 2
+
+
+async def test_next_years_birthday_call_dials_the_corrected_phone(
+    service, settings, work_order, due_events, clock
+):
+    """D30 with D10: the yearly scan plans from the subject kept for the customer's care; a
+    correction on a call refreshes it, so the next years' birthday calls use the new phone."""
+    await publish_event(service.runtime.broker, settings, work_order(birthday=date(1985, 3, 14)))
+    await publish_event(service.runtime.broker, settings, corrected(2, clock.now(), ["phone"]))
+
+    clock.set(datetime(2027, 3, 15, 0, 5, tzinfo=SHANGHAI))  # after the 2027 birthday
+    await service.jobs.yearly_care(DEALER)
+    timer = await service.store.timer(f"{DEALER}/customer-C-1/birthday_2028")
+    assert timer is not None and timer["state"] == "pending"
+    contact = (await service.store.contacts([timer["contact_id"]]))[timer["contact_id"]]
+    assert contact["customer"]["phone"] == NEW_PHONE
+    assert timer["contact_id"].endswith("/file-2")

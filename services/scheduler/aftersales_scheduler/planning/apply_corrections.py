@@ -72,6 +72,7 @@ def decide_correction(
     if event.file_revision <= vehicle.get("file_revision", 0):
         return  # redelivered, or older than a correction already applied
     _refresh_pending(ws, event, subject)
+    _refresh_care_subject(ws, event, subject)
     remember_contact_data(ws, subject)
     due = _record_correction(ws, ctx, event, subject)
     if due is None or not MAINTENANCE_FIELDS & set(event.changed):
@@ -128,6 +129,26 @@ def _refresh_pending(ws: WorkingSet, event: VehicleFileCorrected, subject: Subje
         sent = ws.was_sent(timer)
         change = {"contact_id": cid}
         ws.apply(refresh_contact_data(timer, change, event.file_revision, sent, ws.now, note))
+
+
+def _refresh_care_subject(ws: WorkingSet, event: VehicleFileCorrected, subject: Subject) -> None:
+    """D30 with D10: the customer's next years' birthday calls, planned from the subject kept
+    for them, dial the corrected phone (new contact data under the file revision)."""
+    person = ws.person(subject.customer_key)
+    kept = person.get("care_subject")
+    if not kept or kept.get("vehicle", {}).get("vin") != event.vin:
+        return  # the care follows another vehicle of the customer: its file was not corrected
+    ws.set_person(
+        subject.customer_key,
+        {
+            "care_subject": {
+                **kept,
+                "customer": event.customer.model_dump(mode="json"),
+                "vehicle": event.vehicle.model_dump(mode="json"),
+                "file_revision": event.file_revision,
+            }
+        },
+    )
 
 
 def _contact_fields(data: Doc | None) -> Doc:

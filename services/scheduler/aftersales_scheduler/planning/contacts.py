@@ -68,6 +68,7 @@ class Subject:
     service_advisor: Staff | None = None
     technicians: Sequence[Staff] = ()
     sales_consultant: Staff | None = None  # D8, D24: a delivery's consultant
+    file_revision: int = 0  # D30: the vehicle file's correction its contact data comes from
 
     @property
     def customer_key(self) -> str:
@@ -82,7 +83,7 @@ class Subject:
 
     @property
     def contact_id(self) -> str:
-        return filing.contact_id(self.dealer_id, self.source_id, self.revision)
+        return filing.contact_id(self.dealer_id, self.source_id, self.revision, self.file_revision)
 
     def to_document(self) -> Doc:
         """All of it, to plan again later without the event (D10 yearly care)."""
@@ -92,6 +93,7 @@ class Subject:
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
             "revision": self.revision,
+            "file_revision": self.file_revision,
             **self.contact_data(),
         }
 
@@ -109,6 +111,7 @@ class Subject:
             service_advisor=Staff.model_validate(advisor) if advisor else None,
             technicians=[Staff.model_validate(t) for t in doc.get("technicians", [])],
             sales_consultant=Staff.model_validate(consultant) if consultant else None,
+            file_revision=int(doc.get("file_revision", 0)),
         )
 
     def snapshot(self) -> Doc:
