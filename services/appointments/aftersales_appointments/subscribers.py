@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aftersales_contracts import WorkOrderClosed, topics
-from aftersales_runtime.batches import Received, Refused, batch_subscriber
+from aftersales_runtime.batches import Received, Refused, batch_subscriber, parse_events
 from aftersales_runtime.service import Runtime
-from pydantic import ValidationError
 
 from aftersales_appointments.arrivals import record_arrivals
 from aftersales_appointments.context import Context
@@ -32,11 +31,6 @@ def register(runtime: Runtime, settings: AppointmentsSettings, ctx: Context) -> 
     async def when_work_orders_closed_record_arrivals(
         records: Sequence[Received],
     ) -> list[Refused]:
-        orders, refused = [], []
-        for record in records:
-            try:
-                orders.append(WorkOrderClosed.model_validate_json(record.value))
-            except ValidationError as error:  # the contract's own reason, parked as it is
-                refused.append(Refused(record, error))
+        orders, refused = parse_events(records, WorkOrderClosed)
         await record_arrivals(ctx, orders)
         return refused

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aftersales_contracts import ContactDue, topics
-from aftersales_runtime.batches import Received, Refused, batch_subscriber
+from aftersales_runtime.batches import Received, Refused, batch_subscriber, parse_events
 from aftersales_runtime.service import Runtime
-from pydantic import ValidationError
 
 from aftersales_contact.desk import Desk
 from aftersales_contact.queue_due_contact import queue_due_contacts
@@ -30,11 +29,6 @@ def register(runtime: Runtime, settings: ContactSettings, desk: Desk) -> None:
         "queue (or an SMS, D14).",
     )
     async def when_contacts_due_queue_tasks(records: Sequence[Received]) -> list[Refused]:
-        events, refused = [], []
-        for record in records:
-            try:
-                events.append(ContactDue.model_validate_json(record.value))
-            except ValidationError as error:  # the contract's own reason, parked as it is
-                refused.append(Refused(record, error))
+        events, refused = parse_events(records, ContactDue)
         await queue_due_contacts(events, desk, runtime.publish, runtime.logger)
         return refused

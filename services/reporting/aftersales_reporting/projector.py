@@ -15,8 +15,7 @@ from typing import Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from aftersales_contracts.envelope import Event
-from aftersales_runtime.batches import Received, Refused
-from pydantic import ValidationError
+from aftersales_runtime.batches import Received, Refused, parse_records
 
 from aftersales_reporting.ledger import Contribution, Doc, Ledger
 
@@ -60,13 +59,7 @@ class Projector(Generic[E]):
             return await self._run(records)
 
     async def _run(self, records: Sequence[Received]) -> list[Refused]:
-        parsed: list[tuple[Received, E]] = []
-        refused: list[Refused] = []
-        for record in records:
-            try:
-                parsed.append((record, self.model.model_validate_json(record.value)))
-            except ValidationError as error:
-                refused.append(Refused(record, error))
+        parsed, refused = parse_records(records, self.model)
         fresh = await self.ledger.first_seen([(r, e.event_id) for r, e in parsed])
         kept = {id(r) for r in fresh}
         events = [(r, e) for r, e in parsed if id(r) in kept]

@@ -32,8 +32,7 @@ from aftersales_contracts.topics import (
     VEHICLE_FILE_CORRECTED,
     WORKORDER_CLOSED,
 )
-from aftersales_runtime.batches import Received, Refused, batch_subscriber
-from aftersales_runtime.deadletter import POISON
+from aftersales_runtime.batches import Received, Refused, batch_subscriber, parse_events
 from aftersales_runtime.outbox import Outbox
 from aftersales_runtime.service import Runtime
 
@@ -49,18 +48,6 @@ from aftersales_scheduler.settings import SchedulerSettings
 
 GROUP = "scheduler"
 E = TypeVar("E", bound=Event)
-
-
-def parse(records: Sequence[Received], model: type[E]) -> tuple[list[E], list[Refused]]:
-    """The batch's events in order, and the records that are not `model` (refused for good)."""
-    events: list[E] = []
-    refused: list[Refused] = []
-    for record in records:
-        try:
-            events.append(model.model_validate_json(record.value))
-        except POISON as error:
-            refused.append(Refused(record, error))
-    return events, refused
 
 
 def register(
@@ -85,7 +72,7 @@ def register(
     async def when_workorders_closed_plan_follow_up(
         records: Sequence[Received],
     ) -> list[Refused]:
-        events, refused = parse(records, WorkOrderClosed)
+        events, refused = parse_events(records, WorkOrderClosed)
         if events:
             await plan_work_orders(ctx, store, events)
         return refused
@@ -102,7 +89,7 @@ def register(
     async def when_vehicles_delivered_plan_sales_follow_up(
         records: Sequence[Received],
     ) -> list[Refused]:
-        events, refused = parse(records, VehicleDelivered)
+        events, refused = parse_events(records, VehicleDelivered)
         if events:
             await plan_deliveries(ctx, store, events)
         return refused
@@ -118,7 +105,7 @@ def register(
         "D4 opt-out.",
     )
     async def when_contact_results_retry_or_close(records: Sequence[Received]) -> list[Refused]:
-        events, refused = parse(records, ContactResult)
+        events, refused = parse_events(records, ContactResult)
         if events:
             await record_results(ctx, store, events, logger, outbox)
         return refused
@@ -134,7 +121,7 @@ def register(
         "batches: D30 the next contact uses the corrected data, D9/D12 reminder re-planned.",
     )
     async def when_vehicle_files_corrected_replan(records: Sequence[Received]) -> list[Refused]:
-        events, refused = parse(records, VehicleFileCorrected)
+        events, refused = parse_events(records, VehicleFileCorrected)
         if events:
             await apply_corrections(ctx, store, events)
         return refused
@@ -152,7 +139,7 @@ def register(
     async def when_complaint_confirmations_requested_plan_them(
         records: Sequence[Received],
     ) -> list[Refused]:
-        events, refused = parse(records, ComplaintEvent)
+        events, refused = parse_events(records, ComplaintEvent)
         if events:
             await plan_confirmations(ctx, store, events, logger)
         return refused
@@ -171,7 +158,7 @@ def register(
     async def when_appointments_change_plan_reminders(
         records: Sequence[Received],
     ) -> list[Refused]:
-        events, refused = parse(records, AppointmentEvent)
+        events, refused = parse_events(records, AppointmentEvent)
         if events:
             await plan_appointments(ctx, store, events, logger)
         return refused

@@ -150,7 +150,8 @@ async def test_next_years_birthday_call_dials_the_corrected_phone(
     clock.set(datetime(2027, 3, 15, 0, 5, tzinfo=SHANGHAI))  # after the 2027 birthday
     await service.jobs.yearly_care(DEALER)
     timer = await service.store.timer(f"{DEALER}/customer-C-1/birthday_2028")
-    assert timer is not None and timer["state"] == "pending"
+    assert timer is not None
+    assert timer["state"] == "pending"
     contact = (await service.store.contacts([timer["contact_id"]]))[timer["contact_id"]]
     assert contact["customer"]["phone"] == NEW_PHONE
     assert timer["contact_id"].endswith("/file-2")

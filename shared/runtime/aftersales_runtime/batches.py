@@ -28,11 +28,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings
 
 from aftersales_runtime.deadletter import POISON, DeadLetterMiddleware
@@ -83,6 +83,28 @@ class Refused:
 
 
 BatchHandler = Callable[[Sequence[Received]], Awaitable[Sequence[Refused]]]
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_records(
+    records: Sequence[Received], model: type[M]
+) -> tuple[list[tuple[Received, M]], list[Refused]]:
+    """Each record with its message, in order, and the records that are not a `model` (refused
+    for good, with the contract's own reason)."""
+    parsed: list[tuple[Received, M]] = []
+    refused: list[Refused] = []
+    for record in records:
+        try:
+            parsed.append((record, model.model_validate_json(record.value)))
+        except POISON as error:
+            refused.append(Refused(record, error))
+    return parsed, refused
+
+
+def parse_events(records: Sequence[Received], model: type[M]) -> tuple[list[M], list[Refused]]:
+    """The batch's messages in order, and the records refused (`parse_records`)."""
+    parsed, refused = parse_records(records, model)
+    return [message for _, message in parsed], refused
 
 
 def _received(record: Any) -> Received:
