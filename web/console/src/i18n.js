@@ -96,7 +96,7 @@ const zh = {
   surveyConflict: "该交车已记录过问卷（409），不能再提交不同的答卷。已记录的答卷如下。",
   surveyListUnavailable: "待问卷交车列表暂不可用，请输入交车编号打开问卷。", noWaiting: "本月没有待完成问卷的交车。",
   recordedAt: "记录时间", recordedBy: "记录人", fixFields: "请更正标出的字段后再提交。", deliveredAt: "交车时间",
-  consultant: "销售顾问", noQuestionnaire: "未配置交车问卷（D34）。", answered: "已作答",
+  consultant: "销售顾问", answerRequired: "此项必须回答", noQuestionnaire: "未配置交车问卷（D34）。", answered: "已作答",
   // inbox
   rejections: "被拒记录", reasons: "原因", fix: "修正并提交", replay: "重新处理", record: "原始记录（可编辑）",
   noRejections: "没有待处理的被拒记录。", importFile: "文件导入", chooseFile: "选择文件（JSON / JSONL，DMS 格式）", importProgress: "导入进度",
@@ -202,7 +202,7 @@ const en = {
   surveyListUnavailable: "The list of deliveries waiting is not available: open the survey by delivery id.",
   noWaiting: "No delivery of this month is waiting for its survey.", recordedAt: "Recorded at",
   recordedBy: "Recorded by", fixFields: "Correct the marked fields and submit again.", deliveredAt: "Delivered",
-  consultant: "Sales consultant", noQuestionnaire: "No delivery questionnaire is configured (D34).", answered: "Answered",
+  consultant: "Sales consultant", answerRequired: "This item needs an answer", noQuestionnaire: "No delivery questionnaire is configured (D34).", answered: "Answered",
   rejections: "Rejected records", reasons: "Reasons", fix: "Fix and submit", replay: "Replay",
   record: "Raw record (editable)", noRejections: "No open rejected records.",
   importFile: "File import", chooseFile: "Choose a file (JSON / JSONL, DMS format)", importProgress: "Import progress", importStart: "Import", importDone: "Import finished",

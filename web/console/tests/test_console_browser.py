@@ -230,11 +230,13 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
     assert any("空调滤芯" in r for r in rows), rows
     # D34: the item left out is named next to it (422); answered, the survey is recorded;
     # a delivery that already has a different answer says so (409).
-    assert "test_drive_invited" in steps["survey refused"]["field_error"], steps["survey refused"]
+    assert "必须回答" in steps["survey refused"]["field_error"], steps["survey refused"]
+    assert "test_drive_invited" in steps["survey refused"]["field_title"], steps["survey refused"]
     assert "已记录" in steps["survey recorded"]["message"], steps["survey recorded"]
     assert steps["survey conflict"]["other"] == 201
     assert "409" in steps["survey conflict"]["message"], steps["survey conflict"]
     assert steps["survey conflict"]["recorded"] == 1
+    assert "已记录过问卷" in steps["survey conflict"]["banner"], steps["survey conflict"]
     assert "✓" in steps["rejection fixed"]["message"]
     imported = steps["file imported"]
     assert imported["progress"] == "2/2"

@@ -82,8 +82,8 @@ export function wireBooking(form, { dealer, task, onBooked }) {
     });
     bookButton.disabled = false;
     if (status === 201 || status === 200) {
-      alternatives.hidden = true;
-      box.querySelectorAll("input, select, button").forEach((el) => { el.disabled = true; });
+      // One appointment per call: the fieldset now says what was booked.
+      box.innerHTML = html`<legend>${t("booking")}</legend><p class="booked">✓ ${raw(appointmentLine(data))}</p>`;
       return onBooked(data);
     }
     if (status === 409) return offer(data?.alternatives || []);

@@ -123,7 +123,10 @@ export function render(main, { dealer }) {
       const field = String(e.field || "").replace(/^body\./, "");
       const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
       if (!slot) { unplaced.push(`${field}: ${e.message}`); continue; }
-      slot.textContent = e.message;
+      // The service words it in English for developers: the user reads it in the page's
+      // language when it is the usual "required"; the service's own words stay in the tooltip.
+      slot.textContent = /is required/.test(e.message) ? t("answerRequired") : e.message;
+      slot.title = e.message;
       form.querySelector(`[data-field="${CSS.escape(field)}"]`)?.setAttribute("aria-invalid", "true");
     }
     return unplaced;
@@ -155,6 +158,7 @@ export function render(main, { dealer }) {
     }
     if (status === 409) {
       await open(deliveryId, {}, false);
+      box.querySelector("#survey-title").insertAdjacentHTML("afterend", html`<p class="banner error" role="alert">${t("surveyConflict")}</p>`);
       say(main, `${t("surveyConflict")} (${deliveryId})`, "error");
       return;
     }

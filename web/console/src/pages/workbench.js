@@ -145,7 +145,7 @@ export function render(main, { dealer, session }) {
   function showAppointment(appointment) {
     const box = area.querySelector("#appointment");
     box.hidden = false;
-    box.querySelector("#appointment-line").innerHTML = html`${raw(appointmentLine(appointment))} · ${t("appointmentId")} ${appointment.appointment_id}`;
+    box.querySelector("#appointment-line").innerHTML = html`${raw(appointmentLine(appointment))}<small class="note">${t("appointmentId")} ${appointment.appointment_id}</small>`;
     say(main, `${t("bookedOk")}: ${appointment.day} ${label(appointment.service, "service")}`, "ok");
   }
 

@@ -24,7 +24,7 @@ const step = (name, detail = {}) => {
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  args: ["--no-sandbox", "--lang=zh-CN", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
@@ -53,7 +53,7 @@ page.on("response", (r) => { if (r.status() === 403) summary.forbidden.push(`${r
 
 async function shot(name, what) {
   const path = `${out}/${name}.png`;
-  await page.screenshot({ path });
+  await page.screenshot({ path, fullPage: true }); // the whole page: nothing below the fold left out
   summary.screenshots.push({ path, what });
 }
 
@@ -250,7 +250,7 @@ try {
   await page.getByRole("button", { name: /提交问卷|Submit survey/ }).click();
   const fieldError = page.locator('[data-error-for="yes_no.test_drive_invited"]');
   await eventually(async () => (await fieldError.textContent()).trim(), "the 422 next to the yes/no item", 15_000, 300);
-  step("survey refused", { field_error: await fieldError.textContent(), message: await page.locator(".message").textContent(), waiting });
+  step("survey refused", { field_error: await fieldError.textContent(), field_title: await fieldError.getAttribute("title"), message: await page.locator(".message").textContent(), waiting });
   await audit("surveys");
   await shot("06b-survey-422", "face-to-face delivery questionnaire: the unanswered yes/no item marked by the service's 422");
   await page.locator("#sv-test_drive_invited-yes").check();
@@ -268,7 +268,7 @@ try {
   });
   await page.getByRole("button", { name: /提交问卷|Submit survey/ }).click();
   await page.locator(".message.error").waitFor();
-  step("survey conflict", { other, message: await page.locator(".message").textContent(), recorded: await page.locator("#survey .recorded").count() });
+  step("survey conflict", { other, message: await page.locator(".message").textContent(), recorded: await page.locator("#survey .recorded").count(), banner: await page.locator("#survey .banner").textContent() });
   await shot("06d-survey-409", "a second answer for a delivery that has one: 409 said clearly, the recorded answer shown");
 
   // The data steward: the rejected record, fixed and resolved.
