@@ -27,7 +27,7 @@ import pytest
 from aftersales_runtime.clock import ControlledClock
 
 from deploy.local.console import CONSOLE_PORT, console_process
-from deploy.local.demo_data import work_order
+from deploy.local.demo_data import vin_with_check_digit, work_order
 
 pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -114,6 +114,27 @@ def orders() -> tuple[dict, dict]:
     return good, {**bad, "_fixed_vin": fixed_vin}
 
 
+def delivery() -> dict:
+    """D34: a new car handed over this afternoon, whose buyer answers the face-to-face
+    questionnaire in the browser (no consent to calls: nothing joins the agent's queue, D4)."""
+    return {
+        "event_id": "DL-20261119-0001-delivered",
+        "dealer_id": DEALER,
+        "delivery_id": "DL-20261119-0001",
+        "delivered_at": "2026-11-19T14:00:00+08:00",
+        "vin": vin_with_check_digit(random.Random(17)),
+        "brand": "比亚迪",
+        "model": "海豹",
+        "customer": {
+            "customer_id": "C-BUYER-1",
+            "name": "杨帆",
+            "phone": "13800138000",
+            "contact_consent": False,
+        },
+        "sales_consultant": {"id": "SC-1", "name": "黄静"},
+    }
+
+
 async def until(probe, timeout: float = 90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -165,15 +186,22 @@ async def console_url(fleet_of_this_test, tokens, tmp_path, built_console):
 
             await until(planned)
         clock.set(local("2026-11-19T15:30:00"))  # the day-3 call is due
+        handed_over = delivery()
+        async with httpx.AsyncClient(timeout=10) as http:
+            answer = await http.post(
+                f"{fleet['intake'].url}/v1/dms/vehicle-deliveries", json=[handed_over], headers=dms
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["results"][0]["outcome"] == "accepted", answer.text
         await asyncio.sleep(3)  # the scheduler's dispatcher fires it, contact queues it
-        yield console.url, fixed_vin, tmp_path / "logs"
+        yield console.url, fixed_vin, handed_over, tmp_path / "logs"
     finally:
         console.stop()
         await asyncio.to_thread(fleet.stop)
 
 
 async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, console_url, tmp_path):
-    url, fixed_vin, logs = console_url
+    url, fixed_vin, handed_over, logs = console_url
     shutil.rmtree(OUTPUT, ignore_errors=True)
     env = {
         **os.environ,
@@ -182,6 +210,7 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
         "CHROMIUM": chromium,
         "FIXED_VIN": fixed_vin,
         "IMPORT_FILE": str(import_file(tmp_path / "import.jsonl")),
+        "DELIVERY": json.dumps(handed_over),
     }
     began = time.monotonic()
     scenario = await asyncio.to_thread(
@@ -258,4 +287,8 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
         assert found["low_contrast"] == [], page
         assert found["focus"]["problems"] == [], page
         assert len(found["focus"]["order"]) >= 3, page
-    assert len(summary["screenshots"]) == 13
+    # D34 and D31 in the month's report: the delivery surveyed in the browser counts (1/1), the
+    # appointments booked in the browser are there.
+    assert "100.0% (1/1)" in steps["dashboard sales"]["face_to_face"], steps["dashboard sales"]
+    assert "已预约" in steps["dashboard sales"]["appointments"], steps["dashboard sales"]
+    assert len(summary["screenshots"]) == 14

@@ -236,17 +236,18 @@ try {
   step("sales pages", { pages: await pages() });
   await page.locator("#waiting p, #waiting ul").first().waitFor();
   const waiting = await page.locator("#waiting").textContent();
-  async function openSurvey(deliveryId) {
+  const handedOver = JSON.parse(process.env.DELIVERY);
+  async function openSurvey(deliveryId, vin, customerId) {
     await page.locator("#sv-delivery").fill(deliveryId);
     await page.getByRole("button", { name: /打开问卷|Open survey/ }).click();
     await page.locator("#survey-form").waitFor();
-    await page.locator("#sv-vin").fill(process.env.FIXED_VIN);
-    await page.locator("#sv-customer").fill("C-BUYER-1");
+    await page.locator("#sv-vin").fill(vin);
+    await page.locator("#sv-customer").fill(customerId);
     for (const [item, value] of Object.entries({ consultant_etiquette: 9, product_knowledge: 8, delivery_time: 10, overall: 9 })) {
       await page.locator(`#sv-${item}`).fill(String(value));
     }
   }
-  await openSurvey("DL-20261119-0001");
+  await openSurvey(handedOver.delivery_id, handedOver.vin, handedOver.customer.customer_id);
   await page.getByRole("button", { name: /提交问卷|Submit survey/ }).click();
   const fieldError = page.locator('[data-error-for="yes_no.test_drive_invited"]');
   await eventually(async () => (await fieldError.textContent()).trim(), "the 422 next to the yes/no item", 15_000, 300);
@@ -260,7 +261,7 @@ try {
   await shot("06c-survey-recorded", "the questionnaire recorded (201), shown read-only");
 
   // Another delivery: someone records a different answer first; submitting says so (409).
-  await openSurvey("DL-20261119-0002");
+  await openSurvey("DL-20261119-0002", process.env.FIXED_VIN, "C-BUYER-2");
   await page.locator("#sv-test_drive_invited-no").check();
   const other = await behindTheBack(`/api/contact/v1/dealers/${DEALER}/deliveries/DL-20261119-0002/survey`, {
     vin: process.env.FIXED_VIN, customer_id: "C-BUYER-2",
@@ -298,6 +299,21 @@ try {
     errors: await page.locator("#import-errors li").allTextContents(),
   });
   await shot("08-inbox-import", "data steward's inbox after the file import: progress, counts, error report, the new rejection listed");
+
+  // The month's report now holds the delivery surveyed (D34) and the appointments (D31).
+  await signInAs("manager");
+  await page.goto(`${base}/#/dashboard`);
+  const sales = await eventually(async () => {
+    await page.getByRole("button", { name: /^刷新$|^Refresh$/ }).click();
+    await page.locator("#kpi-contacts").waitFor();
+    const table = page.locator('section[aria-labelledby="sec-face-to-face-title"]');
+    return (await table.count()) && /1\/1/.test(await table.textContent()) ? table : null;
+  }, "the face-to-face coverage in the report");
+  step("dashboard sales", {
+    face_to_face: await sales.textContent(),
+    appointments: await page.locator('section[aria-labelledby="sec-appointments-title"]').textContent(),
+  });
+  await shot("09-dashboard-sales", "monthly report, whole page: appointments (D31), face-to-face coverage and consultants (D34)");
   summary.ok = true;
 } catch (error) {
   summary.ok = false;
