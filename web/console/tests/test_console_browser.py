@@ -292,3 +292,5 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
     assert "100.0% (1/1)" in steps["dashboard sales"]["face_to_face"], steps["dashboard sales"]
     assert "已预约" in steps["dashboard sales"]["appointments"], steps["dashboard sales"]
     assert len(summary["screenshots"]) == 14
+    wider = [s for s in summary["screenshots"] if s["width"] > 1366]
+    assert wider == [], wider

@@ -2,7 +2,7 @@
 // satisfaction bands, item strengths and weaknesses, retention rates against target, per-person
 // satisfaction and the scorecard. Each is drawn only when the report holds it; a rate is
 // {numerator, denominator, rate}.
-import { t } from "../i18n.js";
+import { currentLang, t } from "../i18n.js";
 import { label } from "../ui.js";
 
 export const SECTIONS = new Set(["followup", "satisfaction", "items", "retention", "staff", "scorecard", "week", "appointments", "sales"]);
@@ -10,6 +10,7 @@ export const SECTIONS = new Set(["followup", "satisfaction", "items", "retention
 const isRate = (x) => x && typeof x === "object" && "rate" in x && "denominator" in x;
 const pct = (r) => (r === null || r === undefined ? "—" : `${(r * 100).toFixed(1)}%`);
 const rateText = (x) => (isRate(x) ? `${pct(x.rate)} (${x.numerator}/${x.denominator})` : x ?? "—");
+const listSeparator = () => (currentLang() === "zh" ? "、" : ", ");
 const percent = (x) => (isRate(x) && x.rate !== null ? +(x.rate * 100).toFixed(1) : null);
 
 // draw.bar(id, title, [[name, value]], opts), draw.table(id, title, [[name, text]]).
@@ -66,8 +67,8 @@ export function drawSections(report, draw) {
     draw.bar("sec-items", t("sec.items"), rows, {
       y: { min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
       extra: [
-        [t("strengths"), (items.strengths || []).map((i) => label(i, "short")).join("、") || "—"],
-        [t("weaknesses"), (items.weaknesses || []).map((i) => label(i, "short")).join("、") || "—"],
+        [t("strengths"), (items.strengths || []).map((i) => label(i, "short")).join(listSeparator()) || "—"],
+        [t("weaknesses"), (items.weaknesses || []).map((i) => label(i, "short")).join(listSeparator()) || "—"],
       ],
     });
   }

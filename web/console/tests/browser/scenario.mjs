@@ -54,7 +54,9 @@ page.on("response", (r) => { if (r.status() === 403) summary.forbidden.push(`${r
 async function shot(name, what) {
   const path = `${out}/${name}.png`;
   await page.screenshot({ path, fullPage: true }); // the whole page: nothing below the fold left out
-  summary.screenshots.push({ path, what });
+  // A page wider than the window hides its right edge: the test fails on one.
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  summary.screenshots.push({ path, what, width });
 }
 
 async function audit(name) {
