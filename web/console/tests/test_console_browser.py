@@ -291,6 +291,8 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
     # appointments booked in the browser are there.
     assert "100.0% (1/1)" in steps["dashboard sales"]["face_to_face"], steps["dashboard sales"]
     assert "已预约" in steps["dashboard sales"]["appointments"], steps["dashboard sales"]
-    assert len(summary["screenshots"]) == 14
+    items = steps["survey english"]["items"]
+    assert any("test drive" in i for i in items), items
+    assert len(summary["screenshots"]) == 15
     wider = [s for s in summary["screenshots"] if s["width"] > 1366]
     assert wider == [], wider

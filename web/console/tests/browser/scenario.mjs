@@ -273,6 +273,14 @@ try {
   await page.locator(".message.error").waitFor();
   step("survey conflict", { other, message: await page.locator(".message").textContent(), recorded: await page.locator("#survey .recorded").count(), banner: await page.locator("#survey .banner").textContent() });
   await shot("06d-survey-409", "a second answer for a delivery that has one: 409 said clearly, the recorded answer shown");
+  // The form in English (the questionnaire's own English wording).
+  await page.locator("#lang").click();
+  await page.locator("#sv-delivery").fill("DL-20261119-0003");
+  await page.getByRole("button", { name: "Open survey" }).click();
+  await page.locator("#survey-form").waitFor();
+  step("survey english", { items: await page.locator("#survey-form .score").allInnerTexts() });
+  await shot("06e-survey-english", "the face-to-face questionnaire form in English");
+  await page.locator("#lang").click();
 
   // The data steward: the rejected record, fixed and resolved.
   await signInAs("steward");
