@@ -59,6 +59,7 @@ export function render(main, { dealer }) {
       <section class="card" id="survey" aria-live="polite"></section>
     </div>`;
   const box = main.querySelector("#survey");
+  let listRefused = false; // the user's roles may not read the drill-down: not asked again
   main.querySelector("#open-form").onsubmit = (e) => {
     e.preventDefault();
     const id = e.target.delivery.value.trim();
@@ -71,7 +72,11 @@ export function render(main, { dealer }) {
     const { status, data } = await api("reporting", `/v1/dealers/${dealer}/reports/monthly/drilldown`, {
       query: { month, figure: WAITING_FIGURE, limit: 200 },
     });
-    if (status !== 200) { waiting.innerHTML = html`<p class="hint">${t("surveyListUnavailable")}</p>`; return; }
+    if (status !== 200) {
+      listRefused = status === 403;
+      waiting.innerHTML = html`<p class="hint">${t("surveyListUnavailable")}</p>`;
+      return;
+    }
     const rows = data.rows || [];
     waiting.innerHTML = rows.length ? html`<ul class="waiting">${rows.map((r) => raw(html`<li>
       <button type="button" class="link" data-delivery="${r.delivery_id}" data-vin="${r.vin ?? ""}">${r.delivery_id}</button>
@@ -153,7 +158,7 @@ export function render(main, { dealer }) {
     if (status === 201 || status === 200) {
       await open(deliveryId, {}, false);
       say(main, `${status === 201 ? t("surveyRecorded") : t("surveySame")}: ${deliveryId}`, "ok");
-      loadWaiting();
+      if (!listRefused) loadWaiting();
       return;
     }
     if (status === 409) {
