@@ -8,6 +8,8 @@ import * as workbench from "./pages/workbench.js";
 import * as board from "./pages/board.js";
 import * as dashboard from "./pages/dashboard.js";
 import * as inbox from "./pages/inbox.js";
+import * as appointments from "./pages/appointments.js";
+import * as survey from "./pages/survey.js";
 
 const BOARD_ROLES = ["service_advisor", "service_supervisor", "service_manager", "cr_manager", "gm", "oem_region"];
 const PAGES = [
@@ -15,6 +17,10 @@ const PAGES = [
   { id: "board", roles: BOARD_ROLES, page: board },
   { id: "dashboard", roles: ["service_manager", "cr_manager", "gm", "oem_region"], page: dashboard },
   { id: "inbox", roles: ["data_steward"], page: inbox },
+  // D31: the workshop's day, for the service desk and its managers (appointments' readers).
+  { id: "appointments", roles: ["service_advisor", "service_supervisor", "service_manager", "gm"], page: appointments },
+  // D34: the face-to-face delivery questionnaire, recorded by the sales roles.
+  { id: "surveys", roles: ["sales_consultant", "showroom_manager", "sales_manager"], page: survey },
 ];
 
 const app = document.getElementById("app");

@@ -83,3 +83,14 @@ export async function workingTimeLeft(dealer, moments) {
   const answer = await fetch(url);
   return answer.ok ? (await answer.json()).left_seconds : moments.map(() => null);
 }
+
+// The dealer's calendar day (YYYY-MM-DD) `offsetDays` after today on the platform's clock.
+export function localDay(offsetDays = 0) {
+  const moment = new Date(platformNow().getTime() + offsetDays * 86400000);
+  return moment.toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
+}
+
+// A workshop slot's id is its start as hhmm (appointments service): "1030" → "10:30".
+export function slotTime(slotId) {
+  return /^\d{4}$/.test(slotId ?? "") ? `${slotId.slice(0, 2)}:${slotId.slice(2)}` : String(slotId ?? "");
+}

@@ -27,7 +27,7 @@ import pytest
 from aftersales_runtime.clock import ControlledClock
 
 from deploy.local.console import CONSOLE_PORT, console_process
-from deploy.local.demo_data import work_order
+from deploy.local.demo_data import vin_with_check_digit, work_order
 
 pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -36,6 +36,13 @@ OUTPUT = CONSOLE / "test-output"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEALER = "dealer-sz-001"
 PORT_SHIFT = 20  # apart from the other end-to-end tests' services
+#: D31: one bay at 09:00, so that a second booking of it answers 409 with the nearest free slots.
+WORKSHOP = {
+    "slots": [
+        {"id": "0900", "start": "09:00", "end": "10:30", "bays": 1},
+        {"id": "1030", "start": "10:30", "end": "12:00", "bays": 2},
+    ]
+}
 
 
 def local(text: str) -> datetime:
@@ -107,6 +114,27 @@ def orders() -> tuple[dict, dict]:
     return good, {**bad, "_fixed_vin": fixed_vin}
 
 
+def delivery() -> dict:
+    """D34: a new car handed over this afternoon, whose buyer answers the face-to-face
+    questionnaire in the browser (no consent to calls: nothing joins the agent's queue, D4)."""
+    return {
+        "event_id": "DL-20261119-0001-delivered",
+        "dealer_id": DEALER,
+        "delivery_id": "DL-20261119-0001",
+        "delivered_at": "2026-11-19T14:00:00+08:00",
+        "vin": vin_with_check_digit(random.Random(17)),
+        "brand": "比亚迪",
+        "model": "海豹",
+        "customer": {
+            "customer_id": "C-BUYER-1",
+            "name": "杨帆",
+            "phone": "13800138000",
+            "contact_consent": False,
+        },
+        "sales_consultant": {"id": "SC-1", "name": "黄静"},
+    }
+
+
 async def until(probe, timeout: float = 90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -120,7 +148,12 @@ async def until(probe, timeout: float = 90):
 async def console_url(fleet_of_this_test, tokens, tmp_path, built_console):
     clock = ControlledClock(tmp_path / "clock.json")
     clock.set(local("2026-11-16T18:00:00"))
-    fleet = fleet_of_this_test(clock, PORT_SHIFT, AFTERSALES_RETRY_BACKOFF_SECONDS="0.05")
+    fleet = fleet_of_this_test(
+        clock,
+        PORT_SHIFT,
+        AFTERSALES_RETRY_BACKOFF_SECONDS="0.05",
+        APPOINTMENTS_WORKSHOP=json.dumps(WORKSHOP),
+    )
     port = CONSOLE_PORT + int(os.environ.get("AFTERSALES_TEST_PORT_OFFSET", "100")) + PORT_SHIFT
     console = console_process(
         fleet,
@@ -153,15 +186,22 @@ async def console_url(fleet_of_this_test, tokens, tmp_path, built_console):
 
             await until(planned)
         clock.set(local("2026-11-19T15:30:00"))  # the day-3 call is due
+        handed_over = delivery()
+        async with httpx.AsyncClient(timeout=10) as http:
+            answer = await http.post(
+                f"{fleet['intake'].url}/v1/dms/vehicle-deliveries", json=[handed_over], headers=dms
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["results"][0]["outcome"] == "accepted", answer.text
         await asyncio.sleep(3)  # the scheduler's dispatcher fires it, contact queues it
-        yield console.url, fixed_vin, tmp_path / "logs"
+        yield console.url, fixed_vin, handed_over, tmp_path / "logs"
     finally:
         console.stop()
         await asyncio.to_thread(fleet.stop)
 
 
 async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, console_url, tmp_path):
-    url, fixed_vin, logs = console_url
+    url, fixed_vin, handed_over, logs = console_url
     shutil.rmtree(OUTPUT, ignore_errors=True)
     env = {
         **os.environ,
@@ -170,6 +210,7 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
         "CHROMIUM": chromium,
         "FIXED_VIN": fixed_vin,
         "IMPORT_FILE": str(import_file(tmp_path / "import.jsonl")),
+        "DELIVERY": json.dumps(handed_over),
     }
     began = time.monotonic()
     scenario = await asyncio.to_thread(
@@ -191,7 +232,9 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
 
     # Each role sees its own pages only.
     assert steps["agent pages"]["pages"] == ["回访工作台"]
-    assert steps["dashboard before"]["pages"] == ["投诉看板", "月度报表"]
+    assert steps["dashboard before"]["pages"] == ["投诉看板", "月度报表", "预约"]
+    assert steps["advisor pages"]["pages"] == ["投诉看板", "预约"]
+    assert steps["sales pages"]["pages"] == ["交车问卷"]
     assert steps["steward pages"]["pages"] == ["数据收件箱"]
 
     # The phone is masked until revealed; the whole number then has 11 digits.
@@ -205,6 +248,24 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
     before, after = steps["dashboard before"], steps["dashboard after"]
     assert after["contacts"] == before["contacts"] + 1
     assert after["complaints"] == before["complaints"] + 1
+    # D31: the last seat went to the other agent: 409 with the nearest free slot, taken in one
+    # click; the booking shows in the task view and on the workshop's list with its parts.
+    assert steps["slot full"]["rival"] == 201
+    assert steps["slot full"]["alternatives"][0].startswith("2026-11-21 10:30"), steps["slot full"]
+    assert "10:30–12:00" in steps["booked"]["line"], steps["booked"]
+    assert "机油滤清器" in steps["booked"]["line"], steps["booked"]
+    rows = steps["workshop day"]["rows"]
+    assert len(rows) == 2, rows
+    assert any("空调滤芯" in r for r in rows), rows
+    # D34: the item left out is named next to it (422); answered, the survey is recorded;
+    # a delivery that already has a different answer says so (409).
+    assert "必须回答" in steps["survey refused"]["field_error"], steps["survey refused"]
+    assert "test_drive_invited" in steps["survey refused"]["field_title"], steps["survey refused"]
+    assert "已记录" in steps["survey recorded"]["message"], steps["survey recorded"]
+    assert steps["survey conflict"]["other"] == 201
+    assert "409" in steps["survey conflict"]["message"], steps["survey conflict"]
+    assert steps["survey conflict"]["recorded"] == 1
+    assert "已记录过问卷" in steps["survey conflict"]["banner"], steps["survey conflict"]
     assert "✓" in steps["rejection fixed"]["message"]
     imported = steps["file imported"]
     assert imported["progress"] == "2/2"
@@ -217,9 +278,21 @@ async def test_agent_call_to_ticket_to_dashboard_in_a_real_browser(chromium, con
     assert summary["external"] == []
     assert all(r.split(" ", 1)[1].startswith((url, "data:")) for r in summary["request_log"])
     assert summary["console_errors"] == []
+    # The one call a role may be refused: reporting's drill-down of the deliveries waiting for
+    # their survey, which the sales roles may not read yet (the page then asks for the id).
+    assert all("/reports/monthly/drilldown?" in r for r in summary["forbidden"]), summary
+    assert summary["http_forbidden"] == len(summary["forbidden"])
     for page, found in summary["a11y"].items():
         assert found["unlabelled"] == [], page
         assert found["low_contrast"] == [], page
         assert found["focus"]["problems"] == [], page
         assert len(found["focus"]["order"]) >= 3, page
-    assert len(summary["screenshots"]) == 8
+    # D34 and D31 in the month's report: the delivery surveyed in the browser counts (1/1), the
+    # appointments booked in the browser are there.
+    assert "100.0% (1/1)" in steps["dashboard sales"]["face_to_face"], steps["dashboard sales"]
+    assert "已预约" in steps["dashboard sales"]["appointments"], steps["dashboard sales"]
+    items = steps["survey english"]["items"]
+    assert any("test drive" in i for i in items), items
+    assert len(summary["screenshots"]) == 15
+    wider = [s for s in summary["screenshots"] if s["width"] > 1366]
+    assert wider == [], wider

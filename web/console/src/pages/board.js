@@ -99,7 +99,7 @@ export function render(main, { dealer }) {
       <div class="actions">${actions.map((a) => raw(html`<button type="button" data-action="${a}">${label(a, "action")}</button>`))}</div>
       <form id="action-form" hidden></form>
       <h3>${t("ticketHistory")}</h3>
-      <ol class="history">${(data.history || []).slice().reverse().map((h) => raw(html`<li>${formatTime(h.occurred_at)} · ${h.kind ?? ""} · ${h.actor ?? ""} ${h.note ?? h.action_taken ?? ""}</li>`))}</ol>`;
+      <ol class="history">${(data.history || []).slice().reverse().map((h) => raw(html`<li>${formatTime(h.occurred_at)} · ${label(h.kind ?? "", "state")} · ${h.actor ?? ""} ${h.note ?? h.action_taken ?? ""}</li>`))}</ol>`;
     detail.querySelectorAll("[data-action]").forEach((b) => { b.onclick = () => actionForm(data, b.dataset.action); });
     if (focus) detail.querySelector("#ticket-title").focus();
   }

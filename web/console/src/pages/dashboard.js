@@ -75,7 +75,7 @@ export function render(main, { dealer }) {
     const target = opts.target ?? null;
     chart.setOption({
       animation: false, color: COLORS, tooltip: {}, grid: { left: 45, right: target === null ? 10 : 70, top: 20, bottom: 50 },
-      xAxis: { type: "category", data: entries.map(([k]) => k), axisLabel: { interval: 0, rotate: entries.length > 4 ? 30 : 0 } },
+      xAxis: { type: "category", data: entries.map(([k]) => k), axisLabel: { interval: 0, rotate: entries.length > 4 || entries.some(([k]) => String(k).length > 12) ? 30 : 0 } },
       yAxis: { type: "value", ...opts.y },
       series: [{
         type: "bar", data: entries.map(([, v]) => v), label: { show: true, position: "top" },

@@ -30,10 +30,10 @@ export function render(main, { dealer }) {
       <section class="card" aria-labelledby="import-title">
         <h2 id="import-title">${t("importFile")}</h2>
         <form id="import">
-          <label for="import-file">${t("importFile")}</label>
+          <label for="import-file">${t("chooseFile")}</label>
           <input id="import-file" name="file" type="file" accept=".json,.jsonl,application/json" required />
           <button type="submit">${t("importStart")}</button>
-          <progress id="import-progress" max="1" value="0" aria-label="${t("importFile")}"></progress>
+          <progress id="import-progress" max="1" value="0" aria-label="${t("importProgress")}"></progress>
           <output id="import-counts" for="import-file"></output>
         </form>
         <h3>${t("errorReport")}</h3>

@@ -3,6 +3,7 @@
 import { api, platformNow } from "../api.js";
 import { currentLang, t } from "../i18n.js";
 import { countdown, formatTime, html, label, maskPhone, raw, say } from "../ui.js";
+import { appointmentLine, bookingMarkup, wireBooking } from "./booking.js";
 
 const OUTCOMES = ["reached", "no_answer", "busy", "wrong_number", "refused", "call_back_later", "opted_out"];
 // Used only when contact's claim answer names no questionnaire (contact before issue 16).
@@ -101,6 +102,7 @@ export function render(main, { dealer, session }) {
           <dt>${t("purposes")}</dt><dd>${task.purposes.map((p) => raw(html`<span class="tag">${label(p, "purpose")}</span>`))}</dd>
           <dt>${t("dueAt")}</dt><dd>${formatTime(task.due_at)} · ${t("attempt")} ${task.attempt ?? 1} · ${t("channel")} ${task.channel ?? ""}</dd>
         </dl>
+        <div id="appointment" hidden><h3>${t("appointment")}</h3><p id="appointment-line"></p></div>
         <h3>${t("history")}</h3>
         <div id="history" class="history">${t("loading")}</div>
       </section>
@@ -117,6 +119,7 @@ export function render(main, { dealer, session }) {
         <fieldset id="issues" class="issues" ${raw(scored ? "" : "hidden")}><legend>${t("issues")}</legend>
           ${ISSUES.map((code) => raw(html`<label class="inline"><input type="checkbox" name="issue" value="${code}" /> ${label(code, "issue")}</label>`))}
         </fieldset>
+        ${raw(bookingMarkup(task))}
         <label for="comment">${t("words")}</label>
         <textarea id="comment" name="comment" rows="2" maxlength="2000"></textarea>
         <label class="inline"><input type="checkbox" name="complaint_stated" /> ${t("complaintStated")}</label>
@@ -130,11 +133,20 @@ export function render(main, { dealer, session }) {
     const form = area.querySelector("#result");
     form.addEventListener("change", () => syncForm(form, scored));
     form.onsubmit = (e) => { e.preventDefault(); submit(form, questionnaire); };
+    wireBooking(form, { dealer, task, onBooked: showAppointment });
     area.querySelector("#phone-box").addEventListener("click", (e) => {
       if (e.target.id === "reveal") toggleReveal();
     });
     syncForm(form, scored);
     tickLease();
+  }
+
+  // D31: the appointment booked on this call, in the task view.
+  function showAppointment(appointment) {
+    const box = area.querySelector("#appointment");
+    box.hidden = false;
+    box.querySelector("#appointment-line").innerHTML = html`${raw(appointmentLine(appointment))}<small class="note">${t("appointmentId")} ${appointment.appointment_id}</small>`;
+    say(main, `${t("bookedOk")}: ${appointment.day} ${label(appointment.service, "service")}`, "ok");
   }
 
   function toggleReveal() {
@@ -148,6 +160,7 @@ export function render(main, { dealer, session }) {
     const outcome = form.outcome.value;
     form.querySelector("#scores").hidden = !(scored && outcome === "reached");
     form.querySelector("#issues").hidden = !(scored && outcome === "reached");
+    form.querySelector("#booking").hidden = outcome !== "reached";
     form.querySelector("#callback").hidden = outcome !== "call_back_later";
     form.querySelector("#optout").hidden = outcome !== "opted_out";
   }
@@ -202,7 +215,8 @@ export function render(main, { dealer, session }) {
       <h4>${t("visits")}</h4>
       <ul>${visits.slice(-5).reverse().map((v) => raw(html`<li>${formatTime(v.happened_at)} · ${v.work_order_type ?? v.kind} · ${v.record_id} · ${v.mileage_km ?? "—"} km</li>`))}</ul>
       <h4>${t("contacts")}</h4>
-      <ul>${contacts.slice(0, 8).map((c) => raw(html`<li>${formatTime(c.due_at)} · ${c.purposes.map((p) => label(p, "purpose")).join(" + ")} · ${label(c.state, "cstate")}</li>`))}</ul>`;
+      <ul>${contacts.slice(0, 10).map((c) => raw(html`<li>${formatTime(c.due_at)} · ${c.purposes.map((p) => label(p, "purpose")).join(" + ")} · ${label(c.state, "cstate")}</li>`))}</ul>
+      ${raw(contacts.length > 10 ? html`<p class="hint">${t("more")} ${contacts.length - 10}</p>` : "")}`;
   }
 
   function tickLease() {

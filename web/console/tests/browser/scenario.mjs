@@ -8,12 +8,14 @@ import { mkdirSync } from "node:fs";
 import { focusOrder, lowContrast, unlabelledControls } from "./a11y.mjs";
 
 const base = process.env.CONSOLE_URL;
+const DEALER = "dealer-sz-001";
+const BOOKING_DAY = "2026-11-21"; // two days after the call: its reminder the day before is not due yet
 const out = process.env.SCREENSHOT_DIR;
 const password = process.env.DEMO_PASSWORD || "demo";
 const origin = new URL(base).origin;
 mkdirSync(out, { recursive: true });
 
-const summary = { steps: [], requests: 0, request_log: [], external: [], a11y: {}, screenshots: [], console_errors: [], http_conflicts: 0 };
+const summary = { steps: [], requests: 0, request_log: [], external: [], a11y: {}, screenshots: [], console_errors: [], http_conflicts: 0, http_forbidden: 0, forbidden: [] };
 const step = (name, detail = {}) => {
   summary.steps.push({ name, ...detail });
   process.stderr.write(`step: ${name} ${JSON.stringify(detail)}\n`);
@@ -22,7 +24,7 @@ const step = (name, detail = {}) => {
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  args: ["--no-sandbox", "--lang=zh-CN", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
@@ -36,19 +38,25 @@ await context.route("**/*", (route) => {
 });
 const page = await context.newPage();
 page.setDefaultTimeout(15_000);
-// An answer like 409 (the lease lost, on purpose) is logged by Chromium as a failed resource:
+// An answer like 409 (the lease lost, a full slot, a survey recorded, on purpose) or 422 (a
+// survey item left out, on purpose) is logged by Chromium as a failed resource:
 // those are the services' answers, shown in the page; anything else logged as an error fails.
 page.on("console", (m) => {
   if (m.type() !== "error") return;
-  if (/^Failed to load resource: the server responded with a status of 409/.test(m.text())) summary.http_conflicts += 1;
+  if (/^Failed to load resource: the server responded with a status of (409|422)/.test(m.text())) summary.http_conflicts += 1;
+  else if (/^Failed to load resource: the server responded with a status of 403/.test(m.text())) summary.http_forbidden += 1;
   else summary.console_errors.push(m.text());
 });
 page.on("pageerror", (e) => summary.console_errors.push(String(e)));
+// A 403 is a service refusing the user's role: the test checks which calls those were.
+page.on("response", (r) => { if (r.status() === 403) summary.forbidden.push(`${r.request().method()} ${r.url()}`); });
 
 async function shot(name, what) {
   const path = `${out}/${name}.png`;
-  await page.screenshot({ path });
-  summary.screenshots.push({ path, what });
+  await page.screenshot({ path, fullPage: true }); // the whole page: nothing below the fold left out
+  // A page wider than the window hides its right edge: the test fails on one.
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  summary.screenshots.push({ path, what, width });
 }
 
 async function audit(name) {
@@ -81,6 +89,18 @@ async function eventually(probe, what, timeoutMs = 60_000, everyMs = 1500) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await page.waitForTimeout(everyMs);
   }
+}
+
+// A call behind the page's back, with the signed-in user's token (another agent, another device).
+async function behindTheBack(path, body) {
+  return page.evaluate(async ([path, body]) => {
+    const { token } = JSON.parse(sessionStorage.getItem("aftersales.console.session"));
+    const answer = await fetch(path, {
+      method: "POST", body: JSON.stringify(body),
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    });
+    return answer.status;
+  }, [path, body]);
 }
 
 async function kpis() {
@@ -132,12 +152,30 @@ try {
   await page.locator("#yn-fixed_first_time-no").check(); // D16's yes/no item: not fixed first time
   await page.locator("[name=issue][value=waiting_time]").check();
   await page.locator("#comment").fill("等了三个小时才交车，异响还在。");
+
+  // D31: the customer comes in on Saturday at 09:00; another agent takes that last seat first,
+  // so the booking answers 409 with the nearest free slots, and one click takes the first.
+  await page.locator("#b-day").fill(BOOKING_DAY);
+  await page.locator(`#b-slots[data-day="${BOOKING_DAY}"] input[value='0900']`).check();
+  await page.locator("#b-parts").fill("机油滤清器、空调滤芯");
+  const rival = await behindTheBack(`/api/appointments/v1/dealers/${DEALER}/appointments`, {
+    request_id: "rival-agent-1", vin: process.env.FIXED_VIN, customer_id: "C-RIVAL",
+    day: await page.locator("#b-day").inputValue(), slot_id: "0900", service: "maintenance",
+  });
+  await page.locator("#b-book").click();
+  const alternative = page.locator("#b-alternatives .alternative").first();
+  await alternative.waitFor();
+  step("slot full", { rival, alternatives: await page.locator("#b-alternatives .alternative").allTextContents() });
+  await shot("02a-workbench-slot-full", "agent workbench: the chosen slot was full (409), the nearest free slots offered");
+  await alternative.click();
+  await page.locator("#appointment").waitFor();
+  step("booked", { line: await page.locator("#appointment-line").textContent(), message: await page.locator(".message").textContent() });
   await page.locator("#history li").first().waitFor();
   await audit("workbench");
   await shot("02-workbench-mid-call", "agent workbench mid-call: customer, revealed phone, questionnaire filled, outcome form");
   await page.locator("#comment").focus();
   await page.keyboard.press("Control+Enter");
-  await page.locator(".message.ok").waitFor();
+  await page.locator(".message.ok").filter({ hasText: /已提交/ }).waitFor();
   step("submitted", { message: await page.locator(".message").textContent() });
   await page.keyboard.press("Alt+N");
   await page.locator(".message.warn").waitFor();
@@ -184,6 +222,66 @@ try {
   await shot("06-dashboard-english", "the same dashboard in English");
   await page.locator("#lang").click();
 
+  // The service advisor's workshop day: both appointments of tomorrow, the parts to prepare.
+  await signInAs("advisor");
+  step("advisor pages", { pages: await pages() });
+  await page.goto(`${base}/#/appointments`);
+  await page.locator("#a-day").fill(BOOKING_DAY);
+  await eventually(async () => (await page.locator("#day-list tbody tr").count()) >= 2, "tomorrow's list", 15_000, 500);
+  step("workshop day", { rows: await page.locator("#day-list tbody tr").allInnerTexts(), capacity: await page.locator("#capacity tbody tr").allInnerTexts() });
+  await audit("appointments");
+  await shot("06a-appointments", "the workshop's day: capacity per slot and the appointments with the parts to prepare");
+
+  // D34: the sales consultant records a delivery's face-to-face questionnaire; the yes/no item
+  // left out answers 422 next to it; answered, it is recorded (201).
+  await signInAs("sales");
+  step("sales pages", { pages: await pages() });
+  await page.locator("#waiting p, #waiting ul").first().waitFor();
+  const waiting = await page.locator("#waiting").textContent();
+  const handedOver = JSON.parse(process.env.DELIVERY);
+  async function openSurvey(deliveryId, vin, customerId) {
+    await page.locator("#sv-delivery").fill(deliveryId);
+    await page.getByRole("button", { name: /打开问卷|Open survey/ }).click();
+    await page.locator("#survey-form").waitFor();
+    await page.locator("#sv-vin").fill(vin);
+    await page.locator("#sv-customer").fill(customerId);
+    for (const [item, value] of Object.entries({ consultant_etiquette: 9, product_knowledge: 8, delivery_time: 10, overall: 9 })) {
+      await page.locator(`#sv-${item}`).fill(String(value));
+    }
+  }
+  await openSurvey(handedOver.delivery_id, handedOver.vin, handedOver.customer.customer_id);
+  await page.getByRole("button", { name: /提交问卷|Submit survey/ }).click();
+  const fieldError = page.locator('[data-error-for="yes_no.test_drive_invited"]');
+  await eventually(async () => (await fieldError.textContent()).trim(), "the 422 next to the yes/no item", 15_000, 300);
+  step("survey refused", { field_error: await fieldError.textContent(), field_title: await fieldError.getAttribute("title"), message: await page.locator(".message").textContent(), waiting });
+  await audit("surveys");
+  await shot("06b-survey-422", "face-to-face delivery questionnaire: the unanswered yes/no item marked by the service's 422");
+  await page.locator("#sv-test_drive_invited-yes").check();
+  await page.getByRole("button", { name: /提交问卷|Submit survey/ }).click();
+  await page.locator(".message.ok").waitFor();
+  step("survey recorded", { message: await page.locator(".message").textContent(), recorded: await page.locator("#survey .recorded").innerText() });
+  await shot("06c-survey-recorded", "the questionnaire recorded (201), shown read-only");
+
+  // Another delivery: someone records a different answer first; submitting says so (409).
+  await openSurvey("DL-20261119-0002", process.env.FIXED_VIN, "C-BUYER-2");
+  await page.locator("#sv-test_drive_invited-no").check();
+  const other = await behindTheBack(`/api/contact/v1/dealers/${DEALER}/deliveries/DL-20261119-0002/survey`, {
+    vin: process.env.FIXED_VIN, customer_id: "C-BUYER-2",
+    scores: { consultant_etiquette: 7, product_knowledge: 7, delivery_time: 7, overall: 7 }, yes_no: { test_drive_invited: true },
+  });
+  await page.getByRole("button", { name: /提交问卷|Submit survey/ }).click();
+  await page.locator(".message.error").waitFor();
+  step("survey conflict", { other, message: await page.locator(".message").textContent(), recorded: await page.locator("#survey .recorded").count(), banner: await page.locator("#survey .banner").textContent() });
+  await shot("06d-survey-409", "a second answer for a delivery that has one: 409 said clearly, the recorded answer shown");
+  // The form in English (the questionnaire's own English wording).
+  await page.locator("#lang").click();
+  await page.locator("#sv-delivery").fill("DL-20261119-0003");
+  await page.getByRole("button", { name: "Open survey" }).click();
+  await page.locator("#survey-form").waitFor();
+  step("survey english", { items: await page.locator("#survey-form .score").allInnerTexts() });
+  await shot("06e-survey-english", "the face-to-face questionnaire form in English");
+  await page.locator("#lang").click();
+
   // The data steward: the rejected record, fixed and resolved.
   await signInAs("steward");
   step("steward pages", { pages: await pages() });
@@ -211,6 +309,21 @@ try {
     errors: await page.locator("#import-errors li").allTextContents(),
   });
   await shot("08-inbox-import", "data steward's inbox after the file import: progress, counts, error report, the new rejection listed");
+
+  // The month's report now holds the delivery surveyed (D34) and the appointments (D31).
+  await signInAs("manager");
+  await page.goto(`${base}/#/dashboard`);
+  const sales = await eventually(async () => {
+    await page.getByRole("button", { name: /^刷新$|^Refresh$/ }).click();
+    await page.locator("#kpi-contacts").waitFor();
+    const table = page.locator('section[aria-labelledby="sec-face-to-face-title"]');
+    return (await table.count()) && /1\/1/.test(await table.textContent()) ? table : null;
+  }, "the face-to-face coverage in the report");
+  step("dashboard sales", {
+    face_to_face: await sales.textContent(),
+    appointments: await page.locator('section[aria-labelledby="sec-appointments-title"]').textContent(),
+  });
+  await shot("09-dashboard-sales", "monthly report, whole page: appointments (D31), face-to-face coverage and consultants (D34)");
   summary.ok = true;
 } catch (error) {
   summary.ok = false;
