@@ -45,6 +45,19 @@ class Cpu:
         return {n: 100 * s / elapsed for n, s in self.seconds().items()}
 
 
-def print_cpu(phase: str, shares: dict[str, float]) -> None:
+def print_cpu(
+    phase: str,
+    shares: dict[str, float],
+    seconds: dict[str, float] | None = None,
+    count: int = 0,
+    unit: str = "",
+) -> None:
+    """The phase's CPU share of each process and, given `seconds` and `count`, its CPU
+    milliseconds per `unit` (which process the work costs, whatever the machine's load)."""
     parts = "  ".join(f"{n} {s:.0f}%" for n, s in sorted(shares.items(), key=lambda x: -x[1]))
     print(f"  cpu during {phase} (100% = one core): {parts}")
+    if seconds and count:
+        per = sorted(((n, 1000 * t / count) for n, t in seconds.items()), key=lambda x: -x[1])
+        total = sum(ms for _, ms in per)
+        listed = "  ".join(f"{n} {ms:.2f}" for n, ms in per)
+        print(f"    cpu ms per {unit}: {listed}  (all {total:.2f})")

@@ -457,7 +457,7 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             t_intake = await groups.caught_up("intake", topics.DMS_WORKORDER_CLOSED, args.orders)
             t_sched = await groups.caught_up("scheduler", topics.WORKORDER_CLOSED, args.orders)
             closing = max(t_intake, t_sched) - t0
-            closing_cpu = cpu.shares()
+            closing_cpu = cpu.shares(), cpu.seconds()
             # 2. due
             cpu.start()
             t1 = time.monotonic()
@@ -469,7 +469,7 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             t_contact = await groups.caught_up("contact", topics.CONTACT_DUE, 1, settle=3.0)
             due_count = await groups.end(topics.CONTACT_DUE)
             due = t_contact - t1
-            due_cpu = cpu.shares()
+            due_cpu = cpu.shares(), cpu.seconds()
             # 3. answers
             cpu.start()
             t2 = time.monotonic()
@@ -478,7 +478,7 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             t_complaints = await groups.caught_up("complaints", topics.CONTACT_RESULT, answered)
             t_reporting = await groups.caught_up("reporting", topics.CONTACT_RESULT, answered)
             answers = max(t_complaints, t_reporting) - t2
-            answers_cpu = cpu.shares()
+            answers_cpu = cpu.shares(), cpu.seconds()
             tickets = sum([await api.complaints(d) for d in DEALERS])
 
             end_to_end = args.orders / (closing + due + answers)
@@ -496,9 +496,9 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             print(stage_line("complaints", answered, t_complaints - t2))
             print(stage_line("reporting", answered, t_reporting - t2))
             print(f"  tickets: {tickets:,} opened for {low:,} answers below 8")
-            print_cpu("closing", closing_cpu)
-            print_cpu("due", due_cpu)
-            print_cpu("answers", answers_cpu)
+            print_cpu("closing", *closing_cpu, args.orders, "work order")
+            print_cpu("due", *due_cpu, due_count, "due contact")
+            print_cpu("answers", *answers_cpu, answered, "answer")
             print(
                 f"end to end: {args.orders:,} work orders in {closing + due + answers:.1f} s "
                 f"(closing {closing:.1f} + due {due:.1f} + answers {answers:.1f}) = "

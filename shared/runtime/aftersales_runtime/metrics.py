@@ -11,6 +11,10 @@ ARCHITECTURE, Security; scrape it from inside the cluster, it carries no persona
 - `aftersales_http_requests_total` and `aftersales_http_request_duration_seconds` by route
   template and status (the template, never the path: ids would make every request a series);
 - `aftersales_build_info` with the version and git revision;
+- `aftersales_mongodb_commands_total` and `aftersales_mongodb_documents_total` (documents
+  inserted, statements updated or deleted, 1 per read) by command and collection, and
+  `aftersales_mongodb_command_duration_seconds` by command: what the process asks of the
+  database, which on FerretDB is what its CPU follows (PyMongo's command monitoring);
 - a service's own figures through `gauge(...)` plus `on_scrape(...)` (e.g. timers due).
 
 Each service process owns one registry (tests build several services in one process).
@@ -34,6 +38,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from pymongo import monitoring
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PREFIX = "aftersales"
@@ -79,6 +84,7 @@ class ServiceMetrics:
             ["method", "route"],
             registry=self.registry,
         )
+        self.mongodb = MongoCommandMetrics(self.registry)
         Gauge(
             f"{PREFIX}_build_info",
             "The service's version and git revision (value 1).",
@@ -157,3 +163,58 @@ class HttpMetrics:
             method = str(scope.get("method", ""))
             self.metrics.http_requests.labels(method, route, str(status)).inc()
             self.metrics.http_duration.labels(method, route).observe(time.perf_counter() - started)
+
+
+#: The statements a write command carries, by command name.
+_STATEMENTS = {"insert": "documents", "update": "updates", "delete": "deletes"}
+
+
+class MongoCommandMetrics(monitoring.CommandListener):
+    """Counts and times the MongoDB commands of one client (pass it as an event listener)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.commands = Counter(
+            f"{PREFIX}_mongodb_commands",
+            "MongoDB commands that succeeded or failed, by command and collection.",
+            ["command", "collection"],
+            registry=registry,
+        )
+        self.documents = Counter(
+            f"{PREFIX}_mongodb_documents",
+            "Documents a command carried (inserted, statements updated or deleted, 1 per "
+            "other command), by command and collection.",
+            ["command", "collection"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            f"{PREFIX}_mongodb_command_duration_seconds",
+            "MongoDB command duration seen by the driver, by command.",
+            ["command"],
+            registry=registry,
+        )
+        self._started: dict[int, tuple[str, str, int]] = {}
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        command = event.command
+        collection = command.get(event.command_name)
+        statements = command.get(_STATEMENTS.get(event.command_name, ""), None)
+        self._started[event.request_id] = (
+            event.command_name,
+            collection if isinstance(collection, str) else "",
+            len(statements) if isinstance(statements, list) else 1,
+        )
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        self._finished(event.request_id, event.duration_micros)
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        self._finished(event.request_id, event.duration_micros)
+
+    def _finished(self, request_id: int, micros: int) -> None:
+        found = self._started.pop(request_id, None)
+        if found is None:
+            return
+        name, collection, documents = found
+        self.commands.labels(name, collection).inc()
+        self.documents.labels(name, collection).inc(documents)
+        self.duration.labels(name).observe(micros / 1_000_000)

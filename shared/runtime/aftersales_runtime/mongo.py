@@ -7,15 +7,24 @@ lookups use an index on SQLite. Hence: deterministic `_id`s, insert-to-claim, on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 
-def connect(url: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
-    return AsyncMongoClient(url, appname=app_name, serverSelectionTimeoutMS=5000, tz_aware=True)
+def connect(
+    url: str, app_name: str, listeners: Sequence[monitoring.CommandListener] = ()
+) -> AsyncMongoClient[dict[str, Any]]:
+    return AsyncMongoClient(
+        url,
+        appname=app_name,
+        serverSelectionTimeoutMS=5000,
+        tz_aware=True,
+        event_listeners=list(listeners),
+    )
 
 
 async def insert_once(

@@ -90,7 +90,9 @@ class Runtime:
         self.broker = broker or make_broker(settings, service, self.logger)
         self.version = settings.version or _installed_version(service)
         self.metrics = ServiceMetrics(service, self.version, settings.revision)
-        self.mongo: AsyncMongoClient[dict[str, Any]] = connect(settings.mongodb_url, service)
+        self.mongo: AsyncMongoClient[dict[str, Any]] = connect(
+            settings.mongodb_url, service, [self.metrics.mongodb]
+        )
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.mongodb_database]
         self.topics: set[str] = {settings.topic(DEAD_LETTER)}
         self.events = EventPublishers(self.broker, settings)

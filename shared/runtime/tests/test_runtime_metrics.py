@@ -107,3 +107,24 @@ async def test_http_requests_are_counted_by_route_template_and_status(runtime):
     assert value(text, "aftersales_http_requests_total", route="unmatched", status="404") == 1
     assert live["revision"] == "abc1234"
     assert live["version"]
+
+
+@pytest.mark.stack
+async def test_mongodb_commands_are_counted_by_command_and_collection(stack, isolation):
+    runtime = Runtime("metrics-test", ServiceSettings(mongodb_url=stack.mongodb_url))
+    db = runtime.mongo[isolation.database]
+    try:
+        await db["things"].insert_many([{"_id": n} for n in range(3)])
+        await db["things"].find_one({"_id": 1})
+        await db["things"].update_one({"_id": 1}, {"$set": {"seen": True}})
+        text = (await runtime.metrics.exposition())[0].decode()
+    finally:
+        await runtime.mongo.drop_database(isolation.database)
+        await runtime.mongo.close()
+
+    commands, documents = "aftersales_mongodb_commands_total", "aftersales_mongodb_documents_total"
+    assert value(text, commands, command="insert", collection="things") == 1
+    assert value(text, documents, command="insert", collection="things") == 3
+    assert value(text, commands, command="find", collection="things") == 1
+    assert value(text, commands, command="update", collection="things") == 1
+    assert value(text, "aftersales_mongodb_command_duration_seconds_count", command="find") == 1
