@@ -1,9 +1,11 @@
-"""Rolling restarts (issue 14): two replicas of each of the five services (all of them consume),
+"""Rolling restarts (issue 14): two replicas of each of the six services (all of them consume),
 restarted one process at a time — SIGTERM, wait for it to leave, start it again, wait until it
-is ready — round after round while work orders flow in and agents answer the day-3 calls. Then
-the reliability checker counts every stage against the known input: one vehicle-file entry and
-one plan per work order, one task per due contact, one result, one ticket per low score, one
-report entry each; nothing lost, nothing twice, nothing parked.
+is ready — round after round while work orders flow in, agents answer the day-3 calls and book
+workshop appointments (D31, `appointments_flow.py`). Then the reliability checker counts every
+stage against the known input: one vehicle-file entry and one plan per work order, one task per
+due contact, one result, one ticket per low score, one report entry each; each booking once in
+the workshop's list, one reminder planned and one count in the month's and the week's report
+for each; nothing lost, nothing twice, nothing parked.
 
 The flow is the reliability harness's (tests/reliability), without a fault: the restarts are the
 disturbance. Every restart is logged with what had flowed by then, and a process that did not
@@ -21,7 +23,9 @@ import pytest
 from aftersales_contracts.topics import DMS_WORKORDER_CLOSED
 
 from deploy.local.services import SERVICES, ServiceProcess
-from tests.reliability.checker import count_calls, count_intake_and_plans
+from tests.ops.appointments_flow import STAGES as APPOINTMENT_STAGES
+from tests.ops.appointments_flow import Booked, book_all, bookings_for, count_appointments
+from tests.reliability.checker import Counts, count_calls, count_intake_and_plans
 from tests.reliability.harness import (
     CALL_STAGES,
     Options,
@@ -39,6 +43,8 @@ pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(900)]
 ORDERS = 24
 RATE = 0.4  # work orders per second: the publishing lasts a minute, across several restarts
 ANSWER_RATE = 0.4
+BOOKING_RATE = 0.3  # bookings per second, while the agents answer the calls …
+BOOKING_RATE_AT_RESTART = 1.0  # … and while the appointments service's processes restart
 
 
 @dataclass
@@ -50,6 +56,13 @@ class Roll:
     log: list[str] = field(default_factory=list)
     restarts: dict[str, int] = field(default_factory=dict)
     not_graceful: list[str] = field(default_factory=list)
+    waiting: dict[str, list[asyncio.Event]] = field(default_factory=dict)
+
+    def next_restart_of(self, name: str) -> asyncio.Event:
+        """Set when the roll next begins to stop a process of `name`."""
+        event = asyncio.Event()
+        self.waiting.setdefault(name, []).append(event)
+        return event
 
     def processes(self) -> list[ServiceProcess]:
         found = []
@@ -59,6 +72,8 @@ class Roll:
 
     async def restart(self, process: ServiceProcess) -> None:
         began = time.monotonic()
+        for event in self.waiting.pop(process.name, []):
+            event.set()
         await asyncio.to_thread(process.stop)  # SIGTERM; SIGKILL only after 30 s
         assert process.process is not None
         if process.process.returncode == -signal.SIGKILL:
@@ -85,6 +100,7 @@ async def test_rolling_restarts_lose_nothing_and_double_nothing(stack, tmp_path)
     workload = make_workload(ORDERS)
     options = Options(rate=RATE, answer_rate=ANSWER_RATE, timeout=240)
     result = RunResult("rolling-restart", "all")
+    bookings = bookings_for(workload)
     async with isolated_pipeline(stack, tmp_path) as pipeline:
         for name in SERVICES:  # the second replica of each
             pipeline.replicas[name] = pipeline.replica(name)
@@ -119,21 +135,48 @@ async def test_rolling_restarts_lose_nothing_and_double_nothing(stack, tmp_path)
             async def answered_so_far(answered: int) -> None:
                 pipeline.progress["answered"] = answered
 
-            await answer_day3_calls(
-                pipeline.api,
-                workload,
-                ANSWER_RATE,
-                time.monotonic() + options.timeout,
-                answered_so_far,
-                go,
+            def one_booked() -> None:
+                pipeline.progress["booked"] = pipeline.progress.get("booked", 0) + 1
+
+            async def book_in_two_halves() -> Booked:
+                """Half while the consumers restart; the other half as the appointments
+                service's own processes restart (each booking retried until it answers)."""
+                half, deadline = len(bookings) // 2, time.monotonic() + options.timeout
+                first = await book_all(
+                    pipeline.api, bookings[:half], BOOKING_RATE, deadline, one_booked
+                )
+                await roll.next_restart_of("appointments").wait()
+                second = await book_all(
+                    pipeline.api, bookings[half:], BOOKING_RATE_AT_RESTART, deadline, one_booked
+                )
+                return first.merged(second)
+
+            _, booked = await asyncio.gather(
+                answer_day3_calls(
+                    pipeline.api,
+                    workload,
+                    ANSWER_RATE,
+                    time.monotonic() + options.timeout,
+                    answered_so_far,
+                    go,
+                ),
+                book_in_two_halves(),
             )
             await converge(
                 lambda: count_calls(pipeline.api, workload), options.timeout, *CALL_STAGES
+            )
+            await converge(
+                lambda: count_appointments(pipeline.api, bookings, booked),
+                options.timeout,
+                *APPOINTMENT_STAGES,
             )
         finally:
             roll.stop.set()
             await rolling
         await settle(pipeline, workload, options, result)
+        assert result.counts is not None
+        appointments = await count_appointments(pipeline.api, bookings, booked)
+        result.counts = Counts(result.counts.stages | appointments.stages)
         result.parked = await parked_messages(pipeline)
 
     print("\nrestarts, one process at a time:")
@@ -143,10 +186,15 @@ async def test_rolling_restarts_lose_nothing_and_double_nothing(stack, tmp_path)
     print(f"rolling restart: {sum(roll.restarts.values())} restarts {roll.restarts}")
     print(f"counts: {result.counts.summary()}")
     print(
+        f"bookings: {len(booked.ids)} of {len(bookings)} answered; {booked.retries} attempts "
+        f"retried while the service was away, {booked.found_on_retry} found by a retry (200)"
+    )
+    print(
         f"rolling restart: lost {result.counts.lost}; duplicated {result.counts.duplicated}; "
         f"parked {result.parked}; lag {result.lag}"
     )
     assert all(roll.restarts.get(name, 0) >= 2 for name in SERVICES), roll.restarts
+    assert set(APPOINTMENT_STAGES) <= set(result.counts.stages)
     assert roll.not_graceful == [], f"killed after SIGTERM did not end them: {roll.not_graceful}"
     assert result.counts.lost == 0, result.counts.summary()
     assert result.counts.duplicated == 0, result.counts.summary()

@@ -71,7 +71,9 @@ def reports_router(
         week: Annotated[str, Query(pattern=WEEK_PATTERN, description="ISO week YYYY-Www, local")],
         caller: Annotated[Caller, allow(*READERS)],
     ) -> dict[str, Any]:
-        """D23/D24 weekly: follow-ups made, reached, timeliness, issues and satisfaction."""
+        """An ISO week: D23/D24 follow-ups made, reached, timeliness, issues and satisfaction;
+        D31 the week's appointments and arrival rate; D24/D34 the sales side (`sales`: the week's
+        deliveries with their face-to-face coverage and points, SSI per sales consultant)."""
         _not_future("week", week, local_week(clock.now(), zone_of(dealer_id)))
         return await reports.weekly(dealer_id, week)
 
@@ -85,7 +87,9 @@ def reports_router(
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
-        """The contacts, tickets or vehicles behind a figure (customers' phones masked)."""
+        """The contacts, tickets, vehicles or deliveries behind a figure (customers' phones
+        masked), e.g. `figure=face_to_face_missed` (D34: the month's deliveries still without a
+        face-to-face questionnaire; `arg` a sales consultant's id, optional)."""
         if figure not in FIGURES:
             detail = [
                 {

@@ -29,6 +29,11 @@ def month_of_date(day: date) -> str:
     return day.strftime("%Y-%m")
 
 
+def week_of_date(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def is_month(text: str) -> bool:
     return bool(_MONTH.match(text))
 

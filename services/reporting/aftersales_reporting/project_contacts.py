@@ -5,7 +5,8 @@ Documents (see ledger.py for how they change):
   `contacted_at`): `made`, `outcome.{o}`, `hist.{item}.s{score}` (reached answers per score, so
   any threshold can be read later, D24/D25), `timely.n|yes` (reached follow-ups with a window,
   D23), `yes_no.{item}.yes|no` (D26 come-back), `issues.{code}` (D23), `lapse.{code}` (D11/D26),
-  `purpose.{p}.made|reached`, `stated` (complaints stated on the call);
+  `purpose.{p}.made|reached`, `stated` (complaints stated on the call); the week's document
+  also `ssi.{consultant}…` and `names.consultant.{id}` as in `RS` (D24's SSI per week);
 - `RS/{dealer}/{month}`: the same per person: `advisor.{id}`, `technician.{id}`, `consultant.{id}`
   (SSI, D24) and `agent.{id}` (the customer-relations staff, D27) with `made`, `reached`,
   `hist.s{overall}`, `sum.{item}`, `n.{item}`, `ftf.yes|no`, `timely.n|yes`; `names.{role}.{id}`;
@@ -87,8 +88,11 @@ def _ssi(change: Change, event: ContactResult) -> None:
     """D24: SSI per sales consultant, from the day-3 sales calls' overall answers."""
     if event.sales_consultant is None or ContactPurpose.SALES_CALL_DAY3 not in event.purposes:
         return
-    at = f"ssi.{key_part(event.sales_consultant.id)}"
+    person = key_part(event.sales_consultant.id)
+    at = f"ssi.{person}"
     change.add(f"{at}.made")
+    if event.sales_consultant.name:
+        change.names[f"names.consultant.{person}"] = event.sales_consultant.name
     if event.outcome is not CallOutcome.REACHED:
         return
     change.add(f"{at}.reached")
@@ -141,12 +145,11 @@ class ResultsProjection:
     ) -> None:
         zone = self.zone_of(event.dealer_id)
         dealer, month = event.dealer_id, local_month(event.contacted_at, zone)
-        totals = [
-            Change(f"R/{dealer}/{month}"),
-            Change(f"R/{dealer}/{local_week(event.contacted_at, zone)}"),
-        ]
+        week = Change(f"R/{dealer}/{local_week(event.contacted_at, zone)}")
+        totals = [Change(f"R/{dealer}/{month}"), week]
         for change in totals:
             _result_totals(change, event)
+        _ssi(week, event)  # the week's SSI in its results document: one document fewer a pass
         staff = Change(f"RS/{dealer}/{month}")
         for role, person in _people(event):
             _person(staff, role, person.id, person.name, event)

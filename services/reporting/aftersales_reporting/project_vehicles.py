@@ -117,7 +117,7 @@ class DeliveriesProjection:
         month = local_month(event.delivered_at, zone)
         delivered = Change(f"N/{dealer}/{month}")
         delivered.add("delivered")
-        changes = [delivered, *count_delivery(event, month, state)]
+        changes = [delivered, *count_delivery(event, zone, state)]
         key = delivery_key(dealer, event.delivery_id)
         outcome.entities[key] = state[key]
         due = event.first_maintenance_due_date

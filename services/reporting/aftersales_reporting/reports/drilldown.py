@@ -1,4 +1,4 @@
-"""The contacts, tickets and vehicles behind a figure of the monthly report.
+"""The contacts, tickets, vehicles and deliveries behind a figure of the monthly report.
 
 Rows are read from the month's day pages (31 reads by `_id`), filtered by the figure, and
 joined with the customer's masked phone (D3: `138****8000`); no name, no whole phone. Meant for
@@ -42,7 +42,33 @@ FIGURES: dict[str, tuple[str, Test]] = {
     "due_maintenance": ("WR", lambda r, _: r["kind"] == "due"),
     "due_arrived": ("WR", lambda r, _: r["kind"] == "arrived"),
     "first_maintenance_due": ("NR", lambda r, _: True),
+    # D34: the month's deliveries still without a face-to-face questionnaire [+ consultant id]
+    "face_to_face_missed": (
+        "SR",
+        lambda r, arg: (
+            r["kind"] == "delivered"
+            and not r["surveyed"]
+            and (not arg or r["sales_consultant"] == arg)
+        ),
+    ),
 }
+
+
+def _row_key(row: Row) -> str:
+    """What a row is: its event, or its kind and subject (rows written without an event id)."""
+    if row.get("event_id"):
+        return str(row["event_id"])
+    subject = [row.get(k) for k in ("vin", "work_order_id", "delivery_id")]
+    return "/".join(str(part) for part in (row.get("kind"), *subject))
+
+
+def _join_surveys(rows: list[Row]) -> list[Row]:
+    """D34: a delivery's row is surveyed when its page also holds its `surveyed` row."""
+    surveyed = {r["delivery_id"] for r in rows if r.get("kind") == "surveyed"}
+    deliveries = [r for r in rows if r.get("kind") == "delivered"]
+    for row in deliveries:
+        row["surveyed"] = row["delivery_id"] in surveyed
+    return deliveries
 
 
 @dataclass
@@ -61,15 +87,14 @@ class Drilldown:
         rows: list[Row] = []
         for page_id in sorted(found):
             for row in found[page_id].get("rows", []):
-                key = (
-                    row.get("event_id")
-                    or f"{row.get('kind')}/{row.get('vin')}/{row.get('work_order_id')}"
-                )
+                key = _row_key(row)
                 if key in seen:  # a page write redone after a crash (ledger.py)
                     continue
                 seen.add(key)
-                if test(row, arg):
-                    rows.append(row)
+                rows.append(row)
+        if prefix == "SR":
+            rows = _join_surveys(rows)
+        rows = [row for row in rows if test(row, arg)]
         page = rows[offset : offset + limit]
         await self._join(dealer_id, prefix, page)
         return {
@@ -88,8 +113,9 @@ class Drilldown:
         )
         for row in page:
             row.pop("event_id", None)
-            phone = known.get(f"K/{dealer_id}/{row.get('contact_id')}")
-            row["phone"] = phone["phone"] if phone else None  # D3: masked when stored
+            if "phone" not in row:  # a delivery's row keeps its own (masked) phone
+                phone = known.get(f"K/{dealer_id}/{row.get('contact_id')}")
+                row["phone"] = phone["phone"] if phone else None  # D3: masked when stored
             ticket = states.get(f"T/{dealer_id}/{row.get('ticket_id')}")
             if ticket is not None:
                 row.update(

@@ -68,6 +68,10 @@ def headline(results: Doc | None, complaints: Doc | None, t: Thresholds) -> Doc:
     }
 
 
+#: The documents of a week's report: results (with the week's SSI), sales, appointments.
+WEEKLY = (("results", "R"), ("sales", "S"), ("appointments", "A"))
+
+
 @dataclass
 class MonthlyReports:
     ledger: Ledger
@@ -115,14 +119,7 @@ class MonthlyReports:
                 self.settings.arrival_target,
             ),
             "appointments": appointments_report(docs["appointments"]),
-            "sales": sales_report(
-                docs["sales"],
-                docs["staff"],
-                FaceToFace(
-                    self.settings.face_to_face_target, self.settings.face_to_face_missed_points
-                ),
-                t,
-            ),
+            "sales": sales_report(docs["sales"], docs["staff"], self.face_to_face(), t),
             "staff": staff_report(docs["staff"], complaints, t),
             "scorecard": scorecard(
                 results,
@@ -134,10 +131,19 @@ class MonthlyReports:
             ),
         }
 
+    def face_to_face(self) -> FaceToFace:
+        return FaceToFace(
+            self.settings.face_to_face_target, self.settings.face_to_face_missed_points
+        )
+
     async def weekly(self, dealer_id: str, week: str) -> Doc:
-        """D23/D24 weekly: the follow-up figures and satisfaction of an ISO week."""
-        found = await self.ledger.read([f"R/{dealer_id}/{week}"])
-        results = found.get(f"R/{dealer_id}/{week}")
+        """D23/D24 weekly: the follow-up figures and satisfaction of an ISO week; D31 its
+        appointments (week of the appointment's day); D24/D34 the sales side (deliveries of the
+        week, their face-to-face coverage and points; SSI per consultant from the week's day-3
+        sales calls, kept in the week's results document). Three reads by `_id`."""
+        ids = {name: f"{prefix}/{dealer_id}/{week}" for name, prefix in WEEKLY}
+        found = await self.ledger.read(ids.values())
+        results, sales, appointments = (found.get(ids[name]) for name, _ in WEEKLY)
         t = thresholds_of(self.settings)
         report = followup_report(results, None, None)
         for unknown in ("planned", "expired"):
@@ -147,4 +153,6 @@ class MonthlyReports:
             "week": week,
             "followup": report,
             "satisfaction": satisfaction_report(week, results, {}, t),
+            "appointments": appointments_report(appointments),
+            "sales": sales_report(sales, results, self.face_to_face(), t),
         }

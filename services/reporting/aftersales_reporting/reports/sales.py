@@ -44,9 +44,10 @@ def _consultant(
 
 
 def sales_report(sales: Doc | None, staff: Doc | None, f2f: FaceToFace, t: Thresholds) -> Doc:
-    """D34: each consultant's deliveries of the month (month of `delivered_at`) against their
-    face-to-face questionnaires, 10 points per delivery missed; D24: SSI per consultant from the
-    day-3 sales calls of the month and from the questionnaires' overall scores."""
+    """D34: each consultant's deliveries of the period (month or ISO week of `delivered_at`)
+    against their face-to-face questionnaires, 10 points per delivery missed; D24: SSI per
+    consultant from the period's day-3 sales calls (`staff`: a document with `ssi.{id}`) and
+    from the questionnaires' overall scores."""
     delivered, surveyed = at(sales, "delivered"), at(sales, "surveyed")
     people = sorted({*at(sales, "consultant", {}), *at(staff, "ssi", {})})
     consultants = [_consultant(p, sales, staff, f2f, t) for p in people]
@@ -63,7 +64,7 @@ def sales_report(sales: Doc | None, staff: Doc | None, f2f: FaceToFace, t: Thres
 
 
 def appointments_report(appointments: Doc | None) -> Doc:
-    """D31: the month's appointments (month of the appointment's day) and the arrival rate:
+    """D31: the period's appointments (of the appointment's day) and the arrival rate:
     kept over kept and no-shows (appointments still ahead or cancelled are neither)."""
     kinds = {k.value: at(appointments, f"kind.{k.value}") for k in AppointmentEventKind}
     kept, no_show = kinds["kept"], kinds["no_show"]
