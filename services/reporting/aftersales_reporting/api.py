@@ -25,6 +25,10 @@ from aftersales_reporting.reports.monthly import MonthlyReports
 READERS = ("service_manager", "cr_manager", "gm", "oem_region")
 #: D3/issue 12: rows name customers' vehicles and masked phones: the dealer's own managers only.
 DRILLERS = ("service_manager", "cr_manager", "gm")
+#: D34: the sales roles drill only into the sales figures (the deliveries waiting for their
+#: face-to-face questionnaire, which the console's survey page lists).
+SALES_DRILLERS = ("sales_manager", "showroom_manager", "sales_consultant")
+SALES_FIGURES = frozenset({"face_to_face_missed"})
 MonthQuery = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM, dealer's local")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -82,14 +86,15 @@ def reports_router(
         dealer_id: str,
         month: MonthQuery,
         figure: Annotated[str, Query(description=f"one of {', '.join(FIGURES)}")],
-        caller: Annotated[Caller, allow(*DRILLERS)],
+        caller: Annotated[Caller, allow(*DRILLERS, *SALES_DRILLERS)],
         arg: Annotated[str, Query(max_length=100, description="e.g. an issue code")] = "",
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
         """The contacts, tickets, vehicles or deliveries behind a figure (customers' phones
         masked), e.g. `figure=face_to_face_missed` (D34: the month's deliveries still without a
-        face-to-face questionnaire; `arg` a sales consultant's id, optional)."""
+        face-to-face questionnaire; `arg` a sales consultant's id, optional; the sales roles may
+        ask for this figure only)."""
         if figure not in FIGURES:
             detail = [
                 {
@@ -99,6 +104,10 @@ def reports_router(
                 }
             ]
             raise HTTPException(422, detail)
+        if not caller.roles & set(DRILLERS) and figure not in SALES_FIGURES:
+            raise HTTPException(
+                403, f"figure {figure!r} needs one of the roles {', '.join(DRILLERS)}"
+            )
         month = month_checked(dealer_id, month)
         return await drilldown.rows(dealer_id, month, figure, arg, offset, limit)
 

@@ -106,6 +106,7 @@ def count_delivery(event: VehicleDelivered, zone: ZoneInfo, state: dict[str, Doc
         "day": on.isoformat(),
         "sales_consultant": consultant.id,
         "vin": event.vehicle.vin,
+        "customer_id": event.customer.customer_id,  # what the survey form is recorded against
         "phone": mask_phone(event.customer.phone),  # D3: never the whole phone, no name
     }
     page = f"SR/{dealer}/{on.strftime('%Y-%m')}/{on.strftime('%d')}"

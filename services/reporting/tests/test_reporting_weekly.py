@@ -142,6 +142,7 @@ async def test_the_drilldown_lists_the_deliveries_still_without_a_survey_d34(ser
             "day": "2026-11-12",
             "sales_consultant": "sc-1",
             "vin": "LSVAU218XN2000013",
+            "customer_id": "C-13",
             "phone": "138****0013",
             "surveyed": False,
         },
@@ -151,6 +152,7 @@ async def test_the_drilldown_lists_the_deliveries_still_without_a_survey_d34(ser
             "day": "2026-11-16",
             "sales_consultant": "sc-2",
             "vin": "LSVAU218XN2000015",
+            "customer_id": "C-15",
             "phone": "138****0015",
             "surveyed": False,
         },
@@ -166,3 +168,24 @@ async def test_the_drilldown_lists_the_deliveries_still_without_a_survey_d34(ser
     await feeder.feed(feeder.records([survey(13, 8), survey(13, 8, event="-again")]))
     assert [r["delivery_id"] for r in (await drilldown(client))["rows"]] == ["DLV-15"]
     assert [r["delivery_id"] for r in (await drilldown(client, "sc-1"))["rows"]] == []
+
+
+async def test_the_sales_roles_drill_into_the_deliveries_waiting_for_a_survey_only(
+    service, client, tokens
+):
+    """D34: the console's survey page lists the deliveries waiting for their questionnaire to
+    the sales roles; the service figures stay the service managers'."""
+    await feed_all(Feeder(service))
+    for role in ("sales_consultant", "showroom_manager", "sales_manager"):
+        headers = tokens.header(role, dealers=[DEALER])
+        url = f"/v1/dealers/{DEALER}/reports/monthly/drilldown"
+        waiting = await client.get(
+            url, params={"month": "2026-11", "figure": "face_to_face_missed"}, headers=headers
+        )
+        assert waiting.status_code == 200, waiting.text
+        assert waiting.json()["total"] == 2
+        calls = await client.get(
+            url, params={"month": "2026-11", "figure": "reached"}, headers=headers
+        )
+        assert calls.status_code == 403
+        assert "service_manager" in calls.json()["detail"]

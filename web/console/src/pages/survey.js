@@ -79,11 +79,11 @@ export function render(main, { dealer }) {
     }
     const rows = data.rows || [];
     waiting.innerHTML = rows.length ? html`<ul class="waiting">${rows.map((r) => raw(html`<li>
-      <button type="button" class="link" data-delivery="${r.delivery_id}" data-vin="${r.vin ?? ""}">${r.delivery_id}</button>
+      <button type="button" class="link" data-delivery="${r.delivery_id}" data-vin="${r.vin ?? ""}" data-customer="${r.customer_id ?? ""}">${r.delivery_id}</button>
       <small>${t("deliveredAt")} ${r.day ?? ""} · ${t("consultant")} ${r.sales_consultant ?? "—"} · VIN ${r.vin ?? ""}</small></li>`))}</ul>`
       : html`<p>${t("noWaiting")}</p>`;
     waiting.querySelectorAll("[data-delivery]").forEach((b) => {
-      b.onclick = () => open(b.dataset.delivery, { vin: b.dataset.vin });
+      b.onclick = () => open(b.dataset.delivery, { vin: b.dataset.vin, customer_id: b.dataset.customer });
     });
   }
 
