@@ -36,19 +36,22 @@ def register(
     )
     group = settings.consumer_group(SERVICE)
     subscriber = runtime.broker.subscriber
-    from_start: dict[str, str] = {"group_id": group, "auto_offset_reset": "earliest"}
     desk, index = channels.desk, channels.index
 
-    @subscriber(settings.topic(topics.CONTACT_RESULT), **from_start)
+    @subscriber(settings.topic(topics.CONTACT_RESULT), group_id=group, auto_offset_reset="earliest")
     async def on_contact_result(result: ContactResult) -> None:
         await contact_result_recorded(result, desk, grading_for(result.dealer_id))
 
     # D29: complaints' own index of customers, to find them by plate, phone or VIN.
-    @subscriber(settings.topic(topics.WORKORDER_CLOSED), **from_start)
+    @subscriber(
+        settings.topic(topics.WORKORDER_CLOSED), group_id=group, auto_offset_reset="earliest"
+    )
     async def on_work_order_closed(event: WorkOrderClosed) -> None:
         await work_order_closed(event, index)
 
-    @subscriber(settings.topic(topics.VEHICLE_DELIVERED), **from_start)
+    @subscriber(
+        settings.topic(topics.VEHICLE_DELIVERED), group_id=group, auto_offset_reset="earliest"
+    )
     async def on_vehicle_delivered(event: VehicleDelivered) -> None:
         await vehicle_delivered(event, index)
 
@@ -59,7 +62,8 @@ def register(
             "published by the OEM's integration (an external topic, like the DMS's); the "
             "customer is found by vin, plate or phone and one ticket opens per oem_complaint_id"
         ),
-        **from_start,
+        group_id=group,
+        auto_offset_reset="earliest",
     )
     async def on_oem_complaint(event: OemComplaintTransferred) -> None:
         await oem_complaint_transferred(event, channels)

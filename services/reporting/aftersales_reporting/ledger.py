@@ -82,7 +82,7 @@ class Ledger:
 
     async def first_seen(self, records: Sequence[tuple[Received, str]]) -> list[Received]:
         """The records (with their event ids) not already consumed from another record."""
-        markers = [
+        markers: list[Doc] = [
             {"_id": event_id, "at": where(record), "offset": record.offset}
             for record, event_id in records
         ]

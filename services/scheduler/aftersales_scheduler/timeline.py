@@ -109,7 +109,7 @@ class TimeLine:
         hint = (hint_doc or {}).get("n", 0)
         if first is None and hint <= start:
             return [], start
-        found = {start: first} if first is not None else {}
+        found: dict[int, Doc | None] = {start: first} if first is not None else {}
         ids = [filing.item_id(sequence, n) for n in range(start + 1, hint)]
         docs = await find_all(self.db, DUE, ids)
         for n in range(start + 1, hint):
@@ -121,7 +121,7 @@ class TimeLine:
             found[n] = doc
             n += 1
         cursor = next((k for k in range(start, n) if found.get(k) is None), n)
-        return [found[k]["items"] for k in sorted(found) if found[k] is not None], cursor
+        return [doc["items"] for _, doc in sorted(found.items()) if doc is not None], cursor
 
     # --- filing ------------------------------------------------------------------------------
     async def first_day(self) -> date | None:

@@ -167,7 +167,8 @@ class DmsItem(_DmsModel):
 
     code: str = Field(description="Item code in the DMS.", examples=["BY-001"])
     name: str = Field(description="Item name.", examples=["更换机油机滤"])
-    labor_hours: LaborHours = Field(default=0, description="Labour hours, >= 0.")
+    # An int default: the JSON Schema shows the number 0 (a Decimal would show the string "0").
+    labor_hours: LaborHours = Field(default=0, description="Labour hours, >= 0.")  # type: ignore[assignment]
     amount: Amount = Field(description="Line amount in CNY (yuan), a JSON number.")
 
 
