@@ -38,6 +38,7 @@ async def test_a_day3_call_not_made_by_its_deadline_expires_once(
 
     assert (before, expired, again) == (0, 1, 0)
     [gone] = spied.expired
+    print("expired:", gone.model_dump_json(include={"task_id", "purposes", "due_at", "expires_at"}))
     assert gone.task_id == task_id_for(event.contact_id, 1)
     assert gone.expires_at == deadline
     assert gone.due_at == event.due_at
