@@ -117,6 +117,7 @@ async def test_reports_are_issued_once_on_the_3rd_5th_and_8th_when_the_3rd_is_a_
             late = Received(result(2, december).model_dump_json().encode(), None, (), "r", 0, 1)
             await results.run([late])
 
+    print("issued on:", {report: day.isoformat() for report, day in issued_on.items()})
     assert issued_on == expected
     mine = [e for e in announced if e.dealer_id == DEALER]
     assert sorted(e.report for e in mine) == sorted(expected)  # announced once each

@@ -2,6 +2,7 @@
 independently from the test's own inputs."""
 
 import io
+import json
 import random
 import shutil
 import subprocess
@@ -210,7 +211,10 @@ async def test_the_exports_hold_the_reports_figures_as_numbers(service, client, 
         "考核",
         "人员成绩",
     ]
-    first = {row[0]: row[1] for row in book["回访月报"].iter_rows(min_row=3, values_only=True)}
+    rows = list(book["回访月报"].iter_rows(values_only=True))
+    print("monthly report:", json.dumps(report, ensure_ascii=False)[:1500])
+    print("first sheet:", *rows[:12], sep="\n  ")
+    first = {row[0]: row[1] for row in rows[2:]}
     assert first["已回访数（次）"] == report["followup"]["made"]
     assert first["成功回访数"] == report["reached"]
     assert isinstance(first["成功回访数"], int)
