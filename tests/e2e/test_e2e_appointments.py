@@ -1,11 +1,12 @@
 """Tier 3, D31: appointments booked on calls, across the services as processes.
 
-Two customers' work orders settle on Monday. On the calls an agent books the first customer into
-Thursday 09:00 (one bay), the second gets 409 with the nearest free slots and takes the first of
-them. On Wednesday both are reminded (the scheduler plans the reminder the day before; contact
-queues it, merged with the day-3 call that falls in the same window, D13). On Thursday the first
-customer's car comes in: the new work order keeps the appointment. The second never comes: on
-Saturday the sweep marks it a no-show and the scheduler queues a follow-up call.
+Two customers' work orders settle on Monday. On Tuesday their maintenance reminder calls fall
+due (D9); on those calls an agent books the first customer into Thursday 09:00 (one bay), the
+second gets 409 with the nearest free slots and takes the first of them. On Wednesday both are
+reminded (the scheduler plans the reminder the day before; contact queues it, merged with the
+day-3 call that falls in the same window, D13). On Thursday the first customer's car comes in:
+the new work order keeps the appointment. The second never comes: on Saturday the sweep marks it
+a no-show and the scheduler queues a follow-up call.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ async def test_booked_reminded_kept_and_a_no_show_followed_up(
     )
     first, second = demo_work_orders(2, [DEALER], datetime(2026, 11, 16, 9, 0), days=1, seed=5)
     assert all(o["customer"]["contact_consent"] for o in (first, second))
+    for order in (first, second):  # D9: the maintenance reminder call falls on Tuesday
+        order["next_maintenance"]["due_date"] = "2026-11-24"
+        order["customer"]["preferred_channel"] = "phone"
     arrival = work_order(random.Random(1), DEALER, 3, datetime(2026, 11, 19, 11, 30), first["vin"])
     dms_topic = isolation.topic(topics.DMS_WORKORDER_CLOSED)
     await ensure_topics(stack.kafka_options(), [dms_topic])
@@ -86,6 +90,7 @@ async def test_booked_reminded_kept_and_a_no_show_followed_up(
                         "slot_id": slot_id,
                         "service": "maintenance",
                         "parts_to_prepare": ["机油滤清器"],
+                        "contact_id": reminder_calls[order["vin"]]["contact_id"],
                     },
                     headers=agent,
                 )
@@ -104,6 +109,27 @@ async def test_booked_reminded_kept_and_a_no_show_followed_up(
                 return all([await steps_of(order) for order in (first, second)])
 
             await eventually(planned, timeout=60)
+
+            # Tuesday: the maintenance reminder calls; on each the customer books (D31).
+            clock.set(local("2026-11-17T10:30:00"))
+            reminder_calls: dict[str, dict] = {}
+
+            async def reminder_calls_claimed() -> bool:
+                while task := await claim(http, contact, agent):
+                    if "maintenance_reminder" in task["purposes"]:
+                        reminder_calls[task["vehicle"]["vin"]] = task
+                return set(reminder_calls) == {first["vin"], second["vin"]}
+
+            await eventually(reminder_calls_claimed, timeout=60)
+            for task in reminder_calls.values():
+                print(f"Tuesday: {task['vehicle']['vin']} {task['purposes']}")
+                answered = await http.post(
+                    f"{contact}/v1/tasks/{task['task_id']}/result",
+                    json={"outcome": "reached", "comment": "客户同意周四进厂保养"},
+                    headers=agent,
+                )
+                assert answered.status_code == 200, answered.text
+
             booked = await book(first, "0900", "call-1")
             assert booked.status_code == 201, booked.text
             full = await book(second, "0900", "call-2")
