@@ -41,7 +41,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from aftersales_contracts import topics
+from aftersales_contracts import Scores, topics
 from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
 from aftersales_runtime.clock import ControlledClock
 from aftersales_runtime.service import ensure_topics
@@ -58,15 +58,7 @@ from deploy.local.services import Fleet
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEALERS = ["dealer-sz-001", "dealer-gz-003", "dealer-bj-002"]
-ITEMS = [
-    "attitude",
-    "environment",
-    "service_process",
-    "quality",
-    "charges",
-    "timeliness",
-    "overall",
-]
+ITEMS = Scores.ITEMS  # the after-service CSI items (D16)
 
 
 def progress(text: str) -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from aftersales_contracts import Scores
 from aftersales_contracts.topics import DEAD_LETTER, DMS_WORKORDER_CLOSED
 from aftersales_runtime.clock import ControlledClock
 from aftersales_runtime.service import ensure_topics
@@ -29,15 +30,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.timeout(600)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEALERS = ["dealer-sz-001", "dealer-gz-003", "dealer-bj-002"]
 AFTER_SERVICE = {"call_day3", "sms_survey_day7", "call_day30"}
-ITEMS = [
-    "attitude",
-    "environment",
-    "service_process",
-    "quality",
-    "charges",
-    "timeliness",
-    "overall",
-]
+ITEMS = Scores.ITEMS  # the after-service CSI items (D16)
 
 
 def local(text: str) -> datetime:
