@@ -21,8 +21,7 @@ from pymongo import AsyncMongoClient
 
 from benchmarks.history import load_group_history
 from benchmarks.pipeline import DEALERS, make_orders
-
-SERVICES = ("intake", "scheduler", "contact", "complaints", "reporting")
+from deploy.local.services import SERVICES
 
 
 async def counts(mongo: AsyncMongoClient[dict[str, Any]], prefix: str) -> dict[str, int]:
