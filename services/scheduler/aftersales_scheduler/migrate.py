@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from aftersales_runtime.bulk import find_by_ids
 from aftersales_runtime.mongo import connect
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -29,7 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from aftersales_scheduler import filing
 from aftersales_scheduler.filing import CONTACTS, MARKERS, TIMERS, Doc
 from aftersales_scheduler.settings import SchedulerSettings
-from aftersales_scheduler.timeline import TimeLine, find_all, insert_all
+from aftersales_scheduler.timeline import TimeLine, insert_all
 
 OLD_DAY_PREFIX = "due_"
 OLD_CLOSING = "closing_days"
@@ -105,7 +106,7 @@ async def slim_timers(
         return await db[TIMERS].count_documents(stale)
     ids = [doc["_id"] async for doc in db[TIMERS].find(stale, {"_id": 1})]
     for start in range(0, len(ids), chunk):
-        timers = list((await find_all(db, TIMERS, ids[start : start + chunk])).values())
+        timers = list((await find_by_ids(db, TIMERS, ids[start : start + chunk])).values())
         contacts = {legacy_contact_id(t): t for t in timers if "customer" in t}
         await insert_all(
             db,

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from aftersales_runtime.bulk import find_by_ids
 from aftersales_runtime.mongo import insert_once
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -44,13 +45,6 @@ async def insert_all(db: AsyncDatabase[Doc], collection: str, docs: list[Doc]) -
     return []
 
 
-async def find_all(db: AsyncDatabase[Doc], collection: str, ids: Iterable[str]) -> dict[str, Doc]:
-    # One indexed `_id` lookup each, concurrently: `$in` would scan the collection.
-    wanted = list(dict.fromkeys(ids))
-    found = await asyncio.gather(*(db[collection].find_one({"_id": i}) for i in wanted))
-    return {doc["_id"]: doc for doc in found if doc is not None}
-
-
 class TimeLine:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
@@ -63,7 +57,7 @@ class TimeLine:
     # --- sequences of immutable documents -----------------------------------------------------
     async def hints(self, sequences: Iterable[str]) -> dict[str, int]:
         names = list(sequences)
-        docs = await find_all(self.db, DUE, (filing.hint_id(s) for s in names))
+        docs = await find_by_ids(self.db, DUE, (filing.hint_id(s) for s in names))
         return {s: docs.get(filing.hint_id(s), {}).get("n", 0) for s in names}
 
     async def append(
@@ -111,7 +105,7 @@ class TimeLine:
             return [], start
         found: dict[int, Doc | None] = {start: first} if first is not None else {}
         ids = [filing.item_id(sequence, n) for n in range(start + 1, hint)]
-        docs = await find_all(self.db, DUE, ids)
+        docs = await find_by_ids(self.db, DUE, ids)
         for n in range(start + 1, hint):
             found[n] = docs.get(filing.item_id(sequence, n))
         n = max(hint, start + 1)
@@ -204,7 +198,7 @@ class TimeLine:
         ids = {
             s: (filing.closing_slot_id(s), filing.closing_day_id(filing.day_of(s))) for s in near
         }
-        marks = await find_all(self.db, MARKS, (i for pair in ids.values() for i in pair))
+        marks = await find_by_ids(self.db, MARKS, (i for pair in ids.values() for i in pair))
         return early | {s for s, pair in ids.items() if any(i in marks for i in pair)}
 
     # --- marks ---------------------------------------------------------------------------------
@@ -212,7 +206,7 @@ class TimeLine:
         await insert_once(self.db, MARKS, {"_id": mark_id, **fields})
 
     async def marked(self, mark_ids: Iterable[str]) -> set[str]:
-        return set(await find_all(self.db, MARKS, mark_ids))
+        return set(await find_by_ids(self.db, MARKS, mark_ids))
 
     async def watermark(self) -> date | None:
         doc = await self.db[MARKS].find_one({"_id": filing.WATERMARK})
@@ -228,7 +222,7 @@ class TimeLine:
 
     # --- markers (claims, sent, tombstones) ----------------------------------------------------
     async def markers(self, marker_ids: Iterable[str]) -> dict[str, Doc]:
-        return await find_all(self.db, MARKERS, marker_ids)
+        return await find_by_ids(self.db, MARKERS, marker_ids)
 
     async def insert_markers(self, docs: list[Doc]) -> set[str]:
         """Insert-once each; returns the ids that were already there."""
