@@ -5,7 +5,9 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
 
 - `timers`: one document per planned contact, `_id` = f"{dealer}/{source}/{step}" (domain.slots).
   It records `filed_key`, the entry its current attempt and version is filed under.
-- `people`: `customer/{dealer}/{id}` and `vehicle/{dealer}/{vin}` (timer ids, opt-out, visits).
+- `people`: `customer/{dealer}/{id}` and `vehicle/{dealer}/{vin}` (timer ids, opt-out, visits),
+  and the birthday index `birthdays/{dealer}/{MM-DD}` (the customers born on that day), which
+  the daily care job reads for the days that passed instead of scanning every customer.
 - `contacts`: the contact data (CONTACT_FIELDS: customer, vehicle, service advisor, technicians,
   sales consultant) of one revision of a timer's source (work order, delivery, ticket, vehicle
   file), once: `contact/{dealer}/{source}/{revision}`, inserted once, never changed. A vehicle
@@ -173,6 +175,21 @@ def claim_document(timer_id: str, attempt: int, owner: str, now: datetime) -> Do
 
 def sent_document(timer_id: str, attempt: int, event_id: str, now: datetime) -> Doc:
     return {"_id": sent_id(timer_id, attempt), "event_id": event_id, "sent_at": now}
+
+
+# --- people ------------------------------------------------------------------------------------
+def birthday_index_id(dealer_id: str, month_day: str) -> str:
+    """The customers of a dealer born on a month and day (`MM-DD`)."""
+    return f"birthdays/{dealer_id}/{month_day}"
+
+
+def month_days_passed(day: date) -> list[str]:
+    """The birthdays (`MM-DD`) whose anniversary is over once `day` has passed: its own, and
+    29 February's on 28 February of a year without one (D10 celebrates it that day)."""
+    passed = [f"{day:%m-%d}"]
+    if (day.month, day.day) == (2, 28) and (day + timedelta(days=1)).day != 29:
+        passed.append("02-29")
+    return passed
 
 
 # --- marks ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from aftersales_scheduler.domain.reminders import month_of
+from aftersales_scheduler.filing import month_days_passed
 from aftersales_scheduler.planning.contacts import Subject
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.plan_yearly_care import Birthday, plan_birthdays
@@ -22,6 +23,8 @@ from aftersales_scheduler.store import TimerStore
 
 RUN_LEASE = timedelta(minutes=15)
 YEARLY_CARE_BATCH = 200
+#: How far back a daily run catches up on days it missed (a year: every birthday once).
+MAX_CATCH_UP = timedelta(days=366)
 
 
 class PeriodicJobs:
@@ -104,23 +107,45 @@ class PeriodicJobs:
         )
 
     async def yearly_care(self, dealer_id: str) -> None:
-        """D10: birthdays come back every year; plan the next one of every customer once a
-        day (timer ids carry the year, so planning twice changes nothing)."""
+        """D10: birthdays come back every year. Once a day, plan the next birthday of every
+        customer whose birthday passed since the last run: the birthday index names them, so
+        a run costs the customers it plans, not every customer kept (the first run ever reads
+        them all once, which also builds the index for people planned before it existed).
+        Timer ids carry the year, so planning twice changes nothing."""
         today = self.clock.now().astimezone(self.planning.zone(dealer_id)).date()
+        job = f"yearly_care/{dealer_id}"
         if not await self._claim("yearly_care", dealer_id, today.isoformat()):
             return
-        customers = await self.store.people_matching(
-            {"care_dealer_id": dealer_id, "birthday": {"$ne": None}}
-        )
+        last = await self.store.last_run_day(job)
+        if last is None:
+            customers = await self.store.people_matching(
+                {"care_dealer_id": dealer_id, "birthday": {"$ne": None}}
+            )
+        else:
+            passed = days_between(max(last, today - MAX_CATCH_UP), today)
+            keys = await self.store.birthday_customers(
+                dealer_id, [md for day in passed for md in month_days_passed(day)]
+            )
+            customers = list((await self.store.find_people(keys)).values())
         birthdays = [
             Birthday(
                 Subject.from_document(doc["care_subject"]), date.fromisoformat(doc["birthday"])
             )
             for doc in customers
-            if not doc.get("opted_out")
+            if doc.get("birthday") and not doc.get("opted_out")
         ]
         for start in range(0, len(birthdays), YEARLY_CARE_BATCH):
             await plan_birthdays(
                 self.planning, self.store, birthdays[start : start + YEARLY_CARE_BATCH]
             )
-        await self.store.finish_job_run(f"yearly_care/{dealer_id}", today.isoformat())
+        await self.store.finish_job_run(job, today.isoformat())
+        await self.store.record_run_day(job, today)
+        self.logger.info(
+            "yearly care planned",
+            extra={"dealer_id": dealer_id, "day": today.isoformat(), "customers": len(birthdays)},
+        )
+
+
+def days_between(first: date, end: date) -> list[date]:
+    """The days from `first` up to the day before `end`."""
+    return [first + timedelta(days=n) for n in range((end - first).days)]

@@ -12,14 +12,16 @@ import asyncio
 from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 
+from aftersales_runtime.bulk import find_by_ids, write_each
 from aftersales_runtime.mongo import insert_once
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_scheduler import filing
 from aftersales_scheduler.filing import CONTACTS, DUE_LISTS, JOBS, PEOPLE, TIMERS, Doc
 from aftersales_scheduler.planning.contacts import customer_key, vehicle_key
 from aftersales_scheduler.planning.ports import Changes, PersonUpdate
-from aftersales_scheduler.timeline import TimeLine, find_all, insert_all, upsert
+from aftersales_scheduler.timeline import TimeLine, insert_all, upsert
 
 __all__ = ["Doc", "TimerStore", "customer_key", "lease_expired", "vehicle_key"]
 
@@ -31,10 +33,10 @@ class TimerStore:
 
     # --- the use cases' store ------------------------------------------------------------------
     async def find_timers(self, timer_ids: Collection[str]) -> dict[str, Doc]:
-        return await find_all(self.db, TIMERS, timer_ids)
+        return await find_by_ids(self.db, TIMERS, timer_ids)
 
     async def find_people(self, keys: Collection[str]) -> dict[str, Doc]:
-        return await find_all(self.db, PEOPLE, keys)
+        return await find_by_ids(self.db, PEOPLE, keys)
 
     async def find_sent(self, attempts: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
         ids = {filing.sent_id(tid, attempt): (tid, attempt) for tid, attempt in attempts}
@@ -56,12 +58,14 @@ class TimerStore:
         await self.timeline.insert_markers(tombstones)
         await self.timeline.file(changes.entries, now)
         await insert_all(self.db, TIMERS, list(changes.new_timers.values()))
-        await asyncio.gather(
-            *(
-                self.db[TIMERS].update_one({"_id": tid}, _update(update.set, update.trail))
+        await write_each(
+            self.db,
+            TIMERS,
+            [
+                UpdateOne({"_id": tid}, _update(update.set, update.trail))
                 for tid, update in changes.timer_updates.items()
                 if update.set or update.trail
-            )
+            ],
         )
         await self._write_people(changes)
 
@@ -81,7 +85,7 @@ class TimerStore:
 
     async def contacts(self, contact_ids: Collection[str]) -> dict[str, Doc]:
         """Contact data by id (the dispatcher, when entries fire)."""
-        return await find_all(self.db, CONTACTS, contact_ids)
+        return await find_by_ids(self.db, CONTACTS, contact_ids)
 
     async def load(
         self, timers: list[Doc], first_day: date, contacts: Sequence[Doc] = (), chunk: int = 5000
@@ -144,6 +148,22 @@ class TimerStore:
     async def people_matching(self, query: Doc) -> list[Doc]:
         """A scan of `people`: for the periodic jobs only (daily / monthly), never a hot path."""
         return await self.db[PEOPLE].find(query).to_list(None)
+
+    async def birthday_customers(self, dealer_id: str, month_days: Collection[str]) -> list[str]:
+        """The keys of the customers the birthday index lists for these days (`MM-DD`)."""
+        ids = [filing.birthday_index_id(dealer_id, md) for md in month_days]
+        found = await find_by_ids(self.db, PEOPLE, ids)
+        return list(dict.fromkeys(key for doc in found.values() for key in doc["customers"]))
+
+    async def last_run_day(self, job: str) -> date | None:
+        """The day of a daily job's last finished run (`job_runs/{job}/last`)."""
+        found = await self.db[JOBS].find_one({"_id": f"{job}/last"})
+        return date.fromisoformat(found["day"]) if found else None
+
+    async def record_run_day(self, job: str, day: date) -> None:
+        await self.db[JOBS].update_one(
+            {"_id": f"{job}/last"}, {"$set": {"day": day.isoformat()}}, upsert=True
+        )
 
     # --- D12 monthly due-maintenance lists -----------------------------------------------------
     async def due_list(self, dealer_id: str, month: str) -> Doc | None:

@@ -19,7 +19,8 @@ from aftersales_contracts import (
 )
 from aftersales_runtime.kafka import publish_event
 from aftersales_scheduler.domain.reminders import km_per_day, maintenance_due, next_anniversary
-from aftersales_scheduler.periodic import PeriodicJobs
+from aftersales_scheduler.filing import month_days_passed
+from aftersales_scheduler.periodic import PeriodicJobs, days_between
 
 pytestmark = pytest.mark.stack
 
@@ -124,6 +125,46 @@ async def test_care_contacts_come_their_lead_time_before_the_date(
     assert timers["insurance_2027-03-01"]["due_at"] == local(date(2027, 1, 30))  # 30 days
     assert timers["licence_2031-06-30"]["due_at"] == local(date(2031, 5, 31))
     assert timers["birthday_2027"]["_id"] == "dealer-sz-001/customer-C-1/birthday_2027"
+
+
+def test_a_daily_care_run_looks_up_the_birthdays_that_passed_since_the_last_one():
+    assert days_between(date(2026, 11, 25), date(2026, 11, 27)) == [
+        date(2026, 11, 25),
+        date(2026, 11, 26),
+    ]
+    assert days_between(date(2026, 11, 27), date(2026, 11, 27)) == []
+    assert month_days_passed(date(2027, 2, 28)) == ["02-28", "02-29"]  # no 29th in 2027
+    assert month_days_passed(date(2028, 2, 28)) == ["02-28"]
+    assert month_days_passed(date(2028, 2, 29)) == ["02-29"]
+
+
+async def test_the_daily_care_run_plans_next_years_birthday_of_those_whose_birthday_passed(
+    service, settings, work_order, due_events, clock, mongo_db, caplog
+):
+    """D10: the day after a birthday, next year's is planned; the run reads the birthday index
+    of the days that passed, not every customer (the first run reads them all once)."""
+    clock.set(datetime(2026, 11, 21, 1, 0, tzinfo=UTC))
+    first = work_order(1, customer_id="C-1", birthday=date(1985, 11, 25))
+    second = work_order(2, customer_id="C-2", vin="LSVAU218XN2183295", birthday=date(1990, 12, 10))
+    for order in (first, second):
+        await publish_event(service.runtime.broker, settings, order)
+    index = await mongo_db["people"].find_one({"_id": "birthdays/dealer-sz-001/11-25"})
+    assert index["customers"] == ["customer/dealer-sz-001/C-1"]
+
+    caplog.set_level(logging.INFO)
+    await service.jobs.yearly_care("dealer-sz-001")  # the first run: every customer, once
+    clock.set(datetime(2026, 11, 27, 1, 0, tzinfo=UTC))  # C-1's birthday has passed
+    await service.jobs.yearly_care("dealer-sz-001")
+
+    planned = [r.customers for r in caplog.records if r.getMessage() == "yearly care planned"]
+    assert planned == [2, 1]  # the second run looked up only the days 21-26 November
+    timers = await mongo_db["timers"].find().to_list()
+    births = sorted(t["_id"] for t in timers if t["step"].startswith("birthday_"))
+    assert births == [
+        "dealer-sz-001/customer-C-1/birthday_2026",
+        "dealer-sz-001/customer-C-1/birthday_2027",
+        "dealer-sz-001/customer-C-2/birthday_2026",
+    ]
 
 
 async def test_the_monthly_due_list_is_built_once_on_the_first(

@@ -10,6 +10,7 @@ from aftersales_contracts.events import ContactPurpose
 
 from aftersales_scheduler.domain.plan import PlannedContact
 from aftersales_scheduler.domain.reminders import next_anniversary
+from aftersales_scheduler.filing import birthday_index_id
 from aftersales_scheduler.planning.contacts import Subject, dated, plan
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.working_set import WorkingSet
@@ -86,6 +87,11 @@ def plan_care(
                 "birthday": birthday.isoformat(),
                 "care_subject": subject.to_document(),
             },
+        )
+        ws.add_to_person(
+            birthday_index_id(subject.dealer_id, f"{birthday:%m-%d}"),
+            "customers",
+            subject.customer_key,
         )
     for care, contact in care_occasions(ctx, subject, birthday, insurance_expiry, licence_expiry):
         plan(ws, ctx, care, "care", [contact])
