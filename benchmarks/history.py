@@ -117,11 +117,22 @@ def history_work_order(
         state = "pending" if due > now else "done"
         timers.append(synthetic_timer(dealer, number, due, step, "HIST", state, purpose))
     ids = [t["_id"] for t in timers]
+    contact = synthetic_contact(dealer, number, "HIST")
+    source = f"HIST-{number:08d}"
     customer = {
         "_id": customer_key(dealer, f"C-{number}"),
         "timer_ids": ids,
         "care_dealer_id": dealer,
-        "birthday": "1985-03-14",
+        "birthday": history_birthday(number).isoformat(),
+        "care_subject": {  # what the planner keeps to plan next year's birthday (D10)
+            "dealer_id": dealer,
+            "source_id": source,
+            "correlation_id": correlation_id_for(dealer, source),
+            "causation_id": correlation_id_for(dealer, source),
+            "revision": 1,
+            "file_revision": 0,
+            **{k: v for k, v in contact.items() if k != "_id"},
+        },
     }
     vehicle = {
         "_id": vehicle_key(dealer, history_vin(number)),
@@ -133,7 +144,22 @@ def history_work_order(
         "visits": [{"day": settled.date().isoformat(), "km": 10_000 + number % 50_000}],
         "next_maintenance_due_date": (settled + timedelta(days=180)).date().isoformat(),
     }
-    return timers, [customer, vehicle], synthetic_contact(dealer, number, "HIST")
+    return timers, [customer, vehicle], contact
+
+
+def history_birthday(number: int) -> date:
+    """Birthdays spread over the year, so a day's care run meets about 1/365 of them."""
+    return date(1985, 1, 1) + timedelta(days=number % 365)
+
+
+def birthday_index(people: list[Doc]) -> dict[str, list[str]]:
+    """The scheduler's birthday index of these customers (D10), as the planner files it."""
+    index: dict[str, list[str]] = {}
+    for person in people:
+        if "birthday" in person:
+            key = filing.birthday_index_id(person["care_dealer_id"], person["birthday"][5:])
+            index.setdefault(key, []).append(person["_id"])
+    return index
 
 
 async def load_history(
@@ -148,6 +174,7 @@ async def load_history(
     scheduler's storage shape. Returns the seconds taken."""
     started = time.perf_counter()
     chunk = 10_000
+    index: dict[str, list[str]] = {}
     for first in range(0, work_orders, chunk):
         timers: list[Doc] = []
         people: list[Doc] = []
@@ -159,11 +186,18 @@ async def load_history(
             contacts.append(contact)
         await store.load(timers, first_day=first_day or now.date(), contacts=contacts)
         await store.load_people(people)
+        for key, customers in birthday_index(people).items():
+            index.setdefault(key, []).extend(customers)
         print(
             f"  … history: {min(work_orders, first + chunk):,} work orders, "
             f"{time.perf_counter() - started:.0f} s",
             flush=True,
         )
+    # A running scheduler's state: the birthday index, and each store's daily care run done
+    # today (the next one looks up the birthdays of the days after it).
+    await store.load_people([{"_id": key, "customers": keys} for key, keys in index.items()])
+    for dealer in stores:
+        await store.record_run_day(f"yearly_care/{dealer}", now.date())
     return time.perf_counter() - started
 
 
