@@ -2,8 +2,8 @@
 phone, letter or at the counter names a plate, a phone or a VIN, and the ticket needs the
 customer, the vehicle, its last work order and advisor (D18).
 
-Fed by `aftersales.workorder.closed` and `aftersales.vehicle.delivered`; stored by `_id` only
-(FerretDB indexes nothing else): `{dealer}/vin/{VIN}`, `{dealer}/plate/{PLATE}` and
+Fed by `aftersales.workorder.closed` and `aftersales.vehicle.delivered`, in batches; stored by
+`_id` only (FerretDB indexes nothing else): `{dealer}/vin/{VIN}`, `{dealer}/plate/{PLATE}` and
 `{dealer}/phone/{E.164}`, each holding `vehicles.{VIN}` → the vehicle's record (a phone may
 have several cars). An older record never replaces a newer one (a replay, a late correction).
 """
@@ -11,13 +11,17 @@ have several cars). An older record never replaces a newer one (a replay, a late
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from aftersales_contracts import Staff, VehicleDelivered, WorkOrderClosed
+from aftersales_runtime.bulk import find_by_ids, write_each
 from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 Doc = dict[str, Any]
+INDEX = "customer_index"
 _PLATE_NOISE = re.compile(r"[\s·•.\-_]")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 
@@ -57,39 +61,63 @@ class VehicleRecord(BaseModel):
     at: AwareDatetime  # settled or delivered
 
 
+def _record_of(entry: Doc | None, vin: str) -> VehicleRecord | None:
+    known = (entry or {}).get("vehicles", {}).get(vin)
+    return VehicleRecord.model_validate(known) if known else None
+
+
 def _key(dealer_id: str, kind: str, value: str) -> str:
     return f"{dealer_id}/{kind}/{value}"
 
 
 class CustomerIndex:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self.entries = db["customer_index"]
+        self.db = db
+        self.entries = db[INDEX]
 
-    async def remember(self, record: VehicleRecord) -> bool:
-        """Index the vehicle under its VIN, plate and phone; False when a newer record is there
-        already (nothing changes)."""
-        vin_key = _key(record.dealer_id, "vin", record.vin)
-        found = await self.entries.find_one({"_id": vin_key})
-        known = (found or {}).get("vehicles", {}).get(record.vin)
-        before = VehicleRecord.model_validate(known) if known else None
-        if before is not None and before.at > record.at:
-            return False
-        keys = [vin_key, _key(record.dealer_id, "phone", record.phone)]
-        if record.plate:
-            keys.append(_key(record.dealer_id, "plate", record.plate))
-        stale = []
-        if before is not None and before.phone != record.phone:
-            stale.append(_key(record.dealer_id, "phone", before.phone))
-        if before is not None and before.plate and before.plate != record.plate:
-            stale.append(_key(record.dealer_id, "plate", before.plate))
-        for key in stale:  # the car changed hands or plates: the old key no longer finds it
-            await self.entries.update_one({"_id": key}, {"$unset": {f"vehicles.{record.vin}": ""}})
-        value = record.model_dump(mode="python")
-        for key in keys:
-            await self.entries.update_one(
-                {"_id": key}, {"$set": {f"vehicles.{record.vin}": value}}, upsert=True
+    async def remember(self, records: Sequence[VehicleRecord]) -> None:
+        """Index each vehicle under its VIN, plate and phone, in arrival order; a record older
+        than the one kept for its vehicle changes nothing. A batch costs one read of its VINs'
+        entries and one write per key it changes (bulk commands), whatever its size."""
+        vin_keys = [_key(r.dealer_id, "vin", r.vin) for r in records]
+        stored = await find_by_ids(self.db, INDEX, vin_keys)
+        kept: dict[str, VehicleRecord | None] = {
+            key: _record_of(stored.get(key), record.vin)
+            for key, record in zip(vin_keys, records, strict=True)
+        }
+        changes: dict[str, Doc] = {}  # key -> {"$set": {...}, "$unset": {...}}
+
+        def change(key: str, operator: str, path: str, value: Any) -> None:
+            update = changes.setdefault(key, {"$set": {}, "$unset": {}})
+            other = "$unset" if operator == "$set" else "$set"
+            update[other].pop(path, None)  # the batch's last word on this path wins
+            update[operator][path] = value
+
+        for vin_key, record in zip(vin_keys, records, strict=True):
+            before = kept[vin_key]
+            if before is not None and before.at > record.at:
+                continue  # a replay or a late correction: the newer record stays
+            path = f"vehicles.{record.vin}"
+            # The car changed hands or plates: the old key no longer finds it.
+            if before is not None and before.phone != record.phone:
+                change(_key(record.dealer_id, "phone", before.phone), "$unset", path, "")
+            if before is not None and before.plate and before.plate != record.plate:
+                change(_key(record.dealer_id, "plate", before.plate), "$unset", path, "")
+            value = record.model_dump(mode="python")
+            change(vin_key, "$set", path, value)
+            change(_key(record.dealer_id, "phone", record.phone), "$set", path, value)
+            if record.plate:
+                change(_key(record.dealer_id, "plate", record.plate), "$set", path, value)
+            kept[vin_key] = record
+        writes = [
+            UpdateOne(
+                {"_id": key},
+                {operator: paths for operator, paths in update.items() if paths},
+                upsert=bool(update["$set"]),
             )
-        return True
+            for key, update in changes.items()
+        ]
+        await write_each(self.db, INDEX, writes)
 
     async def find(
         self,
@@ -142,11 +170,11 @@ def record_of_delivery(event: VehicleDelivered) -> VehicleRecord:
     )
 
 
-async def work_order_closed(event: WorkOrderClosed, index: CustomerIndex) -> None:
-    """Use case: remember who owns the vehicle and who served it last."""
-    await index.remember(record_of_work_order(event))
+async def work_orders_closed(events: Sequence[WorkOrderClosed], index: CustomerIndex) -> None:
+    """Use case: remember who owns each vehicle and who served it last."""
+    await index.remember([record_of_work_order(e) for e in events])
 
 
-async def vehicle_delivered(event: VehicleDelivered, index: CustomerIndex) -> None:
+async def vehicles_delivered(events: Sequence[VehicleDelivered], index: CustomerIndex) -> None:
     """Use case: a new car's buyer can complain before its first work order."""
-    await index.remember(record_of_delivery(event))
+    await index.remember([record_of_delivery(e) for e in events])

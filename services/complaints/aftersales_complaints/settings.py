@@ -9,6 +9,7 @@ the shared working calendar's fields, e.g. its `hours`).
 
 from __future__ import annotations
 
+from aftersales_runtime.batches import BatchSettings
 from aftersales_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -18,7 +19,7 @@ from aftersales_complaints.domain.grading import GradingRules
 from aftersales_complaints.domain.ladder import Ladder
 
 
-class ComplaintsSettings(ServiceSettings):
+class ComplaintsSettings(ServiceSettings, BatchSettings):
     model_config = SettingsConfigDict(
         env_prefix="COMPLAINTS_",
         extra="ignore",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aftersales_contracts import (
     ContactResult,
@@ -11,11 +11,12 @@ from aftersales_contracts import (
     WorkOrderClosed,
     topics,
 )
+from aftersales_runtime.batches import Received, Refused, batch_subscriber, parse_events
 from aftersales_runtime.service import Runtime
 
 from aftersales_complaints.channels import Channels, oem_complaint_transferred
 from aftersales_complaints.contact_results import contact_result_recorded
-from aftersales_complaints.customer_index import vehicle_delivered, work_order_closed
+from aftersales_complaints.customer_index import vehicles_delivered, work_orders_closed
 from aftersales_complaints.domain.grading import GradingRules
 from aftersales_complaints.settings import ComplaintsSettings
 
@@ -43,17 +44,37 @@ def register(
         await contact_result_recorded(result, desk, grading_for(result.dealer_id))
 
     # D29: complaints' own index of customers, to find them by plate, phone or VIN.
-    @subscriber(
-        settings.topic(topics.WORKORDER_CLOSED), group_id=group, auto_offset_reset="earliest"
+    @batch_subscriber(
+        runtime.broker,
+        settings,
+        topics.WORKORDER_CLOSED,
+        group=SERVICE,
+        batch=settings,
+        title=f"{topics.WORKORDER_CLOSED}:complaints",
+        description="Closed work orders (WorkOrderClosed), consumed in batches: D29 the "
+        "customer index by VIN, plate and phone.",
     )
-    async def on_work_order_closed(event: WorkOrderClosed) -> None:
-        await work_order_closed(event, index)
+    async def on_work_orders_closed(records: Sequence[Received]) -> list[Refused]:
+        events, refused = parse_events(records, WorkOrderClosed)
+        if events:
+            await work_orders_closed(events, index)
+        return refused
 
-    @subscriber(
-        settings.topic(topics.VEHICLE_DELIVERED), group_id=group, auto_offset_reset="earliest"
+    @batch_subscriber(
+        runtime.broker,
+        settings,
+        topics.VEHICLE_DELIVERED,
+        group=SERVICE,
+        batch=settings,
+        title=f"{topics.VEHICLE_DELIVERED}:complaints",
+        description="New-car handovers (VehicleDelivered), consumed in batches: D29 the "
+        "customer index, so a buyer can complain before the first work order.",
     )
-    async def on_vehicle_delivered(event: VehicleDelivered) -> None:
-        await vehicle_delivered(event, index)
+    async def on_vehicles_delivered(records: Sequence[Received]) -> list[Refused]:
+        events, refused = parse_events(records, VehicleDelivered)
+        if events:
+            await vehicles_delivered(events, index)
+        return refused
 
     @subscriber(
         settings.topic(topics.OEM_COMPLAINT_TRANSFERRED),

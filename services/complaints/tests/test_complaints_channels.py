@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aftersales_complaints.customer_index import work_orders_closed
 from aftersales_complaints.opening import opened_event_id_for
 from aftersales_contracts import (
     ComplaintEvent,
@@ -301,3 +302,23 @@ async def test_an_oem_transfer_on_kafka_opens_one_b_ticket_and_an_unknown_one_is
     day = await service.channels.log.day(DEALER, NOW.date())
     rows = sorted((e.kind, e.is_complaint, e.unmatched, e.ticket_id is None) for e in day)
     assert rows == [("oem", True, False, False)] * 2 + [("oem", True, True, True)]
+
+
+async def test_one_batch_of_work_orders_indexes_as_one_after_the_other(service):
+    """D29 in batches: the car sold on (new phone) and re-plated within one batch, then a
+    replay of its first work order: each key finds what it would after one-by-one delivery."""
+    index = service.channels.index
+    first = work_order(1, VIN_1, "粤B12345", "+8613800138000", NOW - timedelta(days=40))
+    sold = work_order(2, VIN_1, "粤BD11111", "+8613900139000", NOW - timedelta(days=3))
+    other = work_order(3, VIN_2, "粤BD67890", "+8613800138000", NOW - timedelta(days=9))
+    await work_orders_closed([first, sold, other, first], index)
+
+    def found(records: list[Any]) -> list[tuple[str, str | None]]:
+        return [(r.vin, r.work_order_id) for r in records]
+
+    assert found(await index.find(DEALER, vin=VIN_1)) == [(VIN_1, "WO-0002")]
+    assert found(await index.find(DEALER, plate="粤BD11111")) == [(VIN_1, "WO-0002")]
+    assert found(await index.find(DEALER, plate="粤B12345")) == []  # re-plated
+    assert found(await index.find(DEALER, phone="+8613900139000")) == [(VIN_1, "WO-0002")]
+    # The first owner's phone keeps only the other car.
+    assert found(await index.find(DEALER, phone="13800138000")) == [(VIN_2, "WO-0003")]
