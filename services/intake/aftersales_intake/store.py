@@ -81,15 +81,22 @@ class IntakeStore:
 
     async def _index(self, index: str, entries: list[tuple[str, str, str]]) -> None:
         """A value seen for the first time is a new document (one insert command); one that
-        another file already has gets the VIN added."""
+        another file already has gets the VIN added. Which ones are known is read first (one
+        `$in`): FerretDB inserts a whole chunk one document at a time, each its own
+        transaction, as soon as one of them collides."""
         vins: dict[str, list[str]] = {}
         dealers: dict[str, str] = {}
         for dealer, value, vin in entries:
             key = f"{dealer}/{value}"
             vins.setdefault(key, []).append(vin)
             dealers[key] = dealer
-        docs = [{"_id": k, "vins": v, "dealer_id": dealers[k]} for k, v in vins.items()]
-        known = await insert_new(self.db, index, docs)
+        stored = set(await find_by_ids(self.db, index, vins))
+        docs = [
+            {"_id": k, "vins": v, "dealer_id": dealers[k]}
+            for k, v in vins.items()
+            if k not in stored
+        ]
+        known = stored | await insert_new(self.db, index, docs)
         additions = [
             UpdateOne({"_id": key}, {"$addToSet": {"vins": {"$each": vins[key]}}}) for key in known
         ]

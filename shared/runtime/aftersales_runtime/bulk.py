@@ -14,7 +14,10 @@ FerretDB v1 facts behind the shapes here (its source, and measured on this stack
   at most `UPDATES_PER_COMMAND`, one command at a time. MongoDB has no such limit; the
   chunks cost it a few round trips per batch;
 - inserts hold no cursor and collide atomically on `_id`: `insert_new` sends a batch in one
-  command and reports the ids that were already there instead of failing.
+  command and reports the ids that were already there instead of failing. But FerretDB inserts
+  a command's documents in chunks of 100, and a chunk in which one collides is inserted again
+  one document at a time, each in its own transaction: where collisions are expected (not only
+  on a redelivery), read which ids exist first (`find_by_ids`) and insert only the others.
 """
 
 from __future__ import annotations

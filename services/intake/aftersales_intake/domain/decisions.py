@@ -102,7 +102,7 @@ class Pass:
             "vin": record.vin,
             "revision": revision,
             "content_hash": record.content_hash,
-            "content": record.content,
+            "content": record.content_text,
             "warnings": entry["warnings"],
             "revisions": [*(doc["revisions"] if doc else []), entry],
         }

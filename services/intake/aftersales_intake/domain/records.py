@@ -46,9 +46,15 @@ class Normalised:
     warnings: list[Reason] = field(default_factory=list)
 
     @property
+    def content_text(self) -> str:
+        """The content as stored: canonical JSON (sorted keys), whose SHA-256 is the hash. One
+        string, not a nested document: FerretDB converts a document value by value on every
+        write and read, and nothing reads the content field by field."""
+        return json.dumps(self.content, sort_keys=True, ensure_ascii=False, default=str)
+
+    @property
     def content_hash(self) -> str:
-        text = json.dumps(self.content, sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(self.content_text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
