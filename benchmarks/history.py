@@ -14,6 +14,7 @@ from typing import Any
 
 from aftersales_contracts.envelope import correlation_id_for
 from aftersales_scheduler import filing
+from aftersales_scheduler.domain.reminders import month_of
 from aftersales_scheduler.domain.slots import timer_id
 from aftersales_scheduler.filing import Doc
 from aftersales_scheduler.planning.contacts import customer_key, vehicle_key
@@ -175,6 +176,8 @@ async def load_history(
     started = time.perf_counter()
     chunk = 10_000
     index: dict[str, list[str]] = {}
+    month = month_of(now.date())
+    due_this_month: dict[str, list[Doc]] = {dealer: [] for dealer in stores}
     for first in range(0, work_orders, chunk):
         timers: list[Doc] = []
         people: list[Doc] = []
@@ -188,16 +191,28 @@ async def load_history(
         await store.load_people(people)
         for key, customers in birthday_index(people).items():
             index.setdefault(key, []).extend(customers)
+        for person in people:
+            if (person.get("next_maintenance_due_date") or "").startswith(month):
+                due_this_month[person["dealer_id"]].append(
+                    {
+                        "vin": person["vin"],
+                        "customer_id": person["customer_id"],
+                        "due_date": person["next_maintenance_due_date"],
+                    }
+                )
         print(
             f"  … history: {min(work_orders, first + chunk):,} work orders, "
             f"{time.perf_counter() - started:.0f} s",
             flush=True,
         )
-    # A running scheduler's state: the birthday index, and each store's daily care run done
-    # today (the next one looks up the birthdays of the days after it).
+    # A running scheduler's state: the birthday index, each store's daily care run done today
+    # (the next one looks up the birthdays of the days after it), and this month's D12 list
+    # (built on the 1st; no store scans its people again this month).
     await store.load_people([{"_id": key, "customers": keys} for key, keys in index.items()])
     for dealer in stores:
         await store.record_run_day(f"yearly_care/{dealer}", now.date())
+        entries = sorted(due_this_month[dealer], key=lambda e: (e["due_date"], e["vin"]))
+        await store.save_due_list(dealer, month, entries, now)
     return time.perf_counter() - started
 
 

@@ -136,10 +136,15 @@ class Fleet:
         return self.processes[name]
 
     def start(self, timeout: float = 90.0) -> None:
+        """Start every process and wait until each is ready; if one is not, stop them all."""
         for process in self.processes.values():
             process.start()
-        for process in self.processes.values():
-            process.wait_ready(timeout)
+        try:
+            for process in self.processes.values():
+                process.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):

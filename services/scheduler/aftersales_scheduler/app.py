@@ -92,8 +92,9 @@ def build(
         periodic = jobs.scheduler(settings.periodic_interval_seconds)
 
         async def start_periodic() -> None:
+            # The first run starts at once, in the background: a restarted process catches up
+            # without holding its start (over a large history a run takes a while).
             periodic.start()
-            await jobs.run_once()  # a restarted process catches up at once
 
         async def stop_periodic() -> None:
             periodic.shutdown(wait=False)

@@ -9,7 +9,7 @@ replica runs it; a claim whose runner died unfinished is taken over after a leas
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -52,6 +52,7 @@ class PeriodicJobs:
             misfire_grace_time=3600,
             coalesce=True,
             max_instances=1,
+            next_run_time=datetime.now(UTC),  # the first run at once (catching up), then every…
         )
         return scheduler
 
