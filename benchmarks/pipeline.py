@@ -418,21 +418,21 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
         port_offset=args.port_offset,
         extra_env={"LOG_LEVEL": "WARNING", "AFTERSALES_AUTH_PUBLIC_KEY_FILE": str(public_key)},
     )
-    await ensure_topics(stack.kafka_options(), [prefix + topics.DMS_WORKORDER_CLOSED])
-    if history:
-        await load_history(stack, f"bench_{token}", history, settle_day)
-    orders = make_orders(args.orders, settle_day, 1, seed=7)
-    rng = random.Random(3)
-    sample = rng.sample(orders, min(args.sample, len(orders)))
-    where = f"a history of {history:,} work orders" if history else "empty databases"
-    print(
-        f"pipeline benchmark on {where}: {args.orders:,} work orders of {len(DEALERS)} dealers, "
-        f"{args.agents} agents, {os.cpu_count()} cores (Kafka, FerretDB and the five services on "
-        f"this machine); logs in {workdir / 'logs'}"
-    )
-    fleet.start()
-    cpu = Cpu.of({n: p.process.pid for n, p in fleet.processes.items() if p.process})
     try:
+        await ensure_topics(stack.kafka_options(), [prefix + topics.DMS_WORKORDER_CLOSED])
+        if history:
+            await load_history(stack, f"bench_{token}", history, settle_day)
+        orders = make_orders(args.orders, settle_day, 1, seed=7)
+        rng = random.Random(3)
+        sample = rng.sample(orders, min(args.sample, len(orders)))
+        where = f"a history of {history:,} work orders" if history else "empty databases"
+        print(
+            f"pipeline benchmark on {where}: {args.orders:,} work orders of {len(DEALERS)} "
+            f"dealers, {args.agents} agents, {os.cpu_count()} cores (Kafka, FerretDB and the five "
+            f"services on this machine); logs in {workdir / 'logs'}"
+        )
+        fleet.start()
+        cpu = Cpu.of({n: p.process.pid for n, p in fleet.processes.items() if p.process})
         async with (
             Groups(stack.kafka_options(), prefix) as groups,
             httpx.AsyncClient(timeout=30) as http,
