@@ -4,7 +4,7 @@ raw bytes → rules (domain.records) → a pass over the batch decided in memory
 vehicle file D1, revision of the record, event) → bulk writes → the outbox publishes and marks.
 Each input ends in exactly one outcome: accepted, duplicate, corrected or rejected.
 
-A batch costs a fixed number of round trips whatever its size: concurrent reads by `_id` of the
+A batch costs a fixed number of round trips whatever its size: one `$in` read by `_id` of the
 vehicle files and rejections it touches, then of the few stored records their files list, bulk
 writes (index entries, vehicle files, records and rejections), one producer flush, one bulk
 mark. A single input (an HTTP record) is a batch of one.

@@ -1,8 +1,8 @@
 """The time line on MongoDB: entries filed into slot buckets, and the dispatcher's markers.
 
-Every read and write here addresses documents by `_id` (the only filter FerretDB-SQLite
-indexes), in bulk: `insert_many` for inserts, concurrent `find_one`s for reads. The layout
-itself (ids, shapes) is `filing`'s.
+Every read and write here addresses documents by `_id` (the filters FerretDB-SQLite serves from
+its index, with the stack's build patches), in bulk: `insert_many` for inserts, `find_by_ids`
+(one `$in` per 500 ids) for reads. The layout itself (ids, shapes) is `filing`'s.
 
 Filing against closing: a writer inserts its bucket, then looks for the closing marks of its
 slot and day; the dispatcher inserts a closing mark, then reads. One of the two always sees the

@@ -48,7 +48,7 @@ class WorkingSet:
 
     async def load(self, timer_ids: Iterable[str] = (), person_keys: Iterable[str] = ()) -> None:
         """Read timers and people not read yet, the timers the people link to, and which of
-        the pending ones already went out: three waves of concurrent `_id` lookups."""
+        the pending ones already went out: three waves of `$in` reads by `_id`."""
         keys = [k for k in dict.fromkeys(person_keys) if k not in self._people]
         ids = [i for i in dict.fromkeys(timer_ids) if i not in self._timers]
         people, timers = await asyncio.gather(
