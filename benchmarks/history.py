@@ -205,9 +205,10 @@ async def load_history(
             f"{time.perf_counter() - started:.0f} s",
             flush=True,
         )
-    # A running scheduler's state: the birthday index, each store's daily care run done today
-    # (the next one looks up the birthdays of the days after it), and this month's D12 list
-    # (built on the 1st; no store scans its people again this month).
+    await store.finish_load()
+    # A running scheduler's state: the time line's hints, the birthday index, each store's
+    # daily care run done today (the next one looks up the birthdays of the days after it),
+    # and this month's D12 list (built on the 1st; no store scans its people again this month).
     await store.load_people([{"_id": key, "customers": keys} for key, keys in index.items()])
     for dealer in stores:
         await store.record_run_day(f"yearly_care/{dealer}", now.date())

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from aftersales_intake.domain.decisions import Pass
 from aftersales_intake.domain.records import Normalised, normalise
-from aftersales_intake.store import RECORD_COLLECTIONS
+from aftersales_intake.store import RECORD_COLLECTIONS, stored_file
 from aftersales_runtime.bulk import insert_new
 from aftersales_runtime.outbox import MARKS, mark_id
 from pymongo.asynchronous.database import AsyncDatabase
@@ -87,7 +87,7 @@ def history_documents(
             revision=len(revisions), revisions=revisions, plates=[plate], phones=[phone],
             plate=plate,
         )  # fmt: skip
-        yield "vehicles", file
+        yield "vehicles", stored_file(file)
         yield "plates", {"_id": f"{dealer}/{plate}", "vins": [vin], "dealer_id": dealer}
         yield "phones", {"_id": f"{dealer}/{phone}", "vins": [vin], "dealer_id": dealer}
 
@@ -123,7 +123,7 @@ async def load(
     def documents() -> Iterator[tuple[str, Doc]]:
         yield from history_documents(work_orders, stores, records, files)
         for file in returning_files(returning, files):
-            yield "vehicles", file
+            yield "vehicles", stored_file(file)
 
     started = time.perf_counter()
     with tqdm(total=work_orders, desc="history", unit="wo", file=sys.stderr, mininterval=2) as bar:

@@ -2,7 +2,8 @@
 `_id` filters use an index), and the one writer per dealer (Kafka partition) keeps read-then-write
 updates safe without transactions.
 
-- vehicles      `{dealer}/{vin}`            the vehicle file (D1)
+- vehicles      `{dealer}/{vin}`            the vehicle file (D1); its `history` and `revisions`
+                                            stored as one JSON text each (`stored_file`)
 - work_orders   `{dealer}/{work_order_id}`  revisions with content hashes, the event to publish
 - deliveries    `{dealer}/{delivery_id}`    the same for new-car handovers
 - plates        `{dealer}/{plate}`          → VINs (lookup by plate)
@@ -14,6 +15,7 @@ updates safe without transactions.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +30,27 @@ Doc = dict[str, Any]
 RECORD_COLLECTIONS: dict[Kind, str] = {"workorder": "work_orders", "delivery": "deliveries"}
 REJECTIONS = "rejections"
 VEHICLES = "vehicles"
+#: The vehicle file's lists that gain an entry at every visit and every correction. Each is
+#: stored as one JSON text: FerretDB's cost of reading and writing a document follows the number
+#: of values in it, and these lists held most of a returning vehicle's (issue 19). Files stored
+#: before keep the lists as arrays until their next change; `read_file` takes either.
+PACKED_FILE_FIELDS = ("history", "revisions")
+
+
+def stored_file(file: Doc) -> Doc:
+    """A vehicle file as stored: its growing lists packed (`PACKED_FILE_FIELDS`)."""
+    packed = {
+        k: json.dumps(file[k], ensure_ascii=False, separators=(",", ":"))
+        for k in PACKED_FILE_FIELDS
+        if k in file
+    }
+    return {**file, **packed}
+
+
+def read_file(doc: Doc) -> Doc:
+    """A stored vehicle file as the domain sees it (lists unpacked, packed or not)."""
+    return {k: json.loads(v) if k in PACKED_FILE_FIELDS and isinstance(v, str) else v
+            for k, v in doc.items()}  # fmt: skip
 
 
 class IntakeStore:
@@ -48,7 +71,7 @@ class IntakeStore:
             find_by_ids(self.db, VEHICLES, vehicle_ids),
             find_by_ids(self.db, REJECTIONS, rejection_ids),
         )
-        return vehicles, rejections
+        return {k: read_file(v) for k, v in vehicles.items()}, rejections
 
     async def records(self, kind: Kind, record_keys: Iterable[str]) -> dict[str, Doc]:
         return await find_by_ids(self.db, RECORD_COLLECTIONS[kind], record_keys)
@@ -66,7 +89,9 @@ class IntakeStore:
         )  # plates and phones side by side: inserts, then chunked updates, one chunk each
         # New files are inserted (one command); a file another writer created meanwhile is
         # replaced by ours, which merged what was stored when the pass read it.
-        new_files, known_files = done.changed_vehicle_files()
+        new_files, known_files = (
+            [stored_file(f) for f in files] for files in done.changed_vehicle_files()
+        )
         taken = await insert_new(self.db, VEHICLES, new_files)
         await replace_all(
             self.db, VEHICLES, [*known_files, *(f for f in new_files if f["_id"] in taken)]
@@ -110,12 +135,13 @@ class IntakeStore:
     # --- vehicle files ------------------------------------------------------------------------
 
     async def vehicle(self, dealer_id: str, vin: str) -> Doc | None:
-        return await self.db.vehicles.find_one({"_id": f"{dealer_id}/{vin}"})
+        found = await self.db[VEHICLES].find_one({"_id": f"{dealer_id}/{vin}"})
+        return read_file(found) if found else None
 
     async def save_vehicle(self, file: Doc, before: Doc | None = None) -> None:
         """Store one file (outside a pass), indexing the plates and phones it gained since
         ``before`` (all of them without it)."""
-        await self.db.vehicles.replace_one({"_id": file["_id"]}, file, upsert=True)
+        await self.db[VEHICLES].replace_one({"_id": file["_id"]}, stored_file(file), upsert=True)
         dealer, vin = file["dealer_id"], file["vin"]
         for collection in ("plates", "phones"):
             known = set((before or {}).get(collection, []))

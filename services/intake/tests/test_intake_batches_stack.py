@@ -14,7 +14,7 @@ from aftersales_contracts import Event, topics
 from aftersales_intake.app import build
 from aftersales_intake.pipeline import Intake
 from aftersales_intake.settings import IntakeSettings
-from aftersales_intake.store import IntakeStore
+from aftersales_intake.store import IntakeStore, read_file
 from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka_access import kafka_client_options
@@ -61,9 +61,11 @@ class Captured:
 
 async def dump(client: AsyncMongoClient[dict[str, Any]], database: str) -> dict[str, list[Any]]:
     db = client[database]
-    return {
+    state = {
         c: sorted([d async for d in db[c].find({})], key=lambda d: d["_id"]) for c in COLLECTIONS
     }
+    state["vehicles"] = [read_file(v) for v in state["vehicles"]]  # their lists unpacked
+    return state
 
 
 def reference_intake(

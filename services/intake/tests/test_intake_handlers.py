@@ -13,6 +13,7 @@ from aftersales_contracts import (
     deterministic_id,
     topics,
 )
+from aftersales_intake.store import read_file
 
 pytestmark = pytest.mark.stack
 
@@ -151,6 +152,28 @@ async def test_latest_contact_wins_and_history_is_kept(harness, make_workorder):
     assert [h["record_id"] for h in file["history"]] == ["WO-0", "WO-1", "WO-2"]
     assert file["customer"]["phone"] == "+8613912345678"  # WO-2 is the latest settlement
     assert file["mileage_km"] == 18000
+
+
+async def test_a_files_growing_lists_are_stored_packed_and_a_file_stored_before_is_read(
+    harness, make_workorder
+):
+    vehicles = harness.service.store.db["vehicles"]
+    file_id = "dealer-sz-001/LSVAU218XN2183294"
+    await harness.send(make_workorder())
+    stored = await vehicles.find_one({"_id": file_id})
+    assert isinstance(stored["history"], str)
+    assert isinstance(stored["revisions"], str)
+    # As a file stored before packing: its lists as arrays.
+    await vehicles.replace_one({"_id": file_id}, read_file(stored))
+    assert isinstance((await vehicles.find_one({"_id": file_id}))["history"], list)
+
+    later = {"settled_at": "2026-11-28 10:00:00", "opened_at": "2026-11-28 09:00:00"}
+    await harness.send(make_workorder(work_order_id="WO-2", **later))
+
+    file = await harness.service.store.vehicle("dealer-sz-001", "LSVAU218XN2183294")
+    assert [h["record_id"] for h in file["history"]] == ["WO-1", "WO-2"]
+    assert [r["source"]["record_id"] for r in file["revisions"]] == ["WO-1", "WO-2"]
+    assert isinstance((await vehicles.find_one({"_id": file_id}))["history"], str)
 
 
 async def test_lower_mileage_is_kept_but_flagged(harness, make_workorder):

@@ -79,6 +79,8 @@ async def migrate(
                 f"  {done}/{len(names)} collections, {report.entries:,} entries, "
                 f"{report.markers:,} markers moved ({time.perf_counter() - started:.0f} s)"
             )
+    if not dry_run:
+        await timeline.finish_load()
     if not dry_run and OLD_CLOSING in await db.list_collection_names():
         for closing in await db[OLD_CLOSING].find({}).to_list(None):
             day = date.fromisoformat(closing["_id"])

@@ -18,10 +18,11 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from aftersales_runtime.bulk import find_by_ids
+from aftersales_runtime.bulk import find_by_ids, write_each
 from aftersales_runtime.mongo import insert_once
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from aftersales_scheduler import filing
 from aftersales_scheduler.filing import DUE, MARKERS, MARKS, Doc
@@ -53,6 +54,7 @@ class TimeLine:
         # and the slots already in their day's index, so chunk after chunk never collides.
         self._loaded_next: dict[str, int] = {}
         self._loaded_slots: set[str] = set()
+        self._stale_hints: set[str] = set()  # sequences `load` appended to past their hint
 
     # --- sequences of immutable documents -----------------------------------------------------
     async def hints(self, sequences: Iterable[str]) -> dict[str, int]:
@@ -84,12 +86,14 @@ class TimeLine:
         fresh = [s for s in groups if start[s] == 0]
         hint_docs = [{"_id": filing.hint_id(s), "n": free[s]} for s in fresh]
         taken = {fresh[i] for i in await insert_all(self.db, DUE, hint_docs)}
-        await asyncio.gather(
-            *(
-                self.db[DUE].update_one({"_id": filing.hint_id(s)}, {"$max": {"n": free[s]}})
+        await write_each(
+            self.db,
+            DUE,
+            [
+                UpdateOne({"_id": filing.hint_id(s)}, {"$max": {"n": free[s]}})
                 for s in groups
                 if (s not in fresh and move_hints) or s in taken
-            )
+            ],
         )
 
     async def read(self, sequence: str, start: int) -> tuple[list[list[Any]], int]:
@@ -150,7 +154,7 @@ class TimeLine:
         """File entries in bulk for loaders and the migration, which run while no dispatcher
         does: no closing check, and slots taken for empty at first, then where this timeline's
         last `load` stopped (a bucket position found taken is retried at the next one), so a
-        chunk costs a few bulk inserts and no reads."""
+        chunk costs a few bulk inserts and no reads. Call `finish_load` after the last one."""
         placed = sorted(((filing.slot_of(e["due_at"]), e) for e in entries), key=lambda p: p[0])
         for start in range(0, len(placed), chunk):
             by_slot: dict[str, list[Doc]] = defaultdict(list)
@@ -167,13 +171,29 @@ class TimeLine:
                 {filing.slot_sequence(s): filing.chunks(es) for s, es in by_slot.items()}
             )
 
+    async def finish_load(self) -> None:
+        """After the last `load`: move the hints it left behind, once each (a writer appending
+        to a sequence whose hint lags collides once per bucket it lags by)."""
+        stale = sorted(self._stale_hints)
+        self._stale_hints.clear()
+        await write_each(
+            self.db,
+            DUE,
+            [
+                UpdateOne({"_id": filing.hint_id(s)}, {"$max": {"n": self._loaded_next[s]}})
+                for s in stale
+            ],
+        )
+
     async def _load_append(self, groups: dict[str, list[list[Any]]]) -> None:
         # A hint left behind costs a later reader a few probes: cheaper than one update per
-        # sequence per chunk (it was most of a loader's time).
+        # sequence per chunk (it was most of a loader's time). `finish_load` moves them once.
         await self.append(
             groups, {s: self._loaded_next.get(s, 0) for s in groups}, move_hints=False
         )
         for sequence, chunks in groups.items():
+            if sequence in self._loaded_next:
+                self._stale_hints.add(sequence)
             self._loaded_next[sequence] = self._loaded_next.get(sequence, 0) + len(chunks)
 
     async def _append_entries(self, placed: list[tuple[str, Doc]]) -> None:
@@ -233,11 +253,3 @@ class TimeLine:
             {"_id": filing.claim_id(timer_id, attempt)},
             {"$set": {"owner": owner, "claimed_at": now}},
         )
-
-
-async def upsert(db: AsyncDatabase[Doc], collection: str, key: str, update: Doc) -> None:
-    # Two first upserts of one `_id` can collide on FerretDB: the loser updates instead.
-    try:
-        await db[collection].update_one({"_id": key}, update, upsert=True)
-    except DuplicateKeyError:
-        await db[collection].update_one({"_id": key}, update)

@@ -128,3 +128,26 @@ async def test_timers_with_their_own_contact_data_are_slimmed_and_fire_the_same(
     assert fired[legacy[1]["_id"]].sales_consultant is not None
     assert fired[legacy[1]["_id"]].timely_until == NOW
     assert fired[fixed["_id"]].customer.phone == "+8613911112222"
+
+
+async def test_a_bulk_load_in_several_calls_leaves_each_hint_where_the_next_writer_appends(
+    mongo_db,
+):
+    """Loaders (`TimeLine.load`, as the migration and the history loaders) leave a slot's hint
+    behind when a later call appends to it; `finish_load` moves it once, so a planner filing
+    into that slot inserts at the next free bucket at the first try."""
+    due = NOW + timedelta(days=3)
+    slot = filing.slot_sequence(filing.slot_of(due))
+    timeline = TimeLine(mongo_db)
+    first = [filing.entry_for(synthetic_timer(DEALER, n, due)) for n in range(250)]
+    await timeline.load(first)  # two buckets, its hint written: 2
+    await timeline.load([filing.entry_for(synthetic_timer(DEALER, 250, due))])  # bucket 2
+
+    assert await timeline.hints([slot]) == {slot: 2}
+    await timeline.finish_load()
+    assert await timeline.hints([slot]) == {slot: 3}
+
+    await timeline.file([filing.entry_for(synthetic_timer(DEALER, 251, due))], NOW)
+    buckets, cursor = await timeline.read(slot, 0)
+    assert [len(b) for b in buckets] == [200, 50, 1, 1]
+    assert cursor == 4
