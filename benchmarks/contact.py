@@ -9,12 +9,12 @@ One dealer: `--open` open tasks (100 due per hour, the hours before now) and the
 of its history (done, each with its result: the same documents the service writes, laid down in
 bulk through contact's storage module). Then `--agents` agents claim and submit (outcome
 `no_answer`) through HTTP until `--work` tasks are finished, twice: at full speed (each agent
-claims again as soon as it has submitted: the service's capacity in tasks/s, and the CPU each
-process spent per task), then at half that rate (the agents together start a claim every
-2/capacity seconds: the latency of the work itself, not of a queue in front of a saturated
-machine; the summary line's p99). Latencies are taken at the client. Between runs the
-history grows to the next count and the open queue is topped up to `--open` again. Own
-database and topic prefix, removed afterwards.
+claims again as soon as it has submitted: the service's capacity in tasks/s, the CPU each
+process spent and the MongoDB commands contact sent, per task), then at half that rate (the
+agents together start a claim every 2/capacity seconds: the latency of the work itself, not of
+a queue in front of a saturated machine; the summary line's p99). Latencies are taken at the
+client. Between runs the history grows to the next count and the open queue is topped up to
+`--open` again. Own database and topic prefix, removed afterwards.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mi
 from aftersales_runtime.testing import tool_kafka_env
 from pymongo import AsyncMongoClient
 
+from benchmarks.commands import mongodb_counts, print_commands
 from benchmarks.contact_data import load_finished, load_open
 from benchmarks.cpu import Cpu
 from deploy.local.services import REPO, SERVICES, ServiceProcess
@@ -176,10 +177,14 @@ async def run(args: argparse.Namespace) -> None:
                 )
             assert process.process is not None
             cpu = Cpu.of({"contact": process.process.pid})
+            async with httpx.AsyncClient() as http:
+                before = await mongodb_counts(http, {"contact": process.url})
             cpu.start()
             claims, submits, seconds, unavailable = await agents_work(
                 process.url, key, args.agents, args.work
             )
+            async with httpx.AsyncClient() as http:
+                after = await mongodb_counts(http, {"contact": process.url})
             per_task = {n: 1000 * t / len(submits) for n, t in cpu.seconds().items()}
             capacity = len(submits) / seconds
             print(
@@ -197,6 +202,7 @@ async def run(args: argparse.Namespace) -> None:
                 ),
                 flush=True,
             )
+            print_commands("full speed", before, after, len(submits), "task")
             await load_open(
                 store,
                 queue,

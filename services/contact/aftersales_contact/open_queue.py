@@ -1,7 +1,7 @@
 """The open queue in MongoDB: per-dealer time buckets addressed by `_id`, holding open work only.
 
-Layout (collection `queue`, every read an exact `{_id: value}` lookup, which FerretDB serves from
-its index):
+Layout (collection `queue`, every read by `_id`, an hour's buckets in one `{_id: {$in: [...]}}`,
+which FerretDB serves from its index, with the stack's build patches):
 - `head/{dealer}`: `{hours: {"YYYYMMDDHH": parts}}`, the hours that still hold open tasks;
 - `open/{dealer}/{hour}/{part}`: `{lines: "…"}`, up to BUCKET_SIZE open tasks due in that hour,
   packed one per line (domain.queue.pack: a document of few values is what FerretDB reads fast).
@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from aftersales_runtime.bulk import find_by_ids
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_contact.domain.queue import (
@@ -40,6 +41,7 @@ from aftersales_contact.domain.queue import (
 )
 
 Doc = dict[str, Any]
+QUEUE = "queue"
 
 
 def expiry_id(dealer_id: str, hour: str) -> str:
@@ -64,38 +66,46 @@ def bucket_id(dealer_id: str, hour: str, part: int) -> str:
 
 class OpenQueue:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self.queue = db["queue"]
+        self.db = db
+        self.queue = db[QUEUE]
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._pending: defaultdict[str, dict[str, str]] = defaultdict(dict)  # task -> hour
-        self._reads: dict[str, asyncio.Future[Doc | None]] = {}  # lookups under way, by _id
+        # lookups under way, by the `_id`s they read
+        self._reads: dict[tuple[str, ...], asyncio.Future[list[Doc | None]]] = {}
 
-    async def _shared_read(self, doc_id: str) -> Doc | None:
-        """Concurrent readers of one document share one lookup: 20 agents claiming at once read
-        the dealer's head and first bucket once, not 20 times (FerretDB's time is the claim's).
-        Only for readers that check what they read (a claim's lease insert decides); a writer
-        reads fresh under the dealer's lock."""
-        pending = self._reads.get(doc_id)
+    async def _read(self, doc_ids: list[str]) -> list[Doc | None]:
+        """Documents by `_id`, in the order asked (None where absent): one `$in` read."""
+        found = await find_by_ids(self.db, QUEUE, doc_ids)
+        return [found.get(i) for i in doc_ids]
+
+    async def _shared_read(self, doc_ids: tuple[str, ...]) -> list[Doc | None]:
+        """Concurrent readers of the same documents share one lookup: 20 agents claiming at
+        once read the dealer's head and first hour once, not 20 times (FerretDB's time is the
+        claim's). Only for readers that check what they read (a claim's lease insert decides);
+        a writer reads fresh under the dealer's lock."""
+        pending = self._reads.get(doc_ids)
         if pending is None:
-            pending = asyncio.ensure_future(self.queue.find_one({"_id": doc_id}))
-            self._reads[doc_id] = pending
-            pending.add_done_callback(lambda done: self._forget_read(doc_id, done))
+            pending = asyncio.ensure_future(self._read(list(doc_ids)))
+            self._reads[doc_ids] = pending
+            pending.add_done_callback(lambda done: self._forget_read(doc_ids, done))
         return await asyncio.shield(pending)
 
-    def _forget_read(self, doc_id: str, done: asyncio.Future[Doc | None]) -> None:
-        if self._reads.get(doc_id) is done:
-            del self._reads[doc_id]
+    def _forget_read(
+        self, doc_ids: tuple[str, ...], done: asyncio.Future[list[Doc | None]]
+    ) -> None:
+        if self._reads.get(doc_ids) is done:
+            del self._reads[doc_ids]
 
     async def hours(self, dealer_id: str, shared: bool = False) -> dict[str, int]:
         if shared:
-            head = await self._shared_read(head_id(dealer_id))
+            [head] = await self._shared_read((head_id(dealer_id),))
         else:
             head = await self.queue.find_one({"_id": head_id(dealer_id)})
         return dict(head["hours"]) if head else {}
 
     async def hour_entries(self, dealer_id: str, hour: str, parts: int) -> list[QueueEntry]:
-        docs = await asyncio.gather(
-            *(self._shared_read(bucket_id(dealer_id, hour, p)) for p in range(parts))
-        )
+        """An hour's open entries in queue order: its buckets in one read."""
+        docs = await self._shared_read(tuple(bucket_id(dealer_id, hour, p) for p in range(parts)))
         return ordered(entry for doc in docs for entry in unpack(doc))
 
     async def entries(
@@ -126,12 +136,7 @@ class OpenQueue:
             new_hours = dict(hours)
             for hour, wanted in sorted(by_hour.items()):
                 parts = hours.get(hour, 0)
-                docs = await asyncio.gather(
-                    *(
-                        self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)})
-                        for p in range(parts)
-                    )
-                )
+                docs = await self._read([bucket_id(dealer_id, hour, p) for p in range(parts)])
                 buckets = [unpack(doc) for doc in docs]
                 queued = {e.task_id for bucket in buckets for e in bucket}
                 fresh = [e for t, e in wanted.items() if t not in queued]
@@ -176,9 +181,7 @@ class OpenQueue:
         for hour in sorted(set(batch.values())):
             parts = hours.get(hour, 0)
             gone = {t for t, h in batch.items() if h == hour}
-            docs = await asyncio.gather(
-                *(self.queue.find_one({"_id": bucket_id(dealer_id, hour, p)}) for p in range(parts))
-            )
+            docs = await self._read([bucket_id(dealer_id, hour, p) for p in range(parts)])
             remaining = 0
             for part, doc in enumerate(docs):
                 entries = unpack(doc)
@@ -225,9 +228,7 @@ class OpenQueue:
             return
         async with self._locks[dealer_id]:
             ids = [expiry_id(dealer_id, hour) for hour in sorted(by_hour)]
-            docs = await asyncio.gather(
-                *(self.queue.find_one({"_id": i}) for i in [*ids, expiry_cursor_id(dealer_id)])
-            )
+            docs = await self._read([*ids, expiry_cursor_id(dealer_id)])
             cursor = docs.pop()
             for doc_id, doc, hour in zip(ids, docs, sorted(by_hour), strict=True):
                 filed = unpack_expiring(doc)

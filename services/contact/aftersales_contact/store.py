@@ -8,11 +8,11 @@ task. Fields like `lease_no` on the task document are only hints for the next re
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
 from aftersales_contracts import ContactDue
+from aftersales_runtime.bulk import find_by_ids
 from aftersales_runtime.mongo import insert_once
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -136,10 +136,9 @@ class ContactStore:
     async def current_lease(self, task: Doc) -> Doc | None:
         """The newest lease of the task, found by `_id` probes from the task's hint onwards."""
         lease_no = int(task.get("lease_no") or 0)
-        current, following = await asyncio.gather(  # the hint and the one after, at once
-            self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no)}),
-            self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no + 1)}),
-        )
+        hinted, after = lease_id_for(task["_id"], lease_no), lease_id_for(task["_id"], lease_no + 1)
+        found = await find_by_ids(self.db, "leases", [hinted, after])  # the hint and the next
+        current, following = found.get(hinted), found.get(after)
         while following is not None:
             current, lease_no = following, lease_no + 1
             following = await self.leases.find_one({"_id": lease_id_for(task["_id"], lease_no + 1)})
@@ -158,9 +157,9 @@ class ContactStore:
         await self.results.update_one({"_id": task_id}, {"$set": {"published": True}})
 
     async def tasks_by_id(self, task_ids: list[str]) -> list[Doc]:
-        """Tasks by `_id`, in the order asked (one indexed lookup each, run together)."""
-        found = await asyncio.gather(*(self.task(t) for t in task_ids))
-        return [task for task in found if task is not None]
+        """Tasks by `_id`, in the order asked (one `$in` read)."""
+        found = await find_by_ids(self.db, "tasks", task_ids)
+        return [found[t] for t in task_ids if t in found]
 
     async def load_tasks(self, documents: list[Doc]) -> None:
         """Bulk insert (loaders and benchmarks): tasks, in commands of 1,000."""
