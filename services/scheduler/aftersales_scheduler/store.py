@@ -36,7 +36,8 @@ class TimerStore:
         return await find_by_ids(self.db, TIMERS, timer_ids)
 
     async def find_people(self, keys: Collection[str]) -> dict[str, Doc]:
-        return await find_by_ids(self.db, PEOPLE, keys)
+        found = await find_by_ids(self.db, PEOPLE, keys)
+        return {k: filing.read_person(doc) for k, doc in found.items()}
 
     async def find_sent(self, attempts: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
         ids = {filing.sent_id(tid, attempt): (tid, attempt) for tid, attempt in attempts}
@@ -75,7 +76,10 @@ class TimerStore:
         # each other (83 ms per update with a history, against about 1 ms alone).
         new = [(k, p) for k, p in changes.people.items() if p.new]
         taken = {
-            new[i][0] for i in await insert_all(self.db, PEOPLE, [p.document(k) for k, p in new])
+            new[i][0]
+            for i in await insert_all(
+                self.db, PEOPLE, [filing.stored_person(p.document(k)) for k, p in new]
+            )
         }
         await write_each(
             self.db,
@@ -113,7 +117,9 @@ class TimerStore:
     async def load_people(self, people: list[Doc], chunk: int = 5000) -> None:
         """Store people files in bulk (history loaders)."""
         for start in range(0, len(people), chunk):
-            await insert_all(self.db, PEOPLE, people[start : start + chunk])
+            await insert_all(
+                self.db, PEOPLE, [filing.stored_person(p) for p in people[start : start + chunk]]
+            )
 
     # --- the HTTP API --------------------------------------------------------------------------
     async def timer(self, timer_id: str) -> Doc | None:
@@ -124,7 +130,8 @@ class TimerStore:
         return [found[i] for i in dict.fromkeys(timer_ids) if i in found]
 
     async def person(self, key: str) -> Doc | None:
-        return await self.db[PEOPLE].find_one({"_id": key})
+        found = await self.db[PEOPLE].find_one({"_id": key})
+        return filing.read_person(found) if found else None
 
     async def sent_marks(self, timer: Doc) -> dict[int, Doc]:
         """The `sent` marker of each attempt of a timer that went out."""
@@ -156,7 +163,7 @@ class TimerStore:
 
     async def people_matching(self, query: Doc) -> list[Doc]:
         """A scan of `people`: for the periodic jobs only (daily / monthly), never a hot path."""
-        return await self.db[PEOPLE].find(query).to_list(None)
+        return [filing.read_person(doc) for doc in await self.db[PEOPLE].find(query).to_list(None)]
 
     async def birthday_customers(self, dealer_id: str, month_days: Collection[str]) -> list[str]:
         """The keys of the customers the birthday index lists for these days (`MM-DD`)."""
@@ -202,7 +209,7 @@ def _update(fields: Doc, trail: list[Doc]) -> Doc:
 
 
 def _person_update(person: PersonUpdate) -> Doc:
-    update: Doc = {"$set": person.set} if person.set else {}
+    update: Doc = {"$set": filing.stored_person(person.set)} if person.set else {}
     if person.add:
         update["$addToSet"] = {field: {"$each": values} for field, values in person.add.items()}
     return update

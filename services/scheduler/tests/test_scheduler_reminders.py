@@ -19,8 +19,9 @@ from aftersales_contracts import (
 )
 from aftersales_runtime.kafka import publish_event
 from aftersales_scheduler.domain.reminders import km_per_day, maintenance_due, next_anniversary
-from aftersales_scheduler.filing import month_days_passed
+from aftersales_scheduler.filing import month_days_passed, read_person
 from aftersales_scheduler.periodic import PeriodicJobs, days_between
+from aftersales_scheduler.planning.contacts import vehicle_key
 
 pytestmark = pytest.mark.stack
 
@@ -165,6 +166,31 @@ async def test_the_daily_care_run_plans_next_years_birthday_of_those_whose_birth
         "dealer-sz-001/customer-C-1/birthday_2027",
         "dealer-sz-001/customer-C-2/birthday_2026",
     ]
+
+
+async def test_a_persons_nested_fields_are_stored_packed_and_nested_ones_are_still_read(
+    service, settings, work_order, due_events, clock, mongo_db
+):
+    """The care subject and the vehicle's contact data are stored as one JSON text each; a
+    customer stored before (nested) is still planned from by the daily care run (D10)."""
+    clock.set(datetime(2026, 11, 21, 1, 0, tzinfo=UTC))
+    order = work_order(1, customer_id="C-1", birthday=date(1985, 11, 25))
+    await publish_event(service.runtime.broker, settings, order)
+    people = mongo_db["people"]
+    key = "customer/dealer-sz-001/C-1"
+    stored = await people.find_one({"_id": key})
+    vehicle = await people.find_one({"_id": vehicle_key("dealer-sz-001", order.vehicle.vin)})
+    assert isinstance(stored["care_subject"], str)
+    assert isinstance(vehicle["contact_data"], str)
+    await people.replace_one({"_id": key}, read_person(stored))  # as stored before packing
+    assert isinstance((await people.find_one({"_id": key}))["care_subject"], dict)
+
+    await service.jobs.yearly_care("dealer-sz-001")  # the first run reads every customer
+    clock.set(datetime(2026, 11, 27, 1, 0, tzinfo=UTC))
+    await service.jobs.yearly_care("dealer-sz-001")
+
+    timers = {t["_id"] for t in await mongo_db["timers"].find().to_list()}
+    assert "dealer-sz-001/customer-C-1/birthday_2027" in timers
 
 
 async def test_the_monthly_due_list_is_built_once_on_the_first(

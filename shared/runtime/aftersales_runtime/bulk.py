@@ -46,7 +46,12 @@ async def find_by_ids(
     found: dict[str, Doc] = {}
     for start in range(0, len(wanted), IDS_PER_READ):
         chunk = wanted[start : start + IDS_PER_READ]
-        async for doc in db[collection].find({"_id": {"$in": chunk}}, batch_size=len(chunk)):
+        # At most one document per id: with the limit the answer closes the cursor (without
+        # it, a first batch that holds all the ids left it open and cost a `getMore`).
+        cursor = db[collection].find(
+            {"_id": {"$in": chunk}}, limit=len(chunk), batch_size=len(chunk)
+        )
+        async for doc in cursor:
             found[doc["_id"]] = doc
     return found
 
