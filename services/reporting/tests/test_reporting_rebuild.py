@@ -35,7 +35,7 @@ from aftersales_contracts import (
     deterministic_id,
 )
 from aftersales_reporting.app import build
-from aftersales_reporting.ledger import COLLECTIONS
+from aftersales_reporting.ledger import COLLECTIONS, unpack_row
 from aftersales_reporting.rebuild import POSITIONS, rebuild
 from aftersales_reporting.reports.drilldown import Drilldown
 from aftersales_runtime.clock import FixedClock
@@ -245,7 +245,9 @@ async def dump(
                 doc.pop("offsets", None)
             if name == "counters" and doc["_id"].startswith("SR/"):
                 # …and the same for where a survey's row lands among its day's rows.
-                doc["rows"].sort(key=lambda row: json.dumps(row, sort_keys=True))
+                doc["rows"].sort(
+                    key=lambda row: json.dumps(unpack_row(row), sort_keys=True, default=str)
+                )
         found[name] = sorted(docs, key=lambda d: d["_id"])
     return found
 

@@ -291,6 +291,30 @@ async def test_a_drilldown_lists_the_contacts_behind_a_figure_with_masked_phones
     assert "figure" in bad.text
 
 
+async def test_drilldown_rows_are_stored_packed_and_rows_stored_before_still_read(service, client):
+    results, _ = generated_inputs(seed=4)
+    feeder = Feeder(service)
+    await feeder.feed(feeder.records(results))
+    counters = service.ledger.db[ledger_module.COUNTERS]
+    pages = [p async for p in counters.find({}) if p["_id"].startswith(f"RR/{DEALER}/2026-11/")]
+    assert pages
+    assert all(isinstance(r, bytes) for p in pages for r in p["rows"])
+
+    async def drill() -> dict:
+        answer = await client.get(
+            f"/v1/dealers/{DEALER}/reports/monthly/drilldown",
+            params={"month": "2026-11", "figure": "reached", "limit": 500},
+        )
+        return answer.json()
+
+    before = await drill()
+    for page in pages:  # as written before packing: rows as sub-documents
+        rows = [ledger_module.unpack_row(r) for r in page["rows"]]
+        await counters.update_one({"_id": page["_id"]}, {"$set": {"rows": rows}})
+    assert before["total"] > 0
+    assert await drill() == before
+
+
 async def test_a_pass_that_died_half_way_counts_each_event_once_when_redelivered(
     service, client, monkeypatch
 ):

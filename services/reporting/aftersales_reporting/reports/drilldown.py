@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aftersales_reporting.ledger import Ledger
+from aftersales_reporting.ledger import Ledger, unpack_row
 from aftersales_reporting.periods import days_of
 from aftersales_reporting.reports.figures import UNREACHED_OUTCOMES, Doc
 
@@ -86,7 +86,8 @@ class Drilldown:
         seen: set[str] = set()
         rows: list[Row] = []
         for page_id in sorted(found):
-            for row in found[page_id].get("rows", []):
+            for stored in found[page_id].get("rows", []):
+                row = unpack_row(stored)
                 key = _row_key(row)
                 if key in seen:  # a page write redone after a crash (ledger.py)
                     continue
