@@ -15,11 +15,11 @@ updates safe without transactions.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from aftersales_runtime.bulk import find_by_ids, insert_new, replace_all, write_each
+from aftersales_runtime.packing import pack_fields, unpack_fields
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -39,18 +39,12 @@ PACKED_FILE_FIELDS = ("history", "revisions")
 
 def stored_file(file: Doc) -> Doc:
     """A vehicle file as stored: its growing lists packed (`PACKED_FILE_FIELDS`)."""
-    packed = {
-        k: json.dumps(file[k], ensure_ascii=False, separators=(",", ":"))
-        for k in PACKED_FILE_FIELDS
-        if k in file
-    }
-    return {**file, **packed}
+    return pack_fields(file, PACKED_FILE_FIELDS)
 
 
 def read_file(doc: Doc) -> Doc:
     """A stored vehicle file as the domain sees it (lists unpacked, packed or not)."""
-    return {k: json.loads(v) if k in PACKED_FILE_FIELDS and isinstance(v, str) else v
-            for k, v in doc.items()}  # fmt: skip
+    return unpack_fields(doc, PACKED_FILE_FIELDS)
 
 
 class IntakeStore:

@@ -38,9 +38,10 @@ and, if it stays pending, files a new version.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from aftersales_runtime.packing import pack_fields, unpack_fields
 
 Doc = dict[str, Any]
 
@@ -188,20 +189,12 @@ PACKED_PERSON_FIELDS = ("care_subject", "contact_data")
 
 def stored_person(fields: Doc) -> Doc:
     """A person's document, or the fields of an update, as stored (nested fields packed)."""
-    return {
-        k: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
-        if k in PACKED_PERSON_FIELDS and v is not None
-        else v
-        for k, v in fields.items()
-    }
+    return pack_fields(fields, PACKED_PERSON_FIELDS)
 
 
 def read_person(doc: Doc) -> Doc:
     """A stored person as the planner sees it (packed or not)."""
-    return {
-        k: json.loads(v) if k in PACKED_PERSON_FIELDS and isinstance(v, str) else v
-        for k, v in doc.items()
-    }
+    return unpack_fields(doc, PACKED_PERSON_FIELDS)
 
 
 def birthday_index_id(dealer_id: str, month_day: str) -> str:
