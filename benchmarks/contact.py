@@ -179,11 +179,10 @@ async def run(args: argparse.Namespace) -> None:
             cpu = Cpu.of({"contact": process.process.pid})
             async with httpx.AsyncClient() as http:
                 before = await mongodb_counts(http, {"contact": process.url})
-            cpu.start()
-            claims, submits, seconds, unavailable = await agents_work(
-                process.url, key, args.agents, args.work
-            )
-            async with httpx.AsyncClient() as http:
+                cpu.start()
+                claims, submits, seconds, unavailable = await agents_work(
+                    process.url, key, args.agents, args.work
+                )
                 after = await mongodb_counts(http, {"contact": process.url})
             per_task = {n: 1000 * t / len(submits) for n, t in cpu.seconds().items()}
             capacity = len(submits) / seconds

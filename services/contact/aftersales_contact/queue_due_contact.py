@@ -22,7 +22,7 @@ from aftersales_contact.domain.tasks import task_id_for
 from aftersales_contact.expiry_sweep import expire_task
 from aftersales_contact.results import Publish
 from aftersales_contact.sms_channel import send_by_sms
-from aftersales_contact.store import Doc, task_document
+from aftersales_contact.store import TASKS, Doc, task_document
 
 
 async def _willing(
@@ -51,7 +51,7 @@ async def _documents(desk: Desk, events: Sequence[ContactDue], now: datetime) ->
     documents = {task_id_for(e.contact_id, e.attempt): task_document(e, now) for e in events}
     firsts = await find_by_ids(
         desk.store.db,
-        "tasks",
+        TASKS,
         [task_id_for(e.contact_id, 1) for e in events if e.attempt > 1],
     )
     for event in events:
@@ -79,8 +79,8 @@ async def queue_due_contacts(
         return
     now = desk.clock.now()
     documents = await _documents(desk, willing, now)
-    collided = await insert_new(desk.store.db, "tasks", documents)
-    there = await find_by_ids(desk.store.db, "tasks", collided) if collided else {}
+    collided = await insert_new(desk.store.db, TASKS, documents)
+    there = await find_by_ids(desk.store.db, TASKS, collided) if collided else {}
     preferred = {
         task_id_for(e.contact_id, e.attempt): e.customer.preferred_channel for e in willing
     }

@@ -70,15 +70,18 @@ def result_document(task: Doc, submission: Doc, event: Doc, recorded_at: datetim
     }
 
 
+TASKS, LEASES, RESULTS = "tasks", "leases", "results"
+
+
 class ContactStore:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
-        self.tasks = db["tasks"]
-        self.leases = db["leases"]
-        self.results = db["results"]
+        self.tasks = db[TASKS]
+        self.leases = db[LEASES]
+        self.results = db[RESULTS]
 
     async def add_task(self, document: Doc) -> bool:
-        return await insert_once(self.db, "tasks", document)
+        return await insert_once(self.db, TASKS, document)
 
     async def task(self, task_id: str) -> Doc | None:
         return await self.tasks.find_one({"_id": task_id})
@@ -106,7 +109,7 @@ class ContactStore:
                 "claimed_at": now,
                 "expires_at": expires_at,
             }
-            if await insert_once(self.db, "leases", lease):
+            if await insert_once(self.db, LEASES, lease):
                 return lease, True
             lease_no += 1  # someone took that number first: look at it
 
@@ -137,7 +140,7 @@ class ContactStore:
         """The newest lease of the task, found by `_id` probes from the task's hint onwards."""
         lease_no = int(task.get("lease_no") or 0)
         hinted, after = lease_id_for(task["_id"], lease_no), lease_id_for(task["_id"], lease_no + 1)
-        found = await find_by_ids(self.db, "leases", [hinted, after])  # the hint and the next
+        found = await find_by_ids(self.db, LEASES, [hinted, after])  # the hint and the next
         current, following = found.get(hinted), found.get(after)
         while following is not None:
             current, lease_no = following, lease_no + 1
@@ -151,14 +154,14 @@ class ContactStore:
         return await self.results.find_one({"_id": task_id})
 
     async def add_result(self, document: Doc) -> bool:
-        return await insert_once(self.db, "results", document)
+        return await insert_once(self.db, RESULTS, document)
 
     async def mark_published(self, task_id: str) -> None:
         await self.results.update_one({"_id": task_id}, {"$set": {"published": True}})
 
     async def tasks_by_id(self, task_ids: list[str]) -> list[Doc]:
         """Tasks by `_id`, in the order asked (one `$in` read)."""
-        found = await find_by_ids(self.db, "tasks", task_ids)
+        found = await find_by_ids(self.db, TASKS, task_ids)
         return [found[t] for t in task_ids if t in found]
 
     async def load_tasks(self, documents: list[Doc]) -> None:

@@ -73,7 +73,8 @@ class TimerStore:
     async def _write_people(self, changes: Changes) -> None:
         # New people in one bulk insert; the others (and one that appeared since it was read)
         # in bulk updates: concurrent single updates made FerretDB's SQLite writers wait on
-        # each other (83 ms per update with a history, against about 1 ms alone).
+        # each other (83 ms per update with a history, against 14.8 ms per bulk command of
+        # about 17 updates).
         new = [(k, p) for k, p in changes.people.items() if p.new]
         taken = {
             new[i][0]
