@@ -7,9 +7,9 @@ exact `{_id: value}` filter from an index), in a fixed set of collections:
   drill-down pages (`RR/{dealer}/{2026-11}/{day}`, a list of rows). Changed with `$inc`/`$push`
   by one update statement per document and pass; a page is not guarded (1. below): its rows
   carry their event id and a row pushed twice is dropped when read. Each row is stored as one
-  BSON binary value (`pack_row`): a page gains a row per result of its day, and FerretDB reads
-  and rewrites the whole page on every push, at a cost that follows its number of values (a
-  busy day's page of rows as sub-documents reached 630 KB in the pipeline benchmark);
+  BSON binary value (`packing.pack_bson`): a page gains a row per result of its day, and
+  FerretDB reads and rewrites the whole page on every push, at a cost that follows its number
+  of values (a busy day's page of rows as sub-documents reached 630 KB in the pipeline benchmark);
 - `entities`: the state a projection needs across events (a ticket, a vehicle, a contact's masked
   phone), replaced whole; every transition is idempotent (it sets, never adds);
 - `seen`: one marker per consumed event (`_id` = event id) with where it was read.
@@ -33,11 +33,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import bson
 from aftersales_runtime.batches import Received
 from aftersales_runtime.bulk import find_by_ids, insert_new, replace_all, write_each
-from bson.binary import Binary
-from bson.codec_options import CodecOptions
+from aftersales_runtime.packing import pack_bson, unpack_bson
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -46,18 +44,12 @@ COUNTERS = "counters"
 ENTITIES = "entities"
 SEEN = "seen"
 COLLECTIONS = (COUNTERS, ENTITIES, SEEN)
-ROWS: CodecOptions[Doc] = CodecOptions(tz_aware=True)
-
-
-def pack_row(row: Doc) -> Binary:
-    """A drill-down row as stored: one BSON binary value (its types kept exactly)."""
-    return Binary(bson.encode(row))
 
 
 def unpack_row(stored: Any) -> Doc:
-    """A stored row (packed, or a sub-document written before packing)."""
+    """A stored row (packed by `pack_bson`, or a sub-document written before packing)."""
     if isinstance(stored, bytes):
-        return bson.decode(stored, ROWS)
+        return unpack_bson(stored)
     return dict(stored)
 
 
@@ -151,7 +143,7 @@ class Ledger:
             if inc:
                 update["$inc"] = dict(inc)
             if push:
-                update["$push"] = {"rows": {"$each": [pack_row(row) for row in push]}}
+                update["$push"] = {"rows": {"$each": [pack_bson(row) for row in push]}}
             if names:
                 update["$set"] = names
             writes.append(UpdateOne({"_id": doc_id}, update, upsert=True))

@@ -114,7 +114,7 @@ async def slim_timers(
             db,
             CONTACTS,
             [
-                {"_id": cid, **{f: t.get(f) for f in filing.CONTACT_FIELDS}}
+                filing.stored_contact({"_id": cid, **{f: t.get(f) for f in filing.CONTACT_FIELDS}})
                 for cid, t in contacts.items()
             ],
         )

@@ -33,7 +33,8 @@ class TimerStore:
 
     # --- the use cases' store ------------------------------------------------------------------
     async def find_timers(self, timer_ids: Collection[str]) -> dict[str, Doc]:
-        return await find_by_ids(self.db, TIMERS, timer_ids)
+        found = await find_by_ids(self.db, TIMERS, timer_ids)
+        return {k: filing.read_packed(doc) for k, doc in found.items()}
 
     async def find_people(self, keys: Collection[str]) -> dict[str, Doc]:
         found = await find_by_ids(self.db, PEOPLE, keys)
@@ -53,12 +54,16 @@ class TimerStore:
             self.timeline.insert_markers(
                 [{"_id": filing.planning_id(event_id)} for event_id in changes.started]
             ),
-            insert_all(self.db, CONTACTS, list(changes.contacts.values())),
+            insert_all(
+                self.db, CONTACTS, [filing.stored_contact(c) for c in changes.contacts.values()]
+            ),
         )
         tombstones = [{"_id": filing.cancel_id(key)} for key in changes.tombstones]
         await self.timeline.insert_markers(tombstones)
         await self.timeline.file(changes.entries, now)
-        await insert_all(self.db, TIMERS, list(changes.new_timers.values()))
+        await insert_all(
+            self.db, TIMERS, [filing.stored_timer(t) for t in changes.new_timers.values()]
+        )
         await write_each(
             self.db,
             TIMERS,
@@ -94,7 +99,8 @@ class TimerStore:
 
     async def contacts(self, contact_ids: Collection[str]) -> dict[str, Doc]:
         """Contact data by id (the dispatcher, when entries fire)."""
-        return await find_by_ids(self.db, CONTACTS, contact_ids)
+        found = await find_by_ids(self.db, CONTACTS, contact_ids)
+        return {k: filing.read_packed(doc) for k, doc in found.items()}
 
     async def load(
         self, timers: list[Doc], first_day: date, contacts: Sequence[Doc] = (), chunk: int = 5000
@@ -104,11 +110,17 @@ class TimerStore:
         call `finish_load` after the last one."""
         await self.timeline.ensure_first_day(first_day)
         for start in range(0, len(contacts), chunk):
-            await insert_all(self.db, CONTACTS, list(contacts[start : start + chunk]))
+            await insert_all(
+                self.db,
+                CONTACTS,
+                [filing.stored_contact(c) for c in contacts[start : start + chunk]],
+            )
         docs = [{**t, "filed_key": filing.filing_key(t)} for t in timers]
         await self.timeline.load([filing.entry_for(d) for d in docs if d["state"] == "pending"])
         for start in range(0, len(docs), chunk):
-            await insert_all(self.db, TIMERS, docs[start : start + chunk])
+            await insert_all(
+                self.db, TIMERS, [filing.stored_timer(t) for t in docs[start : start + chunk]]
+            )
         return len(docs)
 
     async def finish_load(self) -> None:
@@ -124,7 +136,8 @@ class TimerStore:
 
     # --- the HTTP API --------------------------------------------------------------------------
     async def timer(self, timer_id: str) -> Doc | None:
-        return await self.db[TIMERS].find_one({"_id": timer_id})
+        found = await self.db[TIMERS].find_one({"_id": timer_id})
+        return filing.read_packed(found) if found else None
 
     async def timers(self, timer_ids: list[str]) -> list[Doc]:
         found = await self.find_timers(timer_ids)

@@ -99,7 +99,11 @@ async def wait_committed(settings: SchedulerSettings, count: int, timeout: float
 
 async def dump(client: AsyncMongoClient[dict[str, Any]], database: str) -> dict[str, list[Any]]:
     db = client[database]
-    return {c: await db[c].find({}).sort("_id").to_list(None) for c in STATE}
+    # As the service reads them: a timer changed by an update holds the change at the top level.
+    return {
+        c: [filing.read_packed(d) for d in await db[c].find({}).sort("_id").to_list(None)]
+        for c in STATE
+    }
 
 
 async def fired(client: AsyncMongoClient[dict[str, Any]], database: str) -> list[str]:
@@ -234,7 +238,8 @@ async def test_a_poison_record_inside_a_batch_is_parked_while_its_neighbours_are
     parked = await read_topic(settings, topics.DEAD_LETTER, 2)
     assert sorted(r.value for r in parked) == sorted([not_json, not_the_contract])
     assert batches == [[e.event_id for e in good]]  # the neighbours, together, once
-    timers = await client[isolation.database][filing.TIMERS].find({}).to_list(None)
+    stored = await client[isolation.database][filing.TIMERS].find({}).to_list(None)
+    timers = [filing.read_packed(t) for t in stored]
     assert {t["work_order_id"] for t in timers if t["kind"] == "after_service"} == {
         "WO-0001",
         "WO-0003",

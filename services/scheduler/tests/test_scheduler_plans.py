@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from aftersales_contracts import Channel, ContactPurpose, deterministic_id
 from aftersales_runtime.kafka import publish_event
+from aftersales_runtime.packing import PACKED
 from aftersales_scheduler import filing
 from aftersales_scheduler.domain.slots import timer_id
+from aftersales_scheduler.store import TimerStore
 
 pytestmark = pytest.mark.stack
 
@@ -27,13 +29,17 @@ DUE = {
 TIMELY = {"call_day3": datetime(2026, 11, 24, 0, 0, tzinfo=SHANGHAI)}
 
 
+async def stored_timers(mongo_db) -> list[dict]:
+    return [filing.read_packed(t) for t in await mongo_db[filing.TIMERS].find().to_list()]
+
+
 async def timers(mongo_db, kind="after_service"):
-    return {t["_id"]: t for t in await mongo_db["timers"].find({"kind": kind}).to_list()}
+    return {t["_id"]: t for t in await stored_timers(mongo_db) if t["kind"] == kind}
 
 
 async def filed_once(mongo_db) -> bool:
     """One live entry (not tombstoned) per pending timer, of its current attempt and version."""
-    pending = await mongo_db["timers"].find({"state": "pending"}).to_list()
+    pending = [t for t in await stored_timers(mongo_db) if t["state"] == "pending"]
     buckets = await mongo_db[filing.DUE].find({"_id": {"$regex": "^slot/.*/[0-9]+$"}}).to_list()
     keys = {e["key"] for bucket in buckets for e in bucket["items"]}
     cancelled = {m["_id"] for m in await mongo_db[filing.MARKERS].find().to_list()}
@@ -69,9 +75,35 @@ async def test_a_correction_updates_pending_timers_without_a_second_one(
     stored = await timers(mongo_db)
     assert len(stored) == len(STEPS)
     contacts = {t["contact_id"] for t in stored.values()}  # the contact data, kept once
-    [contact] = await mongo_db[filing.CONTACTS].find({"_id": {"$in": list(contacts)}}).to_list()
+    found = await mongo_db[filing.CONTACTS].find({"_id": {"$in": list(contacts)}}).to_list()
+    [contact] = [filing.read_packed(c) for c in found]
     assert contact["customer"]["name"] == "张伟伟"
     assert {t["revision"] for t in stored.values()} == {2}
+    assert await filed_once(mongo_db)
+
+
+async def test_timers_and_contact_data_are_stored_packed_and_unpacked_ones_still_change(
+    service, settings, work_order, due_events, mongo_db
+):
+    """Timers and contact data are stored as one BSON binary each, a timer's trail at the top
+    level (updates push to it); a timer stored before packing is still corrected (D30)."""
+    await publish_event(service.runtime.broker, settings, work_order())
+    raw = await mongo_db[filing.TIMERS].find().to_list()
+    assert len(raw) > len(STEPS)  # the plan's, the reminders and care
+    assert all(set(t) == {"_id", "trail", PACKED} for t in raw)
+    named = {filing.read_packed(t)["contact_id"] for t in raw}
+    contacts = await mongo_db[filing.CONTACTS].find({"_id": {"$in": list(named)}}).to_list()
+    assert [set(c) for c in contacts] == [{"_id", PACKED}]  # one revision: one document
+    for timer in raw:  # as stored before packing
+        await mongo_db[filing.TIMERS].replace_one({"_id": timer["_id"]}, filing.read_packed(timer))
+
+    await publish_event(service.runtime.broker, settings, work_order(revision=2, name="张伟伟"))
+
+    stored = await timers(mongo_db)
+    assert {t["revision"] for t in stored.values()} == {2}
+    [contact_id] = {t["contact_id"] for t in stored.values()}
+    contact = await TimerStore(mongo_db).contacts([contact_id])
+    assert contact[contact_id]["customer"]["name"] == "张伟伟"
     assert await filed_once(mongo_db)
 
 

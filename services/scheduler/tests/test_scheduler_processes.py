@@ -254,7 +254,7 @@ async def test_a_correction_published_on_the_bus_reaches_the_next_contact(
     async def timer_where(ready: Callable[[dict], bool]) -> None:
         for _ in range(240):
             found = await mongo_db[filing.TIMERS].find_one({"_id": call})
-            if found is not None and ready(found):
+            if found is not None and ready(filing.read_packed(found)):
                 return
             await asyncio.sleep(0.25)
         raise AssertionError(f"{call} never reached the expected state")

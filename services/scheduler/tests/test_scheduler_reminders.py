@@ -18,6 +18,7 @@ from aftersales_contracts import (
     deterministic_id,
 )
 from aftersales_runtime.kafka import publish_event
+from aftersales_scheduler import filing
 from aftersales_scheduler.domain.reminders import km_per_day, maintenance_due, next_anniversary
 from aftersales_scheduler.filing import month_days_passed, read_person
 from aftersales_scheduler.periodic import PeriodicJobs, days_between
@@ -34,7 +35,11 @@ def local(day: date, at: time = time(10, 0)) -> datetime:
 
 
 async def timers_by_step(mongo_db) -> dict[str, dict]:
-    return {t["step"]: t for t in await mongo_db["timers"].find().to_list()}
+    return {t["step"]: t for t in await stored_timers(mongo_db)}
+
+
+async def stored_timers(mongo_db) -> list[dict]:
+    return [filing.read_packed(t) for t in await mongo_db[filing.TIMERS].find().to_list()]
 
 
 def test_mileage_turns_into_a_date_with_the_vehicles_km_per_day():
@@ -159,7 +164,7 @@ async def test_the_daily_care_run_plans_next_years_birthday_of_those_whose_birth
 
     planned = [r.customers for r in caplog.records if r.getMessage() == "yearly care planned"]
     assert planned == [2, 1]  # the second run looked up only the days 21-26 November
-    timers = await mongo_db["timers"].find().to_list()
+    timers = await stored_timers(mongo_db)
     births = sorted(t["_id"] for t in timers if t["step"].startswith("birthday_"))
     assert births == [
         "dealer-sz-001/customer-C-1/birthday_2026",
@@ -189,7 +194,7 @@ async def test_a_persons_nested_fields_are_stored_packed_and_nested_ones_are_sti
     clock.set(datetime(2026, 11, 27, 1, 0, tzinfo=UTC))
     await service.jobs.yearly_care("dealer-sz-001")
 
-    timers = {t["_id"] for t in await mongo_db["timers"].find().to_list()}
+    timers = {t["_id"] for t in await mongo_db[filing.TIMERS].find().to_list()}
     assert "dealer-sz-001/customer-C-1/birthday_2027" in timers
 
 

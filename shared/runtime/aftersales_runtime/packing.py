@@ -1,10 +1,15 @@
-"""Fields stored as one JSON text each.
+"""Values stored packed: FerretDB reads and rewrites a whole document on every read and
+update, at a cost that follows the number of values in it (issue 19).
 
-FerretDB reads and rewrites a whole document on every update, at a cost that follows the number
-of values in it. So a list that grows at every visit, or a nested copy that is only ever written
-and read whole, is stored as one string (issue 19: intake's vehicle file, the scheduler's
-people). Never for a field a query filters on. Reads take either shape: documents stored before
-are read as they are and packed when next written.
+- `pack_fields`: named fields as one JSON text each. A list that grows at every visit, or a
+  nested copy only ever written and read whole (intake's vehicle file, the scheduler's people).
+- `pack_bson`: a value as one BSON binary, its types kept exactly (datetimes too): reporting's
+  drill-down rows. `pack_document`: a document's fields as inserted in one BSON binary, the
+  fields updated since at the top level: for documents read by `_id` only (the scheduler's
+  timers and contact data).
+
+Never for a field a query filters on. Reads take either shape: documents stored before are read
+as they are and packed when next written.
 """
 
 from __future__ import annotations
@@ -13,7 +18,15 @@ import json
 from collections.abc import Collection
 from typing import Any
 
+import bson
+from bson.binary import Binary
+from bson.codec_options import CodecOptions
+
 Doc = dict[str, Any]
+
+#: The field of a packed document that holds all of it but its `_id`.
+PACKED = "packed"
+_DECODING: CodecOptions[Doc] = CodecOptions(tz_aware=True)
 
 
 def pack_fields(doc: Doc, fields: Collection[str]) -> Doc:
@@ -29,3 +42,35 @@ def pack_fields(doc: Doc, fields: Collection[str]) -> Doc:
 def unpack_fields(doc: Doc, fields: Collection[str]) -> Doc:
     """A stored document as its readers see it, each of `fields` packed or not."""
     return {k: json.loads(v) if k in fields and isinstance(v, str) else v for k, v in doc.items()}
+
+
+def pack_bson(value: Doc) -> Binary:
+    """A value as one BSON binary."""
+    return Binary(bson.encode(value))
+
+
+def unpack_bson(stored: bytes) -> Doc:
+    """What `pack_bson` packed (datetimes in UTC, aware)."""
+    return bson.decode(stored, _DECODING)
+
+
+def pack_document(doc: Doc, top_level: Collection[str] = ()) -> Doc:
+    """A document as inserted: its `_id`, the fields named `top_level` as they are (those
+    that updates `$push` to), and the rest as one BSON binary, `PACKED`.
+
+    Updates `$set` fields at the top level as before (never `$unset`: set `None`); a field at
+    the top level wins over its packed value when read. So concurrent updates of different
+    fields still both land, as they do on an unpacked document."""
+    kept = {"_id", *top_level}
+    return {
+        **{k: v for k, v in doc.items() if k in kept},
+        PACKED: pack_bson({k: v for k, v in doc.items() if k not in kept}),
+    }
+
+
+def unpack_document(stored: Doc) -> Doc:
+    """A stored document as its readers see it, packed or not."""
+    if PACKED not in stored:
+        return stored
+    top = {k: v for k, v in stored.items() if k != PACKED}
+    return {"_id": stored["_id"], **unpack_bson(stored[PACKED]), **top}
