@@ -23,7 +23,7 @@ func main() {
 	flag.Parse()
 
 	if *version {
-		fmt.Println("FerretDB v1.24.0 (SQLite backend, embedded, patched: _id index)")
+		fmt.Println("FerretDB v1.24.0 (SQLite backend, embedded, patched: _id index, _id $in, debug log)")
 		return
 	}
 
@@ -32,8 +32,8 @@ func main() {
 	}
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: *listen},
-		Handler:  "sqlite",
+		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Handler:   "sqlite",
 		SQLiteURL: "file:" + *dir + "/",
 	})
 	if err != nil {
