@@ -9,7 +9,8 @@ update, at a cost that follows the number of values in it (issue 19).
   timers and contact data).
 
 Never for a field a query filters on. Reads take either shape: documents stored before are read
-as they are and packed when next written.
+as they are. `pack_fields`' are packed when next written; a document stored unpacked before
+`pack_document` stays so (its updates set fields at the top level either way).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bson.codec_options import CodecOptions
 
 Doc = dict[str, Any]
 
-#: The field of a packed document that holds all of it but its `_id`.
+#: The field of a packed document that holds its fields as inserted (but `_id` and the top level).
 PACKED = "packed"
 _DECODING: CodecOptions[Doc] = CodecOptions(tz_aware=True)
 
