@@ -9,7 +9,7 @@ partition = dealer): a single writer per document, which keeps them right withou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 
 from aftersales_runtime.bulk import find_by_ids, write_each
@@ -33,12 +33,17 @@ class TimerStore:
 
     # --- the use cases' store ------------------------------------------------------------------
     async def find_timers(self, timer_ids: Collection[str]) -> dict[str, Doc]:
-        found = await find_by_ids(self.db, TIMERS, timer_ids)
-        return {k: filing.read_packed(doc) for k, doc in found.items()}
+        return await self._find(TIMERS, timer_ids, filing.read_packed)
 
     async def find_people(self, keys: Collection[str]) -> dict[str, Doc]:
-        found = await find_by_ids(self.db, PEOPLE, keys)
-        return {k: filing.read_person(doc) for k, doc in found.items()}
+        return await self._find(PEOPLE, keys, filing.read_person)
+
+    async def _find(
+        self, collection: str, ids: Collection[str], read: Callable[[Doc], Doc]
+    ) -> dict[str, Doc]:
+        """Documents by `_id`, in bulk, as the planner sees them (`read`: unpacked)."""
+        found = await find_by_ids(self.db, collection, ids)
+        return {k: read(doc) for k, doc in found.items()}
 
     async def find_sent(self, attempts: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
         ids = {filing.sent_id(tid, attempt): (tid, attempt) for tid, attempt in attempts}
@@ -99,8 +104,7 @@ class TimerStore:
 
     async def contacts(self, contact_ids: Collection[str]) -> dict[str, Doc]:
         """Contact data by id (the dispatcher, when entries fire)."""
-        found = await find_by_ids(self.db, CONTACTS, contact_ids)
-        return {k: filing.read_packed(doc) for k, doc in found.items()}
+        return await self._find(CONTACTS, contact_ids, filing.read_packed)
 
     async def load(
         self, timers: list[Doc], first_day: date, contacts: Sequence[Doc] = (), chunk: int = 5000
@@ -136,8 +140,7 @@ class TimerStore:
 
     # --- the HTTP API --------------------------------------------------------------------------
     async def timer(self, timer_id: str) -> Doc | None:
-        found = await self.db[TIMERS].find_one({"_id": timer_id})
-        return filing.read_packed(found) if found else None
+        return (await self.find_timers([timer_id])).get(timer_id)
 
     async def timers(self, timer_ids: list[str]) -> list[Doc]:
         found = await self.find_timers(timer_ids)
