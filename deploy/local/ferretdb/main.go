@@ -16,6 +16,16 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
+// sqlitePragmas are added to FerretDB's own (busy timeout, WAL journal, no auto-vacuum).
+//
+// synchronous=normal: in WAL mode SQLite then syncs the log at each checkpoint instead of at
+// each commit. The database stays consistent whatever happens; a FerretDB crash loses nothing
+// (the writes are the kernel's); a power loss may lose the last transactions. MongoDB's own
+// default (w:1, journal written every 100 ms) makes the same trade. Every update statement is
+// its own SQLite transaction, so the sync per commit was half an update's cost: 0.70 ms per
+// update in bulk against 0.35 ms with this pragma.
+const sqlitePragmas = "_pragma=synchronous(normal)"
+
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "address to listen on")
 	dir := flag.String("sqlite-dir", "data", "directory of the SQLite databases")
@@ -23,7 +33,7 @@ func main() {
 	flag.Parse()
 
 	if *version {
-		fmt.Println("FerretDB v1.24.0 (SQLite backend, embedded, patched: _id index, _id $in, debug log)")
+		fmt.Println("FerretDB v1.24.0 (SQLite backend, embedded, patched: _id index, _id $in, debug log; synchronous=normal)")
 		return
 	}
 
@@ -34,7 +44,7 @@ func main() {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dir + "/",
+		SQLiteURL: "file:" + *dir + "/?" + sqlitePragmas,
 	})
 	if err != nil {
 		log.Fatalf("cannot configure FerretDB: %v", err)
