@@ -147,8 +147,7 @@ class TimerStore:
         return [found[i] for i in dict.fromkeys(timer_ids) if i in found]
 
     async def person(self, key: str) -> Doc | None:
-        found = await self.db[PEOPLE].find_one({"_id": key})
-        return filing.read_person(found) if found else None
+        return (await self.find_people([key])).get(key)
 
     async def sent_marks(self, timer: Doc) -> dict[int, Doc]:
         """The `sent` marker of each attempt of a timer that went out."""
