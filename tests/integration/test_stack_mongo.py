@@ -3,9 +3,12 @@
 import pytest
 from aftersales_runtime.bulk import find_by_ids
 from aftersales_runtime.mongo import insert_once
+from bson import ObjectId
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 pytestmark = pytest.mark.stack
+OID = "65a000000000000000000001"
 
 
 async def test_write_and_read_back(mongo_db):
@@ -62,3 +65,52 @@ async def test_a_batch_read_by_ids_uses_the_index_and_finds_exactly_its_document
     plan = await mongo_db.command("explain", {"find": "files", "filter": {"_id": {"$in": wanted}}})
     details = " ".join(plan["queryPlanner"]["Plan"])
     assert "USING INDEX" in details, details
+
+
+async def test_an_update_command_by_ids_answers_as_its_statements_one_after_the_other(mongo_db):
+    """Bulk updates by `_id` (`write_each`, `replace_all`): our FerretDB build runs a command
+    whose statements each address another document by `_id` as one query and one transaction
+    (sqlite-update-by-id.patch), and hands any other command to FerretDB's own path. Either
+    way the counts and the documents are those of the statements applied one after the other."""
+    await mongo_db.files.insert_many(
+        [{"_id": f"d/{i}", "n": i, "tags": ["a"]} for i in range(6)] + [{"_id": ObjectId(OID)}]
+    )
+    by_ids = await mongo_db.files.bulk_write(
+        [
+            UpdateOne({"_id": "d/0"}, {"$set": {"n": 10}, "$addToSet": {"tags": {"$each": ["b"]}}}),
+            UpdateOne({"_id": "d/1"}, {"$set": {"n": 1}}),  # matched, unchanged
+            UpdateOne({"_id": "d/absent"}, {"$set": {"n": 99}}),  # no document, no upsert
+            UpdateOne({"_id": "d/2"}, {"$push": {"trail": {"$each": [{"at": 1}]}}}),
+            UpdateOne({"_id": ObjectId(OID)}, {"$inc": {"n": 5}}),
+            ReplaceOne({"_id": "d/3"}, {"_id": "d/3", "whole": True}, upsert=True),
+        ],
+        ordered=False,
+    )
+    assert (by_ids.matched_count, by_ids.modified_count, by_ids.upserted_count) == (5, 4, 0)
+    repeated = await mongo_db.files.bulk_write(
+        [
+            UpdateOne({"_id": "d/4"}, {"$inc": {"n": 1}}),
+            UpdateOne({"_id": "d/4"}, {"$inc": {"n": 1}}),
+        ]
+    )
+    assert (repeated.matched_count, repeated.modified_count) == (2, 2)
+    upserting = await mongo_db.files.bulk_write(
+        [
+            ReplaceOne({"_id": "d/5"}, {"_id": "d/5", "n": 50}, upsert=True),
+            ReplaceOne({"_id": "d/new"}, {"_id": "d/new", "n": 7}, upsert=True),
+        ]
+    )
+    assert (upserting.matched_count, upserting.modified_count) == (1, 1)
+    # (FerretDB numbers upserts among the upserts, MongoDB among the statements: ids only.)
+    assert list(upserting.upserted_ids.values()) == ["d/new"]
+    docs = {str(d.pop("_id")): d async for d in mongo_db.files.find({})}
+    assert docs == {
+        "d/0": {"n": 10, "tags": ["a", "b"]},
+        "d/1": {"n": 1, "tags": ["a"]},
+        "d/2": {"n": 2, "tags": ["a"], "trail": [{"at": 1}]},
+        "d/3": {"whole": True},
+        "d/4": {"n": 6, "tags": ["a"]},
+        "d/5": {"n": 50},
+        "d/new": {"n": 7},
+        OID: {"n": 5},
+    }
