@@ -9,9 +9,9 @@ FerretDB v1 facts behind the shapes here (its source, and measured on this stack
   (MongoDB serves `$in` on `_id` from its index anyway);
 - the local stack's FerretDB runs an `update` command whose statements each address one
   document by `_id` (all different, none `multi`) as one `$in` query and one transaction
-  (`sqlite-update-by-id.patch`: 0.41 ms per update, 0.67 ms unpatched). Any other command, and
-  one the patch hands back (an upsert of a missing document, a failing statement), runs
-  unpatched: each statement a query and a transaction, its cursor (and SQLite connection) kept
+  (`sqlite-update-by-id.patch`: 0.37–0.38 ms per update, 0.64–0.65 unpatched). Any other
+  command, and one the patch hands back (an upsert of a missing document, a failing statement),
+  runs unpatched: each statement a query and a transaction, its cursor (and SQLite connection) kept
   open until the whole command ends, and a database has 100 connections: one such command of
   ~100 updates of existing documents, or a few at once, deadlock the database for good
   (measured: 80 updates in one command 0.08 s, 100 never returned). So updates go in commands of

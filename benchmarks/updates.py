@@ -1,0 +1,80 @@
+"""Bulk updates by `_id` (issue 19): what one update of a known document costs the MongoDB server,
+through the services' own `write_each` (commands of `UPDATES_PER_COMMAND` statements, one at a
+time). Prints figures; passes or fails nothing.
+
+    python -m benchmarks.updates [--documents 20000] [--seconds 12] [--runs 2]
+
+`--documents` documents shaped like a person file (a list of timer ids, a few fields) are
+inserted into a database of their own; then, for `--seconds`, commands of `$set` + `$addToSet`
+updates of random documents run one after the other. Against this checkout's stack
+(MONGODB_PORT or MONGODB_URL); the database is removed afterwards. Run it against an unpatched
+FerretDB build to compare (`deploy/local/ferretdb/patches/sqlite-update-by-id.patch`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import time
+import uuid
+from typing import Any
+
+from aftersales_runtime.bulk import UPDATES_PER_COMMAND, write_each
+from pymongo import AsyncMongoClient, UpdateOne
+
+MONGODB = os.environ.get(
+    "MONGODB_URL", f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
+)
+
+
+async def update_rate(documents: int, seconds: float, seed: int) -> float:
+    """Milliseconds per update over `seconds` of bulk updates."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB)
+    db = client[f"bench_updates_{uuid.uuid4().hex[:8]}"]
+    try:
+        for start in range(0, documents, 1000):
+            await db.people.insert_many(
+                [
+                    {"_id": f"dealer/{i:08d}", "timer_ids": [f"t{i}-{j}" for j in range(7)], "n": 0}
+                    for i in range(start, min(documents, start + 1000))
+                ]
+            )
+        rnd = random.Random(seed)
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            writes = [
+                UpdateOne(
+                    {"_id": f"dealer/{i:08d}"},
+                    {"$set": {"n": done + k}, "$addToSet": {"timer_ids": f"x{done + k}"}},
+                )
+                for k, i in enumerate(rnd.sample(range(documents), UPDATES_PER_COMMAND))
+            ]
+            await write_each(db, "people", writes)
+            done += len(writes)
+        return (time.perf_counter() - started) / done * 1000
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
+async def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.updates")
+    parser.add_argument("--documents", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=12.0)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args(argv)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB)
+    info = await client.admin.command("buildInfo")
+    await client.close()
+    server = "FerretDB" if "ferretdbVersion" in info else f"MongoDB {info['version']}"
+    print(f"bulk updates by _id on {server}: {args.documents:,} documents, ", end="")
+    print(f"{UPDATES_PER_COMMAND} updates per command, {args.seconds:.0f} s per run", flush=True)
+    for run in range(args.runs):
+        ms = await update_rate(args.documents, args.seconds, seed=run)
+        print(f"updates: {ms:.3f} ms per update (run {run + 1})", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
