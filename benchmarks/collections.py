@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aftersales_runtime.testing import checkout_mongodb_url
 from pymongo import AsyncMongoClient
 
 from benchmarks.history import load_group_history
@@ -43,10 +43,9 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prefix", default="demo", help="database prefix (make run: demo)")
     parser.add_argument("--history", type=int, default=0, help="work orders of history to load")
     args = parser.parse_args(argv)
-    url = os.environ.get("MONGODB_URL") or (
-        f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        checkout_mongodb_url(), tz_aware=True
     )
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
     try:
         show(f"({args.prefix}_*)", await counts(mongo, args.prefix))
         if args.history:

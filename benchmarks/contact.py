@@ -36,7 +36,7 @@ from aftersales_contact.open_queue import OpenQueue
 from aftersales_contact.settings import ContactSettings
 from aftersales_contact.store import ContactStore
 from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
-from aftersales_runtime.testing import tool_kafka_env
+from aftersales_runtime.testing import checkout_kafka, checkout_mongodb_url, tool_kafka_env
 from pymongo import AsyncMongoClient
 
 from benchmarks.commands import mongodb_counts, print_commands
@@ -45,14 +45,8 @@ from benchmarks.cpu import Cpu
 from deploy.local.services import REPO, SERVICES, ServiceProcess
 
 DEALER = "dealer-sz-001"
-# This checkout's stack (KAFKA_PORT / MONGODB_PORT), unless the URLs are given: several stacks
-# may run on one machine, and a benchmark must never load another's database.
-KAFKA = os.environ.get(
-    "KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
-)
-MONGODB = os.environ.get(
-    "MONGODB_URL", f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
-)
+KAFKA = checkout_kafka()
+MONGODB = checkout_mongodb_url()
 
 
 def progress(text: str) -> None:

@@ -51,7 +51,7 @@ from aftersales_reporting.settings import ReportingSettings
 from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
 from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.settings import AuthSettings
-from aftersales_runtime.testing import tool_kafka_env
+from aftersales_runtime.testing import checkout_kafka, checkout_mongodb_url, tool_kafka_env
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
@@ -194,13 +194,8 @@ async def run(args: argparse.Namespace) -> None:
     dealers_file.write_text(
         json.dumps({"dealers": {d: {"time_zone": "Asia/Shanghai"} for d in dealers}})
     )
-    # The stack of this checkout: its ports (KAFKA_PORT, MONGODB_PORT) unless given whole.
-    kafka = f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
-    env = tool_kafka_env(os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka)
-    mongo_url = (
-        os.environ.get("MONGODB_URL")
-        or f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
-    )
+    env = tool_kafka_env(checkout_kafka())
+    mongo_url = checkout_mongodb_url()
     os.environ.update(env)  # Kafka's address and credentials, read by the settings
 
     def settings_of(db: str) -> ReportingSettings:

@@ -44,7 +44,7 @@ from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka import make_broker, publish_event
 from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.service import ensure_topics
-from aftersales_runtime.testing import tool_kafka_env
+from aftersales_runtime.testing import checkout_kafka, checkout_mongodb_url, tool_kafka_env
 from aftersales_scheduler.dispatcher import Dispatcher
 from aftersales_scheduler.domain.policy import PolicyBook
 from aftersales_scheduler.planning.context import PlanningContext
@@ -67,14 +67,8 @@ DEALER = "dealer-bench"
 LOG = logging.getLogger("bench")
 
 
-# This checkout's stack (KAFKA_PORT / MONGODB_PORT), unless the URLs are given: several stacks
-# may run on one machine (as benchmarks/contact.py).
-KAFKA = os.environ.get(
-    "KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
-)
-MONGODB = os.environ.get(
-    "MONGODB_URL", f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
-)
+KAFKA = checkout_kafka()
+MONGODB = checkout_mongodb_url()
 
 
 def _settings(database: str, prefix: str) -> SchedulerSettings:

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import time
 import uuid
 from typing import Any
 
 from aftersales_runtime.bulk import UPDATES_PER_COMMAND, write_each
+from aftersales_runtime.testing import checkout_mongodb_url
 from pymongo import AsyncMongoClient, UpdateOne
 
-MONGODB = os.environ.get(
-    "MONGODB_URL", f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
-)
+MONGODB = checkout_mongodb_url()
 
 
 async def update_rate(documents: int, seconds: float, seed: int) -> float:

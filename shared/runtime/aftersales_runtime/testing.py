@@ -91,6 +91,23 @@ def tool_kafka_options(bootstrap: str) -> dict[str, Any]:
     return kafka_client_options(tool_kafka_env(bootstrap))
 
 
+def checkout_kafka() -> str:
+    """The Kafka a benchmark or tool uses: `KAFKA_BOOTSTRAP_SERVERS` when set, else this
+    checkout's local stack (`KAFKA_PORT`). Several stacks may run on one machine, and a benchmark
+    must never load another's database."""
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or (
+        f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
+    )
+
+
+def checkout_mongodb_url() -> str:
+    """The MongoDB a benchmark or tool uses: `MONGODB_URL` when set, else this checkout's local
+    stack (`MONGODB_PORT`); see `checkout_kafka`."""
+    return os.environ.get("MONGODB_URL") or (
+        f"mongodb://127.0.0.1:{os.environ.get('MONGODB_PORT', '27017')}/"
+    )
+
+
 def start_local_stack() -> Stack:
     subprocess.run(["bash", str(_repo() / "deploy/local/stack.sh"), "up"], check=True)
     kafka_port = os.environ.get("KAFKA_PORT", "9092")
