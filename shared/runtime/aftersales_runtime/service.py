@@ -285,6 +285,10 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         port=settings.http_port,
         log_config=None,
         timeout_graceful_shutdown=30,
+        # A request that arrives while the one before it on the connection is answered starts
+        # from inside that one: without a fresh context it would inherit its MongoDB deadline
+        # (pymongo.timeout) and the rest of its context (tests/api/test_keep_alive.py).
+        reset_contextvars=True,
     )
 
 
