@@ -122,9 +122,8 @@ async def book_all(
 
 
 async def _json(api: ServiceClient, service: str, path: str, **params: str) -> dict[str, Any]:
-    answer = await api.call(service, "GET", path, params=params)
-    answer.raise_for_status()
-    found: dict[str, Any] = answer.json()
+    found: dict[str, Any] | None = await api.read(service, path, **params)
+    assert found is not None, f"{service} {path}: 404"
     return found
 
 

@@ -7,6 +7,7 @@ the agent of a claim or a result is the token's subject).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from aftersales_runtime.paging import MAX_PAGE
 from deploy.local.services import Fleet
 
 TRANSIENT = (httpx.TransportError, httpx.TimeoutException)
+READ_ATTEMPTS = 3
 
 
 class ServiceClient:
@@ -89,35 +91,44 @@ class ServiceClient:
 
     # --- what the checker counts ----------------------------------------------------------
 
-    async def _json(self, service: str, path: str, **params: str) -> Any:
-        answer = await self.call(service, "GET", path, params=params or None)
+    async def read(self, service: str, path: str, **params: str) -> Any:
+        """GET's JSON body, None on 404. A read is asked again (three times in all) when the
+        connection is cut or refused: the service's process may have just been restarted."""
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                answer = await self.call(service, "GET", path, params=params or None)
+                break
+            except TRANSIENT:
+                if attempt == READ_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(1)
         if answer.status_code == 404:
             return None
         answer.raise_for_status()
         return answer.json()
 
     async def vehicle(self, dealer: str, vin: str) -> dict[str, Any] | None:
-        found: dict[str, Any] | None = await self._json(
+        found: dict[str, Any] | None = await self.read(
             "intake", f"/v1/dealers/{dealer}/vehicles/{vin}"
         )
         return found
 
     async def planned_contacts(self, dealer: str, vin: str) -> list[dict[str, Any]]:
-        body = await self._json("scheduler", f"/v1/dealers/{dealer}/vehicles/{vin}/contacts")
+        body = await self.read("scheduler", f"/v1/dealers/{dealer}/vehicles/{vin}/contacts")
         return list(body["contacts"]) if body else []
 
     async def tasks(self, dealer: str) -> list[dict[str, Any]]:
-        body = await self._json("contact", f"/v1/dealers/{dealer}/tasks", limit=str(MAX_PAGE))
+        body = await self.read("contact", f"/v1/dealers/{dealer}/tasks", limit=str(MAX_PAGE))
         return list(body["tasks"])
 
     async def complaints(self, dealer: str) -> list[dict[str, Any]]:
-        body = await self._json(
+        body = await self.read(
             "complaints", f"/v1/dealers/{dealer}/complaints", limit=str(MAX_PAGE)
         )
         return list(body["complaints"])
 
     async def monthly_report(self, dealer: str, month: str) -> dict[str, Any]:
-        report: dict[str, Any] = await self._json(
+        report: dict[str, Any] = await self.read(
             "reporting", f"/v1/dealers/{dealer}/reports/monthly", month=month
         )
         return report
