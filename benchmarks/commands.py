@@ -4,9 +4,10 @@ what its CPU follows. Printed per unit of work, the largest first."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import httpx
+from prometheus_client import CollectorRegistry, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 Key = tuple[str, str, str]  # service, command, collection
@@ -21,12 +22,45 @@ async def mongodb_counts(
     for service, url in urls.items():
         answer = await http.get(f"{url}/metrics")
         answer.raise_for_status()
-        for family in text_string_to_metric_families(answer.text):
-            for sample in family.samples:
-                if sample.name in WANTED:
-                    key = (service, sample.labels["command"], sample.labels["collection"])
-                    counts.setdefault(key, [0.0, 0.0])[WANTED[sample.name]] += sample.value
+        _add(counts, service, text_string_to_metric_families(answer.text))
     return counts
+
+
+def registry_counts(registry: CollectorRegistry, process: str) -> dict[Key, list[float]]:
+    """The same for a client in the benchmark's own process (`MongoCommandMetrics(registry)`
+    among its event listeners)."""
+    counts: dict[Key, list[float]] = {}
+    _add(counts, process, registry.collect())
+    return counts
+
+
+def registry_seconds(registry: CollectorRegistry) -> dict[str, float]:
+    """Seconds the driver waited on each command so far, by command (same client)."""
+    return {
+        sample.labels["command"]: sample.value
+        for family in registry.collect()
+        for sample in family.samples
+        if sample.name == "aftersales_mongodb_command_duration_seconds_sum"
+    }
+
+
+def print_seconds(
+    phase: str, before: Mapping[str, float], after: Mapping[str, float], count: int, unit: str
+) -> None:
+    spent = {c: 1000 * (s - before.get(c, 0.0)) / count for c, s in after.items()}
+    rows = sorted(((c, ms) for c, ms in spent.items() if ms > 0), key=lambda row: -row[1])
+    print(
+        f"    ms waited on mongodb per {unit} during {phase}: {sum(spent.values()):.2f} in all; "
+        + ", ".join(f"{c} {ms:.2f}" for c, ms in rows)
+    )
+
+
+def _add(counts: dict[Key, list[float]], process: str, families: Iterable[Metric]) -> None:
+    for family in families:
+        for sample in family.samples:
+            if sample.name in WANTED:
+                key = (process, sample.labels["command"], sample.labels["collection"])
+                counts.setdefault(key, [0.0, 0.0])[WANTED[sample.name]] += sample.value
 
 
 def print_commands(

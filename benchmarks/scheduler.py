@@ -43,6 +43,7 @@ from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka import make_broker, publish_event
 from aftersales_runtime.kafka_access import kafka_client_options
+from aftersales_runtime.metrics import MongoCommandMetrics
 from aftersales_runtime.service import ensure_topics
 from aftersales_runtime.testing import checkout_kafka, checkout_mongodb_url, tool_kafka_env
 from aftersales_scheduler.dispatcher import Dispatcher
@@ -51,8 +52,10 @@ from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
 from aftersales_scheduler.settings import SchedulerSettings
 from aftersales_scheduler.store import TimerStore
+from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
+from benchmarks.commands import print_commands, print_seconds, registry_counts, registry_seconds
 from benchmarks.cpu import Cpu
 from benchmarks.history import (
     group_stores,
@@ -201,7 +204,10 @@ def _work_order(n: int, returning: bool) -> WorkOrderClosed:
 async def plan_rate(count: int, batch: int, history: int = 0, database: str = "") -> float:
     token = uuid.uuid4().hex[:8]
     settings = _settings(database or f"bench_plan_{token}", "")
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_url, tz_aware=True)
+    registry = CollectorRegistry()  # what the planner asks of MongoDB, per work order
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongodb_url, tz_aware=True, event_listeners=[MongoCommandMetrics(registry)]
+    )
     db = client[settings.mongodb_database]
     directory = DealerDirectory.from_mapping({"dealers": {DEALER: {}}})
     ctx = PlanningContext(PolicyBook.build([]), directory, FixedClock(NOW))
@@ -216,11 +222,14 @@ async def plan_rate(count: int, batch: int, history: int = 0, database: str = ""
         # over a 500,000-work-order history (3.5M timers) it starved the server until it failed.
         cpu = Cpu.of({"planner": os.getpid()})
         cpu.start()
+        commands, waited = registry_counts(registry, "planner"), registry_seconds(registry)
         started = time.perf_counter()
         for start in range(0, count, batch):
             await plan_work_orders(ctx, store, orders[start : start + batch])
         elapsed = time.perf_counter() - started
         spent = cpu.seconds()
+        commands_after = registry_counts(registry, "planner")
+        waited_after = registry_seconds(registry)
         rate = count / elapsed
         label = f"plans with a history of {history:,} work orders" if history else "plans"
         made = ""
@@ -238,6 +247,8 @@ async def plan_rate(count: int, batch: int, history: int = 0, database: str = ""
             + ", ".join(f"{n} {1000 * t / count:.2f}" for n, t in sorted(spent.items())),
             flush=True,
         )
+        print_seconds("planning", waited, waited_after, count, "work order")
+        print_commands("planning", commands, commands_after, count, "work order")
         if history:
             collections = len(await db.list_collection_names())
             print(f"  {collections} collections in the scheduler's database", flush=True)
