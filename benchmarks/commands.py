@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import httpx
+from aftersales_runtime.metrics import MONGODB_COMMAND_DURATION, MONGODB_COMMANDS, MONGODB_DOCUMENTS
 from prometheus_client import CollectorRegistry, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 Key = tuple[str, str, str]  # service, command, collection
-WANTED = {"aftersales_mongodb_commands_total": 0, "aftersales_mongodb_documents_total": 1}
+WANTED = {f"{MONGODB_COMMANDS}_total": 0, f"{MONGODB_DOCUMENTS}_total": 1}
 
 
 async def mongodb_counts(
@@ -40,7 +41,7 @@ def registry_seconds(registry: CollectorRegistry) -> dict[str, float]:
         sample.labels["command"]: sample.value
         for family in registry.collect()
         for sample in family.samples
-        if sample.name == "aftersales_mongodb_command_duration_seconds_sum"
+        if sample.name == f"{MONGODB_COMMAND_DURATION}_sum"
     }
 
 

@@ -39,7 +39,9 @@ from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.plan_confirmations import plan_confirmations
 from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
 from aftersales_scheduler.planning.ports import Changes
+from aftersales_scheduler.planning.contacts import customer_key
 from aftersales_scheduler.planning.record_results import record_results
+from aftersales_scheduler.planning.working_set import WorkingSet
 
 Doc = dict[str, Any]
 DEALER = "dealer-sz-001"
@@ -317,6 +319,30 @@ def test_transitions_apply_only_to_a_pending_timer_and_withdraw_what_they_replac
         lifecycle.give_up(done, 1, now),
     ):
         assert transition is None
+
+
+async def test_the_contacts_d13_weighs_follow_every_change_of_their_timers_in_the_batch():
+    store = FakeStore()
+    await plan_work_orders(context(FixedClock(SETTLED)), store, [work_order(1, "C-1")])
+    ws = WorkingSet(store, SETTLED)
+    await ws.load(person_keys=[customer_key(DEALER, "C-1")])
+    person = ws.person(customer_key(DEALER, "C-1"))
+    tid = f"{DEALER}/WO-0001/call_day3"
+    timer = ws.timer(tid)
+    assert timer is not None
+
+    def weighed() -> Any:
+        return next(o for o in ws.others_of(person) if o.timer_id == tid)
+
+    assert weighed().pending and weighed().purposes == (ContactPurpose.SERVICE_CALL_DAY3,)
+    joining = {"purposes": [ContactPurpose.MAINTENANCE_REMINDER.value], "channel": "sms"}
+    ws.apply(lifecycle.add_purposes(timer, joining, "merged", SETTLED))
+    assert ContactPurpose.MAINTENANCE_REMINDER in weighed().purposes
+    later = timer["due_at"] + timedelta(days=1)
+    ws.apply(lifecycle.retry(timer, 1, later, "no answer", SETTLED))
+    assert weighed().due_at == later
+    ws.apply(lifecycle.close(timer, 2, "reached", SETTLED))
+    assert not weighed().pending  # done: still counted by the cap (D13), no longer merged into
 
 
 # --- slim timers meet the planning rules: D30 corrections, D22 confirmations --------------------

@@ -42,6 +42,10 @@ from pymongo import monitoring
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PREFIX = "aftersales"
+#: The names of `MongoCommandMetrics`' series (benchmarks read them back).
+MONGODB_COMMANDS = f"{PREFIX}_mongodb_commands"
+MONGODB_DOCUMENTS = f"{PREFIX}_mongodb_documents"
+MONGODB_COMMAND_DURATION = f"{PREFIX}_mongodb_command_duration_seconds"
 _log = logging.getLogger(__name__)
 Refresh = Callable[[], Awaitable[None]]
 
@@ -174,20 +178,20 @@ class MongoCommandMetrics(monitoring.CommandListener):
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.commands = Counter(
-            f"{PREFIX}_mongodb_commands",
+            MONGODB_COMMANDS,
             "MongoDB commands that succeeded or failed, by command and collection.",
             ["command", "collection"],
             registry=registry,
         )
         self.documents = Counter(
-            f"{PREFIX}_mongodb_documents",
+            MONGODB_DOCUMENTS,
             "Documents a command carried (inserted, statements updated or deleted, 1 per "
             "other command), by command and collection.",
             ["command", "collection"],
             registry=registry,
         )
         self.duration = Histogram(
-            f"{PREFIX}_mongodb_command_duration_seconds",
+            MONGODB_COMMAND_DURATION,
             "MongoDB command duration seen by the driver, by command.",
             ["command"],
             registry=registry,

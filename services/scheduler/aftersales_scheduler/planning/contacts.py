@@ -15,7 +15,6 @@ from aftersales_contracts.events import ContactPurpose, Customer, Staff, Vehicle
 from aftersales_scheduler import filing
 from aftersales_scheduler.domain import timer as lifecycle
 from aftersales_scheduler.domain.plan import (
-    OtherContact,
     PlannedContact,
     Verdict,
     channel_for,
@@ -24,7 +23,7 @@ from aftersales_scheduler.domain.plan import (
 )
 from aftersales_scheduler.domain.reminders import at_local
 from aftersales_scheduler.domain.slots import timer_id as make_timer_id
-from aftersales_scheduler.domain.timer import LIVE, TimerState, trail
+from aftersales_scheduler.domain.timer import TimerState, trail
 from aftersales_scheduler.domain.window import window_start
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.ports import Doc
@@ -158,19 +157,6 @@ def dated(
         nominal_at=nominal,
         due_at=window_start(ctx.calendar(dealer_id), nominal),
     )
-
-
-def others_of(ws: WorkingSet, person: Doc) -> list[OtherContact]:
-    return [
-        OtherContact(
-            timer_id=t["_id"],
-            due_at=t["due_at"],
-            pending=lifecycle.is_pending(t),
-            purposes=tuple(ContactPurpose(p) for p in t["purposes"]),
-        )
-        for t in ws.timers_of(person)
-        if t["state"] in LIVE
-    ]
 
 
 def cancel_pending(ws: WorkingSet, timer_ids: Sequence[str], reason: str) -> None:
@@ -334,7 +320,7 @@ def _plan_new(
         steps.append(trail(now, "suppressed", f"opt-out of {', '.join(refused)} (D4)"))
     else:
         policy, calendar = ctx.policy(subject.dealer_id), ctx.calendar(subject.dealer_id)
-        others = others_of(ws, person)
+        others = ws.others_of(person)
         cap = policy.max_contacts_per_7_days
         decision = decide(contact, others, now, cap, policy.merge_same_window, calendar)
         if decision.verdict is Verdict.SUPPRESS_CAP and CAP_DEFERRED & set(contact.purposes):

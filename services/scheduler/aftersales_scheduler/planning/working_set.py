@@ -7,7 +7,10 @@ import asyncio
 from collections.abc import Iterable
 from datetime import datetime
 
-from aftersales_scheduler.domain.timer import Transition, is_pending
+from aftersales_contracts.events import ContactPurpose
+
+from aftersales_scheduler.domain.plan import OtherContact
+from aftersales_scheduler.domain.timer import LIVE, Transition, is_pending
 from aftersales_scheduler.filing import entry_for, filing_key
 from aftersales_scheduler.planning.ports import (
     Changes,
@@ -27,6 +30,7 @@ class WorkingSet:
         self._people: dict[str, Doc | None] = {}
         self._sent: set[tuple[str, int]] = set()
         self._contacts: dict[str, Doc] = {}
+        self._others: dict[str, OtherContact] = {}  # timer id -> as D13 sees it (see others_of)
 
     # --- reading (before deciding) -------------------------------------------------------------
     async def load_plans(
@@ -88,6 +92,25 @@ class WorkingSet:
     def timers_of(self, person: Doc) -> list[Doc]:
         return [t for i in person.get("timer_ids", []) if (t := self._timers.get(i)) is not None]
 
+    def others_of(self, person: Doc) -> list[OtherContact]:
+        """The person's contacts that count for D13 (`LIVE`), as `decide` sees them: each made
+        once per batch and again only when its timer changes (a work order's every new contact
+        is checked against all of them)."""
+        others = []
+        for timer in self.timers_of(person):
+            if timer["state"] not in LIVE:
+                continue
+            other = self._others.get(timer["_id"])
+            if other is None:
+                other = self._others[timer["_id"]] = OtherContact(
+                    timer_id=timer["_id"],
+                    due_at=timer["due_at"],
+                    pending=is_pending(timer),
+                    purposes=tuple(ContactPurpose(p) for p in timer["purposes"]),
+                )
+            others.append(other)
+        return others
+
     def person(self, key: str) -> Doc:
         return self._people.get(key) or {"_id": key}
 
@@ -101,6 +124,7 @@ class WorkingSet:
             doc["filed_key"] = filing_key(doc)
             self.changes.entries.append(entry_for(doc))
         self._timers[doc["_id"]] = doc
+        self._others.pop(doc["_id"], None)
         self.changes.new_timers[doc["_id"]] = doc
 
     def add_contact(self, doc: Doc) -> None:
@@ -116,6 +140,7 @@ class WorkingSet:
             self.changes.tombstones.append(timer["filed_key"])
         changes = dict(transition.changes)
         timer.update(changes)
+        self._others.pop(timer["_id"], None)
         timer["trail"] = [*timer.get("trail", []), *transition.trail]
         if transition.refile:
             changes["filed_key"] = timer["filed_key"] = filing_key(timer)
