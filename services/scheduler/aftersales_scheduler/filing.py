@@ -11,8 +11,9 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
   the daily care job reads for the days that passed instead of scanning every customer.
 - `contacts`: the contact data (CONTACT_FIELDS: customer, vehicle, service advisor, technicians,
   sales consultant) of one revision of a timer's source (work order, delivery, ticket, vehicle
-  file), once: `contact/{dealer}/{source}/{revision}`, inserted once, never changed. A vehicle
-  file corrected on a call (D30) is a new document, `…/{revision}/file-{file revision}`, which
+  file), once: `contact/{dealer}/{source}/{revision}`, inserted once, never changed (D10 care
+  contacts name the one of the work order or delivery that planned them). A vehicle file
+  corrected on a call (D30) is a new document, `…/{revision}/file-{file revision}`, which
   the vehicle's pending timers then name. Timers and entries name it by `contact_id`; the
   dispatcher reads it by `_id` when the entry fires. What stays per timer and entry: purposes,
   channel, due time and the timeliness window (`timely_until`, D6/D8).

@@ -35,11 +35,12 @@ from aftersales_scheduler.dispatcher import contact_due_event
 from aftersales_scheduler.domain import timer as lifecycle
 from aftersales_scheduler.domain.policy import PolicyBook
 from aftersales_scheduler.planning.apply_corrections import apply_corrections
+from aftersales_scheduler.planning.contacts import Subject, customer_key
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.plan_confirmations import plan_confirmations
 from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
+from aftersales_scheduler.planning.plan_yearly_care import Birthday, plan_birthdays
 from aftersales_scheduler.planning.ports import Changes
-from aftersales_scheduler.planning.contacts import customer_key
 from aftersales_scheduler.planning.record_results import record_results
 from aftersales_scheduler.planning.working_set import WorkingSet
 
@@ -334,7 +335,8 @@ async def test_the_contacts_d13_weighs_follow_every_change_of_their_timers_in_th
     def weighed() -> Any:
         return next(o for o in ws.others_of(person) if o.timer_id == tid)
 
-    assert weighed().pending and weighed().purposes == (ContactPurpose.SERVICE_CALL_DAY3,)
+    assert weighed().pending
+    assert weighed().purposes == (ContactPurpose.SERVICE_CALL_DAY3,)
     joining = {"purposes": [ContactPurpose.MAINTENANCE_REMINDER.value], "channel": "sms"}
     ws.apply(lifecycle.add_purposes(timer, joining, "merged", SETTLED))
     assert ContactPurpose.MAINTENANCE_REMINDER in weighed().purposes
@@ -398,6 +400,31 @@ async def test_corrections_name_new_contact_data_and_the_next_contacts_dial_it()
     assert fired[f"{DEALER}/WO-0001/call_day3"].customer.phone == "+8613900000003"
     assert fired[f"{DEALER}/WO-0001/call_day3"].service_advisor == Staff(id="SA-007", name="王芳")
     assert {due.customer.phone for due in fired.values()} == {"+8613900000003"}
+
+
+async def test_next_years_birthday_dials_the_phone_of_the_latest_work_order():
+    """D10: care contacts name the contact data of the work order that planned them, so the
+    yearly scan, planning from the latest one kept, never names an earlier visit's phone."""
+    store = FakeStore()
+    await plan_work_orders(context(FixedClock(SETTLED)), store, [work_order(1, "C-1")])
+    later = work_order(2, "C-1", SETTLED + timedelta(days=1))
+    new_phone = later.customer.model_copy(update={"phone": "+8613900000009"})
+    await plan_work_orders(
+        context(FixedClock(SETTLED + timedelta(days=1))),
+        store,
+        [later.model_copy(update={"customer": new_phone})],
+    )
+    kept = store.people[customer_key(DEALER, "C-1")]
+    after_birthday = FixedClock(datetime(2026, 12, 2, 2, tzinfo=UTC))
+    birthday = Birthday(Subject.from_document(kept["care_subject"]), date(1985, 12, 1))
+    await plan_birthdays(context(after_birthday), store, [birthday])
+
+    fired = due_of(store)
+    assert fired[f"{DEALER}/customer-C-1/birthday_2027"].customer.phone == "+8613900000009"
+    assert fired[f"{DEALER}/customer-C-1/birthday_2026"].customer.phone == "+8613800138000"
+    assert store.timers[f"{DEALER}/customer-C-1/birthday_2027"]["contact_id"] == (
+        f"contact/{DEALER}/WO-0002/1"  # the work order's own: no copy of it per occasion
+    )
 
 
 async def test_a_confirmation_names_its_own_contact_data_from_the_corrected_file():

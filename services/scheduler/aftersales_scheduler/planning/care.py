@@ -63,7 +63,12 @@ def care_occasions(
         )
     return [
         (
-            replace(subject, source_id=source, work_order_id=None),
+            replace(
+                subject,
+                source_id=source,
+                work_order_id=None,
+                contact_source_id=subject.contact_source_id or subject.source_id,
+            ),
             dated(ctx, dealer, step, purpose, day - timedelta(days=lead_days), customer),
         )
         for source, step, purpose, day, lead_days in occasions

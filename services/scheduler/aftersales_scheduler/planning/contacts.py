@@ -68,6 +68,9 @@ class Subject:
     technicians: Sequence[Staff] = ()
     sales_consultant: Staff | None = None  # D8, D24: a delivery's consultant
     file_revision: int = 0  # D30: the vehicle file's correction its contact data comes from
+    #: D10 care: the work order or delivery whose contact data its contacts name (their own
+    #: source is the occasion's, shared by every visit of the customer or vehicle).
+    contact_source_id: str = ""
 
     @property
     def customer_key(self) -> str:
@@ -82,7 +85,8 @@ class Subject:
 
     @property
     def contact_id(self) -> str:
-        return filing.contact_id(self.dealer_id, self.source_id, self.revision, self.file_revision)
+        source = self.contact_source_id or self.source_id
+        return filing.contact_id(self.dealer_id, source, self.revision, self.file_revision)
 
     def to_document(self) -> Doc:
         """All of it, to plan again later without the event (D10 yearly care)."""
