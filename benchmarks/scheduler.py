@@ -60,6 +60,7 @@ from benchmarks.commands import print_commands, print_seconds, registry_counts, 
 from benchmarks.cpu import Cpu
 from benchmarks.history import (
     group_stores,
+    history_birthday,
     history_vin,
     load_history,
     synthetic_contact,
@@ -197,7 +198,9 @@ def _work_order(n: int, returning: bool) -> WorkOrderClosed:
             phone="+8613800138000",
             is_owner=True,
             contact_consent=True,
-            birthday=datetime(1985, 3, 14).date(),
+            # Spread over the year as the history's (a returning customer keeps theirs): one
+            # birthday for all made one index document grow by every customer planned.
+            birthday=history_birthday(n * 50 if returning else n),
         ),
         service_advisor=Staff(id="SA-1", name="王芳"),
         total_amount=100,

@@ -33,6 +33,7 @@ from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_scheduler.dispatcher import contact_due_event
 from aftersales_scheduler.domain import timer as lifecycle
+from aftersales_scheduler.domain.plan import OtherContact
 from aftersales_scheduler.domain.policy import PolicyBook
 from aftersales_scheduler.planning.apply_corrections import apply_corrections
 from aftersales_scheduler.planning.contacts import Subject, customer_key
@@ -332,7 +333,7 @@ async def test_the_contacts_d13_weighs_follow_every_change_of_their_timers_in_th
     timer = ws.timer(tid)
     assert timer is not None
 
-    def weighed() -> Any:
+    def weighed() -> OtherContact:
         return next(o for o in ws.others_of(person) if o.timer_id == tid)
 
     assert weighed().pending
