@@ -94,3 +94,14 @@ export function localDay(offsetDays = 0) {
 export function slotTime(slotId) {
   return /^\d{4}$/.test(slotId ?? "") ? `${slotId.slice(0, 2)}:${slotId.slice(2)}` : String(slotId ?? "");
 }
+
+// For a page that loads again on input (a day, a month, filters): `const startLoad = latestLoads()`
+// once, then each load calls `const isLatest = startLoad()` before asking and draws only while
+// `isLatest()`: a slow earlier answer (the page's first load) must not overwrite what was chosen since.
+export function latestLoads() {
+  let generation = 0;
+  return () => {
+    const mine = ++generation;
+    return () => mine === generation;
+  };
+}

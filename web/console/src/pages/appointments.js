@@ -2,7 +2,7 @@
 // with the service wanted and the parts to prepare (appointments: …/workshop, …/appointments).
 import { api, hasRole } from "../api.js";
 import { t } from "../i18n.js";
-import { formatTime, html, label, localDay, raw, say, slotTime } from "../ui.js";
+import { formatTime, html, label, latestLoads, localDay, raw, say, slotTime } from "../ui.js";
 
 // Who may cancel (appointments README: the bookers); the GM only reads.
 const CANCELLERS = ["service_advisor", "service_supervisor", "service_manager"];
@@ -43,13 +43,17 @@ export function render(main, { dealer }) {
   main.querySelector("#prev-day").onclick = () => { dayInput.value = shifted(dayInput.value, -1); load(); };
   main.querySelector("#next-day").onclick = () => { dayInput.value = shifted(dayInput.value, 1); load(); };
 
+  const startLoad = latestLoads();
+
   async function load() {
     const day = dayInput.value;
     if (!day) return;
+    const isLatest = startLoad();
     const [capacity, listed] = await Promise.all([
       api("appointments", `/v1/dealers/${dealer}/workshop`, { query: { day } }),
       api("appointments", `/v1/dealers/${dealer}/appointments`, { query: { day } }),
     ]);
+    if (!isLatest()) return; // a later day's load draws instead
     if (capacity.status !== 200) return say(main, capacity.error, "error");
     if (listed.status !== 200) return say(main, listed.error, "error");
     main.querySelector("#capacity tbody").innerHTML = capacity.data.slots.map((s) => html`<tr>

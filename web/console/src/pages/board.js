@@ -2,7 +2,7 @@
 // and the actions both its state (the service's `allowed_actions`) and the user's roles allow.
 import { api, hasRole } from "../api.js";
 import { t } from "../i18n.js";
-import { countdown, formatTime, html, label, raw, say, workingLeft, workingTimeLeft } from "../ui.js";
+import { countdown, formatTime, html, label, latestLoads, raw, say, workingLeft, workingTimeLeft } from "../ui.js";
 
 const STATES = ["opened", "acknowledged", "investigating", "replied", "resolved", "confirming", "closed", "reopened"];
 const GRADES = ["A", "B", "C", "D"];
@@ -55,7 +55,10 @@ export function render(main, { dealer }) {
     load();
   };
 
+  const startLoad = latestLoads();
+
   async function load() {
+    const isLatest = startLoad();
     const { status, data, error } = await api("complaints", `/v1/dealers/${dealer}/complaints`, {
       query: { state: filters.state, grade: filters.grade, owner: filters.owner, overdue: filters.overdue ? "true" : "", limit: 200 },
     });
@@ -64,6 +67,7 @@ export function render(main, { dealer }) {
     tickets.sort((a, b) => urgency(a) - urgency(b) || String(a.due_at ?? a.next_due_at ?? "").localeCompare(String(b.due_at ?? b.next_due_at ?? "")));
     const dues = tickets.map((k) => k.due_at ?? k.next_due_at);
     const left = await workingTimeLeft(dealer, dues.filter(Boolean));
+    if (!isLatest()) return; // a later load (filters, an action, the refresh) draws instead
     const leftOf = new Map(dues.filter(Boolean).map((d, i) => [d, left[i]]));
     const body = main.querySelector("#tickets tbody");
     body.innerHTML = tickets.length ? tickets.map((k) => html`

@@ -7,7 +7,7 @@ import { GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } f
 import { CanvasRenderer } from "echarts/renderers";
 import { api, platformNow } from "../api.js";
 import { t } from "../i18n.js";
-import { html, label, raw, say } from "../ui.js";
+import { html, label, latestLoads, raw, say } from "../ui.js";
 import { SECTIONS, drawSections } from "./report_sections.js";
 
 echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, CanvasRenderer]);
@@ -88,15 +88,15 @@ export function render(main, { dealer }) {
     panel(id, title, rows, false);
   }
 
-  let generation = 0;
+  const startLoad = latestLoads();
 
   async function load() {
-    const mine = ++generation;
+    const isLatest = startLoad();
     const month = form.month.value;
     const months = previousMonths(month, 6);
     const answers = await Promise.all(months.map((m) =>
       api("reporting", `/v1/dealers/${dealer}/reports/monthly`, { query: { month: m } })));
-    if (mine !== generation) return; // a later load (refresh, month change) draws instead
+    if (!isLatest()) return; // a later load (refresh, month change) draws instead
     charts.splice(0).forEach((c) => c.dispose());
     main.querySelector("#panels").innerHTML = "";
     const current = answers[answers.length - 1];

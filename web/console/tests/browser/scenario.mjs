@@ -225,9 +225,23 @@ try {
   // The service advisor's workshop day: both appointments of tomorrow, the parts to prepare.
   await signInAs("advisor");
   step("advisor pages", { pages: await pages() });
+  // The page's first load (today's) answers late, after the day chosen: a late answer once drew
+  // over the chosen day's list (CI); the chosen day must stay drawn.
+  const otherDay = (url) => /[?&]day=/.test(url) && !url.includes(`day=${BOOKING_DAY}`);
+  const late = async (route) => {
+    if (otherDay(route.request().url())) await page.waitForTimeout(2_000);
+    return route.fallback();
+  };
+  await page.route("**/api/appointments/**", late);
+  const lateAnswer = page.waitForResponse((r) => r.url().includes("/appointments?") && otherDay(r.url()));
   await page.goto(`${base}/#/appointments`);
   await page.locator("#a-day").fill(BOOKING_DAY);
   await eventually(async () => (await page.locator("#day-list tbody tr").count()) >= 2, "tomorrow's list", 15_000, 500);
+  await lateAnswer;
+  await page.waitForTimeout(500); // whatever the late answer draws, drawn
+  await page.unroute("**/api/appointments/**", late);
+  const drawn = await page.locator("[data-role=message]").textContent();
+  if (!drawn.startsWith(BOOKING_DAY)) throw new Error(`a late answer drew over the day chosen: ${drawn}`);
   step("workshop day", { rows: await page.locator("#day-list tbody tr").allInnerTexts(), capacity: await page.locator("#capacity tbody tr").allInnerTexts() });
   await audit("appointments");
   await shot("06a-appointments", "the workshop's day: capacity per slot and the appointments with the parts to prepare");
