@@ -158,7 +158,7 @@ def birthday_index(people: list[Doc]) -> dict[str, list[str]]:
     index: dict[str, list[str]] = {}
     for person in people:
         if "birthday" in person:
-            key = filing.birthday_index_id(person["care_dealer_id"], person["birthday"][5:])
+            key = filing.birthday_sequence(person["care_dealer_id"], person["birthday"][5:])
             index.setdefault(key, []).append(person["_id"])
     return index
 
@@ -209,7 +209,7 @@ async def load_history(
     # A running scheduler's state: the time line's hints, the birthday index, each store's
     # daily care run done today (the next one looks up the birthdays of the days after it),
     # and this month's D12 list (built on the 1st; no store scans its people again this month).
-    await store.load_people([{"_id": key, "customers": keys} for key, keys in index.items()])
+    await store.index_birthdays(index)
     for dealer in stores:
         await store.record_run_day(f"yearly_care/{dealer}", now.date())
         entries = sorted(due_this_month[dealer], key=lambda e: (e["due_date"], e["vin"]))

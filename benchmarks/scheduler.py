@@ -315,10 +315,9 @@ async def with_history(args: argparse.Namespace, dispatch_empty: float, plans_em
             f"{aged['rate'] / dispatch_empty:.2f} (goal ≥ 0.8)",
             flush=True,
         )
-        # This machine's speed drifts between runs and within one (the same empty plan phase
-        # ran at 262.8 and 428.0 work orders/s in two runs an hour apart), and the history's
-        # load leaves gigabytes to write back: each round plans on an empty database right
-        # before the history's, and the ratio is of their means.
+        # A machine's speed can drift between runs and within one (see the README's figures),
+        # and the history's load leaves gigabytes to write back: each round plans on an empty
+        # database right before the history's, and the ratio is of their means.
         empty, aged_plans = [], []
         for round_ in range(PLAN_ROUNDS):
             empty.append(await plan_rate(args.plans, args.plan_batch))

@@ -6,9 +6,9 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
 - `timers`: one document per planned contact, `_id` = f"{dealer}/{source}/{step}" (domain.slots).
   It records `filed_key`, the entry its current attempt and version is filed under. Stored
   packed, like `contacts` (`stored_timer`, `read_packed`).
-- `people`: `customer/{dealer}/{id}` and `vehicle/{dealer}/{vin}` (timer ids, opt-out, visits),
-  and the birthday index `birthdays/{dealer}/{MM-DD}` (the customers born on that day), which
-  the daily care job reads for the days that passed instead of scanning every customer.
+- `people`: `customer/{dealer}/{id}` and `vehicle/{dealer}/{vin}` (timer ids, opt-out, visits).
+  Before issue 19's buckets it also held the birthday index as one growing document per day,
+  `birthdays/{dealer}/{MM-DD}`: still read, never written.
 - `contacts`: the contact data (CONTACT_FIELDS: customer, vehicle, service advisor, technicians,
   sales consultant) of one revision of a timer's source (work order, delivery, ticket, vehicle
   file), once: `contact/{dealer}/{source}/{revision}`, inserted once, never changed (D10 care
@@ -22,6 +22,9 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
     `slot/{slot}/{n}` (n = 0, 1, … contiguous, each up to BUCKET_SIZE entries, immutable);
   - a day's index `day/{YYYY-MM-DD}/{n}` lists the slots of that day that hold entries, so a
     tick never looks at an empty slot;
+  - the birthday index: `birthdays/{dealer}/{MM-DD}/{n}` lists customers born on that day,
+    which the daily care job reads for the days that passed instead of scanning every
+    customer (a customer is added when their file gains or changes its birthday);
   - each such sequence has a hint `…/next` (the next free n, a lower bound: readers probe on).
   Buckets are only ever inserted, and an insert colliding on `_id` is atomic: two writers never
   lose each other's entries (FerretDB v1 updates are not atomic against a concurrent writer).
@@ -220,8 +223,9 @@ def read_person(doc: Doc) -> Doc:
     return unpack_fields(doc, PACKED_PERSON_FIELDS)
 
 
-def birthday_index_id(dealer_id: str, month_day: str) -> str:
-    """The customers of a dealer born on a month and day (`MM-DD`)."""
+def birthday_sequence(dealer_id: str, month_day: str) -> str:
+    """The customers of a dealer born on a month and day (`MM-DD`): a sequence in `due` (and
+    the `_id` of the one document per day that `people` held before)."""
     return f"birthdays/{dealer_id}/{month_day}"
 
 

@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from aftersales_scheduler.domain.reminders import month_of
-from aftersales_scheduler.filing import month_days_passed
+from aftersales_scheduler.filing import birthday_sequence, month_days_passed
 from aftersales_scheduler.planning.contacts import Subject
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.plan_yearly_care import Birthday, plan_birthdays
@@ -122,6 +122,12 @@ class PeriodicJobs:
             customers = await self.store.people_matching(
                 {"care_dealer_id": dealer_id, "birthday": {"$ne": None}}
             )
+            # Files may hold a birthday from before the index: the next runs read it only.
+            index: dict[str, list[str]] = {}
+            for doc in customers:
+                sequence = birthday_sequence(dealer_id, doc["birthday"][5:])
+                index.setdefault(sequence, []).append(doc["_id"])
+            await self.store.index_birthdays(index)
         else:
             passed = days_between(max(last, today - MAX_CATCH_UP), today)
             keys = await self.store.birthday_customers(

@@ -78,7 +78,13 @@ class TimerStore:
                 if update.set or update.trail
             ],
         )
+        await self.index_birthdays(changes.birthdays)
         await self._write_people(changes)
+
+    async def index_birthdays(self, birthdays: dict[str, list[str]]) -> None:
+        """Add customers to the birthday index (sequence -> customer keys): buckets inserted
+        after the last, so a write costs what it adds, not the customers born that day."""
+        await self.timeline.append({s: filing.chunks(keys) for s, keys in birthdays.items()})
 
     async def _write_people(self, changes: Changes) -> None:
         # New people in one bulk insert; the others (and one that appeared since it was read)
@@ -182,10 +188,15 @@ class TimerStore:
         return [filing.read_person(doc) for doc in await self.db[PEOPLE].find(query).to_list(None)]
 
     async def birthday_customers(self, dealer_id: str, month_days: Collection[str]) -> list[str]:
-        """The keys of the customers the birthday index lists for these days (`MM-DD`)."""
-        ids = [filing.birthday_index_id(dealer_id, md) for md in month_days]
-        found = await find_by_ids(self.db, PEOPLE, ids)
-        return list(dict.fromkeys(key for doc in found.values() for key in doc["customers"]))
+        """The keys of the customers the birthday index lists for these days (`MM-DD`): its
+        buckets, and the one document per day that `people` held before them."""
+        sequences = [filing.birthday_sequence(dealer_id, md) for md in month_days]
+        before = await find_by_ids(self.db, PEOPLE, sequences)
+        keys = [key for doc in before.values() for key in doc["customers"]]
+        for sequence in sequences:
+            buckets, _ = await self.timeline.read(sequence, 0)
+            keys += [key for bucket in buckets for key in bucket]
+        return list(dict.fromkeys(keys))
 
     async def last_run_day(self, job: str) -> date | None:
         """The day of a daily job's last finished run (`job_runs/{job}/last`)."""

@@ -154,8 +154,8 @@ async def test_the_daily_care_run_plans_next_years_birthday_of_those_whose_birth
     second = work_order(2, customer_id="C-2", vin="LSVAU218XN2183295", birthday=date(1990, 12, 10))
     for order in (first, second):
         await publish_event(service.runtime.broker, settings, order)
-    index = await mongo_db["people"].find_one({"_id": "birthdays/dealer-sz-001/11-25"})
-    assert index["customers"] == ["customer/dealer-sz-001/C-1"]
+    buckets, _ = await service.store.timeline.read("birthdays/dealer-sz-001/11-25", 0)
+    assert buckets == [["customer/dealer-sz-001/C-1"]]
 
     caplog.set_level(logging.INFO)
     await service.jobs.yearly_care("dealer-sz-001")  # the first run: every customer, once
@@ -171,6 +171,56 @@ async def test_the_daily_care_run_plans_next_years_birthday_of_those_whose_birth
         "dealer-sz-001/customer-C-1/birthday_2027",
         "dealer-sz-001/customer-C-2/birthday_2026",
     ]
+
+
+async def test_the_daily_care_run_reads_the_index_people_held_before_its_buckets(
+    service, settings, work_order, due_events, clock, mongo_db, caplog
+):
+    """A customer indexed in the one document per day of before (`people`) is still planned;
+    one indexed nowhere is not: the run reads the index, not every customer."""
+    clock.set(datetime(2026, 11, 21, 1, 0, tzinfo=UTC))
+    await service.jobs.yearly_care("dealer-sz-001")  # the first run, before any customer
+    await publish_event(
+        service.runtime.broker,
+        settings,
+        work_order(1, customer_id="C-1", birthday=date(1985, 11, 24)),
+    )
+    await publish_event(
+        service.runtime.broker,
+        settings,
+        work_order(2, customer_id="C-2", vin="LSVAU218XN2183295", birthday=date(1990, 11, 25)),
+    )
+    await mongo_db[filing.DUE].delete_many({"_id": {"$regex": "^birthdays/"}})
+    await mongo_db["people"].insert_one(
+        {"_id": "birthdays/dealer-sz-001/11-24", "customers": ["customer/dealer-sz-001/C-1"]}
+    )
+
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    clock.set(datetime(2026, 11, 27, 1, 0, tzinfo=UTC))
+    await service.jobs.yearly_care("dealer-sz-001")
+
+    planned = [r.customers for r in caplog.records if r.getMessage() == "yearly care planned"]
+    assert planned == [1]
+    timers = {t["_id"] for t in await mongo_db[filing.TIMERS].find().to_list()}
+    assert "dealer-sz-001/customer-C-1/birthday_2027" in timers
+    assert "dealer-sz-001/customer-C-2/birthday_2027" not in timers
+
+
+async def test_the_first_daily_care_run_indexes_the_birthdays_files_kept_before_the_index(
+    service, settings, work_order, due_events, clock, mongo_db
+):
+    clock.set(datetime(2026, 11, 21, 1, 0, tzinfo=UTC))
+    order = work_order(1, customer_id="C-1", birthday=date(1985, 11, 24))
+    await publish_event(service.runtime.broker, settings, order)
+    await mongo_db[filing.DUE].delete_many({"_id": {"$regex": "^birthdays/"}})  # none then
+
+    await service.jobs.yearly_care("dealer-sz-001")  # reads every customer, indexes them
+    clock.set(datetime(2026, 11, 27, 1, 0, tzinfo=UTC))
+    await service.jobs.yearly_care("dealer-sz-001")  # reads the index only
+
+    timers = {t["_id"] for t in await mongo_db[filing.TIMERS].find().to_list()}
+    assert "dealer-sz-001/customer-C-1/birthday_2027" in timers
 
 
 async def test_a_persons_nested_fields_are_stored_packed_and_nested_ones_are_still_read(

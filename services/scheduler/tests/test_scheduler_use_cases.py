@@ -48,7 +48,16 @@ from aftersales_scheduler.planning.working_set import WorkingSet
 Doc = dict[str, Any]
 DEALER = "dealer-sz-001"
 SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
-STEPS = ("started", "contacts", "tombstones", "entries", "new_timers", "timer_updates", "people")
+STEPS = (
+    "started",
+    "contacts",
+    "tombstones",
+    "entries",
+    "new_timers",
+    "timer_updates",
+    "birthdays",
+    "people",
+)
 
 
 class Crash(Exception):
@@ -67,6 +76,7 @@ class FakeStore:
         self.tombstones: set[str] = set()
         self.started: set[str] = set()
         self.contact_data: dict[str, Doc] = {}
+        self.birthday_index: dict[str, list[str]] = {}  # sequence -> keys, in order appended
         self.timers_asked: set[str] = set()
         self.calls = 0
         self.crash_after: int | None = None
@@ -123,6 +133,13 @@ class FakeStore:
         for tid, update in changes.timer_updates.items():
             self.timers[tid].update(update.set)
             self.timers[tid]["trail"] = [*self.timers[tid].get("trail", []), *update.trail]
+
+    def _apply_birthdays(self, changes: Changes) -> None:
+        for sequence, keys in changes.birthdays.items():
+            self.birthday_index.setdefault(sequence, []).extend(keys)  # appended, never updated
+
+    def indexed(self) -> dict[str, set[str]]:
+        return {sequence: set(keys) for sequence, keys in self.birthday_index.items()}
 
     def _apply_people(self, changes: Changes) -> None:
         for key, update in changes.people.items():
@@ -220,6 +237,27 @@ async def test_a_half_applied_batch_delivered_again_gives_exactly_the_same_state
     assert crashed.timers == clean.timers
     assert crashed.people == clean.people
     assert crashed.live_contacts() == clean.live_contacts()
+    assert crashed.indexed() == clean.indexed()  # perhaps a key twice: the reader drops it
+
+
+async def test_a_customer_is_indexed_under_a_birthday_new_to_their_file_only():
+    """D10's index names each customer under their birthday: a returning customer with the
+    same birthday adds nothing (a write per visit made a big dealer's day documents grow and
+    every visit pay for them); a changed birthday is indexed under its day too."""
+    store = FakeStore()
+    ctx = context(FixedClock(SETTLED + timedelta(days=5)))
+    await plan_work_orders(ctx, store, batch())  # C-1 three times in one batch
+    assert store.birthday_index == {
+        f"birthdays/{DEALER}/12-01": [customer_key(DEALER, f"C-{n}") for n in range(1, 8)]
+    }
+
+    await plan_work_orders(ctx, store, [work_order(11, "C-1"), work_order(12, "C-3")])
+    assert len(store.birthday_index[f"birthdays/{DEALER}/12-01"]) == 7
+
+    later = work_order(13, "C-1")
+    corrected = later.customer.model_copy(update={"birthday": date(1985, 12, 2)})
+    await plan_work_orders(ctx, store, [later.model_copy(update={"customer": corrected})])
+    assert store.birthday_index[f"birthdays/{DEALER}/12-02"] == [customer_key(DEALER, "C-1")]
 
 
 async def test_only_an_event_applied_before_reads_the_timers_it_plans():

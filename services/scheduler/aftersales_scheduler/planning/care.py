@@ -10,7 +10,7 @@ from aftersales_contracts.events import ContactPurpose
 
 from aftersales_scheduler.domain.plan import PlannedContact
 from aftersales_scheduler.domain.reminders import next_anniversary
-from aftersales_scheduler.filing import birthday_index_id
+from aftersales_scheduler.filing import birthday_sequence
 from aftersales_scheduler.planning.contacts import Subject, dated, plan
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.working_set import WorkingSet
@@ -84,7 +84,12 @@ def plan_care(
     licence_expiry: date | None,
 ) -> None:
     if birthday is not None:
-        # Kept so the daily job plans next year's birthday without a new visit.
+        # Kept so the daily job plans next year's birthday without a new visit; the index
+        # (written before the file) names the customer only when the birthday is new to it.
+        if ws.person(subject.customer_key).get("birthday") != birthday.isoformat():
+            ws.add_birthday(
+                birthday_sequence(subject.dealer_id, f"{birthday:%m-%d}"), subject.customer_key
+            )
         ws.set_person(
             subject.customer_key,
             {
@@ -92,11 +97,6 @@ def plan_care(
                 "birthday": birthday.isoformat(),
                 "care_subject": subject.to_document(),
             },
-        )
-        ws.add_to_person(
-            birthday_index_id(subject.dealer_id, f"{birthday:%m-%d}"),
-            "customers",
-            subject.customer_key,
         )
     for care, contact in care_occasions(ctx, subject, birthday, insurance_expiry, licence_expiry):
         plan(ws, ctx, care, "care", [contact])

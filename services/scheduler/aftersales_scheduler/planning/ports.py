@@ -32,7 +32,9 @@ class Changes:
     """Everything one batch writes, applied in this order so that a batch cut short anywhere
     and delivered again ends in the same state: the `started` marks of its events and the
     contact data its timers name (insert-once, before any entry that names it), tombstones,
-    entries, new timers (insert-once), timer updates, people. An event without a `started`
+    entries, new timers (insert-once), timer updates, the birthday index (before the files:
+    a customer whose file holds a birthday is indexed under it, so planning skips the index
+    when the birthday is the file's already), people. An event without a `started`
     mark stored none of its timers yet, so a use case reads the timers it plans only for
     events that have one (a redelivery) — the others it knows from the people's links.
     Transitions apply only to the state they expect, so a redelivery re-decides the same; an
@@ -44,11 +46,19 @@ class Changes:
     entries: list[Doc] = field(default_factory=list)
     new_timers: dict[str, Doc] = field(default_factory=dict)
     timer_updates: dict[str, TimerUpdate] = field(default_factory=dict)
+    birthdays: dict[str, list[str]] = field(default_factory=dict)  # sequence -> customer keys
     people: dict[str, PersonUpdate] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return any(
-            (self.tombstones, self.entries, self.new_timers, self.timer_updates, self.people)
+            (
+                self.tombstones,
+                self.entries,
+                self.new_timers,
+                self.timer_updates,
+                self.birthdays,
+                self.people,
+            )
         )
 
 

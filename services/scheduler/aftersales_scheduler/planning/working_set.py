@@ -124,7 +124,6 @@ class WorkingSet:
             doc["filed_key"] = filing_key(doc)
             self.changes.entries.append(entry_for(doc))
         self._timers[doc["_id"]] = doc
-        self._others.pop(doc["_id"], None)
         self.changes.new_timers[doc["_id"]] = doc
 
     def add_contact(self, doc: Doc) -> None:
@@ -165,6 +164,12 @@ class WorkingSet:
         update = self._person_update(key)
         self._people[key] = {**person, field: [*person.get(field, []), value]}
         update.add.setdefault(field, []).append(value)
+
+    def add_birthday(self, sequence: str, customer_key: str) -> None:
+        """Index a customer under their birthday (`filing.birthday_sequence`)."""
+        keys = self.changes.birthdays.setdefault(sequence, [])
+        if customer_key not in keys:
+            keys.append(customer_key)
 
     def _person_update(self, key: str) -> PersonUpdate:
         if key not in self.changes.people:
