@@ -62,12 +62,13 @@ export function render(main, { dealer }) {
     const { status, data, error } = await api("complaints", `/v1/dealers/${dealer}/complaints`, {
       query: { state: filters.state, grade: filters.grade, owner: filters.owner, overdue: filters.overdue ? "true" : "", limit: 200 },
     });
+    if (!isLatest()) return; // a later load (filters, an action, the refresh) draws instead
     if (status !== 200) return say(main, error, "error");
     const tickets = (Array.isArray(data) ? data : data.complaints || data.items || []).slice();
     tickets.sort((a, b) => urgency(a) - urgency(b) || String(a.due_at ?? a.next_due_at ?? "").localeCompare(String(b.due_at ?? b.next_due_at ?? "")));
     const dues = tickets.map((k) => k.due_at ?? k.next_due_at);
     const left = await workingTimeLeft(dealer, dues.filter(Boolean));
-    if (!isLatest()) return; // a later load (filters, an action, the refresh) draws instead
+    if (!isLatest()) return;
     const leftOf = new Map(dues.filter(Boolean).map((d, i) => [d, left[i]]));
     const body = main.querySelector("#tickets tbody");
     body.innerHTML = tickets.length ? tickets.map((k) => html`

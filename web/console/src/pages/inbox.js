@@ -2,7 +2,7 @@
 // record, audited by intake), fix-and-submit, replay; and a file import with its progress.
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { formatTime, html, raw, say } from "../ui.js";
+import { formatTime, html, latestLoads, raw, say } from "../ui.js";
 
 const BATCH = 50;
 
@@ -41,9 +41,12 @@ export function render(main, { dealer }) {
       </section>
     </div>`;
   main.querySelector("#reload").onclick = load;
+  const startLoad = latestLoads();
 
   async function load() {
+    const isLatest = startLoad();
     const { status, data, error } = await api("intake", "/v1/rejections", { query: { dealer_id: dealer, state: "open", limit: 200 } });
+    if (!isLatest()) return; // a later load (the refresh, a fix, an import) draws instead
     if (status !== 200) return say(main, error, "error");
     const items = data.items || [];
     const list = main.querySelector("#rejections");
