@@ -209,10 +209,16 @@ def _work_order(n: int, returning: bool) -> WorkOrderClosed:
 
 
 async def plan_rate(
-    count: int, batch: int, history: int = 0, database: str = "", first: int = 0
+    count: int,
+    batch: int,
+    history: int = 0,
+    database: str = "",
+    first: int = 0,
+    returning: bool = True,
 ) -> float:
     """Work orders `first` … `first + count - 1` planned in batches of `batch` (on a new,
-    empty database unless `database` is given); prints the rate and where it went."""
+    empty database unless `database` is given); prints the rate and where it went. With a
+    history, a third of them are returning customers' unless `returning` is false."""
     token = uuid.uuid4().hex[:8]
     settings = _settings(database or f"bench_plan_{token}", "")
     registry = CollectorRegistry()  # what the planner asks of MongoDB, per work order
@@ -225,7 +231,7 @@ async def plan_rate(
     store = TimerStore(db)
     # With a history, a third of the customers come back (their files and contacts exist).
     orders = [
-        _work_order(n, returning=history > 0 and n % 3 == 0 and n * 50 < history)
+        _work_order(n, returning=returning and history > 0 and n % 3 == 0 and n * 50 < history)
         for n in range(first, first + count)
     ]
     try:
@@ -243,6 +249,7 @@ async def plan_rate(
         waited_after = registry_seconds(registry)
         rate = count / elapsed
         label = f"plans with a history of {history:,} work orders" if history else "plans"
+        label += "" if returning or not history else ", new customers only"
         made = ""
         if not history:
             timers = await db["timers"].count_documents({})
@@ -317,18 +324,33 @@ async def with_history(args: argparse.Namespace, dispatch_empty: float, plans_em
         )
         # A machine's speed can drift between runs and within one (see the README's figures),
         # and the history's load leaves gigabytes to write back: each round plans on an empty
-        # database right before the history's, and the ratio is of their means.
-        empty, aged_plans = [], []
+        # database right before the history's, and the ratio is of their means. Each round
+        # also plans work orders of new customers only on the history's database: the empty
+        # database's work, so the two ratios part what the history's size costs from what
+        # its returning customers' files and contacts add (D11, D13).
+        empty, aged_plans, new_only = [], [], []
         for round_ in range(PLAN_ROUNDS):
             empty.append(await plan_rate(args.plans, args.plan_batch))
             first = round_ * args.plans  # other work orders, other returning customers
             aged_plans.append(
                 await plan_rate(args.plans, args.plan_batch, args.history, database, first)
             )
+            first = (PLAN_ROUNDS + round_) * args.plans
+            new_only.append(
+                await plan_rate(
+                    args.plans, args.plan_batch, args.history, database, first, returning=False
+                )
+            )
         rounds = ", ".join(f"{e:,.1f} / {h:,.1f}" for e, h in zip(empty, aged_plans, strict=True))
         print(
             f"plans by round, empty / with history: {rounds} work orders/s "
             f"(the empty run before the history's load: {plans_empty:,.1f})",
+            flush=True,
+        )
+        print(
+            "plans with history, new customers only, by round: "
+            + ", ".join(f"{r:,.1f}" for r in new_only)
+            + f" work orders/s; / empty: {sum(new_only) / sum(empty):.2f}",
             flush=True,
         )
         print(
