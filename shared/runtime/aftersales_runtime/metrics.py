@@ -11,10 +11,11 @@ ARCHITECTURE, Security; scrape it from inside the cluster, it carries no persona
 - `aftersales_http_requests_total` and `aftersales_http_request_duration_seconds` by route
   template and status (the template, never the path: ids would make every request a series);
 - `aftersales_build_info` with the version and git revision;
-- `aftersales_mongodb_commands_total` and `aftersales_mongodb_documents_total` (documents
-  inserted, statements updated or deleted, 1 per read) by command and collection, and
-  `aftersales_mongodb_command_duration_seconds` by command: what the process asks of the
-  database, which on FerretDB is what its CPU follows (PyMongo's command monitoring);
+- `aftersales_mongodb_commands_total`, `aftersales_mongodb_documents_total` (documents
+  inserted, statements updated or deleted, 1 per read) and
+  `aftersales_mongodb_command_duration_seconds`, by command and collection: what the process
+  asks of the database, which on FerretDB is what its CPU follows (PyMongo's command
+  monitoring);
 - a service's own figures through `gauge(...)` plus `on_scrape(...)` (e.g. timers due).
 
 Each service process owns one registry (tests build several services in one process).
@@ -192,8 +193,8 @@ class MongoCommandMetrics(monitoring.CommandListener):
         )
         self.duration = Histogram(
             MONGODB_COMMAND_DURATION,
-            "MongoDB command duration seen by the driver, by command.",
-            ["command"],
+            "MongoDB command duration seen by the driver, by command and collection.",
+            ["command", "collection"],
             registry=registry,
         )
         self._started: dict[int, tuple[str, str, int]] = {}
@@ -221,4 +222,4 @@ class MongoCommandMetrics(monitoring.CommandListener):
         name, collection, documents = found
         self.commands.labels(name, collection).inc()
         self.documents.labels(name, collection).inc(documents)
-        self.duration.labels(name).observe(micros / 1_000_000)
+        self.duration.labels(name, collection).observe(micros / 1_000_000)
