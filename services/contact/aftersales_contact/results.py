@@ -3,7 +3,6 @@ and publish it once."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
@@ -200,22 +199,21 @@ async def record_result(
     """
     store = desk.store
     if task is None:
-        task, stored = await asyncio.gather(store.task(task_id), store.result(task_id))
-    else:
-        stored = await store.result(task_id)
+        task = await store.task(task_id)
     if task is None:
         raise TaskNotFound(task_id)
-    if stored is not None and stored.get("expired"):
-        raise Conflict(
-            f"the follow-up expired at {task['expires_at'].isoformat()} and left the queue"
-        )
-    if stored is not None:
-        return await _repeat(desk, publish, stored, submission)
+    # A task is marked done right after its result is stored, so only a done task is read for
+    # its result (a repeat); a result stored by a submit that died before marking the task is
+    # found by the lease check (it failed) or by this submit's own insert (it collides).
+    if task.get("done"):
+        return await _repeat(desk, publish, task, submission)
     now = desk.clock.now()
     questionnaire, data_check = checked_answer(desk, task, submission, now)
     try:
         await held_lease(desk, task, submission.agent_id, now)
     except LeaseConflict as error:
+        if await store.result(task_id) is not None:
+            return await _repeat(desk, publish, task, submission)
         raise Conflict(str(error)) from error
     event = _result_event(task, submission, submission.agent_id, now, questionnaire, data_check)
     document = result_document(
@@ -304,8 +302,17 @@ def _same_or_conflict(stored: Doc, submission: ResultSubmission) -> None:
 
 
 async def _repeat(
-    desk: Desk, publish: Publish, stored: dict[str, Any], submission: ResultSubmission
+    desk: Desk, publish: Publish, task: Doc, submission: ResultSubmission
 ) -> ContactResult:
+    """The task has a result: the same submission is answered with it (and publishes it if it
+    is not out yet), a different one is a conflict."""
+    stored = await desk.store.result(task["_id"])
+    if stored is None:
+        raise Conflict("the task is finished but its result is not readable; try again")
+    if stored.get("expired"):
+        raise Conflict(
+            f"the follow-up expired at {task['expires_at'].isoformat()} and left the queue"
+        )
     _same_or_conflict(stored, submission)
     return await _publish_stored(desk, publish, stored)
 

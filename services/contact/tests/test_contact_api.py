@@ -183,6 +183,30 @@ async def test_a_result_stored_but_not_published_is_published_by_the_repeat(
     assert [e.event_id for e in published] == [result_event_id_for(task_id)]
 
 
+async def test_a_result_stored_before_its_task_was_marked_done_answers_its_repeat_late(
+    client, service, settings, clock, due, published
+):
+    """A submit that died between storing the result and marking the task done: the agent's
+    retry, after the lease ran out, gets the stored result (and it goes out), not a 409."""
+    await queue(service, settings, due(1))
+    task_id = (await claim(client, "agent-1")).json()["task_id"]
+    submission = {"agent_id": "agent-1", "outcome": "no_answer"}
+    first = await client.post(f"/v1/tasks/{task_id}/result", json=submission)
+    await service.store.tasks.update_one({"_id": task_id}, {"$set": {"done": False}})
+    await service.store.results.update_one({"_id": task_id}, {"$set": {"published": False}})
+    published.clear()
+    clock.advance(timedelta(seconds=settings.lease_seconds + 1))
+
+    again = await client.post(f"/v1/tasks/{task_id}/result", json=submission)
+    other = await client.post(f"/v1/tasks/{task_id}/result", json={**submission, "outcome": "busy"})
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert [e.event_id for e in published] == [result_event_id_for(task_id)]
+    assert other.status_code == 409
+    assert "different result" in other.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("submission", "message"),
     [
