@@ -39,9 +39,21 @@ def register(
     subscriber = runtime.broker.subscriber
     desk, index = channels.desk, channels.index
 
-    @subscriber(settings.topic(topics.CONTACT_RESULT), group_id=group, auto_offset_reset="earliest")
-    async def on_contact_result(result: ContactResult) -> None:
-        await contact_result_recorded(result, desk, grading_for(result.dealer_id))
+    @batch_subscriber(
+        runtime.broker,
+        settings,
+        topics.CONTACT_RESULT,
+        group=SERVICE,
+        batch=settings,
+        title=f"{topics.CONTACT_RESULT}:complaints",
+        description="Contact results (ContactResult), consumed in batches, in order: D18 a "
+        "dissatisfied answer opens a ticket, D22 a confirmation closes or reopens one.",
+    )
+    async def on_contact_results(records: Sequence[Received]) -> list[Refused]:
+        events, refused = parse_events(records, ContactResult)
+        for result in events:
+            await contact_result_recorded(result, desk, grading_for(result.dealer_id))
+        return refused
 
     # D29: complaints' own index of customers, to find them by plate, phone or VIN.
     @batch_subscriber(

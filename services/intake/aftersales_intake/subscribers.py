@@ -1,6 +1,6 @@
 """Intake's Kafka subscribers, each calling one use case: the DMS topics into the pipeline
-(`pipeline.Intake.take_in_many`, in batches); our contact results onto the vehicle file
-(`contact_results.ContactResults.record`: opt-outs D4, data-check corrections D30).
+(`pipeline.Intake.take_in_many`, in batches); our contact results, in batches too, onto the
+vehicle file (`contact_results.ContactResults.record`: opt-outs D4, data-check corrections D30).
 
 The DMS subscribers take the raw bytes of each record (no JSON parsing before the pipeline) so
 that even input that is not JSON reaches it and is kept in the rejected inbox with its reasons
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aftersales_contracts import ContactResult, topics
-from aftersales_runtime.batches import Received, Refused, batch_subscriber
+from aftersales_runtime.batches import Received, Refused, batch_subscriber, parse_events
 from aftersales_runtime.deadletter import PoisonMessage
 from aftersales_runtime.service import Runtime
 from faststream.message import StreamMessage
@@ -81,10 +81,20 @@ def register(
     async def when_dms_vehicles_delivered_take_in(records: Sequence[Received]) -> list[Refused]:
         return await take_in_batch(intake, records, "delivery")
 
-    @broker.subscriber(
-        settings.topic(topics.CONTACT_RESULT),
-        group_id=settings.consumer_group(GROUP),
-        auto_offset_reset="earliest",
+    @batch_subscriber(
+        broker,
+        settings,
+        topics.CONTACT_RESULT,
+        group=GROUP,
+        batch=settings,
+        title="aftersales.contact.result:intake",
+        description="Contact results (ContactResult), consumed in batches: D4 opt-outs and D30 "
+        "corrections onto the vehicle file (most results concern no file).",
     )
-    async def when_contact_result_record_it_on_the_file(result: ContactResult) -> None:
-        await results.record(result)
+    async def when_contact_results_record_them_on_the_files(
+        records: Sequence[Received],
+    ) -> list[Refused]:
+        events, refused = parse_events(records, ContactResult)
+        for result in events:
+            await results.record(result)
+        return refused

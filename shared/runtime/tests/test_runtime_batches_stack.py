@@ -200,3 +200,45 @@ async def test_shutdown_finishes_the_batch_in_flight_and_commits_it(settings):
 
     assert finished == [1, 2, 3]
     assert await committed(settings, topic, "slow") == 3
+
+
+@pytest.mark.parametrize(("fetch_min_bytes", "most_batches"), [(64 * 1024, 3), (1, None)])
+async def test_records_that_trickle_in_come_a_few_to_a_batch(
+    settings, fetch_min_bytes, most_batches
+):
+    """Kafka holds the fetch until enough bytes are there or the batch's wait passed: ten records
+    published 150 ms apart come in a few batches (a fetch and a commit each), not ten. With
+    `fetch_min_bytes` 1 (the control) nearly each comes on its own (8 batches here)."""
+    topic = settings.topic(f"runtime.trickle{fetch_min_bytes}")
+    await ensure_topics(kafka_client_options(settings), [topic, settings.topic(DEAD_LETTER)], 1)
+    held = BatchSettings(
+        batch_max_records=100, batch_timeout_ms=1000, batch_fetch_min_bytes=fetch_min_bytes
+    )
+    broker = make_broker(settings, "runtime-test", logging.getLogger("runtime-test"))
+    batches: list[list[int | None]] = []
+
+    @batch_subscriber(
+        broker, settings, topic.removeprefix(settings.topic("")), group="t", batch=held
+    )
+    async def handle(records: Sequence[Received]) -> list[Refused]:
+        batches.append(numbers(records))
+        return []
+
+    async with broker:
+        await broker.start()
+        await asyncio.sleep(1.5)  # the consumer has joined and waits, idle
+        producer = AIOKafkaProducer(**kafka_client_options(settings))
+        await producer.start()
+        try:
+            for n in range(10):
+                await producer.send_and_wait(topic, json.dumps({"n": n}).encode(), key=b"d")
+                await asyncio.sleep(0.15)
+        finally:
+            await producer.stop()
+        await until(lambda: sum(map(len, batches)) == 10)
+
+    assert [n for batch in batches for n in batch] == list(range(10))
+    if most_batches is not None:
+        assert len(batches) <= most_batches, batches
+    else:
+        assert len(batches) >= 5, batches
