@@ -47,7 +47,7 @@ async def expire_task(desk: Desk, publish: Publish, task: Doc, now: datetime) ->
     document["expired"] = True
     if not await desk.store.add_result(document):
         stored = await desk.store.result(task["_id"])
-        if stored is None or not stored.get("expired") or stored.get("published"):
+        if stored is None or not stored.get("expired") or await desk.store.is_published(stored):
             return False  # an agent's result came first, or this expiry was finished before
         event = ContactExpired.model_validate(stored["event"])
     desk.memory.finish(task["_id"])

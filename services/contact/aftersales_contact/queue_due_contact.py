@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from aftersales_contracts import Channel, ContactDue
-from aftersales_runtime.bulk import find_by_ids, insert_new
 
 from aftersales_contact.desk import Desk
 from aftersales_contact.domain.expiry import expires_at_for
@@ -22,7 +21,7 @@ from aftersales_contact.domain.tasks import task_id_for
 from aftersales_contact.expiry_sweep import expire_task
 from aftersales_contact.results import Publish
 from aftersales_contact.sms_channel import send_by_sms
-from aftersales_contact.store import TASKS, Doc, task_document
+from aftersales_contact.store import Doc, task_document
 
 
 async def _willing(
@@ -49,10 +48,8 @@ async def _documents(desk: Desk, events: Sequence[ContactDue], now: datetime) ->
     """The tasks' documents, one per (contact, attempt); a retry keeps its first attempt's
     deadline (counted from when the contact first fell due)."""
     documents = {task_id_for(e.contact_id, e.attempt): task_document(e, now) for e in events}
-    firsts = await find_by_ids(
-        desk.store.db,
-        TASKS,
-        [task_id_for(e.contact_id, 1) for e in events if e.attempt > 1],
+    firsts = await desk.store.tasks_found(
+        [task_id_for(e.contact_id, 1) for e in events if e.attempt > 1]
     )
     for event in events:
         document = documents[task_id_for(event.contact_id, event.attempt)]
@@ -79,8 +76,8 @@ async def queue_due_contacts(
         return
     now = desk.clock.now()
     documents = await _documents(desk, willing, now)
-    collided = await insert_new(desk.store.db, TASKS, documents)
-    there = await find_by_ids(desk.store.db, TASKS, collided) if collided else {}
+    collided = await desk.store.insert_tasks(documents)
+    there = await desk.store.tasks_found(list(collided)) if collided else {}
     preferred = {
         task_id_for(e.contact_id, e.attempt): e.customer.preferred_channel for e in willing
     }

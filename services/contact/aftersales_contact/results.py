@@ -320,7 +320,7 @@ async def _repeat(
 async def _publish_stored(desk: Desk, publish: Publish, stored: dict[str, Any]) -> ContactResult:
     """Publish a stored result that is not out yet (same event id), and finish its task."""
     event = ContactResult.model_validate(stored["event"])
-    if not stored.get("published"):
+    if not await desk.store.is_published(stored):
         await desk.store.mark_done(stored["_id"])
         await publish(event)
         await desk.store.mark_published(stored["_id"])

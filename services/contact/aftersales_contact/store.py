@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from aftersales_contracts import ContactDue
-from aftersales_runtime.bulk import find_by_ids
+from aftersales_runtime.bulk import find_by_ids, insert_new
 from aftersales_runtime.mongo import insert_once
+from aftersales_runtime.outbox import MARKS, mark_id
+from aftersales_runtime.packing import pack_document, unpack_document
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_contact.domain.tasks import lease_id_for, task_id_for
@@ -65,12 +67,21 @@ def result_document(task: Doc, submission: Doc, event: Doc, recorded_at: datetim
         "dealer_id": task["dealer_id"],
         "submission": submission,
         "event": event,
-        "published": False,
         "recorded_at": recorded_at,
     }
 
 
 TASKS, LEASES, RESULTS = "tasks", "leases", "results"
+#: A task's fields written after its insert (the lease hint, done, the SMS cascade's channel) stay
+#: at the top level; the rest is packed in one binary (`packing.pack_document`): FerretDB reads
+#: and rewrites a document at a cost that follows its number of values, and an agent's answer
+#: reads its task twice and updates it twice (a find 0.87 -> 0.53 ms of FerretDB's CPU here, a
+#: `$set` 1.07 -> 0.75 ms). Tasks are read by `_id` only.
+TASK_TOP_LEVEL = ("dealer_id", "done", "lease_no", "lease_agent", "lease_expires_at", "channel")
+
+
+def stored_task(document: Doc) -> Doc:
+    return pack_document(document, TASK_TOP_LEVEL)
 
 
 class ContactStore:
@@ -81,10 +92,20 @@ class ContactStore:
         self.results = db[RESULTS]
 
     async def add_task(self, document: Doc) -> bool:
-        return await insert_once(self.db, TASKS, document)
+        return await insert_once(self.db, TASKS, stored_task(document))
+
+    async def insert_tasks(self, documents: list[Doc]) -> set[str]:
+        """Insert the tasks in one command; returns the ids that were already there."""
+        return await insert_new(self.db, TASKS, [stored_task(d) for d in documents])
 
     async def task(self, task_id: str) -> Doc | None:
-        return await self.tasks.find_one({"_id": task_id})
+        found = await self.tasks.find_one({"_id": task_id})
+        return unpack_document(found) if found is not None else None
+
+    async def tasks_found(self, task_ids: list[str]) -> dict[str, Doc]:
+        """The tasks found among `task_ids`, by `_id` (one `$in` read)."""
+        found = await find_by_ids(self.db, TASKS, task_ids)
+        return {task_id: unpack_document(doc) for task_id, doc in found.items()}
 
     async def take_lease(
         self, task: Doc, agent_id: str, now: datetime, expires_at: datetime, known_no: int
@@ -157,17 +178,28 @@ class ContactStore:
         return await insert_once(self.db, RESULTS, document)
 
     async def mark_published(self, task_id: str) -> None:
-        await self.results.update_one({"_id": task_id}, {"$set": {"published": True}})
+        """The result's event is out: a mark of its own in `published` (as `outbox.py` marks),
+        an insert of a few bytes instead of a rewrite of the whole result (2.1 ms of FerretDB's
+        CPU for a reached call's result, against 0.35 ms for an insert of a small document)."""
+        await insert_once(self.db, MARKS, {"_id": mark_id(RESULTS, task_id), "revision": 1})
+
+    async def is_published(self, stored: Doc) -> bool:
+        """Whether the stored result's event is out (results stored before the marks carry a
+        `published` flag)."""
+        if stored.get("published"):
+            return True
+        return await self.db[MARKS].find_one({"_id": mark_id(RESULTS, stored["_id"])}) is not None
 
     async def tasks_by_id(self, task_ids: list[str]) -> list[Doc]:
         """Tasks by `_id`, in the order asked (one `$in` read)."""
-        found = await find_by_ids(self.db, TASKS, task_ids)
+        found = await self.tasks_found(task_ids)
         return [found[t] for t in task_ids if t in found]
 
     async def load_tasks(self, documents: list[Doc]) -> None:
         """Bulk insert (loaders and benchmarks): tasks, in commands of 1,000."""
-        for start in range(0, len(documents), 1000):
-            await self.tasks.insert_many(documents[start : start + 1000], ordered=False)
+        stored = [stored_task(d) for d in documents]
+        for start in range(0, len(stored), 1000):
+            await self.tasks.insert_many(stored[start : start + 1000], ordered=False)
 
     async def load_results(self, documents: list[Doc]) -> None:
         for start in range(0, len(documents), 1000):

@@ -166,21 +166,66 @@ async def test_a_result_is_stored_published_once_and_a_repeat_is_idempotent(
     assert (await claim(client, "agent-2")).status_code == 204  # done tasks are not handed out
 
 
-async def test_a_result_stored_but_not_published_is_published_by_the_repeat(
-    client, service, settings, due, published
-):
+async def answered_but_not_marked_published(client, service, settings, due):
+    """A task answered, then its result's published mark taken away: as if the process had died
+    between storing the result and publishing it. Returns the task and the submission."""
     await queue(service, settings, due(1))
     task_id = (await claim(client, "agent-1")).json()["task_id"]
     submission = {"agent_id": "agent-1", "outcome": "no_answer"}
     await client.post(f"/v1/tasks/{task_id}/result", json=submission)
-    # As if the process had died between storing the result and publishing it.
-    await service.store.results.update_one({"_id": task_id}, {"$set": {"published": False}})
+    await service.store.db["published"].delete_one({"_id": f"results/{task_id}"})
+    return task_id, submission
+
+
+async def test_a_result_stored_but_not_published_is_published_by_the_repeat(
+    client, service, settings, due, published
+):
+    task_id, submission = await answered_but_not_marked_published(client, service, settings, due)
     published.clear()
 
     again = await client.post(f"/v1/tasks/{task_id}/result", json=submission)
 
     assert again.status_code == 200
     assert [e.event_id for e in published] == [result_event_id_for(task_id)]
+
+
+async def test_a_task_stored_unpacked_before_is_claimed_and_answered(
+    client, service, settings, due, published
+):
+    """Tasks are stored packed (`TASK_TOP_LEVEL` at the top level); those stored before are read
+    as they are."""
+    event = due(1)
+    await queue(service, settings, event)
+    task_id = task_id_for(event.contact_id, 1)
+    raw = await service.store.tasks.find_one({"_id": task_id})
+    assert "packed" in raw
+    assert "customer" not in raw
+    await service.store.tasks.replace_one({"_id": task_id}, await service.store.task(task_id))
+
+    claimed = await claim(client, "agent-1")
+    answered = await client.post(
+        f"/v1/tasks/{task_id}/result", json={"agent_id": "agent-1", "outcome": "no_answer"}
+    )
+
+    assert claimed.json()["customer"]["phone"] == event.customer.phone
+    assert answered.status_code == 200
+    assert [(e.task_id, e.customer_id) for e in published] == [
+        (task_id, event.customer.customer_id)
+    ]
+
+
+async def test_a_result_marked_published_the_old_way_is_not_published_again(
+    client, service, settings, due, published
+):
+    """Results stored before the marks in `published` carry `published: true` themselves."""
+    task_id, submission = await answered_but_not_marked_published(client, service, settings, due)
+    await service.store.results.update_one({"_id": task_id}, {"$set": {"published": True}})
+    published.clear()
+
+    again = await client.post(f"/v1/tasks/{task_id}/result", json=submission)
+
+    assert again.status_code == 200
+    assert published == []
 
 
 async def test_a_result_stored_before_its_task_was_marked_done_answers_its_repeat_late(
@@ -193,7 +238,7 @@ async def test_a_result_stored_before_its_task_was_marked_done_answers_its_repea
     submission = {"agent_id": "agent-1", "outcome": "no_answer"}
     first = await client.post(f"/v1/tasks/{task_id}/result", json=submission)
     await service.store.tasks.update_one({"_id": task_id}, {"$set": {"done": False}})
-    await service.store.results.update_one({"_id": task_id}, {"$set": {"published": False}})
+    await service.store.db["published"].delete_one({"_id": f"results/{task_id}"})
     published.clear()
     clock.advance(timedelta(seconds=settings.lease_seconds + 1))
 

@@ -4,6 +4,7 @@ import pytest
 from aftersales_contact.domain.tasks import task_id_for
 from aftersales_contracts import Customer
 from aftersales_runtime.kafka import publish_event
+from aftersales_runtime.packing import unpack_document
 from faststream.kafka import TestKafkaBroker
 
 pytestmark = pytest.mark.stack
@@ -16,7 +17,7 @@ async def test_a_due_contact_becomes_one_task_with_what_the_agent_needs(
     async with TestKafkaBroker(service.runtime.broker):
         await publish_event(service.runtime.broker, settings, event)
 
-    tasks = await mongo_db["tasks"].find().to_list()
+    tasks = [unpack_document(t) for t in await mongo_db["tasks"].find().to_list()]
     assert len(tasks) == 1
     task = tasks[0]
     assert task["_id"] == task_id_for(event.contact_id, event.attempt)
