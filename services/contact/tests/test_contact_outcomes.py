@@ -110,7 +110,7 @@ async def test_a_result_accepted_while_kafka_is_down_is_published_by_the_relay(
     assert published == []
     stored = await service.desk.store.result(task_id)
     assert stored is not None
-    assert not stored.get("published")
+    assert not await service.desk.store.is_published(stored)
 
     relayed = []
 
