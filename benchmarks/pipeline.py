@@ -260,13 +260,20 @@ class Api:
         answer.raise_for_status()
 
     async def complaints(self, dealer: str) -> int:
-        answer = await self.http.get(
-            f"{self.fleet['complaints'].url}/v1/dealers/{dealer}/complaints",
-            headers=self.headers("service_manager", dealer),
-        )
-        answer.raise_for_status()
-        body = answer.json()
-        return len(body["complaints"] if isinstance(body, dict) else body)
+        """The dealer's tickets, counted page by page (a page holds at most 500)."""
+        counted, limit = 0, 500
+        while True:
+            answer = await self.http.get(
+                f"{self.fleet['complaints'].url}/v1/dealers/{dealer}/complaints",
+                params={"limit": limit, "skip": counted},
+                headers=self.headers("service_manager", dealer),
+            )
+            answer.raise_for_status()
+            body = answer.json()
+            page = len(body["complaints"] if isinstance(body, dict) else body)
+            counted += page
+            if page < limit:
+                return counted
 
 
 async def latencies(
