@@ -13,7 +13,8 @@ from aftersales_contracts import (
     deterministic_id,
     topics,
 )
-from aftersales_intake.store import read_file
+from aftersales_intake.store import PACKED_FILE_FIELDS, read_file
+from aftersales_runtime.packing import PACKED, pack_fields
 
 pytestmark = pytest.mark.stack
 
@@ -154,18 +155,21 @@ async def test_latest_contact_wins_and_history_is_kept(harness, make_workorder):
     assert file["mileage_km"] == 18000
 
 
-async def test_a_files_growing_lists_are_stored_packed_and_a_file_stored_before_is_read(
-    harness, make_workorder
+@pytest.mark.parametrize("stored_before", ["lists as arrays", "lists as JSON text"])
+async def test_a_file_is_stored_packed_and_a_file_stored_the_ways_before_is_read(
+    harness, make_workorder, stored_before
 ):
     vehicles = harness.service.store.db["vehicles"]
     file_id = "dealer-sz-001/LSVAU218XN2183294"
     await harness.send(make_workorder())
     stored = await vehicles.find_one({"_id": file_id})
-    assert isinstance(stored["history"], str)
-    assert isinstance(stored["revisions"], str)
-    # As a file stored before packing: its lists as arrays.
-    await vehicles.replace_one({"_id": file_id}, read_file(stored))
-    assert isinstance((await vehicles.find_one({"_id": file_id}))["history"], list)
+    assert set(stored) == {"_id", "dealer_id", PACKED}  # one binary: FerretDB reads 3 values
+    # As a file stored before: every field at the top level, its lists as arrays or JSON text.
+    before = read_file(stored)
+    if stored_before == "lists as JSON text":
+        before = pack_fields(before, PACKED_FILE_FIELDS)
+    await vehicles.replace_one({"_id": file_id}, before)
+    assert isinstance((await vehicles.find_one({"_id": file_id}))["history"], list | str)
 
     later = {"settled_at": "2026-11-28 10:00:00", "opened_at": "2026-11-28 09:00:00"}
     await harness.send(make_workorder(work_order_id="WO-2", **later))
@@ -173,7 +177,7 @@ async def test_a_files_growing_lists_are_stored_packed_and_a_file_stored_before_
     file = await harness.service.store.vehicle("dealer-sz-001", "LSVAU218XN2183294")
     assert [h["record_id"] for h in file["history"]] == ["WO-1", "WO-2"]
     assert [r["source"]["record_id"] for r in file["revisions"]] == ["WO-1", "WO-2"]
-    assert isinstance((await vehicles.find_one({"_id": file_id}))["history"], str)
+    assert set(await vehicles.find_one({"_id": file_id})) == {"_id", "dealer_id", PACKED}
 
 
 async def test_lower_mileage_is_kept_but_flagged(harness, make_workorder):
