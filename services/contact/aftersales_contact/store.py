@@ -84,6 +84,15 @@ def stored_task(document: Doc) -> Doc:
     return pack_document(document, TASK_TOP_LEVEL)
 
 
+#: A result is inserted once and never changed (its publication is a mark of its own, `MARKS`):
+#: packed but its dealer; results stored before, unpacked, are read as they are.
+RESULT_TOP_LEVEL = ("dealer_id",)
+
+
+def stored_result(document: Doc) -> Doc:
+    return pack_document(document, RESULT_TOP_LEVEL)
+
+
 class ContactStore:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
@@ -172,10 +181,11 @@ class ContactStore:
         await self.tasks.update_one({"_id": task_id}, {"$set": {"done": True}})
 
     async def result(self, task_id: str) -> Doc | None:
-        return await self.results.find_one({"_id": task_id})
+        found = await self.results.find_one({"_id": task_id})
+        return unpack_document(found) if found else None
 
     async def add_result(self, document: Doc) -> bool:
-        return await insert_once(self.db, RESULTS, document)
+        return await insert_once(self.db, RESULTS, stored_result(document))
 
     async def mark_published(self, task_id: str) -> None:
         """The result's event is out: a mark of its own in `published` (as `outbox.py` marks),
@@ -202,5 +212,7 @@ class ContactStore:
             await self.tasks.insert_many(stored[start : start + 1000], ordered=False)
 
     async def load_results(self, documents: list[Doc]) -> None:
-        for start in range(0, len(documents), 1000):
-            await self.results.insert_many(documents[start : start + 1000], ordered=False)
+        """Bulk insert (loaders and benchmarks): results, in commands of 1,000."""
+        stored = [stored_result(d) for d in documents]
+        for start in range(0, len(stored), 1000):
+            await self.results.insert_many(stored[start : start + 1000], ordered=False)

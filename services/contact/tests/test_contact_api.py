@@ -214,6 +214,30 @@ async def test_a_task_stored_unpacked_before_is_claimed_and_answered(
     ]
 
 
+async def test_a_result_is_stored_packed_and_one_stored_unpacked_before_answers_its_repeat(
+    client, service, settings, due, published
+):
+    """Results are stored packed but their dealer; those stored before are read as they are."""
+    event = due(1)
+    await queue(service, settings, event)
+    task_id = task_id_for(event.contact_id, 1)
+    await claim(client, "agent-1")
+    submission = {"agent_id": "agent-1", "outcome": "no_answer"}
+    first = await client.post(f"/v1/tasks/{task_id}/result", json=submission)
+    raw = await service.store.results.find_one({"_id": task_id})
+    assert set(raw) == {"_id", "dealer_id", "packed"}
+    await service.store.results.replace_one({"_id": task_id}, await service.store.result(task_id))
+    assert "submission" in await service.store.results.find_one({"_id": task_id})
+    published.clear()
+
+    again = await client.post(f"/v1/tasks/{task_id}/result", json=submission)
+    other = await client.post(f"/v1/tasks/{task_id}/result", json={**submission, "outcome": "busy"})
+
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert other.status_code == 409
+    assert published == []
+
+
 async def test_a_result_marked_published_the_old_way_is_not_published_again(
     client, service, settings, due, published
 ):
