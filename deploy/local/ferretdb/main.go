@@ -11,6 +11,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -27,14 +28,25 @@ import (
 // bulk, 0.34-0.37 ms with this pragma.
 const sqlitePragmas = "_pragma=synchronous(normal)"
 
+// gcPercent is Go's GOGC for this process: the collector runs when the heap has grown by this
+// share since the last collection (Go's default: 100). FerretDB's live heap is small and every
+// command leaves much short-lived garbage: at 100, a perf profile of FerretDB during
+// `python -m benchmarks.contact` put 9.2 % of its CPU in the collector's mark workers; at 400,
+// 1.7 %, with a resident size of 57 MB. A GOGC in the environment still wins.
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "address to listen on")
 	dir := flag.String("sqlite-dir", "data", "directory of the SQLite databases")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 
 	if *version {
-		fmt.Println("FerretDB v1.24.0 (SQLite backend, embedded, patched: _id index, _id $in, updates by _id, debug log; synchronous=normal)")
+		fmt.Println("FerretDB v1.24.0 (SQLite backend, embedded, patched: _id index, _id $in, updates by _id, debug log, resource tracking; synchronous=normal, GOGC 400)")
 		return
 	}
 
