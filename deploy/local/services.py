@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,13 @@ SERVICES: dict[str, int] = {
 REPO = Path(__file__).resolve().parents[2]
 
 
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:`port`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 @dataclass
 class ServiceProcess:
     name: str
@@ -42,6 +50,12 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        if listening(self.port):
+            # Readiness is asked of the port: whatever answers there would pass for this process.
+            raise RuntimeError(
+                f"{self.name}: something already listens on 127.0.0.1:{self.port} (another run "
+                "of the services or of a benchmark?); stop it, or give this run other ports"
+            )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
