@@ -119,7 +119,7 @@ class TimeLine:
             found[n] = doc
             n += 1
         cursor = next((k for k in range(start, n) if found.get(k) is None), n)
-        return [doc["items"] for _, doc in sorted(found.items()) if doc is not None], cursor
+        return [filing.bucket_items(doc) for _, doc in sorted(found.items()) if doc], cursor
 
     # --- filing ------------------------------------------------------------------------------
     async def first_day(self) -> date | None:

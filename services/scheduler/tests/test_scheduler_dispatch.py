@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aftersales_contracts import ContactDue
 from aftersales_runtime.kafka import publish_event
+from aftersales_runtime.packing import PACKED
+from aftersales_scheduler import filing
 from aftersales_scheduler.dispatcher import Dispatcher
 
 pytestmark = pytest.mark.stack
@@ -57,6 +59,31 @@ async def test_two_replicas_fire_each_timer_exactly_once(
     counts = Counter(e.event_id for e in fired_a + fired_b)
     assert len(counts) == orders * 3
     assert max(counts.values()) == 1  # zero doubles
+
+
+async def test_a_slot_is_stored_packed_and_its_buckets_stored_unpacked_before_fire_too(
+    service, settings, work_order, due_events, clock
+):
+    orders = 4
+    await plan(service, settings, work_order, orders)
+    due = service.store.db[filing.DUE]
+    buckets = await due.find({"_id": {"$regex": "^slot/.*/[0-9]+$"}}).to_list()
+    assert len(buckets) >= 3
+    assert all(set(bucket) == {"_id", PACKED} for bucket in buckets)  # FerretDB reads 2 values
+    # Every other bucket as inserted before the buckets were packed: its entries an array.
+    for bucket in buckets[::2]:
+        before = {"_id": bucket["_id"], "items": filing.bucket_items(bucket)}
+        await due.replace_one({"_id": bucket["_id"]}, before)
+    clock.set(SETTLED + timedelta(days=31))
+    fired: list[ContactDue] = []
+    dispatcher = replica(service, "a", fired)
+
+    for _ in range(3):
+        await dispatcher.tick()
+
+    counts = Counter(e.event_id for e in fired)
+    assert len(counts) == orders * 3
+    assert max(counts.values()) == 1
 
 
 async def test_a_crash_between_publish_and_mark_republishes_the_same_event(

@@ -41,7 +41,7 @@ async def filed_once(mongo_db) -> bool:
     """One live entry (not tombstoned) per pending timer, of its current attempt and version."""
     pending = [t for t in await stored_timers(mongo_db) if t["state"] == "pending"]
     buckets = await mongo_db[filing.DUE].find({"_id": {"$regex": "^slot/.*/[0-9]+$"}}).to_list()
-    keys = {e["key"] for bucket in buckets for e in bucket["items"]}
+    keys = {e["key"] for bucket in buckets for e in filing.bucket_items(bucket)}
     cancelled = {m["_id"] for m in await mongo_db[filing.MARKERS].find().to_list()}
     live = {k for k in keys if filing.cancel_id(k) not in cancelled}
     return live == {t["filed_key"] for t in pending}
