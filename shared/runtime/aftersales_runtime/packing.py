@@ -6,7 +6,7 @@ update, at a cost that follows the number of values in it (issue 19).
 - `pack_bson`: a value as one BSON binary, its types kept exactly (datetimes too): reporting's
   drill-down rows. `pack_document`: a document's fields as inserted in one BSON binary, the
   fields updated since at the top level: for documents read by `_id` only (intake's vehicle
-  files, the scheduler's timers and contact data, contact's tasks).
+  files, the scheduler's timers, contact data and time line buckets, contact's tasks).
 
 Never for a field a query filters on. Reads take either shape: documents stored before are read
 as they are. `pack_fields`' are packed when next written; a document stored unpacked before
