@@ -21,6 +21,7 @@ from aftersales_runtime.service import ensure_topics
 from aftersales_scheduler import filing
 from aftersales_scheduler.app import build, load_policies
 from aftersales_scheduler.dispatcher import Dispatcher
+from aftersales_scheduler.domain.timer import is_settled
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
 from aftersales_scheduler.planning.ports import Changes
@@ -98,12 +99,21 @@ async def wait_committed(settings: SchedulerSettings, count: int, timeout: float
 
 
 async def dump(client: AsyncMongoClient[dict[str, Any]], database: str) -> dict[str, list[Any]]:
+    """The state, as the service reads it (a timer changed by an update holds the change at the
+    top level). A file's `settled` timers are left out, having been checked: which of them a
+    file names depends on the batches that touched it since they settled, not on a decision."""
     db = client[database]
-    # As the service reads them: a timer changed by an update holds the change at the top level.
-    return {
+    state = {
         c: [filing.read_packed(d) for d in await db[c].find({}).sort("_id").to_list(None)]
         for c in STATE
     }
+    timers = {t["_id"]: t for t in state[filing.TIMERS]}
+    for person in state[filing.PEOPLE]:
+        live = set(filing.live_timer_ids(person))
+        for tid in set(person.get("timer_ids", [])) - live:
+            assert is_settled(timers[tid], NOW), tid
+        person.pop(filing.SETTLED, None)
+    return state
 
 
 async def fired(client: AsyncMongoClient[dict[str, Any]], database: str) -> list[str]:

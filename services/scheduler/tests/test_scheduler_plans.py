@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from aftersales_contracts import Channel, ContactPurpose, deterministic_id
+from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.kafka import publish_event
 from aftersales_runtime.packing import PACKED
 from aftersales_scheduler import filing
+from aftersales_scheduler.app import load_policies
 from aftersales_scheduler.domain.slots import timer_id
-from aftersales_scheduler.store import TimerStore
+from aftersales_scheduler.planning.context import PlanningContext
+from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
+from aftersales_scheduler.store import TimerStore, customer_key, vehicle_key
+
+from .conftest import DEALER, DIRECTORY, SETTLED
 
 pytestmark = pytest.mark.stack
 
-DEALER = "dealer-sz-001"
-SETTLED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # as in conftest: Friday 10:30 Shanghai
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STEPS = ("call_day3", "sms_survey_day7", "call_day30")
 #: D6/D7: day N after settlement at calling-hours start (09:00 Shanghai); the call is timely
@@ -202,3 +206,38 @@ async def test_a_timer_filed_after_its_day_was_closed_still_fires(
     assert sorted(e.purposes[0] for e in late) == sorted(
         [ContactPurpose.SERVICE_CALL_DAY3, ContactPurpose.SMS_SURVEY_DAY7]
     )
+
+
+async def test_a_returning_customers_file_names_its_settled_timers_whatever_their_ids(
+    mongo_db, work_order
+):
+    """On the real store: the second visit's update of the files names the first visit's
+    contacts made long ago (`settled`, keyed by timer ids that may hold '.' or '$'), and the
+    planner reads only the others from then on."""
+    store = TimerStore(mongo_db)
+
+    def planning_at(at: datetime) -> PlanningContext:
+        return PlanningContext(load_policies(DIRECTORY), DIRECTORY, FixedClock(at))
+
+    first = work_order(1).model_copy(update={"work_order_id": "WO.2026$1"})
+    await plan_work_orders(planning_at(SETTLED + timedelta(hours=1)), store, [first])
+    made = [timer_id(DEALER, "WO.2026$1", step) for step in STEPS]
+    await mongo_db[filing.TIMERS].update_many({"_id": {"$in": made}}, {"$set": {"state": "done"}})
+
+    later = SETTLED + timedelta(days=60)
+    again = work_order(2, settled_at=later)
+    await plan_work_orders(planning_at(later + timedelta(hours=1)), store, [again])
+
+    day3, day7, day30 = made  # due 3, 7 and 30 days after the first visit
+    for key in (customer_key(DEALER, "C-1"), vehicle_key(DEALER, "LSVAU218XN2183294")):
+        stored = await mongo_db[filing.PEOPLE].find_one({"_id": key})
+        assert set(stored["settled"]) == {
+            f"{DEALER}/WO%2E2026%241/call_day3",
+            f"{DEALER}/WO%2E2026%241/sms_survey_day7",
+            f"{DEALER}/WO%2E2026%241/lapsed_recall",  # cancelled by this visit (D11)
+        }
+        live = filing.live_timer_ids(filing.read_person(stored))
+        assert day3 not in live
+        assert day7 not in live
+        assert day30 in live  # made 30 days ago: it still counts against a new contact (D13)
+        assert timer_id(DEALER, "WO-0002", "call_day3") in live

@@ -144,7 +144,12 @@ class FakeStore:
     def _apply_people(self, changes: Changes) -> None:
         for key, update in changes.people.items():
             person = self.people.setdefault(key, {"_id": key})
-            person.update(update.set)
+            for path, value in update.set.items():
+                field, _, name = path.partition(".")  # `$set` of a nested field
+                if name:
+                    person.setdefault(field, {})[name] = value
+                else:
+                    person[field] = value
             for field, values in update.add.items():
                 person[field] = [
                     *person.get(field, []),
@@ -276,6 +281,52 @@ async def test_only_an_event_applied_before_reads_the_timers_it_plans():
         t["_id"] in store.people[f"customer/{DEALER}/C-1"]["timer_ids"]
         for t in store.timers.values()
     )
+
+
+async def comes_back(store: FakeStore, visits: int, files_unsettled: bool = False) -> datetime:
+    """C-1 brings the car in every 20 days; the contacts due before each visit were made (as
+    results leave them). `files_unsettled`: each batch finds the files as written before they
+    named settled timers. Returns the time of the last visit."""
+    for n in range(visits):
+        at = SETTLED + timedelta(days=20 * n)
+        for timer in store.timers.values():
+            if timer["state"] == "pending" and timer["due_at"] < at:
+                timer["state"] = "done"
+        if files_unsettled:
+            for person in store.people.values():
+                person.pop("settled", None)
+        clock = FixedClock(at + timedelta(hours=1))
+        await plan_work_orders(context(clock), store, [work_order(n + 1, "C-1", at)])
+    return at
+
+
+async def test_a_returning_customer_neither_reads_nor_weighs_contacts_long_settled():
+    """A file names the timers no decision needs any more (finished, and never a contact or
+    one made more than COUNTS_FOR ago), so a returning customer's work order reads and weighs
+    their open contacts, not their years of visits — and decides exactly as before."""
+    store, unsettled = FakeStore(), FakeStore()
+    last = await comes_back(store, 6)
+    await comes_back(unsettled, 6, files_unsettled=True)
+
+    assert {i: t["state"] for i, t in store.timers.items()} == {
+        i: t["state"] for i, t in unsettled.timers.items()
+    }
+    assert store.live_contacts() == unsettled.live_contacts()
+    customer = store.people[customer_key(DEALER, "C-1")]
+    settled = set(customer["settled"])
+    first_visit = {t for t in store.timers if t.startswith(f"{DEALER}/WO-0001/")}
+    assert first_visit <= settled  # made 100 days ago, or withdrawn by a later visit
+    for tid in settled:
+        timer = store.timers[tid]
+        assert timer["state"] != "pending"
+        counted_until = timer["due_at"] + lifecycle.COUNTS_FOR
+        assert timer["state"] not in lifecycle.LIVE or counted_until <= last
+
+    store.timers_asked.clear()
+    clock = FixedClock(last + timedelta(days=20))
+    await plan_work_orders(context(clock), store, [work_order(7, "C-1", clock.now())])
+    assert store.timers_asked, "the open contacts are read"
+    assert not store.timers_asked & settled
 
 
 async def test_a_redelivered_batch_changes_nothing():

@@ -9,7 +9,7 @@ a redelivered event change nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +27,10 @@ class TimerState(StrEnum):
 
 #: States that count as a contact of the customer (D13 cap).
 LIVE = frozenset({TimerState.PENDING, TimerState.DONE, TimerState.UNREACHABLE})
+#: How long a contact made counts for decisions: D13's 7 days, plus four weeks for work orders
+#: that arrive late (their first contacts are planned on the days after the settlement, which
+#: may be past).
+COUNTS_FOR = timedelta(days=35)
 
 
 def trail(now: datetime, event: str, detail: str = "", attempt: int | None = None) -> Doc:
@@ -47,6 +51,15 @@ class Transition:
 
 def is_pending(timer: Doc) -> bool:
     return bool(timer["state"] == TimerState.PENDING)
+
+
+def is_settled(timer: Doc, now: datetime) -> bool:
+    """No decision needs the timer any more: finished (transitions apply only to a pending
+    timer) and either never a contact of the customer (merged, suppressed, cancelled) or one
+    too long ago to count against a new one (D13)."""
+    if is_pending(timer):
+        return False
+    return timer["state"] not in LIVE or timer["due_at"] <= now - COUNTS_FOR
 
 
 def cancel(timer: Doc, now: datetime, reason: str) -> Transition | None:

@@ -49,7 +49,7 @@ async def apply_corrections(
     )
     for event, subject in zip(events, subjects, strict=True):
         decide_correction(ws, ctx, event, subject)
-    await store.apply(ws.changes, ws.now)
+    await ws.write()
 
 
 def subject_of(event: VehicleFileCorrected) -> Subject:

@@ -205,7 +205,7 @@ def apply_consent(ws: WorkingSet, subject: Subject) -> Doc:
             ws.set_person(key, {"opted_out": True, "opted_out_by": "dms"})
         # Every time, not only when the flag changes: a delivery cut short after the flag
         # was written still withdraws everything pending when it comes again.
-        cancel_pending(ws, person.get("timer_ids", []), "opt-out (DMS)")
+        cancel_pending(ws, filing.live_timer_ids(person), "opt-out (DMS)")
     elif person.get("opted_out_by") == "dms":
         ws.set_person(key, {"opted_out": False, "opted_out_by": None})
     return ws.person(key)

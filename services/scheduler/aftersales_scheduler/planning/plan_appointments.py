@@ -76,7 +76,7 @@ async def plan_appointments(
             _plan(ws, ctx, event, logger)
         else:  # D31: cancelled, or the customer came before being reminded
             cancel_pending(ws, [timer_of(event, REMINDER)], f"appointment {event.kind.value}")
-    await store.apply(ws.changes, ws.now)
+    await ws.write()
 
 
 def _plan(

@@ -59,7 +59,7 @@ async def plan_confirmations(
     await ws.load_contacts(t["contact_id"] for t in latest if t and "contact_id" in t)
     for event in requests:
         decide_confirmation(ws, ctx, event, logger)
-    await store.apply(ws.changes, ws.now)
+    await ws.write()
 
 
 def decide_confirmation(

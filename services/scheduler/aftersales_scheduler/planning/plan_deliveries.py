@@ -41,7 +41,7 @@ async def plan_deliveries(
         plan(ws, ctx, subject, "delivery", planned)
         remember_contact_data(ws, subject)
         plan_care(ws, ctx, subject, event.customer.birthday, event.insurance_expiry, None)
-    await store.apply(ws.changes, ws.now)
+    await ws.write()
 
 
 def subject_of(event: VehicleDelivered) -> Subject:

@@ -34,7 +34,7 @@ async def plan_work_orders(
     )
     for event, subject in zip(events, subjects, strict=True):
         decide_work_order(ws, ctx, event, subject)
-    await store.apply(ws.changes, ws.now)
+    await ws.write()
 
 
 def subject_of(event: WorkOrderClosed) -> Subject:

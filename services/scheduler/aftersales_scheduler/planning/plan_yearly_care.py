@@ -30,4 +30,4 @@ async def plan_birthdays(
     )
     for b in birthdays:
         plan_care(ws, ctx, b.subject, b.birthday, None, None)
-    await store.apply(ws.changes, ws.now)
+    await ws.write()

@@ -20,7 +20,7 @@ from aftersales_runtime.outbox import Outbox, Pending
 
 from aftersales_scheduler.domain import timer as lifecycle
 from aftersales_scheduler.domain.plan import retry_at
-from aftersales_scheduler.filing import TIMERS
+from aftersales_scheduler.filing import TIMERS, live_timer_ids
 from aftersales_scheduler.planning.contacts import cancel_pending, customer_key, withdraw_purposes
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.ports import Doc, PlanningStore
@@ -48,7 +48,7 @@ async def record_results(
     await ws.load(person_keys=opting_out)
     for event in events:
         decide_result(ws, ctx, event, logger)
-    await store.apply(ws.changes, ws.now)
+    await ws.write()
     if outbox is not None:
         await publish_closures(ws, outbox, [e.contact_id for e in events])
 
@@ -96,7 +96,7 @@ def _opt_out(ws: WorkingSet, timer: Doc, event: ContactResult) -> None:
     purposes (pending contacts lose them, later ones that would carry only them are
     suppressed)."""
     key = customer_key(timer["dealer_id"], timer["customer_id"])
-    pending = ws.person(key).get("timer_ids", [])
+    pending = live_timer_ids(ws.person(key))
     if event.opted_out_of is None:
         ws.set_person(key, {"opted_out": True, "opted_out_by": "call"})
         cancel_pending(ws, pending, "opt-out (call)")

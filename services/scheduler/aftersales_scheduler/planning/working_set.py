@@ -1,5 +1,5 @@
 """A batch's working set: what its use case read (by `_id`, in bulk), the decisions applied to
-it in memory, and the `Changes` they add up to — written once, at the end."""
+it in memory, and the `Changes` they add up to — written once, at the end (`write`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from datetime import datetime
 from aftersales_contracts.events import ContactPurpose
 
 from aftersales_scheduler.domain.plan import OtherContact
-from aftersales_scheduler.domain.timer import LIVE, Transition, is_pending
-from aftersales_scheduler.filing import entry_for, filing_key
+from aftersales_scheduler.domain.timer import LIVE, Transition, is_pending, is_settled
+from aftersales_scheduler.filing import entry_for, filing_key, live_timer_ids, settled_field
 from aftersales_scheduler.planning.ports import (
     Changes,
     Doc,
@@ -28,6 +28,7 @@ class WorkingSet:
         self.changes = Changes()
         self._timers: dict[str, Doc | None] = {}
         self._people: dict[str, Doc | None] = {}
+        self._read_people: dict[str, Doc] = {}  # as read (`_people` holds them as decided)
         self._sent: set[tuple[str, int]] = set()
         self._contacts: dict[str, Doc] = {}
         self._others: dict[str, OtherContact] = {}  # timer id -> as D13 sees it (see others_of)
@@ -51,19 +52,21 @@ class WorkingSet:
         )
 
     async def load(self, timer_ids: Iterable[str] = (), person_keys: Iterable[str] = ()) -> None:
-        """Read timers and people not read yet, the timers the people link to, and which of
-        the pending ones already went out: three waves of `$in` reads by `_id`."""
+        """Read timers and people not read yet, the timers the people link to (but the settled
+        ones, `filing.live_timer_ids`), and which of the pending ones already went out: three
+        waves of `$in` reads by `_id`."""
         keys = [k for k in dict.fromkeys(person_keys) if k not in self._people]
         ids = [i for i in dict.fromkeys(timer_ids) if i not in self._timers]
         people, timers = await asyncio.gather(
             self.store.find_people(keys), self.store.find_timers(ids)
         )
         self._people.update({k: people.get(k) for k in keys})
+        self._read_people.update(people)
         self._timers.update({i: timers.get(i) for i in ids})
         linked = [
             tid
             for person in people.values()
-            for tid in person.get("timer_ids", [])
+            for tid in live_timer_ids(person)
             if tid not in self._timers
         ]
         found = await self.store.find_timers(linked) if linked else {}
@@ -90,7 +93,8 @@ class WorkingSet:
         return self._timers.get(timer_id)
 
     def timers_of(self, person: Doc) -> list[Doc]:
-        return [t for i in person.get("timer_ids", []) if (t := self._timers.get(i)) is not None]
+        """The person's timers a decision may need (read, or added by this batch)."""
+        return [t for i in live_timer_ids(person) if (t := self._timers.get(i)) is not None]
 
     def others_of(self, person: Doc) -> list[OtherContact]:
         """The person's contacts that count for D13 (`LIVE`), as `decide` sees them: each made
@@ -116,6 +120,30 @@ class WorkingSet:
 
     def was_sent(self, timer: Doc) -> bool:
         return (timer["_id"], timer["attempt"]) in self._sent
+
+    # --- writing ----------------------------------------------------------------------------
+    async def write(self) -> None:
+        """The batch's changes, once. A file's update keeps only what differs from the file as
+        read (a redelivered batch writes nothing), and marks the timers the file links that no
+        decision needs any more (`domain.timer.is_settled`), so later batches neither read nor
+        weigh them: no write of its own, whatever the history."""
+        for key, update in list(self.changes.people.items()):
+            read = self._read_people.get(key)
+            if update.new or read is None:
+                continue
+            update.set = {k: v for k, v in update.set.items() if k not in read or read[k] != v}
+            if not update.set and not update.add:
+                del self.changes.people[key]
+                continue
+            self._settle_links(self._people[key] or read, update)
+        await self.store.apply(self.changes, self.now)
+
+    def _settle_links(self, person: Doc, update: PersonUpdate) -> None:
+        if "vin" in person and "contact_data" not in person:
+            return  # its latest contact stands in for the contact data it lacks
+        for timer in self.timers_of(person):
+            if is_settled(timer, self.now):
+                update.set[settled_field(timer["_id"])] = True
 
     # --- decisions --------------------------------------------------------------------------
     def add_timer(self, doc: Doc) -> None:
