@@ -7,12 +7,12 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
   It records `filed_key`, the entry its current attempt and version is filed under. Stored
   packed, like `contacts` (`stored_timer`, `read_packed`).
 - `people`: `customer/{dealer}/{id}` and `vehicle/{dealer}/{vin}` (timer ids, opt-out, visits).
-  `timer_ids` lists every timer the file ever linked (the decision trail's view); `settled`
-  (`{escaped timer id: true}`, `settled_field`) names those no decision needs any more
-  (`domain.timer.is_settled`), so the planner reads and weighs only the others
-  (`live_timer_ids`): a returning customer costs what their open contacts cost, not their
-  years of visits. A map, not a list: a file is written by several use cases at once, and
-  `$set` of one key, like `$addToSet`, never loses a concurrent writer's change.
+  `timer_ids` lists every timer the file ever linked (the decision trail's view);
+  `settled_timer_ids` those no decision needs any more (`domain.timer.is_settled`), so the
+  planner reads and weighs only the others (`live_timer_ids`): a returning customer costs what
+  their open contacts cost, not their years of visits. Both grow by `$addToSet` only: a file
+  is written by several use cases at once (MongoDB refuses a `$pull` and an `$addToSet` of one
+  field in one update, and a second update per file is what this saves).
   Before issue 19's buckets it also held the birthday index as one growing document per day,
   `birthdays/{dealer}/{MM-DD}`: still read, never written.
 - `contacts`: the contact data (CONTACT_FIELDS: customer, vehicle, service advisor, technicians,
@@ -227,26 +227,14 @@ def read_packed(doc: Doc) -> Doc:
 #: and vehicle's (issue 19). They are always written whole (`$set`) and never queried (the
 #: periodic jobs query scalars); documents stored before keep them nested until rewritten.
 PACKED_PERSON_FIELDS = ("care_subject", "contact_data")
-SETTLED = "settled"
-
-
-def settled_field(timer_id: str) -> str:
-    """The update path that marks a linked timer settled in its person's file."""
-    return f"{SETTLED}.{_field_name(timer_id)}"
+SETTLED = "settled_timer_ids"
 
 
 def live_timer_ids(person: Doc) -> list[str]:
     """The timers a person's file links that a decision may still need: all but the settled
-    (a file written before `settled` existed: all of them)."""
-    settled = person.get(SETTLED) or {}
-    return [t for t in person.get("timer_ids", []) if _field_name(t) not in settled]
-
-
-def _field_name(timer_id: str) -> str:
-    """A timer id as a field name (an id may hold '.' or '$', which a field name may not)."""
-    if "." not in timer_id and "$" not in timer_id and "%" not in timer_id:
-        return timer_id
-    return timer_id.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+    (a file written before `settled_timer_ids` existed: all of them)."""
+    settled = set(person.get(SETTLED, ()))
+    return [t for t in person.get("timer_ids", []) if t not in settled]
 
 
 def stored_person(fields: Doc) -> Doc:

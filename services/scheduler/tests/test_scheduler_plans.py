@@ -208,33 +208,33 @@ async def test_a_timer_filed_after_its_day_was_closed_still_fires(
     )
 
 
-async def test_a_returning_customers_file_names_its_settled_timers_whatever_their_ids(
+async def test_a_returning_customers_files_name_the_timers_settled_since_the_last_visit(
     mongo_db, work_order
 ):
     """On the real store: the second visit's update of the files names the first visit's
-    contacts made long ago (`settled`, keyed by timer ids that may hold '.' or '$'), and the
-    planner reads only the others from then on."""
+    contacts made long ago, and the one it withdrew (`settled_timer_ids`); the planner reads
+    only the others from then on."""
     store = TimerStore(mongo_db)
 
     def planning_at(at: datetime) -> PlanningContext:
         return PlanningContext(load_policies(DIRECTORY), DIRECTORY, FixedClock(at))
 
-    first = work_order(1).model_copy(update={"work_order_id": "WO.2026$1"})
+    first = work_order(1)
     await plan_work_orders(planning_at(SETTLED + timedelta(hours=1)), store, [first])
-    made = [timer_id(DEALER, "WO.2026$1", step) for step in STEPS]
+    made = [timer_id(DEALER, "WO-0001", step) for step in STEPS]
     await mongo_db[filing.TIMERS].update_many({"_id": {"$in": made}}, {"$set": {"state": "done"}})
 
     later = SETTLED + timedelta(days=60)
     again = work_order(2, settled_at=later)
     await plan_work_orders(planning_at(later + timedelta(hours=1)), store, [again])
 
-    day3, day7, day30 = made  # due 3, 7 and 30 days after the first visit
+    day3, day7, day30 = made  # made 57, 53 and 30 days before the second visit
     for key in (customer_key(DEALER, "C-1"), vehicle_key(DEALER, "LSVAU218XN2183294")):
         stored = await mongo_db[filing.PEOPLE].find_one({"_id": key})
-        assert set(stored["settled"]) == {
-            f"{DEALER}/WO%2E2026%241/call_day3",
-            f"{DEALER}/WO%2E2026%241/sms_survey_day7",
-            f"{DEALER}/WO%2E2026%241/lapsed_recall",  # cancelled by this visit (D11)
+        assert set(stored["settled_timer_ids"]) == {
+            day3,
+            day7,
+            timer_id(DEALER, "WO-0001", "lapsed_recall"),  # withdrawn by this visit (D11)
         }
         live = filing.live_timer_ids(filing.read_person(stored))
         assert day3 not in live

@@ -144,12 +144,7 @@ class FakeStore:
     def _apply_people(self, changes: Changes) -> None:
         for key, update in changes.people.items():
             person = self.people.setdefault(key, {"_id": key})
-            for path, value in update.set.items():
-                field, _, name = path.partition(".")  # `$set` of a nested field
-                if name:
-                    person.setdefault(field, {})[name] = value
-                else:
-                    person[field] = value
+            person.update(update.set)
             for field, values in update.add.items():
                 person[field] = [
                     *person.get(field, []),
@@ -294,7 +289,7 @@ async def comes_back(store: FakeStore, visits: int, files_unsettled: bool = Fals
                 timer["state"] = "done"
         if files_unsettled:
             for person in store.people.values():
-                person.pop("settled", None)
+                person.pop("settled_timer_ids", None)
         clock = FixedClock(at + timedelta(hours=1))
         await plan_work_orders(context(clock), store, [work_order(n + 1, "C-1", at)])
     return at
@@ -313,7 +308,7 @@ async def test_a_returning_customer_neither_reads_nor_weighs_contacts_long_settl
     }
     assert store.live_contacts() == unsettled.live_contacts()
     customer = store.people[customer_key(DEALER, "C-1")]
-    settled = set(customer["settled"])
+    settled = set(customer["settled_timer_ids"])
     first_visit = {t for t in store.timers if t.startswith(f"{DEALER}/WO-0001/")}
     assert first_visit <= settled  # made 100 days ago, or withdrawn by a later visit
     for tid in settled:

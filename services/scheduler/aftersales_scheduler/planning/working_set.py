@@ -11,7 +11,7 @@ from aftersales_contracts.events import ContactPurpose
 
 from aftersales_scheduler.domain.plan import OtherContact
 from aftersales_scheduler.domain.timer import LIVE, Transition, is_pending, is_settled
-from aftersales_scheduler.filing import entry_for, filing_key, live_timer_ids, settled_field
+from aftersales_scheduler.filing import SETTLED, entry_for, filing_key, live_timer_ids
 from aftersales_scheduler.planning.ports import (
     Changes,
     Doc,
@@ -135,15 +135,16 @@ class WorkingSet:
             if not update.set and not update.add:
                 del self.changes.people[key]
                 continue
-            self._settle_links(self._people[key] or read, update)
+            self._settle_links(key)
         await self.store.apply(self.changes, self.now)
 
-    def _settle_links(self, person: Doc, update: PersonUpdate) -> None:
+    def _settle_links(self, key: str) -> None:
+        person = self.person(key)
         if "vin" in person and "contact_data" not in person:
             return  # its latest contact stands in for the contact data it lacks
         for timer in self.timers_of(person):
             if is_settled(timer, self.now):
-                update.set[settled_field(timer["_id"])] = True
+                self.add_to_person(key, SETTLED, timer["_id"])
 
     # --- decisions --------------------------------------------------------------------------
     def add_timer(self, doc: Doc) -> None:
