@@ -50,6 +50,7 @@ from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.metrics import MongoCommandMetrics
 from aftersales_runtime.service import ensure_topics
 from aftersales_runtime.testing import checkout_kafka, checkout_mongodb_url, tool_kafka_env
+from aftersales_scheduler import filing
 from aftersales_scheduler.dispatcher import Dispatcher
 from aftersales_scheduler.domain.policy import PolicyBook
 from aftersales_scheduler.planning.context import PlanningContext
@@ -295,6 +296,86 @@ async def plan_rate(
         await client.close()
 
 
+async def visits_rate(customers: int, earlier: int, batch: int = 100) -> float:
+    """A returning customer's work order after `earlier` visits of their own, 60 days apart,
+    each planned by the planner (the contacts due before the next visit made, as results leave
+    them), on a new database: the rate of the last visit, and where it went. A file's open
+    contacts, not its years of visits, should set it (`filing.live_timer_ids`)."""
+    token = uuid.uuid4().hex[:8]
+    settings = _settings(f"bench_visits_{token}", "")
+    registry = CollectorRegistry()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongodb_url, tz_aware=True, event_listeners=[MongoCommandMetrics(registry)]
+    )
+    db = client[settings.mongodb_database]
+    store = TimerStore(db)
+    directory = DealerDirectory.from_mapping({"dealers": {DEALER: {}}})
+
+    def planning_at(at: datetime) -> PlanningContext:
+        return PlanningContext(PolicyBook.build([]), directory, FixedClock(at))
+
+    def visit(n: int, number: int, settled: datetime) -> WorkOrderClosed:
+        work_order_id = f"WO-V{n:07d}-{number}"
+        return _work_order(n, returning=False).model_copy(
+            update={
+                "event_id": deterministic_id("bench", work_order_id),
+                "work_order_id": work_order_id,
+                "correlation_id": correlation_id_for(DEALER, work_order_id),
+                "occurred_at": settled,
+                "settled_at": settled,
+            }
+        )
+
+    try:
+        for number in range(earlier):
+            settled = NOW - timedelta(days=60 * (earlier - number))
+            orders = [visit(n, number, settled) for n in range(customers)]
+            for start in range(0, customers, batch):
+                await plan_work_orders(
+                    planning_at(settled + timedelta(hours=1)), store, orders[start : start + batch]
+                )
+            made = [
+                t["_id"]
+                for t in map(filing.read_packed, await db[filing.TIMERS].find({}).to_list(None))
+                if t["state"] == "pending" and t["due_at"] < settled + timedelta(days=60)
+            ]
+            for start in range(0, len(made), 5_000):
+                chunk = made[start : start + 5_000]
+                await db[filing.TIMERS].update_many(
+                    {"_id": {"$in": chunk}}, {"$set": {"state": "done"}}
+                )
+        orders = [visit(n, earlier, NOW - timedelta(hours=1)) for n in range(customers)]
+        cpu = Cpu.of({"planner": os.getpid()})
+        cpu.start()
+        commands, waited = registry_counts(registry, "planner"), registry_seconds(registry)
+        started = time.perf_counter()
+        for start in range(0, customers, batch):
+            await plan_work_orders(planning_at(NOW), store, orders[start : start + batch])
+        elapsed = time.perf_counter() - started
+        spent = cpu.seconds()
+        person = await db[filing.PEOPLE].find_one({"_id": {"$regex": "^customer/"}}) or {}
+        linked = len(person.get("timer_ids", []))
+        live = len(filing.live_timer_ids(person))
+        print(
+            f"a returning customer after {earlier} earlier visits: {customers / elapsed:,.1f} "
+            f"work orders/s (their files link {linked} timers, {live} of them open or recent)",
+            flush=True,
+        )
+        print(
+            "  cpu ms per work order: "
+            + ", ".join(f"{n} {1000 * t / customers:.2f}" for n, t in sorted(spent.items())),
+            flush=True,
+        )
+        print_seconds("the visit", waited, registry_seconds(registry), customers, "work order")
+        print_commands(
+            "the visit", commands, registry_counts(registry, "planner"), customers, "work order", 6
+        )
+        return customers / elapsed
+    finally:
+        await client.drop_database(settings.mongodb_database)
+        await client.close()
+
+
 async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scheduler")
     parser.add_argument("--pending", type=int, nargs=2, default=[10_000, 1_000_000])
@@ -314,6 +395,15 @@ async def main(argv: list[str] | None = None) -> None:
         default=50_000,
         help="work orders of history (a year of 50 stores is ~500,000; 0 = none)",
     )
+    parser.add_argument(
+        "--visits",
+        type=int,
+        nargs=2,
+        default=[1, 8],
+        metavar=("FEW", "MANY"),
+        help="a returning customer's earlier visits, few and many (0 0: not measured)",
+    )
+    parser.add_argument("--visitors", type=int, default=300, help="customers in --visits")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     few, many = args.pending
@@ -330,6 +420,14 @@ async def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     empty = await plan_rate(args.plans, args.plan_batch)
+    if any(args.visits):
+        few_visits, many_visits = args.visits
+        rates = [await visits_rate(args.visitors, k) for k in (few_visits, many_visits)]
+        print(
+            f"returning customers, the rate after {many_visits} / after {few_visits} earlier "
+            f"visits: {rates[1] / rates[0]:.2f}",
+            flush=True,
+        )
     if args.history:
         await with_history(args, empty)
 
