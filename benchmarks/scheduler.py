@@ -29,6 +29,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,7 +61,13 @@ from aftersales_scheduler.store import TimerStore
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
-from benchmarks.commands import print_commands, print_seconds, registry_counts, registry_seconds
+from benchmarks.commands import (
+    Key,
+    print_commands,
+    print_seconds,
+    registry_counts,
+    registry_seconds,
+)
 from benchmarks.cpu import Cpu
 from benchmarks.history import (
     group_stores,
@@ -227,6 +234,72 @@ def _work_order(n: int, returning: bool) -> WorkOrderClosed:
     )
 
 
+class Planner:
+    """The benchmark's planner on one database (dropped at the end unless `keep`), through a
+    client whose commands are counted; `timed` plans and keeps what it cost, `print_costs`
+    prints it per work order."""
+
+    def __init__(self, database: str, keep: bool = False) -> None:
+        self.registry = CollectorRegistry()
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            MONGODB, tz_aware=True, event_listeners=[MongoCommandMetrics(self.registry)]
+        )
+        self.db = self.client[database]
+        self.store = TimerStore(self.db)
+        self.keep = keep
+        self.count = 0
+        self.spent: dict[str, float] = {}
+        self.commands: tuple[dict[Key, list[float]], dict[Key, list[float]]] = ({}, {})
+        self.waited: tuple[dict[str, float], dict[str, float]] = ({}, {})
+
+    async def __aenter__(self) -> Planner:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if not self.keep:
+            await self.client.drop_database(self.db.name)
+        await self.client.close()
+
+    async def plan(
+        self, ctx: PlanningContext, orders: Sequence[WorkOrderClosed], batch: int
+    ) -> None:
+        for start in range(0, len(orders), batch):
+            await plan_work_orders(ctx, self.store, orders[start : start + batch])
+
+    async def timed(
+        self, ctx: PlanningContext, orders: Sequence[WorkOrderClosed], batch: int
+    ) -> float:
+        """Seconds to plan `orders` in batches of `batch`."""
+        cpu = Cpu.of({"planner": os.getpid()})
+        cpu.start()
+        commands, waited = (
+            registry_counts(self.registry, "planner"),
+            registry_seconds(self.registry),
+        )
+        started = time.perf_counter()
+        await self.plan(ctx, orders, batch)
+        elapsed = time.perf_counter() - started
+        self.spent, self.count = cpu.seconds(), len(orders)
+        self.commands = commands, registry_counts(self.registry, "planner")
+        self.waited = waited, registry_seconds(self.registry)
+        return elapsed
+
+    def print_costs(self, phase: str, top: int = 12) -> None:
+        """The last `timed` stretch's CPU, waits and commands per work order."""
+        print(
+            "  cpu ms per work order: "
+            + ", ".join(f"{n} {1000 * t / self.count:.2f}" for n, t in sorted(self.spent.items())),
+            flush=True,
+        )
+        print_seconds(phase, *self.waited, self.count, "work order")
+        print_commands(phase, *self.commands, self.count, "work order", top)
+
+
+def _context(now: datetime = NOW) -> PlanningContext:
+    directory = DealerDirectory.from_mapping({"dealers": {DEALER: {}}})
+    return PlanningContext(PolicyBook.build([]), directory, FixedClock(now))
+
+
 async def plan_rate(
     count: int,
     batch: int,
@@ -238,40 +311,22 @@ async def plan_rate(
     """Work orders `first` … `first + count - 1` planned in batches of `batch` (on a new,
     empty database unless `database` is given); prints the rate and where it went. With a
     history, a third of them are returning customers' unless `returning` is false."""
-    token = uuid.uuid4().hex[:8]
-    settings = _settings(database or f"bench_plan_{token}", "")
-    registry = CollectorRegistry()  # what the planner asks of MongoDB, per work order
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        settings.mongodb_url, tz_aware=True, event_listeners=[MongoCommandMetrics(registry)]
-    )
-    db = client[settings.mongodb_database]
-    directory = DealerDirectory.from_mapping({"dealers": {DEALER: {}}})
-    ctx = PlanningContext(PolicyBook.build([]), directory, FixedClock(NOW))
-    store = TimerStore(db)
     # With a history, a third of the customers come back (their files and contacts exist).
     orders = [
         _work_order(n, returning=returning and history > 0 and n % 3 == 0 and n * 50 < history)
         for n in range(first, first + count)
     ]
-    try:
+    name = database or f"bench_plan_{uuid.uuid4().hex[:8]}"
+    async with Planner(name, keep=bool(database)) as planner:
         # No count over a history: on FerretDB `count_documents` fetches every document, and
         # over a 500,000-work-order history (3.5M timers) it starved the server until it failed.
-        cpu = Cpu.of({"planner": os.getpid()})
-        cpu.start()
-        commands, waited = registry_counts(registry, "planner"), registry_seconds(registry)
-        started = time.perf_counter()
-        for start in range(0, count, batch):
-            await plan_work_orders(ctx, store, orders[start : start + batch])
-        elapsed = time.perf_counter() - started
-        spent = cpu.seconds()
-        commands_after = registry_counts(registry, "planner")
-        waited_after = registry_seconds(registry)
+        elapsed = await planner.timed(_context(), orders, batch)
         rate = count / elapsed
         label = f"plans with a history of {history:,} work orders" if history else "plans"
         label += "" if returning or not history else ", new customers only"
         made = ""
         if not history:
-            timers = await db["timers"].count_documents({})
+            timers = await planner.db["timers"].count_documents({})
             made = f" → {timers:,} timers ({timers / elapsed:,.0f} timers/s)"
         print(
             f"{label}: {count:,} work orders{made} in {elapsed:.2f} s = "
@@ -279,21 +334,11 @@ async def plan_rate(
             "(D6-D7 plan, D9 reminder, D10 birthday, D11 recall, D13 checks)",
             flush=True,
         )
-        print(
-            "  cpu ms per work order: "
-            + ", ".join(f"{n} {1000 * t / count:.2f}" for n, t in sorted(spent.items())),
-            flush=True,
-        )
-        print_seconds("planning", waited, waited_after, count, "work order")
-        print_commands("planning", commands, commands_after, count, "work order")
+        planner.print_costs("planning")
         if history:
-            collections = len(await db.list_collection_names())
+            collections = len(await planner.db.list_collection_names())
             print(f"  {collections} collections in the scheduler's database", flush=True)
         return rate
-    finally:
-        if not database:
-            await client.drop_database(settings.mongodb_database)
-        await client.close()
 
 
 async def visits_rate(customers: int, earlier: int, batch: int = 100) -> float:
@@ -301,18 +346,6 @@ async def visits_rate(customers: int, earlier: int, batch: int = 100) -> float:
     each planned by the planner (the contacts due before the next visit made, as results leave
     them), on a new database: the rate of the last visit, and where it went. A file's open
     contacts, not its years of visits, should set it (`filing.live_timer_ids`)."""
-    token = uuid.uuid4().hex[:8]
-    settings = _settings(f"bench_visits_{token}", "")
-    registry = CollectorRegistry()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        settings.mongodb_url, tz_aware=True, event_listeners=[MongoCommandMetrics(registry)]
-    )
-    db = client[settings.mongodb_database]
-    store = TimerStore(db)
-    directory = DealerDirectory.from_mapping({"dealers": {DEALER: {}}})
-
-    def planning_at(at: datetime) -> PlanningContext:
-        return PlanningContext(PolicyBook.build([]), directory, FixedClock(at))
 
     def visit(n: int, number: int, settled: datetime) -> WorkOrderClosed:
         work_order_id = f"WO-V{n:07d}-{number}"
@@ -326,34 +359,23 @@ async def visits_rate(customers: int, earlier: int, batch: int = 100) -> float:
             }
         )
 
-    try:
+    async with Planner(f"bench_visits_{uuid.uuid4().hex[:8]}") as planner:
+        timers = planner.db[filing.TIMERS]
         for number in range(earlier):
             settled = NOW - timedelta(days=60 * (earlier - number))
             orders = [visit(n, number, settled) for n in range(customers)]
-            for start in range(0, customers, batch):
-                await plan_work_orders(
-                    planning_at(settled + timedelta(hours=1)), store, orders[start : start + batch]
-                )
+            await planner.plan(_context(settled + timedelta(hours=1)), orders, batch)
             made = [
                 t["_id"]
-                for t in map(filing.read_packed, await db[filing.TIMERS].find({}).to_list(None))
+                for t in map(filing.read_packed, await timers.find({}).to_list(None))
                 if t["state"] == "pending" and t["due_at"] < settled + timedelta(days=60)
             ]
             for start in range(0, len(made), 5_000):
                 chunk = made[start : start + 5_000]
-                await db[filing.TIMERS].update_many(
-                    {"_id": {"$in": chunk}}, {"$set": {"state": "done"}}
-                )
+                await timers.update_many({"_id": {"$in": chunk}}, {"$set": {"state": "done"}})
         orders = [visit(n, earlier, NOW - timedelta(hours=1)) for n in range(customers)]
-        cpu = Cpu.of({"planner": os.getpid()})
-        cpu.start()
-        commands, waited = registry_counts(registry, "planner"), registry_seconds(registry)
-        started = time.perf_counter()
-        for start in range(0, customers, batch):
-            await plan_work_orders(planning_at(NOW), store, orders[start : start + batch])
-        elapsed = time.perf_counter() - started
-        spent = cpu.seconds()
-        person = await db[filing.PEOPLE].find_one({"_id": {"$regex": "^customer/"}}) or {}
+        elapsed = await planner.timed(_context(), orders, batch)
+        person = await planner.db[filing.PEOPLE].find_one({"_id": {"$regex": "^customer/"}}) or {}
         linked = len(person.get("timer_ids", []))
         live = len(filing.live_timer_ids(person))
         print(
@@ -361,19 +383,8 @@ async def visits_rate(customers: int, earlier: int, batch: int = 100) -> float:
             f"work orders/s (their files link {linked} timers, {live} of them open or recent)",
             flush=True,
         )
-        print(
-            "  cpu ms per work order: "
-            + ", ".join(f"{n} {1000 * t / customers:.2f}" for n, t in sorted(spent.items())),
-            flush=True,
-        )
-        print_seconds("the visit", waited, registry_seconds(registry), customers, "work order")
-        print_commands(
-            "the visit", commands, registry_counts(registry, "planner"), customers, "work order", 6
-        )
+        planner.print_costs("the visit", top=6)
         return customers / elapsed
-    finally:
-        await client.drop_database(settings.mongodb_database)
-        await client.close()
 
 
 async def main(argv: list[str] | None = None) -> None:
