@@ -31,13 +31,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 from aftersales_contact.domain.queue import (
     BUCKET_SIZE,
     Expiring,
+    ParsedHours,
     QueueEntry,
     hour_of,
-    ordered,
+    lines_of,
     pack,
     pack_expiring,
-    unpack,
+    pack_lines,
+    packed_text,
+    task_of,
     unpack_expiring,
+    without_tasks,
 )
 
 Doc = dict[str, Any]
@@ -72,6 +76,7 @@ class OpenQueue:
         self._pending: defaultdict[str, dict[str, str]] = defaultdict(dict)  # task -> hour
         # lookups under way, by the `_id`s they read
         self._reads: dict[tuple[str, ...], asyncio.Future[list[Doc | None]]] = {}
+        self._parsed = ParsedHours()
 
     async def _read(self, doc_ids: list[str]) -> list[Doc | None]:
         """Documents by `_id`, in the order asked (None where absent): one `$in` read."""
@@ -103,10 +108,10 @@ class OpenQueue:
             head = await self.queue.find_one({"_id": head_id(dealer_id)})
         return dict(head["hours"]) if head else {}
 
-    async def hour_entries(self, dealer_id: str, hour: str, parts: int) -> list[QueueEntry]:
-        """An hour's open entries in queue order: its buckets in one read."""
+    async def hour_entries(self, dealer_id: str, hour: str, parts: int) -> tuple[QueueEntry, ...]:
+        """An hour's open entries in queue order: its buckets in one read (`ParsedHours`)."""
         docs = await self._shared_read(tuple(bucket_id(dealer_id, hour, p) for p in range(parts)))
-        return ordered(entry for doc in docs for entry in unpack(doc))
+        return self._parsed.ordered((dealer_id, hour), tuple(packed_text(doc) for doc in docs))
 
     async def entries(
         self, dealer_id: str, due_by: datetime | None = None
@@ -137,9 +142,9 @@ class OpenQueue:
             for hour, wanted in sorted(by_hour.items()):
                 parts = hours.get(hour, 0)
                 docs = await self._read([bucket_id(dealer_id, hour, p) for p in range(parts)])
-                buckets = [unpack(doc) for doc in docs]
-                queued = {e.task_id for bucket in buckets for e in bucket}
-                fresh = [e for t, e in wanted.items() if t not in queued]
+                buckets = [lines_of(doc) for doc in docs]
+                queued = {task_of(line) for bucket in buckets for line in bucket}
+                fresh = [e.to_line() for t, e in wanted.items() if t not in queued]
                 if not fresh:
                     continue
                 if not buckets or len(buckets[-1]) >= BUCKET_SIZE:
@@ -154,7 +159,7 @@ class OpenQueue:
                 for part in range(last, len(buckets)):
                     await self._write_bucket(dealer_id, hour, part, buckets[part])
                 new_hours[hour] = len(buckets)
-                added.update(e.task_id for e in fresh)
+                added.update(map(task_of, fresh))
             if new_hours != hours:
                 await self._write_hours(dealer_id, new_hours)
         return added
@@ -184,9 +189,8 @@ class OpenQueue:
             docs = await self._read([bucket_id(dealer_id, hour, p) for p in range(parts)])
             remaining = 0
             for part, doc in enumerate(docs):
-                entries = unpack(doc)
-                kept = [e for e in entries if e.task_id not in gone]
-                if len(kept) != len(entries):
+                kept, changed = without_tasks(doc, gone)
+                if changed:
                     await self._write_bucket(dealer_id, hour, part, kept)
                 remaining += len(kept)
             if parts and remaining == 0:
@@ -271,14 +275,12 @@ class OpenQueue:
                 {"_id": expiry_cursor_id(dealer_id)}, {"$set": {"hour": next_hour}}, upsert=True
             )
 
-    async def _write_bucket(
-        self, dealer_id: str, hour: str, part: int, entries: list[QueueEntry]
-    ) -> None:
-        """Rewrite one bucket whole, packed (under the dealer's lock); `entries` (the old
-        sub-documents) goes when a bucket written before packing is rewritten."""
+    async def _write_bucket(self, dealer_id: str, hour: str, part: int, lines: list[str]) -> None:
+        """Rewrite one bucket whole, its packed lines (under the dealer's lock); `entries` (the
+        old sub-documents) goes when a bucket written before packing is rewritten."""
         await self.queue.update_one(
             {"_id": bucket_id(dealer_id, hour, part)},
-            {"$set": pack(entries), "$unset": {"entries": ""}},
+            {"$set": pack_lines(lines), "$unset": {"entries": ""}},
             upsert=True,
         )
 

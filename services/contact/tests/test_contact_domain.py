@@ -57,3 +57,60 @@ def test_a_packed_bucket_gives_back_its_entries_and_an_old_bucket_is_still_read(
         ],
     }
     assert unpack(old) == entries
+
+
+def test_finishing_tasks_keeps_the_bucket_s_other_lines_as_stored() -> None:
+    from aftersales_contact.domain.queue import QueueEntry, lines_of, pack, task_of, without_tasks
+
+    due = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
+    entries = [
+        QueueEntry(task_id_for(f"c-{n}", 1), due, 10, 1, ("service_call_day3",), "phone")
+        for n in range(3)
+    ]
+    bucket = {"_id": "open/d/2026112301/0", **pack(entries)}
+    assert [task_of(line) for line in lines_of(bucket)] == [e.task_id for e in entries]
+
+    kept, changed = without_tasks(bucket, {entries[1].task_id, "not-queued"})
+    assert changed
+    assert kept == [entries[0].to_line(), entries[2].to_line()]
+    assert without_tasks(bucket, {"not-queued"}) == (lines_of(bucket), False)
+    assert without_tasks(None, {entries[0].task_id}) == ([], False)
+
+    old = {  # stored before packing: read as the lines it would have
+        "_id": "open/d/2026112301/0",
+        "entries": [
+            {
+                "t": e.task_id,
+                "d": e.due_at,
+                "p": e.priority,
+                "a": e.attempt,
+                "u": list(e.purposes),
+                "c": e.channel,
+            }
+            for e in entries
+        ],
+    }
+    assert without_tasks(old, {entries[0].task_id}) == ([e.to_line() for e in entries[1:]], True)
+
+
+def test_an_hour_is_ordered_again_only_when_its_text_changes_and_a_line_is_parsed_once() -> None:
+    from aftersales_contact.domain.queue import PACKED, ParsedHours, QueueEntry, pack
+
+    due = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
+    care, call, retry = (
+        QueueEntry(task_id_for("c-1", 1), due, 50, 1, ("birthday_care",), "phone"),
+        QueueEntry(task_id_for("c-2", 1), due - timedelta(minutes=5), 10, 1, ("x",), "phone"),
+        QueueEntry(task_id_for("c-3", 2), due, 10, 2, ("service_call_day3",), "phone"),
+    )
+    hours = ParsedHours()
+    first_bucket, second_bucket = pack([care, call])[PACKED], pack([retry])[PACKED]
+    first = hours.ordered("h", (first_bucket, second_bucket))
+    assert first == (call, retry, care)
+    assert hours.ordered("h", (first_bucket, second_bucket)) is first
+
+    # The call finished: its line left the first bucket; the others are not parsed again.
+    second = hours.ordered("h", (pack([care])[PACKED], second_bucket))
+    assert second == (retry, care)
+    assert second[0] is first[1]
+    assert second[1] is first[2]
+    assert hours.ordered("other hour", (first_bucket,)) == (call, care)

@@ -160,3 +160,35 @@ async def test_a_finished_task_leaves_the_queue_and_an_empty_hour_leaves_the_hea
     assert entries == []
     assert await service.desk.queue.hours("dealer-sz-001") == {}
     assert await mongo_db["queue"].count_documents({"_id": {"$regex": "^open/"}}) == 0
+
+
+async def test_an_hours_order_is_parsed_once_per_content_and_again_when_a_task_joins_or_leaves(
+    client, service, settings, clock, due, published
+):
+    """Every claim reads its hour's buckets; their parsed order is kept while the buckets' text
+    is the same, and made again from the new text when a task is queued or finished."""
+    dealer, at = "dealer-sz-001", clock.now() - timedelta(minutes=30)
+    care = due(1, due_at=at, purposes=[ContactPurpose.BIRTHDAY_CARE])
+    day3 = due(2, due_at=at)
+    await queue(service, settings, care, day3)
+    open_queue = service.desk.queue
+    [(hour, parts)] = (await open_queue.hours(dealer)).items()
+    first = await open_queue.hour_entries(dealer, hour, parts)
+    assert [e.task_id for e in first] == [
+        task_id_for(day3.contact_id, 1),
+        task_id_for(care.contact_id, 1),
+    ]
+    assert await open_queue.hour_entries(dealer, hour, parts) is first  # not parsed again
+
+    earlier = due(3, due_at=at - timedelta(minutes=1))
+    await queue(service, settings, earlier)
+    taken = (await claim(client, "agent-1")).json()["task_id"]
+    assert taken == task_id_for(earlier.contact_id, 1)
+    answer = await client.post(
+        f"/v1/tasks/{taken}/result", json={"agent_id": "agent-1", "outcome": "no_answer"}
+    )
+    assert answer.status_code == 200
+
+    now_open = await open_queue.hour_entries(dealer, hour, parts)
+    assert [e.task_id for e in now_open] == [e.task_id for e in first]  # the earlier one left
+    assert (await claim(client, "agent-2")).json()["task_id"] == task_id_for(day3.contact_id, 1)

@@ -6,7 +6,7 @@ buckets addressed by `_id` (ARCHITECTURE: Storage), so its cost follows the open
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -128,17 +128,77 @@ def ordered(entries: Iterable[QueueEntry]) -> list[QueueEntry]:
 
 def pack(entries: Iterable[QueueEntry]) -> dict[str, str]:
     """A bucket's stored entries (the fields to `$set`)."""
-    return {PACKED: "\n".join(entry.to_line() for entry in entries)}
+    return pack_lines(entry.to_line() for entry in entries)
+
+
+def pack_lines(lines: Iterable[str]) -> dict[str, str]:
+    return {PACKED: "\n".join(lines)}
+
+
+def packed_text(bucket: Mapping[str, Any] | None) -> str:
+    """A bucket's entries as its packed text (one stored before packing, as sub-documents:
+    the text it would have)."""
+    if not bucket:
+        return ""
+    if PACKED in bucket:
+        text: str = bucket[PACKED]
+        return text
+    return "\n".join(QueueEntry.from_doc(e).to_line() for e in bucket.get("entries", []))
+
+
+def lines_of(bucket: Mapping[str, Any] | None) -> list[str]:
+    text = packed_text(bucket)
+    return text.split("\n") if text else []
 
 
 def unpack(bucket: Mapping[str, Any] | None) -> list[QueueEntry]:
     """A bucket's entries, packed or (stored before packing) as sub-documents."""
-    if not bucket:
-        return []
-    if PACKED in bucket:
-        lines: str = bucket[PACKED]
-        return [QueueEntry.from_line(line) for line in lines.split("\n")] if lines else []
-    return [QueueEntry.from_doc(e) for e in bucket.get("entries", [])]
+    return [QueueEntry.from_line(line) for line in lines_of(bucket)]
+
+
+class ParsedHours:
+    """Hours' entries in queue order, kept by the text they were parsed from. Every claim reads
+    its hour's buckets, and a busy dealer's hour holds hundreds of tasks: an hour is ordered
+    again only when its text changed, and a line (a task queued or finished changes one) is
+    parsed once. Bounded: past `limit` lines or hours kept, all go."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._hours: dict[Hashable, tuple[tuple[str, ...], tuple[QueueEntry, ...]]] = {}
+        self._lines: dict[str, QueueEntry] = {}
+
+    def ordered(self, hour: Hashable, texts: tuple[str, ...]) -> tuple[QueueEntry, ...]:
+        kept = self._hours.get(hour)
+        if kept is not None and kept[0] == texts:
+            return kept[1]
+        if len(self._lines) > self.limit or len(self._hours) > self.limit:
+            self._lines.clear()
+            self._hours.clear()
+        entries = []
+        for text in texts:
+            for line in text.split("\n") if text else ():
+                entry = self._lines.get(line)
+                if entry is None:
+                    entry = self._lines[line] = QueueEntry.from_line(line)
+                entries.append(entry)
+        order = tuple(ordered(entries))
+        self._hours[hour] = texts, order
+        return order
+
+
+def task_of(line: str) -> str:
+    """The task of a packed line, without reading the rest of it (`QueueEntry.to_line`)."""
+    return line.split("\t", 4)[3]
+
+
+def without_tasks(
+    bucket: Mapping[str, Any] | None, gone: Collection[str]
+) -> tuple[list[str], bool]:
+    """The bucket's lines but those of the `gone` tasks (the others as stored), and whether it
+    held any of them: finishing a task costs its bucket's lines, not parsing each entry."""
+    lines = lines_of(bucket)
+    kept = [line for line in lines if task_of(line) not in gone]
+    return kept, len(kept) != len(lines)
 
 
 @dataclass(frozen=True)
