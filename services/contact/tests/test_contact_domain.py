@@ -27,6 +27,24 @@ def test_task_state(done, expires, state):
     assert task_state(done, expires, NOW) is state
 
 
+def stored_before_packing(entries):
+    """A bucket as stored before packing: its entries as sub-documents."""
+    return {
+        "_id": "open/d/2026112301/0",
+        "entries": [
+            {
+                "t": e.task_id,
+                "d": e.due_at,
+                "p": e.priority,
+                "a": e.attempt,
+                "u": list(e.purposes),
+                "c": e.channel,
+            }
+            for e in entries
+        ],
+    }
+
+
 def test_a_packed_bucket_gives_back_its_entries_and_an_old_bucket_is_still_read() -> None:
     from aftersales_contact.domain.queue import PACKED, QueueEntry, pack, unpack
 
@@ -42,20 +60,7 @@ def test_a_packed_bucket_gives_back_its_entries_and_an_old_bucket_is_still_read(
     assert unpack(bucket) == entries
     assert unpack({"_id": "x", **pack([])}) == []
     assert unpack(None) == []
-    old = {
-        "_id": "open/d/2026112301/0",
-        "entries": [
-            {
-                "t": e.task_id,
-                "d": e.due_at,
-                "p": e.priority,
-                "a": e.attempt,
-                "u": list(e.purposes),
-                "c": e.channel,
-            }
-            for e in entries
-        ],
-    }
+    old = stored_before_packing(entries)
     assert unpack(old) == entries
 
 
@@ -76,20 +81,7 @@ def test_finishing_tasks_keeps_the_bucket_s_other_lines_as_stored() -> None:
     assert without_tasks(bucket, {"not-queued"}) == (lines_of(bucket), False)
     assert without_tasks(None, {entries[0].task_id}) == ([], False)
 
-    old = {  # stored before packing: read as the lines it would have
-        "_id": "open/d/2026112301/0",
-        "entries": [
-            {
-                "t": e.task_id,
-                "d": e.due_at,
-                "p": e.priority,
-                "a": e.attempt,
-                "u": list(e.purposes),
-                "c": e.channel,
-            }
-            for e in entries
-        ],
-    }
+    old = stored_before_packing(entries)  # read as the lines it would have
     assert without_tasks(old, {entries[0].task_id}) == ([e.to_line() for e in entries[1:]], True)
 
 
