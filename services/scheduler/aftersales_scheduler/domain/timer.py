@@ -9,9 +9,11 @@ a redelivered event change nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from aftersales_scheduler.domain.plan import WEEK
 
 Doc = dict[str, Any]
 
@@ -27,10 +29,10 @@ class TimerState(StrEnum):
 
 #: States that count as a contact of the customer (D13 cap).
 LIVE = frozenset({TimerState.PENDING, TimerState.DONE, TimerState.UNREACHABLE})
-#: How long a contact made counts for decisions: D13's 7 days, plus four weeks for work orders
-#: that arrive late (their first contacts are planned on the days after the settlement, which
-#: may be past).
-COUNTS_FOR = timedelta(days=35)
+#: How long a contact made counts for decisions: D13's week, plus four for work orders that
+#: arrive late (their first contacts are planned on the days after the settlement, which may be
+#: past).
+COUNTS_FOR = WEEK + 4 * WEEK
 
 
 def trail(now: datetime, event: str, detail: str = "", attempt: int | None = None) -> Doc:
