@@ -160,9 +160,10 @@ class ParsedHours:
     """Hours' entries in queue order, kept by the text they were parsed from. Every claim reads
     its hour's buckets, and a busy dealer's hour holds hundreds of tasks: an hour is ordered
     again only when its text changed, and a line (a task queued or finished changes one) is
-    parsed once. Bounded: past `limit` lines or hours kept, all go."""
+    parsed once. Bounded: past `limit` lines or hours kept, all go (20,000 lines parsed and
+    ordered took about 12 MB, 50,000 about 31 MB: tracemalloc)."""
 
-    def __init__(self, limit: int = 50_000) -> None:
+    def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit
         self._hours: dict[Hashable, tuple[tuple[str, ...], tuple[QueueEntry, ...]]] = {}
         self._lines: dict[str, QueueEntry] = {}
