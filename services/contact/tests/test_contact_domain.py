@@ -46,7 +46,10 @@ def stored_before_packing(entries):
 
 
 def test_a_packed_bucket_gives_back_its_entries_and_an_old_bucket_is_still_read() -> None:
-    from aftersales_contact.domain.queue import PACKED, QueueEntry, pack, unpack
+    from aftersales_contact.domain.queue import PACKED, QueueEntry, lines_of, pack
+
+    def unpack(bucket):
+        return [QueueEntry.from_line(line) for line in lines_of(bucket)]
 
     due = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
     entries = [
