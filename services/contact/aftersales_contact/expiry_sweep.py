@@ -16,7 +16,7 @@ from aftersales_contracts import Channel, ContactExpired, ContactPurpose, determ
 
 from aftersales_contact.desk import Desk
 from aftersales_contact.domain.queue import hour_of
-from aftersales_contact.results import Publish, leave_queue
+from aftersales_contact.results import Publish, finish_task
 from aftersales_contact.store import Doc, result_document
 
 
@@ -41,20 +41,20 @@ def expired_event(task: Doc, now: datetime) -> ContactExpired:
 
 
 async def expire_task(desk: Desk, publish: Publish, task: Doc, now: datetime) -> bool:
-    """Expire one open task; False when a result was recorded first (it is not expired)."""
+    """Expire one open task; False when a result was recorded first (it is not expired).
+
+    Like a result: a pending entry first, so the relay publishes an expiry whose sweep died
+    after storing it (the task is done by then, and sweeps pass over done tasks)."""
     event = expired_event(task, now)
     document = result_document(task, {"expired": True}, event.model_dump(mode="json"), now)
     document["expired"] = True
+    await desk.pending.add(task["_id"])
     if not await desk.store.add_result(document):
         stored = await desk.store.result(task["_id"])
         if stored is None or not stored.get("expired") or await desk.store.is_published(stored):
             return False  # an agent's result came first, or this expiry was finished before
         event = ContactExpired.model_validate(stored["event"])
-    desk.memory.finish(task["_id"])
-    await desk.store.mark_done(task["_id"])
-    await publish(event)
-    await desk.store.mark_published(task["_id"])
-    await leave_queue(desk, task)
+    await finish_task(desk, publish, task, event)
     return True
 
 

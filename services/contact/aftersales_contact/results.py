@@ -12,6 +12,7 @@ from aftersales_contracts import (
     CallOutcome,
     Channel,
     Coded,
+    ContactExpired,
     ContactPurpose,
     ContactResult,
     DataCheck,
@@ -228,7 +229,7 @@ async def record_result(
             raise Conflict("the follow-up expired and left the queue")
         _same_or_conflict(raced, submission)
         return ContactResult.model_validate(raced["event"])
-    await _finish(desk, publish, task, event)
+    await finish_task(desk, publish, task, event)
     logger.info(
         "contact result recorded",
         extra={
@@ -241,8 +242,9 @@ async def record_result(
     return event
 
 
-async def _finish(desk: Desk, publish: Publish, task: Doc, event: ContactResult) -> None:
-    """The result is stored: the task is done, the result goes out, the task leaves the queue."""
+async def finish_task(desk: Desk, publish: Publish, task: Doc, event: Event) -> None:
+    """The result (or expiry) is stored: the task is done, the event goes out (marked so, then
+    its pending entry goes), the task leaves the queue."""
     desk.memory.finish(task["_id"])
     await desk.store.mark_done(task["_id"])
     await publish(event)  # at once: an opt-out stops what the scheduler has pending (D4)
@@ -269,7 +271,7 @@ async def record_automatic_result(
         if stored is not None and not stored.get("expired"):
             await _publish_stored(desk, publish, stored)  # a crash before it went out
         return None
-    await _finish(desk, publish, task, event)
+    await finish_task(desk, publish, task, event)
     return event
 
 
@@ -314,30 +316,37 @@ async def _repeat(
             f"the follow-up expired at {task['expires_at'].isoformat()} and left the queue"
         )
     _same_or_conflict(stored, submission)
-    return await _publish_stored(desk, publish, stored)
+    await _publish_stored(desk, publish, stored)
+    return ContactResult.model_validate(stored["event"])
 
 
-async def _publish_stored(desk: Desk, publish: Publish, stored: dict[str, Any]) -> ContactResult:
-    """Publish a stored result that is not out yet (same event id), and finish its task."""
-    event = ContactResult.model_validate(stored["event"])
+def stored_event(stored: Doc) -> Event:
+    """The event a stored result holds: an agent's or the SMS channel's result, or an expiry."""
+    if stored.get("expired"):
+        return ContactExpired.model_validate(stored["event"])
+    return ContactResult.model_validate(stored["event"])
+
+
+async def _publish_stored(desk: Desk, publish: Publish, stored: Doc) -> None:
+    """Publish a stored result or expiry that is not out yet (the same event id), and finish
+    its task."""
     if not await desk.store.is_published(stored):
         await desk.store.mark_done(stored["_id"])
-        await publish(event)
+        await publish(stored_event(stored))
         await desk.store.mark_published(stored["_id"])
         task = await desk.store.task(stored["_id"])
         if task is not None:
             await leave_queue(desk, task)
     await desk.pending.remove(stored["_id"])
-    return event
 
 
 async def republish_result(desk: Desk, publish: Publish, task_id: str) -> bool:
-    """The relay's pass over one accepted result: False while nothing is stored for the task."""
+    """The relay's pass over one accepted result or expiry: False while nothing is stored for
+    the task."""
     stored = await desk.store.result(task_id)
     if stored is None:
         return False
-    if not stored.get("expired"):  # an expiry is published by the sweep, on its own topic
-        await _publish_stored(desk, publish, stored)
+    await _publish_stored(desk, publish, stored)
     return True
 
 

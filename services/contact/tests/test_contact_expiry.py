@@ -52,6 +52,44 @@ async def test_a_day3_call_not_made_by_its_deadline_expires_once(
     assert await mongo_db["queue"].count_documents({"_id": {"$regex": "^expiry/"}}) == 0
 
 
+async def test_an_expiry_whose_sweep_died_before_publishing_is_published_by_the_relay(
+    client, service, settings, clock, due, spied
+):
+    """The sweep stored the expiry and marked the task done, then the bus failed: later sweeps
+    pass over a done task, so the expiry's pending entry is what gets it out, once."""
+    from aftersales_contact.results import republish_result
+    from aiokafka.errors import KafkaConnectionError
+
+    event = due(1)
+    await publish_event(service.runtime.broker, settings, event)
+    task_id = task_id_for(event.contact_id, 1)
+    clock.set(event.due_at + DAY3_KEEPS + timedelta(minutes=1))
+
+    async def bus_down(_event):
+        raise KafkaConnectionError()
+
+    with pytest.raises(KafkaConnectionError):
+        await expire_overdue(service.desk, bus_down, [DEALER], service.runtime.logger)
+    assert (await service.desk.store.task(task_id))["done"]
+    assert await sweep(service) == 0  # a done task is not the sweep's any more
+    assert spied.expired == []
+    assert [e["_id"] async for e in service.desk.pending.entries.find({})] == [task_id]
+
+    def relay(key: str):
+        return republish_result(service.desk, service.runtime.publish, key)
+
+    clock.advance(timedelta(seconds=30))  # past the relay's grace
+    relayed = await service.desk.pending.relay_once(relay)
+    again = await service.desk.pending.relay_once(relay)
+
+    assert (relayed, again) == (1, 0)
+    assert [e.task_id for e in spied.expired] == [task_id]
+    assert spied.results == []
+    assert await service.desk.store.is_published(await service.desk.store.result(task_id))
+    assert await service.desk.pending.entries.count_documents({}) == 0
+    assert [e async for e in service.desk.queue.entries(DEALER)] == []
+
+
 async def test_a_call_under_way_at_the_deadline_is_not_expired_and_its_result_counts(
     client, service, settings, clock, due, spied
 ):
