@@ -2,11 +2,20 @@
 
 Layout (collection `queue`, every read by `_id`, an hour's buckets in one `{_id: {$in: [...]}}`,
 which FerretDB serves from its index, with the stack's build patches):
-- `head/{dealer}`: `{hours: {"YYYYMMDDHH": parts}}`, the hours that still hold open tasks;
+- `head/{dealer}`: `{hours: {"YYYYMMDDHH": parts}, stamps: {"YYYYMMDDHH": [stamp, …]}}`, the
+  hours that still hold open tasks, and per bucket the stamp of its last write;
 - `open/{dealer}/{hour}/{part}`: `{lines: "…"}`, up to BUCKET_SIZE open tasks due in that hour,
   packed one per line (domain.queue.pack: a document of few values is what FerretDB reads fast).
 A task enters its hour's bucket when it is queued and leaves it when it is finished (a result or
 its expiry), so claims and lists never touch finished work, however much history is stored.
+
+Every write of buckets writes the head after them (in the same command), with a new random stamp
+for each bucket written. A process keeps the text of each bucket it read or wrote under the stamp
+the head gave it (`BucketTexts`), and reads again only the buckets whose stamp changed: a claim
+reads the head and the bucket a finished task just left, not the whole hour (a busy dealer's
+hour holds hundreds of tasks in several buckets). The head is read before the buckets, so a text
+kept is never older than its stamp; a head without stamps (written before them) reads every
+bucket, as before.
 
 Expiry has its own time index, by the hour a task expires (so a sweep reads what expires, not
 what is stored): `expiry/{dealer}/{hour}` `{lines: "…"}` (task, due, expires; packed) and
@@ -20,12 +29,15 @@ writer per dealer and process. (Claims never write here: a claim is an atomic le
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from aftersales_runtime.bulk import find_by_ids
+from aftersales_runtime.bulk import UPDATES_PER_COMMAND, find_by_ids
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_contact.domain.queue import (
@@ -34,11 +46,11 @@ from aftersales_contact.domain.queue import (
     ParsedHours,
     QueueEntry,
     hour_of,
-    lines_of,
     pack,
     pack_expiring,
     pack_lines,
     packed_text,
+    split_lines,
     task_of,
     unpack_expiring,
     without_tasks,
@@ -68,6 +80,55 @@ def bucket_id(dealer_id: str, hour: str, part: int) -> str:
     return f"open/{dealer_id}/{hour}/{part}"
 
 
+def new_stamp() -> str:
+    """A bucket write's stamp: random, so an hour emptied and filled again never repeats one."""
+    return os.urandom(6).hex()
+
+
+@dataclass(frozen=True)
+class Head:
+    """A dealer's head document: its hours' bucket counts and each bucket's stamp."""
+
+    hours: dict[str, int] = field(default_factory=dict)
+    stamps: dict[str, list[str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, doc: Doc | None) -> Head:
+        if not doc:
+            return cls()
+        return cls(dict(doc["hours"]), {h: list(s) for h, s in doc.get("stamps", {}).items()})
+
+    def stamps_of(self, hour: str) -> list[str | None]:
+        """The stamp of each bucket of the hour (None: written before stamps)."""
+        known = self.stamps.get(hour, [])
+        parts = self.hours.get(hour, 0)
+        return [known[p] if p < len(known) else None for p in range(parts)]
+
+
+class BucketTexts:
+    """Bucket texts as last read or written by this process, by `_id`, each with the stamp the
+    head gave it. Bounded: past `limit` characters kept, all go (they are read again)."""
+
+    def __init__(self, limit: int = 20_000_000) -> None:
+        self.limit = limit
+        self._texts: dict[str, tuple[str, str]] = {}
+        self._size = 0
+
+    def get(self, doc_id: str, stamp: str | None) -> str | None:
+        kept = self._texts.get(doc_id)
+        return kept[1] if kept is not None and stamp is not None and kept[0] == stamp else None
+
+    def put(self, doc_id: str, stamp: str | None, text: str) -> None:
+        if stamp is None:
+            return
+        if self._size + len(text) > self.limit:
+            self._texts.clear()
+            self._size = 0
+        old = self._texts.get(doc_id)
+        self._size += len(text) - (len(old[1]) if old else 0)
+        self._texts[doc_id] = (stamp, text)
+
+
 class OpenQueue:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
@@ -77,6 +138,7 @@ class OpenQueue:
         # lookups under way, by the `_id`s they read
         self._reads: dict[tuple[str, ...], asyncio.Future[list[Doc | None]]] = {}
         self._parsed = ParsedHours()
+        self._texts = BucketTexts()
 
     async def _read(self, doc_ids: list[str]) -> list[Doc | None]:
         """Documents by `_id`, in the order asked (None where absent): one `$in` read."""
@@ -101,29 +163,55 @@ class OpenQueue:
         if self._reads.get(doc_ids) is done:
             del self._reads[doc_ids]
 
-    async def hours(self, dealer_id: str, shared: bool = False) -> dict[str, int]:
+    async def head(self, dealer_id: str, shared: bool = False) -> Head:
         if shared:
-            [head] = await self._shared_read((head_id(dealer_id),))
+            [doc] = await self._shared_read((head_id(dealer_id),))
         else:
-            head = await self.queue.find_one({"_id": head_id(dealer_id)})
-        return dict(head["hours"]) if head else {}
+            doc = await self.queue.find_one({"_id": head_id(dealer_id)})
+        return Head.of(doc)
 
-    async def hour_entries(self, dealer_id: str, hour: str, parts: int) -> tuple[QueueEntry, ...]:
-        """An hour's open entries in queue order: its buckets in one read (`ParsedHours`)."""
-        docs = await self._shared_read(tuple(bucket_id(dealer_id, hour, p) for p in range(parts)))
-        return self._parsed.ordered((dealer_id, hour), tuple(packed_text(doc) for doc in docs))
+    async def hours(self, dealer_id: str) -> dict[str, int]:
+        """The hours holding open tasks, and their bucket counts."""
+        return (await self.head(dealer_id)).hours
+
+    async def hour_texts(
+        self, dealer_id: str, hour: str, head: Head, shared: bool = False
+    ) -> list[str]:
+        """The texts of an hour's buckets: kept ones whose stamp is the head's, the others in
+        one read (shared by concurrent claims; a writer's own, under the dealer's lock)."""
+        ids = [bucket_id(dealer_id, hour, p) for p in range(head.hours.get(hour, 0))]
+        stamps = head.stamps_of(hour)
+        texts = [self._texts.get(i, s) for i, s in zip(ids, stamps, strict=True)]
+        missing = tuple(i for i, text in zip(ids, texts, strict=True) if text is None)
+        if not missing:
+            return [t for t in texts if t is not None]
+        docs = await (self._shared_read(missing) if shared else self._read(list(missing)))
+        read = dict(zip(missing, docs, strict=True))
+        found = []
+        for doc_id, stamp, text in zip(ids, stamps, texts, strict=True):
+            if text is None:
+                text = packed_text(read[doc_id])
+                self._texts.put(doc_id, stamp, text)
+            found.append(text)
+        return found
+
+    async def hour_entries(self, dealer_id: str, hour: str, head: Head) -> tuple[QueueEntry, ...]:
+        """An hour's open entries in queue order (`ParsedHours`: ordered again only when a
+        bucket's text changed)."""
+        texts = await self.hour_texts(dealer_id, hour, head, shared=True)
+        return self._parsed.ordered((dealer_id, hour), tuple(texts))
 
     async def entries(
         self, dealer_id: str, due_by: datetime | None = None
     ) -> AsyncIterator[QueueEntry]:
         """The dealer's open entries in queue order (due by `due_by` when given), an hour's
         buckets at a time: a caller that stops early reads only the first buckets."""
-        hours = await self.hours(dealer_id, shared=True)
+        head = await self.head(dealer_id, shared=True)
         last = hour_of(due_by) if due_by is not None else None
-        for hour in sorted(hours):
+        for hour in sorted(head.hours):
             if last is not None and hour > last:
                 return
-            for entry in await self.hour_entries(dealer_id, hour, hours[hour]):
+            for entry in await self.hour_entries(dealer_id, hour, head):
                 if due_by is not None and entry.due_at > due_by:
                     return
                 yield entry
@@ -137,12 +225,11 @@ class OpenQueue:
             by_hour[hour_of(entry.due_at)][entry.task_id] = entry
         added: set[str] = set()
         async with self._locks[dealer_id]:
-            hours = await self.hours(dealer_id)
-            new_hours = dict(hours)
+            head = await self.head(dealer_id)
+            hours = dict(head.hours)
+            written: dict[tuple[str, int], list[str]] = {}
             for hour, wanted in sorted(by_hour.items()):
-                parts = hours.get(hour, 0)
-                docs = await self._read([bucket_id(dealer_id, hour, p) for p in range(parts)])
-                buckets = [lines_of(doc) for doc in docs]
+                buckets = [split_lines(t) for t in await self.hour_texts(dealer_id, hour, head)]
                 queued = {task_of(line) for bucket in buckets for line in bucket}
                 fresh = [e.to_line() for t, e in wanted.items() if t not in queued]
                 if not fresh:
@@ -157,11 +244,11 @@ class OpenQueue:
                     for start in range(room, len(fresh), BUCKET_SIZE)
                 ]
                 for part in range(last, len(buckets)):
-                    await self._write_bucket(dealer_id, hour, part, buckets[part])
-                new_hours[hour] = len(buckets)
+                    written[hour, part] = buckets[part]
+                hours[hour] = len(buckets)
                 added.update(map(task_of, fresh))
-            if new_hours != hours:
-                await self._write_hours(dealer_id, new_hours)
+            if written:
+                await self._commit(dealer_id, head, hours, written)
         return added
 
     async def remove(self, dealer_id: str, task_id: str, due_at: datetime) -> None:
@@ -181,25 +268,30 @@ class OpenQueue:
             await self._remove_all(dealer_id, batch)
 
     async def _remove_all(self, dealer_id: str, batch: dict[str, str]) -> None:
-        hours = await self.hours(dealer_id)
+        head = await self.head(dealer_id)
+        hours = dict(head.hours)
+        written: dict[tuple[str, int], list[str]] = {}
         emptied = []
         for hour in sorted(set(batch.values())):
-            parts = hours.get(hour, 0)
             gone = {t for t, h in batch.items() if h == hour}
-            docs = await self._read([bucket_id(dealer_id, hour, p) for p in range(parts)])
             remaining = 0
-            for part, doc in enumerate(docs):
-                kept, changed = without_tasks(doc, gone)
+            changes = {}
+            for part, text in enumerate(await self.hour_texts(dealer_id, hour, head)):
+                kept, changed = without_tasks(text, gone)
                 if changed:
-                    await self._write_bucket(dealer_id, hour, part, kept)
+                    changes[hour, part] = kept
                 remaining += len(kept)
-            if parts and remaining == 0:
+            if hours.get(hour) and remaining == 0:
                 # The hour is empty: its buckets go, so the queue's reads stay as small as its work.
-                for part in range(parts):
-                    await self.queue.delete_one({"_id": bucket_id(dealer_id, hour, part)})
                 emptied.append(hour)
-        if emptied:
-            await self._write_hours(dealer_id, {h: n for h, n in hours.items() if h not in emptied})
+                del hours[hour]
+            else:
+                written.update(changes)
+        if written or emptied:
+            await self._commit(dealer_id, head, hours, written)
+        for hour in emptied:
+            for part in range(head.hours[hour]):
+                await self.queue.delete_one({"_id": bucket_id(dealer_id, hour, part)})
 
     async def load(self, dealer_id: str, entries: Iterable[QueueEntry]) -> None:
         """Bulk-queue many open tasks of one dealer whose hours hold nothing yet (loaders and
@@ -208,20 +300,22 @@ class OpenQueue:
         for entry in entries:
             by_hour[hour_of(entry.due_at)].append(entry)
         async with self._locks[dealer_id]:
-            hours = await self.hours(dealer_id)
+            head = await self.head(dealer_id)
+            hours = dict(head.hours)
             if set(by_hour) & set(hours):
                 raise ValueError("load() only fills hours that hold no open task yet")
             documents = []
             for hour, listed in by_hour.items():
                 chunks = [listed[i : i + BUCKET_SIZE] for i in range(0, len(listed), BUCKET_SIZE)]
                 hours[hour] = len(chunks)
+                head.stamps[hour] = [new_stamp() for _ in chunks]
                 documents += [
                     {"_id": bucket_id(dealer_id, hour, n), **pack(chunk)}
                     for n, chunk in enumerate(chunks)
                 ]
             for start in range(0, len(documents), 100):
                 await self.queue.insert_many(documents[start : start + 100])
-            await self._write_hours(dealer_id, hours)
+            await self._write_head(dealer_id, Head(hours, head.stamps))
 
     async def add_expiries(self, dealer_id: str, items: Iterable[Expiring]) -> None:
         """File tasks under the hours they expire (a redelivery files nothing twice)."""
@@ -275,16 +369,41 @@ class OpenQueue:
                 {"_id": expiry_cursor_id(dealer_id)}, {"$set": {"hour": next_hour}}, upsert=True
             )
 
-    async def _write_bucket(self, dealer_id: str, hour: str, part: int, lines: list[str]) -> None:
-        """Rewrite one bucket whole, its packed lines (under the dealer's lock); `entries` (the
-        old sub-documents) goes when a bucket written before packing is rewritten."""
-        await self.queue.update_one(
-            {"_id": bucket_id(dealer_id, hour, part)},
-            {"$set": pack_lines(lines), "$unset": {"entries": ""}},
+    async def _commit(
+        self,
+        dealer_id: str,
+        head: Head,
+        hours: dict[str, int],
+        written: dict[tuple[str, int], list[str]],
+    ) -> None:
+        """Write the changed buckets, then the head with their new stamps (under the dealer's
+        lock), in one command where they fit; `entries` (the old sub-documents) goes when a
+        bucket written before packing is rewritten. Keeps what it wrote."""
+        stamps = {hour: head.stamps_of(hour)[:parts] for hour, parts in hours.items()}
+        writes, kept = [], []
+        for (hour, part), lines in sorted(written.items()):
+            stamp, fields = new_stamp(), pack_lines(lines)
+            stamps[hour] += [None] * (part + 1 - len(stamps[hour]))
+            stamps[hour][part] = stamp
+            doc_id = bucket_id(dealer_id, hour, part)
+            writes.append(
+                UpdateOne({"_id": doc_id}, {"$set": fields, "$unset": {"entries": ""}}, upsert=True)
+            )
+            kept.append((doc_id, stamp, packed_text(fields)))
+        for hour_stamps in stamps.values():  # buckets written before stamps get one now
+            hour_stamps[:] = [s or new_stamp() for s in hour_stamps]
+        writes.append(self._head_write(dealer_id, Head(hours, dict(stamps))))
+        for start in range(0, len(writes), UPDATES_PER_COMMAND):  # in order: the head last
+            await self.queue.bulk_write(writes[start : start + UPDATES_PER_COMMAND], ordered=True)
+        for doc_id, stamp, text in kept:
+            self._texts.put(doc_id, stamp, text)
+
+    def _head_write(self, dealer_id: str, head: Head) -> UpdateOne:
+        return UpdateOne(
+            {"_id": head_id(dealer_id)},
+            {"$set": {"hours": head.hours, "stamps": head.stamps}},
             upsert=True,
         )
 
-    async def _write_hours(self, dealer_id: str, hours: dict[str, int]) -> None:
-        await self.queue.update_one(
-            {"_id": head_id(dealer_id)}, {"$set": {"hours": hours}}, upsert=True
-        )
+    async def _write_head(self, dealer_id: str, head: Head) -> None:
+        await self.queue.bulk_write([self._head_write(dealer_id, head)])

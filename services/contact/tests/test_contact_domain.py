@@ -46,10 +46,10 @@ def stored_before_packing(entries):
 
 
 def test_a_packed_bucket_gives_back_its_entries_and_an_old_bucket_is_still_read() -> None:
-    from aftersales_contact.domain.queue import PACKED, QueueEntry, lines_of, pack
+    from aftersales_contact.domain.queue import PACKED, QueueEntry, pack, packed_text, split_lines
 
     def unpack(bucket):
-        return [QueueEntry.from_line(line) for line in lines_of(bucket)]
+        return [QueueEntry.from_line(line) for line in split_lines(packed_text(bucket))]
 
     due = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
     entries = [
@@ -68,23 +68,30 @@ def test_a_packed_bucket_gives_back_its_entries_and_an_old_bucket_is_still_read(
 
 
 def test_finishing_tasks_keeps_the_bucket_s_other_lines_as_stored() -> None:
-    from aftersales_contact.domain.queue import QueueEntry, lines_of, pack, task_of, without_tasks
+    from aftersales_contact.domain.queue import (
+        QueueEntry,
+        pack,
+        packed_text,
+        split_lines,
+        task_of,
+        without_tasks,
+    )
 
     due = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
     entries = [
         QueueEntry(task_id_for(f"c-{n}", 1), due, 10, 1, ("service_call_day3",), "phone")
         for n in range(3)
     ]
-    bucket = {"_id": "open/d/2026112301/0", **pack(entries)}
-    assert [task_of(line) for line in lines_of(bucket)] == [e.task_id for e in entries]
+    text = packed_text({"_id": "open/d/2026112301/0", **pack(entries)})
+    assert [task_of(line) for line in split_lines(text)] == [e.task_id for e in entries]
 
-    kept, changed = without_tasks(bucket, {entries[1].task_id, "not-queued"})
+    kept, changed = without_tasks(text, {entries[1].task_id, "not-queued"})
     assert changed
     assert kept == [entries[0].to_line(), entries[2].to_line()]
-    assert without_tasks(bucket, {"not-queued"}) == (lines_of(bucket), False)
-    assert without_tasks(None, {entries[0].task_id}) == ([], False)
+    assert without_tasks(text, {"not-queued"}) == (split_lines(text), False)
+    assert without_tasks(packed_text(None), {entries[0].task_id}) == ([], False)
 
-    old = stored_before_packing(entries)  # read as the lines it would have
+    old = packed_text(stored_before_packing(entries))  # read as the lines it would have
     assert without_tasks(old, {entries[0].task_id}) == ([e.to_line() for e in entries[1:]], True)
 
 

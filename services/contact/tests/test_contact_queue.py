@@ -172,13 +172,13 @@ async def test_an_hours_order_is_parsed_once_per_content_and_again_when_a_task_j
     day3 = due(2, due_at=at)
     await queue(service, settings, care, day3)
     open_queue = service.desk.queue
-    [(hour, parts)] = (await open_queue.hours(dealer)).items()
-    first = await open_queue.hour_entries(dealer, hour, parts)
+    [hour] = await open_queue.hours(dealer)
+    first = await open_queue.hour_entries(dealer, hour, await open_queue.head(dealer))
     assert [e.task_id for e in first] == [
         task_id_for(day3.contact_id, 1),
         task_id_for(care.contact_id, 1),
     ]
-    assert await open_queue.hour_entries(dealer, hour, parts) is first  # not parsed again
+    assert await open_queue.hour_entries(dealer, hour, await open_queue.head(dealer)) is first
 
     earlier = due(3, due_at=at - timedelta(minutes=1))
     await queue(service, settings, earlier)
@@ -189,6 +189,107 @@ async def test_an_hours_order_is_parsed_once_per_content_and_again_when_a_task_j
     )
     assert answer.status_code == 200
 
-    now_open = await open_queue.hour_entries(dealer, hour, parts)
+    now_open = await open_queue.hour_entries(dealer, hour, await open_queue.head(dealer))
     assert [e.task_id for e in now_open] == [e.task_id for e in first]  # the earlier one left
     assert (await claim(client, "agent-2")).json()["task_id"] == task_id_for(day3.contact_id, 1)
+
+
+class CountedQueue:
+    """An OpenQueue of its own (as another process has) that notes the buckets it reads."""
+
+    def __new__(cls, db):
+        from aftersales_contact.open_queue import OpenQueue
+
+        class Counted(OpenQueue):
+            async def _read(self, doc_ids):
+                self.read.extend(i for i in doc_ids if i.startswith("open/"))
+                return await super()._read(doc_ids)
+
+        queue = Counted(db)
+        queue.read = []
+        return queue
+
+
+def _entries(n, at, first=0):
+    from aftersales_contact.domain.queue import QueueEntry
+
+    return [
+        QueueEntry(task_id_for(f"c-{i}", 1), at, 10, 1, ("service_call_day3",), "phone")
+        for i in range(first, first + n)
+    ]
+
+
+async def _open(queue, dealer):
+    return [e.task_id async for e in queue.entries(dealer)]
+
+
+async def test_a_reader_reads_again_only_the_bucket_that_changed_and_never_a_stale_one(
+    mongo_db, clock
+):
+    """Stamps in the head: another process's claims read the head and the one bucket a
+    finished task left, not the whole hour, and always see the queue as it is."""
+    from aftersales_contact.domain.queue import BUCKET_SIZE
+    from aftersales_contact.open_queue import bucket_id
+
+    dealer, at = "dealer-sz-001", clock.now()
+    writer, reader = CountedQueue(mongo_db), CountedQueue(mongo_db)
+    tasks = _entries(BUCKET_SIZE * 2 + 10, at)  # three buckets in one hour
+    await writer.add(dealer, tasks)
+    [hour] = await writer.hours(dealer)
+    assert await _open(reader, dealer) == sorted(e.task_id for e in tasks)
+    assert sorted(reader.read) == [bucket_id(dealer, hour, p) for p in range(3)]
+
+    reader.read.clear()
+    assert len(await _open(reader, dealer)) == len(tasks)
+    assert reader.read == []  # nothing changed: only the head was read
+
+    gone = tasks[BUCKET_SIZE + 5]  # in the second bucket
+    await writer.remove(dealer, gone.task_id, gone.due_at)
+    assert writer.read == []  # it wrote the buckets: it knows their text
+    assert gone.task_id not in await _open(reader, dealer)
+    assert reader.read == [bucket_id(dealer, hour, 1)]
+
+    reader.read.clear()
+    other = tasks[3]  # in the first bucket
+    await reader.remove(dealer, other.task_id, other.due_at)  # the reader writes in its turn
+    assert reader.read == []
+    assert other.task_id not in await _open(writer, dealer)
+    assert writer.read == [bucket_id(dealer, hour, 0)]
+
+
+async def test_an_hour_emptied_and_filled_again_is_read_afresh(mongo_db, clock):
+    dealer, at = "dealer-sz-001", clock.now()
+    writer, reader = CountedQueue(mongo_db), CountedQueue(mongo_db)
+    first = _entries(3, at)
+    await writer.add(dealer, first)
+    assert len(await _open(reader, dealer)) == 3
+    for entry in first:
+        await writer.remove(dealer, entry.task_id, entry.due_at)
+    assert await reader.hours(dealer) == {}
+
+    later = _entries(2, at, first=10)
+    await writer.add(dealer, later)
+
+    assert await _open(reader, dealer) == sorted(e.task_id for e in later)
+
+
+async def test_a_head_written_before_stamps_is_read_whole_until_its_hour_is_written(
+    mongo_db, clock
+):
+    from aftersales_contact.open_queue import head_id
+
+    dealer, at = "dealer-sz-001", clock.now()
+    writer, reader = CountedQueue(mongo_db), CountedQueue(mongo_db)
+    tasks = _entries(3, at)
+    await writer.add(dealer, tasks)
+    await mongo_db["queue"].update_one({"_id": head_id(dealer)}, {"$unset": {"stamps": ""}})
+
+    await _open(reader, dealer)
+    await _open(reader, dealer)
+    assert len(reader.read) == 2  # no stamp: read each time
+
+    await writer.remove(dealer, tasks[0].task_id, tasks[0].due_at)
+    reader.read.clear()
+    assert await _open(reader, dealer) == sorted(e.task_id for e in tasks[1:])
+    assert await _open(reader, dealer) == sorted(e.task_id for e in tasks[1:])
+    assert len(reader.read) == 1  # stamped by the write: read once, then kept

@@ -17,7 +17,7 @@ from aftersales_contracts import ContactPurpose
 #: dealer's hour fits in one or two documents.
 BUCKET_SIZE = 200
 
-#: A bucket keeps its entries packed in one text field, one line per entry (`pack`/`lines_of`).
+#: A bucket keeps its entries packed in one text field, one line per entry (`pack`/`split_lines`).
 #: FerretDB converts every value of a document between BSON and SQLite's JSON on each read and
 #: write: a bucket of 200 entries as sub-documents cost 7.3 ms to read and 7.9 ms to rewrite,
 #: the same entries as one string 0.8 ms and 1.4 ms (measured on the local stack). MongoDB
@@ -146,20 +146,17 @@ def packed_text(bucket: Mapping[str, Any] | None) -> str:
     return "\n".join(QueueEntry.from_doc(e).to_line() for e in bucket.get("entries", []))
 
 
-def lines_of(bucket: Mapping[str, Any] | None) -> list[str]:
-    return split_lines(packed_text(bucket))
-
-
 def split_lines(text: str) -> list[str]:
     return text.split("\n") if text else []
 
 
 class ParsedHours:
-    """Hours' entries in queue order, kept by the text they were parsed from. Every claim reads
+    """Hours' entries in queue order, kept by the text they were parsed from. Every claim needs
     its hour's buckets, and a busy dealer's hour holds hundreds of tasks: an hour is ordered
     again only when its text changed, and a line (a task queued or finished changes one) is
-    parsed once. Bounded: past `limit` lines or hours kept, all go (20,000 lines parsed and
-    ordered took about 12 MB, 50,000 about 31 MB: tracemalloc)."""
+    parsed once. Bounded:
+    past `limit` lines or hours kept, all go (20,000 lines parsed and ordered took about 12 MB,
+    50,000 about 31 MB: tracemalloc)."""
 
     def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit
@@ -190,12 +187,11 @@ def task_of(line: str) -> str:
     return line.split("\t", 4)[3]
 
 
-def without_tasks(
-    bucket: Mapping[str, Any] | None, gone: Collection[str]
-) -> tuple[list[str], bool]:
-    """The bucket's lines but those of the `gone` tasks (the others as stored), and whether it
-    held any of them: finishing a task costs its bucket's lines, not parsing each entry."""
-    lines = lines_of(bucket)
+def without_tasks(text: str, gone: Collection[str]) -> tuple[list[str], bool]:
+    """A bucket's lines (its `packed_text`) but those of the `gone` tasks (the others as
+    stored), and whether it held any of them: finishing a task costs its bucket's lines, not
+    parsing each entry."""
+    lines = split_lines(text)
     kept = [line for line in lines if task_of(line) not in gone]
     return kept, len(kept) != len(lines)
 
