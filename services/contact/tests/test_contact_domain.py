@@ -116,3 +116,31 @@ def test_an_hour_is_ordered_again_only_when_its_text_changes_and_a_line_is_parse
     assert second[0] is first[1]
     assert second[1] is first[2]
     assert hours.ordered("other hour", (first_bucket,)) == (call, care)
+
+
+def test_an_hour_s_order_after_tasks_left_joined_or_moved_is_the_order_of_its_text() -> None:
+    """Filtered when tasks only left, sorted again otherwise: always the text's own order."""
+    from aftersales_contact.domain.queue import PACKED, ParsedHours, QueueEntry, ordered, pack
+
+    due = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
+    entries = [
+        QueueEntry(
+            task_id_for(f"c-{n}", 1), due + timedelta(seconds=n % 7), 10 + n % 3, 1, (), "phone"
+        )
+        for n in range(40)
+    ]
+    hours = ParsedHours()
+
+    def check(*buckets: list[QueueEntry]) -> None:
+        texts = tuple(pack(bucket)[PACKED] for bucket in buckets)
+        expected = tuple(ordered(e for bucket in buckets for e in bucket))
+        assert hours.ordered("h", texts) == expected
+
+    check(entries[:20], entries[20:])
+    check(entries[:20], entries[20:35])  # five left the second bucket
+    check(entries[1:19], entries[20:35])  # two left the first
+    check(entries[1:19], [*entries[20:35], entries[0]])  # one left, one joined elsewhere
+    check(entries[1:19], [*entries[20:36], entries[0]])  # one joined
+    check(entries[1:19], entries[20:36], [entries[0]])  # a bucket more
+    check(entries[1:19], entries[20:36])  # a bucket less
+    check([], entries[20:36])  # a bucket emptied
