@@ -15,7 +15,7 @@ IMAGE_REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown
 .PHONY: help install constraints stack-up stack-down stack-status run test lint typecheck \
         test-unit test-stack asyncapi asyncapi-check docs docs-check contracts-check \
         contracts-baseline deploy-check images console fuzz bench-intake bench-scheduler \
-        bench-pipeline bench-contact bench-reporting reliability soak clean pdf-tools
+        bench-pipeline bench-contact bench-contact-hours bench-reporting reliability soak clean pdf-tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -115,6 +115,9 @@ bench-scheduler: install stack-up ## scheduler dispatch and plan rates, empty an
 
 bench-contact: install stack-up ## claim/submit through HTTP with 10k and 1M finished tasks (FINISHED="10000 1000000")
 	$(PY) -m benchmarks.contact --finished $(or $(FINISHED),10000 1000000)
+
+bench-contact-hours: install stack-up ## the open queue's claims and removals in one busy hour, per hour size (SIZES="667 2000 6667")
+	$(PY) -m benchmarks.contact_hours --sizes $(or $(SIZES),667 2000 6667)
 
 bench-pipeline: install stack-up ## the five services as processes, end to end, empty and with history (ORDERS=20000 HISTORY=50000)
 	$(PY) -m benchmarks.pipeline --orders $(or $(ORDERS),20000) --history $(or $(HISTORY),50000)
