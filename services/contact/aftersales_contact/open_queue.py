@@ -10,12 +10,12 @@ A task enters its hour's bucket when it is queued and leaves it when it is finis
 its expiry), so claims and lists never touch finished work, however much history is stored.
 
 Every write of buckets writes the head after them (in the same command), with a new random stamp
-for each bucket written. A process keeps the text of each bucket it read or wrote under the stamp
-the head gave it (`BucketTexts`), and reads again only the buckets whose stamp changed: a claim
-reads the head and the bucket a finished task just left, not the whole hour (a busy dealer's
-hour holds hundreds of tasks in several buckets). The head is read before the buckets, so a text
-kept is never older than its stamp; a head without stamps (written before them) reads every
-bucket, as before.
+for each bucket written. A process keeps the text of each bucket it read or wrote under the
+stamp the head gave it (`bucket_stamps.BucketTexts`), and reads again only the buckets whose
+stamp changed: a claim reads the head and the bucket a finished task just left, not the whole
+hour (a busy dealer's hour holds hundreds of tasks in several buckets). The head is read before
+the buckets, so a text kept is never older than its stamp; a head without stamps (written
+before them) reads every bucket, as before.
 
 Expiry has its own time index, by the hour a task expires (so a sweep reads what expires, not
 what is stored): `expiry/{dealer}/{hour}` `{lines: "…"}` (task, due, expires; packed) and
@@ -29,10 +29,8 @@ writer per dealer and process. (Claims never write here: a claim is an atomic le
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +38,7 @@ from aftersales_runtime.bulk import UPDATES_PER_COMMAND, find_by_ids
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from aftersales_contact.bucket_stamps import BucketTexts, Head, new_stamp
 from aftersales_contact.domain.queue import (
     BUCKET_SIZE,
     Expiring,
@@ -78,55 +77,6 @@ def head_id(dealer_id: str) -> str:
 
 def bucket_id(dealer_id: str, hour: str, part: int) -> str:
     return f"open/{dealer_id}/{hour}/{part}"
-
-
-def new_stamp() -> str:
-    """A bucket write's stamp: random, so an hour emptied and filled again never repeats one."""
-    return os.urandom(6).hex()
-
-
-@dataclass(frozen=True)
-class Head:
-    """A dealer's head document: its hours' bucket counts and each bucket's stamp."""
-
-    hours: dict[str, int] = field(default_factory=dict)
-    stamps: dict[str, list[str | None]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, doc: Doc | None) -> Head:
-        if not doc:
-            return cls()
-        return cls(dict(doc["hours"]), {h: list(s) for h, s in doc.get("stamps", {}).items()})
-
-    def stamps_of(self, hour: str) -> list[str | None]:
-        """The stamp of each bucket of the hour (None: written before stamps)."""
-        known = self.stamps.get(hour, [])
-        parts = self.hours.get(hour, 0)
-        return [known[p] if p < len(known) else None for p in range(parts)]
-
-
-class BucketTexts:
-    """Bucket texts as last read or written by this process, by `_id`, each with the stamp the
-    head gave it. Bounded: past `limit` characters kept, all go (they are read again)."""
-
-    def __init__(self, limit: int = 20_000_000) -> None:
-        self.limit = limit
-        self._texts: dict[str, tuple[str, str]] = {}
-        self._size = 0
-
-    def get(self, doc_id: str, stamp: str | None) -> str | None:
-        kept = self._texts.get(doc_id)
-        return kept[1] if kept is not None and stamp is not None and kept[0] == stamp else None
-
-    def put(self, doc_id: str, stamp: str | None, text: str) -> None:
-        if stamp is None:
-            return
-        if self._size + len(text) > self.limit:
-            self._texts.clear()
-            self._size = 0
-        old = self._texts.get(doc_id)
-        self._size += len(text) - (len(old[1]) if old else 0)
-        self._texts[doc_id] = (stamp, text)
 
 
 class OpenQueue:

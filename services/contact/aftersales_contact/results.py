@@ -320,7 +320,7 @@ async def _repeat(
     return ContactResult.model_validate(stored["event"])
 
 
-def stored_event(stored: Doc) -> Event:
+def _stored_event(stored: Doc) -> Event:
     """The event a stored result holds: an agent's or the SMS channel's result, or an expiry."""
     if stored.get("expired"):
         return ContactExpired.model_validate(stored["event"])
@@ -332,7 +332,7 @@ async def _publish_stored(desk: Desk, publish: Publish, stored: Doc) -> None:
     its task."""
     if not await desk.store.is_published(stored):
         await desk.store.mark_done(stored["_id"])
-        await publish(stored_event(stored))
+        await publish(_stored_event(stored))
         await desk.store.mark_published(stored["_id"])
         task = await desk.store.task(stored["_id"])
         if task is not None:
