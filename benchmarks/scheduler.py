@@ -312,10 +312,11 @@ async def plan_rate(
     empty database unless `database` is given); prints the rate and where it went. With a
     history, a third of them are returning customers' unless `returning` is false."""
     # With a history, a third of the customers come back (their files and contacts exist).
-    orders = [
-        _work_order(n, returning=returning and history > 0 and n % 3 == 0 and n * 50 < history)
+    comes_back = [
+        returning and history > 0 and n % 3 == 0 and n * 50 < history
         for n in range(first, first + count)
     ]
+    orders = [_work_order(first + i, returning=back) for i, back in enumerate(comes_back)]
     name = database or f"bench_plan_{uuid.uuid4().hex[:8]}"
     async with Planner(name, keep=bool(database)) as planner:
         # No count over a history: on FerretDB `count_documents` fetches every document, and
@@ -323,8 +324,8 @@ async def plan_rate(
         elapsed = await planner.timed(_context(), orders, batch)
         rate = count / elapsed
         label = f"plans with a history of {history:,} work orders" if history else "plans"
-        label += "" if returning or not history else ", new customers only"
-        made = ""
+        # Only a customer of the history can come back: say how many did.
+        made = f" ({sum(comes_back):,} of returning customers)" if history else ""
         if not history:
             timers = await planner.db["timers"].count_documents({})
             made = f" → {timers:,} timers ({timers / elapsed:,.0f} timers/s)"
