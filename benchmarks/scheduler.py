@@ -85,6 +85,8 @@ LOG = logging.getLogger("bench")
 
 #: Empty and with-history plan phases, interleaved (see `with_history`).
 PLAN_ROUNDS = 3
+#: A returning customer's visits timed after their earlier ones (see `visits_rate`).
+TIMED_VISITS = 3
 
 KAFKA = checkout_kafka()
 MONGODB = checkout_mongodb_url()
@@ -343,10 +345,12 @@ async def plan_rate(
 
 
 async def visits_rate(customers: int, earlier: int, batch: int = 100) -> float:
-    """A returning customer's work order after `earlier` visits of their own, 60 days apart,
+    """A returning customer's work orders after `earlier` visits of their own, 60 days apart,
     each planned by the planner (the contacts due before the next visit made, as results leave
-    them), on a new database: the rate of the last visit, and where it went. A file's open
-    contacts, not its years of visits, should set it (`filing.live_timer_ids`)."""
+    them), on a new database: the rate of the next TIMED_VISITS visits, and where each went. A
+    file's open contacts, not its years of visits, should set it (`filing.live_timer_ids`, and
+    the settled ones moved to the file's archive past `filing.ARCHIVE_AFTER`: every few visits,
+    hence several timed)."""
 
     def visit(n: int, number: int, settled: datetime) -> WorkOrderClosed:
         work_order_id = f"WO-V{n:07d}-{number}"
@@ -362,10 +366,20 @@ async def visits_rate(customers: int, earlier: int, batch: int = 100) -> float:
 
     async with Planner(f"bench_visits_{uuid.uuid4().hex[:8]}") as planner:
         timers = planner.db[filing.TIMERS]
-        for number in range(earlier):
-            settled = NOW - timedelta(days=60 * (earlier - number))
+        visits = earlier + TIMED_VISITS
+        spent = 0.0
+        for number in range(visits):
+            settled = NOW - timedelta(hours=1, days=60 * (visits - 1 - number))
             orders = [visit(n, number, settled) for n in range(customers)]
-            await planner.plan(_context(settled + timedelta(hours=1)), orders, batch)
+            ctx = _context(settled + timedelta(hours=1))
+            if number < earlier:
+                await planner.plan(ctx, orders, batch)
+            else:
+                elapsed = await planner.timed(ctx, orders, batch)
+                spent += elapsed
+                print(f"  visit {number + 1}: {customers / elapsed:,.1f} work orders/s", flush=True)
+                await _print_files(planner)
+                planner.print_costs("the visit", top=6)
             made = [
                 t["_id"]
                 for t in map(filing.read_packed, await timers.find({}).to_list(None))
@@ -374,18 +388,26 @@ async def visits_rate(customers: int, earlier: int, batch: int = 100) -> float:
             for start in range(0, len(made), 5_000):
                 chunk = made[start : start + 5_000]
                 await timers.update_many({"_id": {"$in": chunk}}, {"$set": {"state": "done"}})
-        orders = [visit(n, earlier, NOW - timedelta(hours=1)) for n in range(customers)]
-        elapsed = await planner.timed(_context(), orders, batch)
-        person = await planner.db[filing.PEOPLE].find_one({"_id": {"$regex": "^customer/"}}) or {}
-        linked = len(person.get("timer_ids", []))
-        live = len(filing.live_timer_ids(person))
+        rate = TIMED_VISITS * customers / spent
         print(
-            f"a returning customer after {earlier} earlier visits: {customers / elapsed:,.1f} "
-            f"work orders/s (their files link {linked} timers, {live} of them open or recent)",
+            f"a returning customer after {earlier} earlier visits: {rate:,.1f} work orders/s "
+            f"(visits {earlier + 1} to {visits})",
             flush=True,
         )
-        planner.print_costs("the visit", top=6)
-        return customers / elapsed
+        return rate
+
+
+async def _print_files(planner: Planner) -> None:
+    """What one customer's file holds after the visit."""
+    found = await planner.db[filing.PEOPLE].find_one({"_id": {"$regex": "^customer/"}})
+    person = filing.read_person(found or {"_id": ""})
+    linked = len(person.get(filing.LINKED, []))
+    live = len(filing.live_timer_ids(person))
+    archived = len(await planner.store.linked_timer_ids(person)) - linked
+    print(
+        f"    their files link {linked} timers, {live} of them open or recent; {archived} archived",
+        flush=True,
+    )
 
 
 async def main(argv: list[str] | None = None) -> None:

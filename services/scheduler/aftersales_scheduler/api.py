@@ -97,8 +97,8 @@ async def _view(store: TimerStore, timer: Doc) -> PlannedContactView:
 
 
 async def _contacts(store: TimerStore, dealer_id: str, key: str, is_customer: bool) -> ContactsView:
-    person = await store.person(key) or {}
-    timers = await store.timers(list(person.get("timer_ids", [])))
+    person = await store.person(key) or {"_id": key}
+    timers = await store.timers(await store.linked_timer_ids(person))
     timers.sort(key=lambda t: (t["due_at"], t["_id"]))
     return ContactsView(
         dealer_id=dealer_id,

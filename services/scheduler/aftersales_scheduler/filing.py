@@ -7,12 +7,15 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
   It records `filed_key`, the entry its current attempt and version is filed under. Stored
   packed, like `contacts` (`stored_timer`, `read_packed`).
 - `people`: `customer/{dealer}/{id}` and `vehicle/{dealer}/{vin}` (timer ids, opt-out, visits).
-  `timer_ids` lists every timer the file ever linked (the decision trail's view);
-  `settled_timer_ids` those no decision needs any more (`domain.timer.is_settled`), so the
-  planner reads and weighs only the others (`live_timer_ids`): a returning customer costs what
-  their open contacts cost, not their years of visits. Both grow by `$addToSet` only: a file
-  is written by several use cases at once (MongoDB refuses a `$pull` and an `$addToSet` of one
-  field in one update, and a second update per file is what this saves).
+  `timer_ids` lists the timers the file links; `settled_timer_ids` those of them no decision
+  needs any more (`domain.timer.is_settled`), so the planner reads and weighs only the others
+  (`live_timer_ids`): a returning customer costs what their open contacts cost, not their
+  years of visits. Both grow by `$addToSet`: a file is written by several use cases at once
+  (MongoDB refuses a `$pull` and an `$addToSet` of one field in one update). Once a file names
+  more than ARCHIVE_AFTER settled timers, they move to its archive (`archive_sequence`, in
+  `due`) and a second update `$pullAll`s them from both lists (`archive_of`): a file stays the
+  size of its open contacts and its last visits, whatever the years. The decision trail reads
+  the file's ids and its archive (`linked_timer_ids`).
   Before issue 19's buckets it also held the birthday index as one growing document per day,
   `birthdays/{dealer}/{MM-DD}`: still read, never written.
 - `contacts`: the contact data (CONTACT_FIELDS: customer, vehicle, service advisor, technicians,
@@ -31,6 +34,7 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
   - the birthday index: `birthdays/{dealer}/{MM-DD}/{n}` lists customers born on that day,
     which the daily care job reads for the days that passed instead of scanning every
     customer (a customer is added when their file gains or changes its birthday);
+  - a people file's archive: `linked/{person key}/{n}`, the settled timers moved out of it;
   - each such sequence has a hint `…/next` (the next free n, a lower bound: readers probe on).
   Buckets are only ever inserted, and an insert colliding on `_id` is atomic: two writers never
   lose each other's entries (FerretDB v1 updates are not atomic against a concurrent writer).
@@ -227,14 +231,36 @@ def read_packed(doc: Doc) -> Doc:
 #: and vehicle's (issue 19). They are always written whole (`$set`) and never queried (the
 #: periodic jobs query scalars); documents stored before keep them nested until rewritten.
 PACKED_PERSON_FIELDS = ("care_subject", "contact_data")
+LINKED = "timer_ids"
 SETTLED = "settled_timer_ids"
+#: Settled timers a file names at most before they move to its archive: about two visits'
+#: (a work order links 5 to 7 timers and settles as many of the visit before).
+ARCHIVE_AFTER = 16
 
 
 def live_timer_ids(person: Doc) -> list[str]:
     """The timers a person's file links that a decision may still need: all but the settled
     (a file written before `settled_timer_ids` existed: all of them)."""
     settled = set(person.get(SETTLED, ()))
-    return [t for t in person.get("timer_ids", []) if t not in settled]
+    return [t for t in person.get(LINKED, []) if t not in settled]
+
+
+def archive_of(person: Doc) -> list[str]:
+    """The settled timers to move out of a file (as it will be once written): none until it
+    names more than ARCHIVE_AFTER; then all of them that it still links."""
+    linked = set(person.get(LINKED, ()))
+    settled = [t for t in person.get(SETTLED, ()) if t in linked]
+    return settled if len(settled) > ARCHIVE_AFTER else []
+
+
+def archive_sequence(key: str) -> str:
+    """A people file's archive: the timers it linked that settled and were moved out."""
+    return f"linked/{key}"
+
+
+def linked_timer_ids(person: Doc, archived: list[str]) -> list[str]:
+    """Every timer a file ever linked (the decision trail's view): its archive's, then its own."""
+    return list(dict.fromkeys([*archived, *person.get(LINKED, [])]))
 
 
 def stored_person(fields: Doc) -> Doc:

@@ -80,6 +80,7 @@ class TimerStore:
         )
         await self.index_birthdays(changes.birthdays)
         await self._write_people(changes)
+        await self._archive(changes.archived)
 
     async def index_birthdays(self, birthdays: dict[str, list[str]]) -> None:
         """Add customers to the birthday index (sequence -> customer keys): buckets inserted
@@ -107,6 +108,26 @@ class TimerStore:
                 if (not person.new or key in taken) and (person.set or person.add)
             ],
         )
+
+    async def _archive(self, archived: dict[str, list[str]]) -> None:
+        """Settled timers out of their files: into the archive first, then pulled (`$pullAll`:
+        only these ids, so a link another use case adds meanwhile stays)."""
+        await self.timeline.append(
+            {filing.archive_sequence(key): filing.chunks(ids) for key, ids in archived.items()}
+        )
+        await write_each(
+            self.db,
+            PEOPLE,
+            [
+                UpdateOne({"_id": key}, {"$pullAll": {filing.LINKED: ids, filing.SETTLED: ids}})
+                for key, ids in archived.items()
+            ],
+        )
+
+    async def linked_timer_ids(self, person: Doc) -> list[str]:
+        """Every timer a file ever linked: its archive's and its own (the decision trail)."""
+        buckets, _ = await self.timeline.read(filing.archive_sequence(person["_id"]), 0)
+        return filing.linked_timer_ids(person, [tid for bucket in buckets for tid in bucket])
 
     async def contacts(self, contact_ids: Collection[str]) -> dict[str, Doc]:
         """Contact data by id (the dispatcher, when entries fire)."""

@@ -15,6 +15,7 @@ from aftersales_scheduler.app import load_policies
 from aftersales_scheduler.domain.slots import timer_id
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
+from aftersales_scheduler.planning.ports import Changes
 from aftersales_scheduler.store import TimerStore, customer_key, vehicle_key
 
 from .conftest import DEALER, DIRECTORY, SETTLED
@@ -241,3 +242,51 @@ async def test_a_returning_customers_files_name_the_timers_settled_since_the_las
         assert day7 not in live
         assert day30 in live  # made 30 days ago: it still counts against a new contact (D13)
         assert timer_id(DEALER, "WO-0002", "call_day3") in live
+
+
+async def test_a_file_of_many_visits_moves_its_settled_timers_to_its_archive(mongo_db, work_order):
+    """On the real store: after 12 visits, each 30 days after the one before and the contacts
+    due before it made, both files name at most ARCHIVE_AFTER settled timers; the archive and
+    the file together, as the decision trail reads them, name every timer of the customer."""
+    store = TimerStore(mongo_db)
+    for number in range(1, 13):
+        at = SETTLED + timedelta(days=30 * (number - 1))
+        made = [
+            t["_id"]
+            for t in await stored_timers(mongo_db)
+            if t["state"] == "pending" and t["due_at"] < at
+        ]
+        await mongo_db[filing.TIMERS].update_many(
+            {"_id": {"$in": made}}, {"$set": {"state": "done"}}
+        )
+        ctx = PlanningContext(load_policies(DIRECTORY), DIRECTORY, FixedClock(at))
+        await plan_work_orders(ctx, store, [work_order(number, settled_at=at)])
+
+    every = {t["_id"] for t in await stored_timers(mongo_db)}
+    for key in (customer_key(DEALER, "C-1"), vehicle_key(DEALER, "LSVAU218XN2183294")):
+        person = await store.person(key)
+        assert person is not None
+        assert len(person[filing.SETTLED]) <= filing.ARCHIVE_AFTER
+        assert len(person[filing.LINKED]) < len(every) / 2
+        linked = await store.linked_timer_ids(person)
+        assert len(linked) == len(set(linked))
+        # The vehicle's file links all but the customer's birthday greetings (D10).
+        assert set(linked) == {t for t in every if key.startswith("customer/") or "/WO-" in t}
+
+
+async def test_archiving_pulls_only_the_settled_timers_it_names(mongo_db):
+    """A link another use case adds while a batch archives stays: the pull names its ids."""
+    store = TimerStore(mongo_db)
+    key = customer_key(DEALER, "C-9")
+    await mongo_db[filing.PEOPLE].insert_one(
+        {"_id": key, filing.LINKED: ["a", "b", "c"], filing.SETTLED: ["a", "b"]}
+    )
+    batch = Changes(archived={key: ["a", "b"]})
+    await mongo_db[filing.PEOPLE].update_one({"_id": key}, {"$addToSet": {filing.LINKED: "d"}})
+    await store.apply(batch, SETTLED)
+
+    person = await store.person(key)
+    assert person is not None
+    assert person[filing.LINKED] == ["c", "d"]
+    assert person[filing.SETTLED] == []
+    assert await store.linked_timer_ids(person) == ["a", "b", "c", "d"]

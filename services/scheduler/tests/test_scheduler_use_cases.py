@@ -31,6 +31,7 @@ from aftersales_contracts import (
 )
 from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.dealers import DealerDirectory
+from aftersales_scheduler import filing
 from aftersales_scheduler.dispatcher import contact_due_event
 from aftersales_scheduler.domain import timer as lifecycle
 from aftersales_scheduler.domain.plan import OtherContact
@@ -57,6 +58,7 @@ STEPS = (
     "timer_updates",
     "birthdays",
     "people",
+    "archived",
 )
 
 
@@ -77,6 +79,7 @@ class FakeStore:
         self.started: set[str] = set()
         self.contact_data: dict[str, Doc] = {}
         self.birthday_index: dict[str, list[str]] = {}  # sequence -> keys, in order appended
+        self.archives: dict[str, list[str]] = {}  # person key -> timer ids moved out
         self.timers_asked: set[str] = set()
         self.calls = 0
         self.crash_after: int | None = None
@@ -150,6 +153,13 @@ class FakeStore:
                     *person.get(field, []),
                     *(v for v in values if v not in person.get(field, [])),
                 ]
+
+    def _apply_archived(self, changes: Changes) -> None:
+        for key, ids in changes.archived.items():
+            self.archives.setdefault(key, []).extend(ids)  # appended, then pulled
+            person = self.people[key]
+            for field in (filing.LINKED, filing.SETTLED):
+                person[field] = [t for t in person.get(field, []) if t not in ids]
 
     def live_contacts(self) -> set[str]:
         """What the dispatcher would publish: one ContactDue per live (timer, attempt)."""
@@ -279,19 +289,25 @@ async def test_only_an_event_applied_before_reads_the_timers_it_plans():
 
 
 async def comes_back(store: FakeStore, visits: int, files_unsettled: bool = False) -> datetime:
-    """C-1 brings the car in every 20 days; the contacts due before each visit were made (as
-    results leave them). `files_unsettled`: each batch finds the files as written before they
-    named settled timers. Returns the time of the last visit."""
-    for n in range(visits):
-        at = SETTLED + timedelta(days=20 * n)
-        for timer in store.timers.values():
-            if timer["state"] == "pending" and timer["due_at"] < at:
-                timer["state"] = "done"
-        if files_unsettled:
-            for person in store.people.values():
-                person.pop("settled_timer_ids", None)
-        clock = FixedClock(at + timedelta(hours=1))
-        await plan_work_orders(context(clock), store, [work_order(n + 1, "C-1", at)])
+    """C-1 brings the car in every 20 days (`visit`). Returns the time of the last visit."""
+    for number in range(1, visits + 1):
+        at = await visit(store, number, files_unsettled)
+    return at
+
+
+async def visit(store: FakeStore, number: int, files_unsettled: bool = False) -> datetime:
+    """C-1's visit `number` (1-based), 20 days after the one before; the contacts due before it
+    were made (as results leave them). `files_unsettled`: the batch finds the files as written
+    before they named settled timers. Returns the time of the visit."""
+    at = SETTLED + timedelta(days=20 * (number - 1))
+    for timer in store.timers.values():
+        if timer["state"] == "pending" and timer["due_at"] < at:
+            timer["state"] = "done"
+    if files_unsettled:
+        for person in store.people.values():
+            person.pop("settled_timer_ids", None)
+    clock = FixedClock(at + timedelta(hours=1))
+    await plan_work_orders(context(clock), store, [work_order(number, "C-1", at)])
     return at
 
 
@@ -307,8 +323,8 @@ async def test_a_returning_customer_neither_reads_nor_weighs_contacts_long_settl
         i: t["state"] for i, t in unsettled.timers.items()
     }
     assert store.live_contacts() == unsettled.live_contacts()
-    customer = store.people[customer_key(DEALER, "C-1")]
-    settled = set(customer["settled_timer_ids"])
+    key = customer_key(DEALER, "C-1")
+    settled = set(store.people[key]["settled_timer_ids"]) | set(store.archives.get(key, []))
     first_visit = {t for t in store.timers if t.startswith(f"{DEALER}/WO-0001/")}
     assert first_visit <= settled  # made 100 days ago, or withdrawn by a later visit
     for tid in settled:
@@ -322,6 +338,45 @@ async def test_a_returning_customer_neither_reads_nor_weighs_contacts_long_settl
     await plan_work_orders(context(clock), store, [work_order(7, "C-1", clock.now())])
     assert store.timers_asked, "the open contacts are read"
     assert not store.timers_asked & settled
+
+
+async def test_a_file_of_many_visits_keeps_its_open_contacts_and_archives_the_settled():
+    """A file names at most ARCHIVE_AFTER settled timers: past that they move to its archive,
+    so its size follows its open contacts and last visits, not its years; the archive and the
+    file together name every timer it ever linked, once."""
+    store = FakeStore()
+    key = customer_key(DEALER, "C-1")
+    for number in range(1, 16):
+        await visit(store, number)
+        person = store.people[key]
+        assert len(person.get(filing.SETTLED, [])) <= filing.ARCHIVE_AFTER
+        live = filing.live_timer_ids(person)
+        assert len(person[filing.LINKED]) == len(live) + len(person.get(filing.SETTLED, []))
+        archived = store.archives.get(key, [])
+        assert not set(archived) & set(live)
+        assert all(not lifecycle.is_pending(store.timers[t]) for t in archived)
+    linked = filing.linked_timer_ids(person, archived)
+    assert sorted(linked) == sorted(store.timers)  # C-1's every timer, each once
+    assert len(person[filing.LINKED]) < len(linked) / 3  # 15 visits: most of them moved out
+
+
+async def test_a_visit_cut_short_before_it_archived_archives_when_delivered_again():
+    clean, crashed = FakeStore(), FakeStore()
+    number = 0
+    while not clean.archives:
+        number += 1
+        await visit(clean, number)
+        if not clean.archives:
+            await visit(crashed, number)
+    crashed.crash_after = STEPS.index("archived")  # the files written, not yet archived
+    with pytest.raises(Crash):
+        await visit(crashed, number)
+    crashed.crash_after = None
+    await visit(crashed, number)  # Kafka delivers the batch again
+
+    assert crashed.archives == clean.archives
+    assert crashed.people == clean.people
+    assert crashed.timers == clean.timers
 
 
 async def test_a_redelivered_batch_changes_nothing():

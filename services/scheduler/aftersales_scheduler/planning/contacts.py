@@ -257,8 +257,8 @@ def contact_data_of(ws: WorkingSet, dealer_id: str, vin: str, customer_id: str) 
 
 
 def link(ws: WorkingSet, subject: Subject, tid: str) -> None:
-    ws.add_to_person(subject.customer_key, "timer_ids", tid)
-    ws.add_to_person(subject.vehicle_key, "timer_ids", tid)
+    ws.add_to_person(subject.customer_key, filing.LINKED, tid)
+    ws.add_to_person(subject.vehicle_key, filing.LINKED, tid)
 
 
 def plan(

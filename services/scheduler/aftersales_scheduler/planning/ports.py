@@ -34,9 +34,12 @@ class Changes:
     contact data its timers name (insert-once, before any entry that names it), tombstones,
     entries, new timers (insert-once), timer updates, the birthday index (before the files:
     a customer whose file holds a birthday is indexed under it, so planning skips the index
-    when the birthday is the file's already), people. An event without a `started`
-    mark stored none of its timers yet, so a use case reads the timers it plans only for
-    events that have one (a redelivery) — the others it knows from the people's links.
+    when the birthday is the file's already), people, then the settled timers a file moves to
+    its archive (`filing.archive_of`: appended to the archive, then pulled from the file; cut
+    short in between, the batch delivered again archives them again, and the trail reads an
+    id once). An event without a `started` mark stored none of its timers yet, so a use case
+    reads the timers it plans only for events that have one (a redelivery) — the others it
+    knows from the people's links.
     Transitions apply only to the state they expect, so a redelivery re-decides the same; an
     entry filed twice (before a crash, and again) fires once."""
 
@@ -48,6 +51,7 @@ class Changes:
     timer_updates: dict[str, TimerUpdate] = field(default_factory=dict)
     birthdays: dict[str, list[str]] = field(default_factory=dict)  # sequence -> customer keys
     people: dict[str, PersonUpdate] = field(default_factory=dict)
+    archived: dict[str, list[str]] = field(default_factory=dict)  # person key -> timer ids
 
     def __bool__(self) -> bool:
         return any(
@@ -58,6 +62,7 @@ class Changes:
                 self.timer_updates,
                 self.birthdays,
                 self.people,
+                self.archived,
             )
         )
 

@@ -11,7 +11,13 @@ from aftersales_contracts.events import ContactPurpose
 
 from aftersales_scheduler.domain.plan import OtherContact
 from aftersales_scheduler.domain.timer import LIVE, Transition, is_pending, is_settled
-from aftersales_scheduler.filing import SETTLED, entry_for, filing_key, live_timer_ids
+from aftersales_scheduler.filing import (
+    SETTLED,
+    archive_of,
+    entry_for,
+    filing_key,
+    live_timer_ids,
+)
 from aftersales_scheduler.planning.ports import (
     Changes,
     Doc,
@@ -126,16 +132,20 @@ class WorkingSet:
         """The batch's changes, once. A file's update keeps only what differs from the file as
         read (a redelivered batch writes nothing), and marks the timers the file links that no
         decision needs any more (`domain.timer.is_settled`), so later batches neither read nor
-        weigh them: no write of its own, whatever the history."""
+        weigh them: no write of its own, whatever the history; past `filing.ARCHIVE_AFTER` of
+        them, they move to the file's archive (`Changes.archived`)."""
         for key, update in list(self.changes.people.items()):
             read = self._read_people.get(key)
             if update.new or read is None:
                 continue
             update.set = {k: v for k, v in update.set.items() if k not in read or read[k] != v}
-            if not update.set and not update.add:
+            if update.set or update.add:
+                self._settle_links(key)
+            else:
                 del self.changes.people[key]
-                continue
-            self._settle_links(key)
+            # Also when nothing else changed: a batch cut short before it archived does now.
+            if archived := archive_of(self.person(key)):
+                self.changes.archived[key] = archived
         await self.store.apply(self.changes, self.now)
 
     def _settle_links(self, key: str) -> None:
