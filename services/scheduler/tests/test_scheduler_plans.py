@@ -11,6 +11,7 @@ from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.kafka import publish_event
 from aftersales_runtime.packing import PACKED
 from aftersales_scheduler import filing
+from aftersales_scheduler.api import _contacts as contacts_view
 from aftersales_scheduler.app import load_policies
 from aftersales_scheduler.domain.slots import timer_id
 from aftersales_scheduler.planning.context import PlanningContext
@@ -272,6 +273,8 @@ async def test_a_file_of_many_visits_moves_its_settled_timers_to_its_archive(mon
         assert len(linked) == len(set(linked))
         # The vehicle's file links all but the customer's birthday greetings (D10).
         assert set(linked) == {t for t in every if key.startswith("customer/") or "/WO-" in t}
+    trail = await contacts_view(store, DEALER, customer_key(DEALER, "C-1"), True)
+    assert {c.contact_id for c in trail.contacts} == every  # the decision trail lists them all
 
 
 async def test_archiving_pulls_only_the_settled_timers_it_names(mongo_db):
