@@ -120,10 +120,6 @@ class OpenQueue:
             doc = await self.queue.find_one({"_id": head_id(dealer_id)})
         return Head.of(doc)
 
-    async def hours(self, dealer_id: str) -> dict[str, int]:
-        """The hours holding open tasks, and their bucket counts."""
-        return (await self.head(dealer_id)).hours
-
     async def hour_texts(
         self, dealer_id: str, hour: str, head: Head, shared: bool = False
     ) -> list[str]:

@@ -158,7 +158,7 @@ async def test_a_finished_task_leaves_the_queue_and_an_empty_hour_leaves_the_hea
 
     entries = [e async for e in service.desk.queue.entries("dealer-sz-001")]
     assert entries == []
-    assert await service.desk.queue.hours("dealer-sz-001") == {}
+    assert (await service.desk.queue.head("dealer-sz-001")).hours == {}
     assert await mongo_db["queue"].count_documents({"_id": {"$regex": "^open/"}}) == 0
 
 
@@ -172,7 +172,7 @@ async def test_an_hours_order_is_parsed_once_per_content_and_again_when_a_task_j
     day3 = due(2, due_at=at)
     await queue(service, settings, care, day3)
     open_queue = service.desk.queue
-    [hour] = await open_queue.hours(dealer)
+    [hour] = (await open_queue.head(dealer)).hours
     first = await open_queue.hour_entries(dealer, hour, await open_queue.head(dealer))
     assert [e.task_id for e in first] == [
         task_id_for(day3.contact_id, 1),
@@ -235,7 +235,7 @@ async def test_a_reader_reads_again_only_the_bucket_that_changed_and_never_a_sta
     writer, reader = CountedQueue(mongo_db), CountedQueue(mongo_db)
     tasks = _entries(BUCKET_SIZE * 2 + 10, at)  # three buckets in one hour
     await writer.add(dealer, tasks)
-    [hour] = await writer.hours(dealer)
+    [hour] = (await writer.head(dealer)).hours
     assert await _open(reader, dealer) == sorted(e.task_id for e in tasks)
     assert sorted(reader.read) == [bucket_id(dealer, hour, p) for p in range(3)]
 
@@ -265,7 +265,7 @@ async def test_an_hour_emptied_and_filled_again_is_read_afresh(mongo_db, clock):
     assert len(await _open(reader, dealer)) == 3
     for entry in first:
         await writer.remove(dealer, entry.task_id, entry.due_at)
-    assert await reader.hours(dealer) == {}
+    assert (await reader.head(dealer)).hours == {}
 
     later = _entries(2, at, first=10)
     await writer.add(dealer, later)
