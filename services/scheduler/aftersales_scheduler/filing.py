@@ -13,9 +13,10 @@ the benchmark and the loaders alike. A fixed, small set of collections whatever 
   years of visits. Both grow by `$addToSet`: a file is written by several use cases at once
   (MongoDB refuses a `$pull` and an `$addToSet` of one field in one update). Once a file names
   more than ARCHIVE_AFTER settled timers, they move to its archive (`archive_sequence`, in
-  `due`) and a second update `$pullAll`s them from both lists (`archive_of`): a file stays the
-  size of its open contacts and its last visits, whatever the years. The decision trail reads
-  the file's ids and its archive (`linked_timer_ids`).
+  `due`) and a second update `$pullAll`s them from both lists (`archive_of`), and a vehicle's
+  visits but its first and last with them (`visits_between`): a file stays the size of its
+  open contacts and its last visits, whatever the years. The decision trail reads the file's
+  ids and its archive (`linked_timer_ids`).
   Before issue 19's buckets it also held the birthday index as one growing document per day,
   `birthdays/{dealer}/{MM-DD}`: still read, never written.
 - `contacts`: the contact data (CONTACT_FIELDS: customer, vehicle, service advisor, technicians,
@@ -251,6 +252,13 @@ def archive_of(person: Doc) -> list[str]:
     linked = set(person.get(LINKED, ()))
     settled = [t for t in person.get(SETTLED, ()) if t in linked]
     return settled if len(settled) > ARCHIVE_AFTER else []
+
+
+def visits_between(person: Doc) -> list[Doc]:
+    """A vehicle's visits but its first and its last, which D9's km per day alone reads
+    (`domain.reminders`): dropped when the file archives, so they do not grow with the years."""
+    ordered = sorted(person.get("visits", []), key=lambda v: (v["day"], v["km"]))
+    return ordered[1:-1]
 
 
 def archive_sequence(key: str) -> str:

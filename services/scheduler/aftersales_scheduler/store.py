@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from aftersales_scheduler import filing
 from aftersales_scheduler.filing import CONTACTS, DUE_LISTS, JOBS, PEOPLE, TIMERS, Doc
 from aftersales_scheduler.planning.contacts import customer_key, vehicle_key
-from aftersales_scheduler.planning.ports import Changes, PersonUpdate
+from aftersales_scheduler.planning.ports import Archive, Changes, PersonUpdate
 from aftersales_scheduler.timeline import TimeLine, insert_all
 
 __all__ = ["Doc", "TimerStore", "customer_key", "lease_expired", "vehicle_key"]
@@ -109,19 +109,17 @@ class TimerStore:
             ],
         )
 
-    async def _archive(self, archived: dict[str, list[str]]) -> None:
+    async def _archive(self, archived: dict[str, Archive]) -> None:
         """Settled timers out of their files: into the archive first, then pulled (`$pullAll`:
-        only these ids, so a link another use case adds meanwhile stays)."""
+        only these ids and visits, so a link or a visit another use case adds meanwhile
+        stays)."""
         await self.timeline.append(
-            {filing.archive_sequence(key): filing.chunks(ids) for key, ids in archived.items()}
+            {filing.archive_sequence(k): filing.chunks(a.timer_ids) for k, a in archived.items()}
         )
         await write_each(
             self.db,
             PEOPLE,
-            [
-                UpdateOne({"_id": key}, {"$pullAll": {filing.LINKED: ids, filing.SETTLED: ids}})
-                for key, ids in archived.items()
-            ],
+            [UpdateOne({"_id": key}, _pull(archive)) for key, archive in archived.items()],
         )
 
     async def linked_timer_ids(self, person: Doc) -> list[str]:
@@ -254,6 +252,13 @@ def _update(fields: Doc, trail: list[Doc]) -> Doc:
     if trail:
         update["$push"] = {"trail": {"$each": trail}}
     return update
+
+
+def _pull(archive: Archive) -> Doc:
+    pulled: Doc = {filing.LINKED: archive.timer_ids, filing.SETTLED: archive.timer_ids}
+    if archive.visits:
+        pulled["visits"] = archive.visits
+    return {"$pullAll": pulled}
 
 
 def _person_update(person: PersonUpdate) -> Doc:

@@ -16,7 +16,7 @@ from aftersales_scheduler.app import load_policies
 from aftersales_scheduler.domain.slots import timer_id
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
-from aftersales_scheduler.planning.ports import Changes
+from aftersales_scheduler.planning.ports import Archive, Changes
 from aftersales_scheduler.store import TimerStore, customer_key, vehicle_key
 
 from .conftest import DEALER, DIRECTORY, SETTLED
@@ -273,6 +273,12 @@ async def test_a_file_of_many_visits_moves_its_settled_timers_to_its_archive(mon
         assert len(linked) == len(set(linked))
         # The vehicle's file links all but the customer's birthday greetings (D10).
         assert set(linked) == {t for t in every if key.startswith("customer/") or "/WO-" in t}
+    vehicle = await store.person(vehicle_key(DEALER, "LSVAU218XN2183294"))
+    assert vehicle is not None
+    days = sorted(v["day"] for v in vehicle["visits"])  # D9 reads the first and the last
+    assert days[0] == SETTLED.date().isoformat()
+    assert days[-1] == (SETTLED + timedelta(days=30 * 11)).date().isoformat()
+    assert len(days) < 12 / 2
     trail = await contacts_view(store, DEALER, customer_key(DEALER, "C-1"), True)
     assert {c.contact_id for c in trail.contacts} == every  # the decision trail lists them all
 
@@ -284,7 +290,7 @@ async def test_archiving_pulls_only_the_settled_timers_it_names(mongo_db):
     await mongo_db[filing.PEOPLE].insert_one(
         {"_id": key, filing.LINKED: ["a", "b", "c"], filing.SETTLED: ["a", "b"]}
     )
-    batch = Changes(archived={key: ["a", "b"]})
+    batch = Changes(archived={key: Archive(["a", "b"])})
     await mongo_db[filing.PEOPLE].update_one({"_id": key}, {"$addToSet": {filing.LINKED: "d"}})
     await store.apply(batch, SETTLED)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,29 @@ def test_mileage_turns_into_a_date_with_the_vehicles_km_per_day():
     assert maintenance_due(None, 45_000, visits[:1]) is None  # no rate from one visit
     assert next_anniversary(date(1988, 2, 29), date(2027, 1, 5)) == date(2027, 2, 28)
     assert next_anniversary(date(1985, 3, 14), date(2027, 3, 15)) == date(2028, 3, 14)
+
+
+def test_a_vehicles_visits_between_its_first_and_last_change_no_maintenance_date():
+    """D9 reads the first and the last visit: those a file drops (`filing.visits_between`,
+    when it archives) change no date, whatever the visits (corrections add some out of order,
+    or on one day). A file's visits are a set (`$addToSet`)."""
+    rng = random.Random(19)
+
+    def pairs(visits: list[dict]) -> list[tuple[date, int]]:
+        return [(date.fromisoformat(v["day"]), v["km"]) for v in visits]
+
+    for _ in range(200):
+        days = [date(2024, 1, 1) + timedelta(days=rng.randrange(900)) for _ in range(12)]
+        unique = {(rng.choice(days).isoformat(), rng.randrange(90_000)) for _ in range(12)}
+        visits = [{"day": day, "km": km} for day, km in list(unique)[: rng.randrange(1, 12)]]
+        dropped = filing.visits_between({"visits": visits})
+        kept = [v for v in visits if v not in dropped]
+        assert len(kept) == min(len(visits), 2)
+        for due_date in (None, date(2027, 3, 1)):
+            for due_km in (None, 50_000, 120_000):
+                assert maintenance_due(due_date, due_km, pairs(kept)) == maintenance_due(
+                    due_date, due_km, pairs(visits)
+                )
 
 
 async def test_a_delivery_plans_the_sales_call_and_the_first_maintenance_reminder(

@@ -155,11 +155,15 @@ class FakeStore:
                 ]
 
     def _apply_archived(self, changes: Changes) -> None:
-        for key, ids in changes.archived.items():
-            self.archives.setdefault(key, []).extend(ids)  # appended, then pulled
+        for key, archive in changes.archived.items():
+            self.archives.setdefault(key, []).extend(archive.timer_ids)  # appended, then pulled
             person = self.people[key]
-            for field in (filing.LINKED, filing.SETTLED):
-                person[field] = [t for t in person.get(field, []) if t not in ids]
+            for field, pulled in (
+                (filing.LINKED, archive.timer_ids),
+                (filing.SETTLED, archive.timer_ids),
+                ("visits", archive.visits),
+            ):
+                person[field] = [v for v in person.get(field, []) if v not in pulled]
 
     def live_contacts(self) -> set[str]:
         """What the dispatcher would publish: one ContactDue per live (timer, attempt)."""
@@ -358,6 +362,11 @@ async def test_a_file_of_many_visits_keeps_its_open_contacts_and_archives_the_se
     linked = filing.linked_timer_ids(person, archived)
     assert sorted(linked) == sorted(store.timers)  # C-1's every timer, each once
     assert len(person[filing.LINKED]) < len(linked) / 3  # 15 visits: most of them moved out
+    vehicle = store.people[f"vehicle/{DEALER}/LSVAU218XN0000001"]
+    days = sorted(v["day"] for v in vehicle["visits"])
+    assert days[0] == SETTLED.date().isoformat()  # D9's km per day: the first and the last
+    assert days[-1] == (SETTLED + timedelta(days=20 * 14)).date().isoformat()
+    assert len(days) < 15 / 2
 
 
 async def test_a_visit_cut_short_before_it_archived_archives_when_delivered_again():

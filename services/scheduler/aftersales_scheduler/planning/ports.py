@@ -28,14 +28,22 @@ class PersonUpdate:
 
 
 @dataclass
+class Archive:
+    """What a file moves out (`filing.archive_of`, `filing.visits_between`)."""
+
+    timer_ids: list[str]
+    visits: list[Doc] = field(default_factory=list)
+
+
+@dataclass
 class Changes:
     """Everything one batch writes, applied in this order so that a batch cut short anywhere
     and delivered again ends in the same state: the `started` marks of its events and the
     contact data its timers name (insert-once, before any entry that names it), tombstones,
     entries, new timers (insert-once), timer updates, the birthday index (before the files:
     a customer whose file holds a birthday is indexed under it, so planning skips the index
-    when the birthday is the file's already), people, then the settled timers a file moves to
-    its archive (`filing.archive_of`: appended to the archive, then pulled from the file; cut
+    when the birthday is the file's already), people, then what a file moves out (`Archive`:
+    its settled timers appended to its archive, then pulled from the file; cut
     short in between, the batch delivered again archives them again, and the trail reads an
     id once). An event without a `started` mark stored none of its timers yet, so a use case
     reads the timers it plans only for events that have one (a redelivery) — the others it
@@ -51,7 +59,7 @@ class Changes:
     timer_updates: dict[str, TimerUpdate] = field(default_factory=dict)
     birthdays: dict[str, list[str]] = field(default_factory=dict)  # sequence -> customer keys
     people: dict[str, PersonUpdate] = field(default_factory=dict)
-    archived: dict[str, list[str]] = field(default_factory=dict)  # person key -> timer ids
+    archived: dict[str, Archive] = field(default_factory=dict)  # person key -> what moves
 
     def __bool__(self) -> bool:
         return any(

@@ -17,8 +17,10 @@ from aftersales_scheduler.filing import (
     entry_for,
     filing_key,
     live_timer_ids,
+    visits_between,
 )
 from aftersales_scheduler.planning.ports import (
+    Archive,
     Changes,
     Doc,
     PersonUpdate,
@@ -145,7 +147,7 @@ class WorkingSet:
                 del self.changes.people[key]
             # Also when nothing else changed: a batch cut short before it archived does now.
             if archived := archive_of(self.person(key)):
-                self.changes.archived[key] = archived
+                self.changes.archived[key] = Archive(archived, visits_between(self.person(key)))
         await self.store.apply(self.changes, self.now)
 
     def _settle_links(self, key: str) -> None:
