@@ -96,7 +96,10 @@ async def _view(store: TimerStore, timer: Doc) -> PlannedContactView:
     )
 
 
-async def _contacts(store: TimerStore, dealer_id: str, key: str, is_customer: bool) -> ContactsView:
+async def contacts_view(
+    store: TimerStore, dealer_id: str, key: str, is_customer: bool
+) -> ContactsView:
+    """A file's decision trail: every contact it linked (its archive's too), by due time."""
     person = await store.person(key) or {"_id": key}
     timers = await store.timers(await store.linked_timer_ids(person))
     timers.sort(key=lambda t: (t["due_at"], t["_id"]))
@@ -123,13 +126,13 @@ def router(store: TimerStore) -> APIRouter:
         vin: Annotated[str, Path(pattern=VIN_LOOKUP_PATTERN)],
         caller: Annotated[Caller, allow(*TRAIL_READERS)],
     ) -> ContactsView:
-        return await _contacts(store, dealer_id, vehicle_key(dealer_id, vin.upper()), False)
+        return await contacts_view(store, dealer_id, vehicle_key(dealer_id, vin.upper()), False)
 
     @api.get("/customers/{customer_id}/contacts", response_model=ContactsView)
     async def customer_contacts(
         dealer_id: str, customer_id: str, caller: Annotated[Caller, allow(*TRAIL_READERS)]
     ) -> ContactsView:
-        return await _contacts(store, dealer_id, customer_key(dealer_id, customer_id), True)
+        return await contacts_view(store, dealer_id, customer_key(dealer_id, customer_id), True)
 
     @api.get("/due-maintenance/{month}", response_model=DueListView)
     async def due_maintenance_list(

@@ -11,7 +11,7 @@ from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.kafka import publish_event
 from aftersales_runtime.packing import PACKED
 from aftersales_scheduler import filing
-from aftersales_scheduler.api import _contacts as contacts_view
+from aftersales_scheduler.api import contacts_view
 from aftersales_scheduler.app import load_policies
 from aftersales_scheduler.domain.slots import timer_id
 from aftersales_scheduler.planning.context import PlanningContext
