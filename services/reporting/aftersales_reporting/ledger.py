@@ -3,13 +3,18 @@
 Every figure of every report lives in a few documents keyed by `_id` (FerretDB serves only an
 exact `{_id: value}` filter from an index), in a fixed set of collections:
 
-- `counters`: one document per source, dealer and period (`R/{dealer}/{2026-11}`), and the
-  drill-down pages (`RR/{dealer}/{2026-11}/{day}`, a list of rows). Changed with `$inc`/`$push`
-  by one update statement per document and pass; a page is not guarded (1. below): its rows
-  carry their event id and a row pushed twice is dropped when read. Each row is stored as one
-  BSON binary value (`packing.pack_bson`): a page gains a row per result of its day, and
-  FerretDB reads and rewrites the whole page on every push, at a cost that follows its number
-  of values (a busy day's page of rows as sub-documents reached 630 KB in the pipeline benchmark);
+- `counters`: one document per source, dealer and period (`R/{dealer}/{2026-11}`), changed with
+  `$inc` by one update statement per document and pass, and the drill-down rows of a day: an
+  index (`RR/{dealer}/{2026-11}/{day}`, `pages`: the ids of its pages) and its pages
+  (`RR/…/{day}/{topic:partition}/{n}`, `rows`), each holding the rows of the records at offsets
+  `n × PAGE_ROWS` to `(n + 1) × PAGE_ROWS - 1` of one partition, so at most PAGE_ROWS. FerretDB
+  reads and rewrites a whole document on every `$push`, at a cost that follows its number of
+  values (measured: 3 ms a push to an empty page, 58 ms to a page of 3,000 rows, 113 ms to one
+  of 6,000; the pipeline benchmark's busy day is thousands of results a dealer): a page's size,
+  not its day's, is what a pass pays. Each row is one BSON binary value (`packing.pack_bson`).
+  Pages are not guarded (1. below): a page's number comes from its record's offset, so a
+  redelivered record pushes to the same page, and its row (which carries its event id) is
+  dropped when read. A day document written before pages holds its rows itself (still read);
 - `entities`: the state a projection needs across events (a ticket, a vehicle, a contact's masked
   phone), replaced whole; every transition is idempotent (it sets, never adds);
 - `seen`: one marker per consumed event (`_id` = event id) with where it was read.
@@ -44,6 +49,8 @@ COUNTERS = "counters"
 ENTITIES = "entities"
 SEEN = "seen"
 COLLECTIONS = (COUNTERS, ENTITIES, SEEN)
+#: Drill-down rows per page (the records of PAGE_ROWS consecutive offsets of one partition).
+PAGE_ROWS = 200
 
 
 def unpack_row(stored: Any) -> Doc:
@@ -63,16 +70,29 @@ def where(record: Received) -> str:
     return key_part(f"{record.topic}:{record.partition}")
 
 
+def page_id(day_id: str, record: Received) -> str:
+    """The page of a day's rows that the record's row goes to: the same on a redelivery."""
+    return f"{day_id}/{where(record)}/{record.offset // PAGE_ROWS}"
+
+
+def _page_order(page: str) -> tuple[str, int]:
+    """A day's pages in the order their rows were written: by partition, then by offset."""
+    _, partition, number = page.rsplit("/", 2)
+    return partition, int(number)
+
+
 @dataclass
 class Change:
-    """What one event adds to one counter document."""
+    """What one event adds to one counter document, or the drill-down rows it adds to a day
+    (`push`, with `guarded` false)."""
 
     doc_id: str
     inc: dict[str, int] = field(default_factory=dict)
     push: list[Doc] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # `$set`: display names of staff
-    # A drill-down page is not guarded: a row pushed twice (a redelivery) carries its event id
-    # and is dropped when read, so the page needs no read before its write.
+    # Drill-down rows (`doc_id` is the day's index, `push` the rows) are not guarded: a row
+    # pushed twice (a redelivery) carries its event id and is dropped when read, so its page
+    # needs no read before its write.
     guarded: bool = True
 
     def add(self, path: str, amount: int = 1) -> None:
@@ -121,9 +141,11 @@ class Ledger:
         current = await find_by_ids(self.db, COUNTERS, guarded)
         writes: list[UpdateOne] = []
         for doc_id, items in by_doc.items():
+            if not items[0][1].guarded:
+                writes += _page_writes(doc_id, items)
+                continue
             absorbed: dict[str, int] = (current.get(doc_id) or {}).get("offsets", {})
             inc: dict[str, int] = defaultdict(int)
-            push: list[Doc] = []
             names: dict[str, str] = {}
             highest: dict[str, int] = {}
             for record, change in items:
@@ -132,18 +154,13 @@ class Ledger:
                     continue  # D23: a redelivered record counts once
                 for path, amount in change.inc.items():
                     inc[path] += amount
-                push.extend(change.push)
                 names.update(change.names)
                 highest[at] = max(highest.get(at, -1), record.offset)
             if not highest:
                 continue
-            update: Doc = {}
-            if items[0][1].guarded:
-                update["$max"] = {f"offsets.{at}": offset for at, offset in highest.items()}
+            update: Doc = {"$max": {f"offsets.{at}": offset for at, offset in highest.items()}}
             if inc:
                 update["$inc"] = dict(inc)
-            if push:
-                update["$push"] = {"rows": {"$each": [pack_bson(row) for row in push]}}
             if names:
                 update["$set"] = names
             writes.append(UpdateOne({"_id": doc_id}, update, upsert=True))
@@ -151,6 +168,19 @@ class Ledger:
 
     async def read(self, ids: Iterable[str]) -> dict[str, Doc]:
         return await find_by_ids(self.db, COUNTERS, ids)
+
+    async def day_rows(self, day_ids: Iterable[str]) -> list[Any]:
+        """The stored rows of the days (indexes by `_id`), day after day, each day's in the
+        order they were written: two reads by `_id`, whatever the number of pages."""
+        days = await find_by_ids(self.db, COUNTERS, day_ids)
+        listed = {d: sorted(days[d].get("pages", []), key=_page_order) for d in sorted(days)}
+        pages = await find_by_ids(self.db, COUNTERS, (p for ps in listed.values() for p in ps))
+        rows: list[Any] = []
+        for day_id, page_ids in listed.items():
+            rows += days[day_id].get("rows", [])  # a day written before pages
+            for page in page_ids:
+                rows += pages.get(page, {}).get("rows", [])
+        return rows
 
     async def entities(self, ids: Iterable[str]) -> dict[str, Doc]:
         return await find_by_ids(self.db, ENTITIES, ids)
@@ -161,3 +191,23 @@ class Ledger:
     async def add_entities(self, docs: Sequence[Doc]) -> None:
         """Entities written once and never changed (a contact's masked phone)."""
         await insert_new(self.db, ENTITIES, docs)
+
+
+def _page_writes(day_id: str, items: list[tuple[Received, Change]]) -> list[UpdateOne]:
+    """A day's new rows: its index names their pages, each page gets its rows (a pass cut
+    short between the two is delivered again and writes both)."""
+    rows: defaultdict[str, list[Doc]] = defaultdict(list)
+    for record, change in items:
+        rows[page_id(day_id, record)].extend(change.push)
+    index = UpdateOne({"_id": day_id}, {"$addToSet": {"pages": {"$each": list(rows)}}}, upsert=True)
+    return [
+        index,
+        *(
+            UpdateOne(
+                {"_id": page},
+                {"$push": {"rows": {"$each": [pack_bson(row) for row in pushed]}}},
+                upsert=True,
+            )
+            for page, pushed in rows.items()
+        ),
+    ]

@@ -230,6 +230,25 @@ def sales_and_workshop_inputs() -> list[Any]:
     return events
 
 
+def _survey_days_merged(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The deliveries' day rows as one sorted list per day: like a survey's count (below), the
+    row that marks a delivery surveyed is written by whichever of the two records comes second,
+    so the page it lands in (its record's topic and offset) depends on the order of arrival."""
+    days: dict[str, list[Any]] = {}
+    kept = []
+    for doc in docs:
+        if not doc["_id"].startswith("SR/"):
+            kept.append(doc)
+        elif "pages" in doc:
+            days.setdefault(doc["_id"], [])
+        else:
+            days.setdefault(doc["_id"].rsplit("/", 2)[0], []).extend(doc["rows"])
+    for day_id, rows in days.items():
+        rows.sort(key=lambda row: json.dumps(unpack_row(row), sort_keys=True, default=str))
+        kept.append({"_id": day_id, "rows": rows})
+    return kept
+
+
 async def dump(
     client: AsyncMongoClient[dict[str, Any]], database: str
 ) -> dict[str, list[dict[str, Any]]]:
@@ -237,17 +256,16 @@ async def dump(
     found: dict[str, list[dict[str, Any]]] = {}
     for name in COLLECTIONS:
         docs = [d async for d in db[name].find({}) if d["_id"] != POSITIONS]
+        if name == "counters":
+            docs = _survey_days_merged(docs)
         for doc in docs:
             if name == "counters" and doc["_id"].startswith("S/"):
                 # D34: a survey is counted by whichever of its delivery's and its own record is
                 # projected second, so the topic offsets a sales document keeps depend on the
                 # order of arrival; its figures do not.
                 doc.pop("offsets", None)
-            if name == "counters" and doc["_id"].startswith("SR/"):
-                # …and the same for where a survey's row lands among its day's rows.
-                doc["rows"].sort(
-                    key=lambda row: json.dumps(unpack_row(row), sort_keys=True, default=str)
-                )
+            if name == "counters" and "pages" in doc:
+                doc["pages"].sort()  # a day's pages are a set (the reader orders them)
         found[name] = sorted(docs, key=lambda d: d["_id"])
     return found
 

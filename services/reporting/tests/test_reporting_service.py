@@ -291,28 +291,71 @@ async def test_a_drilldown_lists_the_contacts_behind_a_figure_with_masked_phones
     assert "figure" in bad.text
 
 
+async def drill_reached(client) -> dict:
+    answer = await client.get(
+        f"/v1/dealers/{DEALER}/reports/monthly/drilldown",
+        params={"month": "2026-11", "figure": "reached", "limit": 500},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
 async def test_drilldown_rows_are_stored_packed_and_rows_stored_before_still_read(service, client):
     results, _ = generated_inputs(seed=4)
     feeder = Feeder(service)
     await feeder.feed(feeder.records(results))
     counters = service.ledger.db[ledger_module.COUNTERS]
-    pages = [p async for p in counters.find({}) if p["_id"].startswith(f"RR/{DEALER}/2026-11/")]
+    stored = [p async for p in counters.find({}) if p["_id"].startswith(f"RR/{DEALER}/2026-11/")]
+    pages = [p for p in stored if "rows" in p]
     assert pages
     assert all(isinstance(r, bytes) for p in pages for r in p["rows"])
+    before = await drill_reached(client)
+    assert before["total"] > 0
 
-    async def drill() -> dict:
-        answer = await client.get(
-            f"/v1/dealers/{DEALER}/reports/monthly/drilldown",
-            params={"month": "2026-11", "figure": "reached", "limit": 500},
-        )
-        return answer.json()
-
-    before = await drill()
     for page in pages:  # as written before packing: rows as sub-documents
         rows = [ledger_module.unpack_row(r) for r in page["rows"]]
         await counters.update_one({"_id": page["_id"]}, {"$set": {"rows": rows}})
-    assert before["total"] > 0
-    assert await drill() == before
+    assert await drill_reached(client) == before
+
+    days = [d for d in stored if "pages" in d]
+    for day in days:  # as written before pages: a day's rows in the day's own document
+        held = await service.ledger.read(day["pages"])
+        rows = [r for page in day["pages"] for r in held[page]["rows"]]
+        await counters.replace_one({"_id": day["_id"]}, {"_id": day["_id"], "rows": rows})
+        await counters.delete_many({"_id": {"$in": day["pages"]}})
+    assert await drill_reached(client) == before
+
+
+async def test_a_busy_days_rows_are_spread_over_pages_of_at_most_page_rows(
+    service, client, monkeypatch
+):
+    monkeypatch.setattr(ledger_module, "PAGE_ROWS", 3)
+    results, _ = generated_inputs(seed=4)
+    feeder = Feeder(service)
+    records = feeder.records(results)
+    await feeder.feed(records, size=7)  # passes that end inside a page
+    await feeder.feed(records, size=5)  # and every record delivered again
+    counters = service.ledger.db[ledger_module.COUNTERS]
+    stored = [p async for p in counters.find({}) if p["_id"].startswith(f"RR/{DEALER}/2026-11/")]
+    pages = [p for p in stored if "rows" in p]
+    # A page holds the rows of 3 records (each pushed twice: redelivered pages are not guarded).
+    held = [{ledger_module.unpack_row(r)["event_id"] for r in p["rows"]} for p in pages]
+    assert max(map(len, held)) <= 3
+    assert max(len(d["pages"]) for d in stored if "pages" in d) > 1
+    assert {p["_id"] for p in pages} == {i for d in stored for i in d.get("pages", [])}
+
+    drill = await drill_reached(client)
+    # Every reached result of the dealer's month once, day after day, each day's in the order
+    # the results were published.
+    mine = [
+        r
+        for r in results
+        if r.dealer_id == DEALER
+        and r.outcome == "reached"
+        and local_month(r.contacted_at) == "2026-11"
+    ]
+    expected = sorted(mine, key=lambda r: r.contacted_at.astimezone(SHANGHAI).date())
+    assert [row["contact_id"] for row in drill["rows"]] == [r.contact_id for r in expected]
 
 
 async def test_a_pass_that_died_half_way_counts_each_event_once_when_redelivered(
