@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import aftersales_complaints.store as store_module
 import pytest
 from aftersales_contracts import Scores
 from aftersales_runtime.kafka import publish_event
@@ -35,8 +36,22 @@ class Counting:
         return getattr(self.inner, name)
 
 
+class CountingReads:
+    """Counts the store's reads by `_id` of its deadline documents (one `$in` each)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.calls = 0
+        real = store_module.find_by_ids
+
+        async def counted(db, collection, ids):
+            self.calls += collection == "deadlines"
+            return await real(db, collection, ids)
+
+        monkeypatch.setattr(store_module, "find_by_ids", counted)
+
+
 async def test_the_sweep_reads_one_bucket_per_hour_and_only_the_tickets_due(
-    service, settings, result, clock
+    service, settings, result, clock, monkeypatch
 ):
     store, broker = service.store, service.runtime.broker
     async with TestKafkaBroker(broker):
@@ -46,10 +61,10 @@ async def test_the_sweep_reads_one_bucket_per_hour_and_only_the_tickets_due(
         clock.advance(timedelta(hours=1))
         await publish_event(broker, settings, result(99, scores=scores(overall=7)))  # … one at 11
         tickets = store.tickets = Counting(store.tickets)  # type: ignore[assignment]
-        buckets = store.deadlines = Counting(store.deadlines)  # type: ignore[assignment]
+        buckets = CountingReads(monkeypatch)
 
         assert await service.desk.sweep() == 0  # 11:00: nothing falls due
-        quiet = (tickets.find_one_calls, tickets.find_calls, buckets.find_one_calls)
+        quiet = (tickets.find_one_calls, tickets.find_calls, buckets.calls)
         # 13:40: the GM notice's warning (75 % of 4 h 45 min = 13:33:45) of the 40 first
         # tickets; the 41st's comes at 14:33:45.
         clock.advance(timedelta(hours=2, minutes=40))
@@ -58,10 +73,39 @@ async def test_the_sweep_reads_one_bucket_per_hour_and_only_the_tickets_due(
     print(
         f"\nsweep reads: quiet pass (ticket reads, ticket queries, bucket reads) {quiet}; "
         f"at 13:40 {due} tickets due, {tickets.find_one_calls} ticket reads, "
-        f"{tickets.find_calls} ticket queries, {buckets.find_one_calls - quiet[2]} bucket reads"
+        f"{tickets.find_calls} ticket queries, {buckets.calls - quiet[2]} bucket reads"
     )
-    assert quiet == (0, 0, 2)  # the hour buckets 10:00 and 11:00; no ticket read, no query
+    # The hours 10:00 and 11:00 (each hour's shards in one read); no ticket read, no query.
+    assert quiet == (0, 0, 2)
     assert due == 40
     assert tickets.find_calls == 0  # never a query over the tickets
     assert tickets.find_one_calls == 40  # one `_id` read per ticket due, none for the 41st
-    assert buckets.find_one_calls - quiet[2] == 3  # 11:00, 12:00, 13:00
+    assert buckets.calls - quiet[2] == 3  # 11:00, 12:00, 13:00
+
+
+async def test_tickets_waiting_for_one_moment_are_spread_over_the_hours_documents(
+    service, settings, result, clock
+):
+    store, broker = service.store, service.runtime.broker
+    async with TestKafkaBroker(broker):
+        for n in range(1, 65):  # 64 tickets opened at one moment: their moments share an hour
+            await publish_event(broker, settings, result(n, scores=scores(overall=7)))
+        await service.desk.sweep()  # sets the watermark
+        buckets = [doc async for doc in store.deadlines.find({})]
+        sizes = sorted(len(doc["entries"]) for doc in buckets)
+        print(f"\n64 tickets' moments over {len(buckets)} documents: {sizes}")
+        # Each ticket in its hour's shard, so no document holds the hour's every ticket (its
+        # `$addToSet` would rewrite them all): on average 2 a shard.
+        assert len(buckets) > store_module.DEADLINE_SHARDS // 2
+        assert max(sizes) <= 8
+        assert len({e.split("|")[1] for d in buckets for e in d["entries"]}) == 64
+
+        # An hour filed by an earlier version (one document, no shards) is read as well.
+        first = buckets[0]
+        hour_id = first["_id"].rsplit("/", 1)[0]
+        await store.deadlines.delete_one({"_id": first["_id"]})
+        await store.deadlines.insert_one({"_id": hour_id, "entries": first["entries"]})
+        clock.advance(timedelta(hours=8))
+        due = await service.desk.sweep()
+        assert due == 64
+        assert await store.deadlines.find_one({"_id": hour_id}) is None  # swept: dropped
