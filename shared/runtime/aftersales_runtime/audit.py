@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_runtime.auth import Caller, allow
 from aftersales_runtime.clock import Clock
+from aftersales_runtime.grouped import Grouped
 from aftersales_runtime.paging import Paged
 
 COLLECTION = "reveal_audit"
@@ -25,13 +26,14 @@ COLLECTION = "reveal_audit"
 class RevealAudit:
     def __init__(self, db: AsyncDatabase[dict[str, Any]], clock: Clock) -> None:
         self.entries = db[COLLECTION]
+        self._writes = Grouped(self.entries)  # concurrent reveals' entries go together
         self.clock = clock
 
     async def record(
         self, caller: Caller, dealer_id: str | None, what: dict[str, Any], why: str
     ) -> None:
         """Write the entry; an exception here means the reveal must not happen (fail closed)."""
-        await self.entries.insert_one(
+        written = await self._writes.insert_once(
             {
                 "_id": uuid.uuid4().hex,
                 "at": self.clock.now(),
@@ -42,6 +44,8 @@ class RevealAudit:
                 "why": why,
             }
         )
+        if not written:  # a random id taken: never shown without its entry
+            raise RuntimeError("the reveal's audit entry could not be written")
 
     async def dealer_entries(self, dealer_id: str, limit: int, skip: int) -> list[dict[str, Any]]:
         cursor = (

@@ -24,7 +24,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_runtime.clock import Clock
-from aftersales_runtime.mongo import insert_once
+from aftersales_runtime.grouped import Grouped
 from aftersales_runtime.outages import outage_of
 
 Republish = Callable[[str], Awaitable[bool]]
@@ -40,17 +40,18 @@ class PendingPublications:
         abandon_after: timedelta = timedelta(minutes=10),
     ) -> None:
         self.entries = db[COLLECTION]
+        self._writes = Grouped(self.entries)  # concurrent requests' entries go together
         self.clock = clock
         self.grace = grace
         self.abandon_after = abandon_after
 
     async def add(self, key: str) -> None:
         """Before storing what `key` names: from now on the relay sees to its publication."""
-        await insert_once(self.entries.database, COLLECTION, {"_id": key, "at": self.clock.now()})
+        await self._writes.insert_once({"_id": key, "at": self.clock.now()})
 
     async def remove(self, key: str) -> None:
         """After its events are published (acknowledged by Kafka)."""
-        await self.entries.delete_one({"_id": key})
+        await self._writes.delete(key)
 
     async def relay_once(self, republish: Republish) -> int:
         """One pass: entries older than the grace period are published or, abandoned, removed.
