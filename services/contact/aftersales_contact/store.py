@@ -101,20 +101,20 @@ class ContactStore:
         self.leases = db[LEASES]
         self.results = db[RESULTS]
         # The agents' concurrent claims and submits read and write these together (grouped.py).
-        self._tasks = Grouped(self.tasks)
-        self._leases = Grouped(self.leases)
-        self._results = Grouped(self.results)
-        self._marks = Grouped(db[MARKS])
+        self._tasks_by_id = Grouped(self.tasks)
+        self._leases_by_id = Grouped(self.leases)
+        self._results_by_id = Grouped(self.results)
+        self._marks_by_id = Grouped(db[MARKS])
 
     async def add_task(self, document: Doc) -> bool:
-        return await self._tasks.insert_once(stored_task(document))
+        return await self._tasks_by_id.insert_once(stored_task(document))
 
     async def insert_tasks(self, documents: list[Doc]) -> set[str]:
         """Insert the tasks in one command; returns the ids that were already there."""
         return await insert_new(self.db, TASKS, [stored_task(d) for d in documents])
 
     async def task(self, task_id: str) -> Doc | None:
-        found = await self._tasks.find(task_id)
+        found = await self._tasks_by_id.find(task_id)
         return unpack_document(found) if found is not None else None
 
     async def tasks_found(self, task_ids: list[str]) -> dict[str, Doc]:
@@ -134,7 +134,7 @@ class ContactStore:
         lease_no = known_no
         while True:
             if lease_no > 0:
-                current = await self._leases.find(lease_id_for(task["_id"], lease_no))
+                current = await self._leases_by_id.find(lease_id_for(task["_id"], lease_no))
                 if current is not None and current["expires_at"] > now:
                     return current, False
             lease = {
@@ -145,13 +145,13 @@ class ContactStore:
                 "claimed_at": now,
                 "expires_at": expires_at,
             }
-            if await self._leases.insert_once(lease):
+            if await self._leases_by_id.insert_once(lease):
                 return lease, True
             lease_no += 1  # someone took that number first: look at it
 
     async def note_lease(self, task_id: str, lease: Doc) -> None:
         """The task's lease hint (number, holder, end) for the next reader and the lists."""
-        await self._tasks.update(
+        await self._tasks_by_id.update(
             task_id,
             {
                 "$set": {
@@ -164,11 +164,13 @@ class ContactStore:
 
     async def set_lease_end(self, lease: Doc, expires_at: datetime) -> Doc:
         """Only the holder moves its lease's end (heartbeat or release): one writer per lease."""
-        await self._leases.update(lease["_id"], {"$set": {"expires_at": expires_at}})
+        await self._leases_by_id.update(lease["_id"], {"$set": {"expires_at": expires_at}})
         return {**lease, "expires_at": expires_at}
 
     async def lease_after(self, lease: Doc) -> Doc | None:
-        return await self._leases.find(lease_id_for(lease["task_id"], int(lease["lease_no"]) + 1))
+        return await self._leases_by_id.find(
+            lease_id_for(lease["task_id"], int(lease["lease_no"]) + 1)
+        )
 
     async def current_lease(self, task: Doc) -> Doc | None:
         """The newest lease of the task, found by `_id` probes from the task's hint onwards."""
@@ -176,35 +178,35 @@ class ContactStore:
         hinted, after = lease_id_for(task["_id"], lease_no), lease_id_for(task["_id"], lease_no + 1)
         # The hint and the next, in one read (with the other requests' reads of the moment).
         current, following = await asyncio.gather(
-            self._leases.find(hinted), self._leases.find(after)
+            self._leases_by_id.find(hinted), self._leases_by_id.find(after)
         )
         while following is not None:
             current, lease_no = following, lease_no + 1
-            following = await self._leases.find(lease_id_for(task["_id"], lease_no + 1))
+            following = await self._leases_by_id.find(lease_id_for(task["_id"], lease_no + 1))
         return current
 
     async def mark_done(self, task_id: str) -> None:
-        await self._tasks.update(task_id, {"$set": {"done": True}})
+        await self._tasks_by_id.update(task_id, {"$set": {"done": True}})
 
     async def result(self, task_id: str) -> Doc | None:
-        found = await self._results.find(task_id)
+        found = await self._results_by_id.find(task_id)
         return unpack_document(found) if found else None
 
     async def add_result(self, document: Doc) -> bool:
-        return await self._results.insert_once(stored_result(document))
+        return await self._results_by_id.insert_once(stored_result(document))
 
     async def mark_published(self, task_id: str) -> None:
         """The result's event is out: a mark of its own in `published` (as `outbox.py` marks),
         an insert of a few bytes instead of a rewrite of the whole result (2.1 ms of FerretDB's
         CPU for a reached call's result, against 0.35 ms for an insert of a small document)."""
-        await self._marks.insert_once({"_id": mark_id(RESULTS, task_id), "revision": 1})
+        await self._marks_by_id.insert_once({"_id": mark_id(RESULTS, task_id), "revision": 1})
 
     async def is_published(self, stored: Doc) -> bool:
         """Whether the stored result's event is out (results stored before the marks carry a
         `published` flag)."""
         if stored.get("published"):
             return True
-        return await self._marks.find(mark_id(RESULTS, stored["_id"])) is not None
+        return await self._marks_by_id.find(mark_id(RESULTS, stored["_id"])) is not None
 
     async def tasks_by_id(self, task_ids: list[str]) -> list[Doc]:
         """Tasks by `_id`, in the order asked (one `$in` read)."""

@@ -239,9 +239,9 @@ def _survey_days_merged(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for doc in docs:
         if not doc["_id"].startswith("SR/"):
             kept.append(doc)
-        elif "pages" in doc:
+        elif doc["_id"].count("/") == 3:  # SR/{dealer}/{month}/{day}: the day's index
             days.setdefault(doc["_id"], [])
-        else:
+        else:  # one of its pages: …/{day}/{topic:partition}/{n}
             days.setdefault(doc["_id"].rsplit("/", 2)[0], []).extend(doc["rows"])
     for day_id, rows in days.items():
         rows.sort(key=lambda row: json.dumps(unpack_row(row), sort_keys=True, default=str))
