@@ -83,17 +83,15 @@ def _page_order(page: str) -> tuple[str, int]:
 
 @dataclass
 class Change:
-    """What one event adds to one counter document, or the drill-down rows it adds to a day
-    (`push`, with `guarded` false)."""
+    """What one event adds to one counter document (`inc`, `names`: guarded by the document's
+    offsets), or the drill-down rows it adds to a day (`push`, `doc_id` the day's index: not
+    guarded, a row pushed twice carries its event id and is dropped when read, so its page
+    needs no read before its write)."""
 
     doc_id: str
     inc: dict[str, int] = field(default_factory=dict)
     push: list[Doc] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # `$set`: display names of staff
-    # Drill-down rows (`doc_id` is the day's index, `push` the rows) are not guarded: a row
-    # pushed twice (a redelivery) carries its event id and is dropped when read, so its page
-    # needs no read before its write.
-    guarded: bool = True
 
     def add(self, path: str, amount: int = 1) -> None:
         self.inc[path] = self.inc.get(path, 0) + amount
@@ -137,11 +135,11 @@ class Ledger:
                 by_doc[change.doc_id].append((contribution.record, change))
         if not by_doc:
             return
-        guarded = [d for d, items in by_doc.items() if items[0][1].guarded]
+        guarded = [d for d, items in by_doc.items() if not items[0][1].push]
         current = await find_by_ids(self.db, COUNTERS, guarded)
         writes: list[UpdateOne] = []
         for doc_id, items in by_doc.items():
-            if not items[0][1].guarded:
+            if items[0][1].push:
                 writes += _page_writes(doc_id, items)
                 continue
             absorbed: dict[str, int] = (current.get(doc_id) or {}).get("offsets", {})

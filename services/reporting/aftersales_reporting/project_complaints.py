@@ -94,9 +94,7 @@ class ComplaintsProjection:
                 "customer_id": event.customer_id,
             }
             day = local_day(event.opened_at, zone)
-            changes.append(
-                Change(f"CR/{dealer}/{ticket['opened_month']}/{day}", push=[row], guarded=False)
-            )
+            changes.append(Change(f"CR/{dealer}/{ticket['opened_month']}/{day}", push=[row]))
         elif event.kind is Kind.CLOSED:
             now.add("closed")
             if not ticket["closed"]:

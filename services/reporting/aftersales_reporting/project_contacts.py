@@ -159,7 +159,6 @@ class ResultsProjection:
         rows = Change(
             f"RR/{dealer}/{month}/{local_day(event.contacted_at, zone)}",
             push=[result_row(event)],
-            guarded=False,
         )
         outcome.contributions.append(Contribution(record, [*totals, staff, rows]))
 
@@ -197,7 +196,6 @@ class DueProjection:
                 Change(
                     f"DR/{dealer}/{month}/{local_day(event.due_at, zone)}",
                     push=[row],
-                    guarded=False,
                 )
             )
         outcome.contributions.append(Contribution(record, changes))
@@ -232,7 +230,5 @@ class ExpiredProjection:
             "vin": event.vin,
             "customer_id": event.customer_id,
         }
-        rows = Change(
-            f"XR/{dealer}/{month}/{local_day(event.due_at, zone)}", push=[row], guarded=False
-        )
+        rows = Change(f"XR/{dealer}/{month}/{local_day(event.due_at, zone)}", push=[row])
         outcome.contributions.append(Contribution(record, [counts, rows]))

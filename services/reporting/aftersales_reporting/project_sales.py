@@ -65,7 +65,7 @@ def _survey_marker(dealer_id: str, delivery_id: str, delivery: Doc) -> list[Chan
         return []
     page = f"SR/{dealer_id}/{on[:7]}/{on[8:10]}"
     row = {"kind": "surveyed", "delivery_id": delivery_id}
-    return [Change(page, push=[row], guarded=False)]
+    return [Change(page, push=[row])]
 
 
 def _count_survey(change: Change, delivery: Doc) -> None:
@@ -110,7 +110,7 @@ def count_delivery(event: VehicleDelivered, zone: ZoneInfo, state: dict[str, Doc
         "phone": mask_phone(event.customer.phone),  # D3: never the whole phone, no name
     }
     page = f"SR/{dealer}/{on.strftime('%Y-%m')}/{on.strftime('%d')}"
-    changes.append(Change(page, push=[row], guarded=False))
+    changes.append(Change(page, push=[row]))
     if delivery["surveyed"]:
         changes += _survey_marker(dealer, event.delivery_id, delivery)
     return changes

@@ -73,7 +73,6 @@ class WorkOrdersProjection:
                 Change(
                     f"WR/{dealer}/{month}/{local_day(event.settled_at, zone)}",
                     push=[row],
-                    guarded=False,
                 )
             )
         vehicle["last"] = event.work_order_id
@@ -94,9 +93,7 @@ class WorkOrdersProjection:
                 }
                 changes += [
                     counted,
-                    Change(
-                        f"WR/{dealer}/{due_month}/{due.strftime('%d')}", push=[row], guarded=False
-                    ),
+                    Change(f"WR/{dealer}/{due_month}/{due.strftime('%d')}", push=[row]),
                 ]
         outcome.contributions.append(Contribution(record, changes))
         outcome.entities[key] = vehicle
@@ -135,7 +132,6 @@ class DeliveriesProjection:
                 Change(
                     f"NR/{dealer}/{month_of_date(due)}/{due.strftime('%d')}",
                     push=[row],
-                    guarded=False,
                 ),
             ]
         outcome.contributions.append(Contribution(record, changes))
