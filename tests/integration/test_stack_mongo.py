@@ -114,3 +114,53 @@ async def test_an_update_command_by_ids_answers_as_its_statements_one_after_the_
         "d/new": {"n": 7},
         OID: {"n": 5},
     }
+
+
+async def test_every_kind_of_value_reads_back_as_written(mongo_db):
+    """The stack's FerretDB decodes what it stored in one pass (sjson-fast-unmarshal.patch) and
+    falls back to its own decoder for anything it does not expect: every BSON type the services
+    store, nested, in arrays, with escapes and other scripts, reads back the same by `_id`, by
+    `$in` and after an update."""
+    from datetime import UTC, datetime
+
+    from bson import Binary, Int64, Regex, Timestamp
+
+    nested = {
+        "客户": {"姓名": "张伟", "电话": "+8613800000001", "备注": 'say "hi"\n\t\\ \u0001 ✓ 🚗'},
+        "scores": [{"item": "q1", "score": 9}, {"item": "q2", "score": 7.5}, {}],
+        "deep": {"a": {"b": {"c": {"d": [1, {"e": None}, "f", {"g": [2, 3]}]}}}},
+    }
+    document = {
+        "_id": "dealer-1/roundtrip",
+        "text": "粤B·D12345",
+        "empty_text": "",
+        "int": -2_147_483_648,
+        "long": Int64(9_007_199_254_740_993),
+        "double": 1.5e-300,
+        "true": True,
+        "false": False,
+        "null": None,
+        "when": datetime(2026, 12, 4, 13, 50, 7, 123_000, tzinfo=UTC),
+        "before_1970": datetime(1969, 7, 20, 20, 17, 40, tzinfo=UTC),
+        "oid": ObjectId(OID),
+        "bytes": bytes(range(256)) * 3,
+        "empty_bytes": b"",
+        "uuid_bytes": Binary(b"0123456789abcdef", 4),
+        "regex": Regex("^粤B\\.\\d+$", "i"),
+        "stamp": Timestamp(1_764_856_207, 3),
+        "empty": {},
+        "empty_list": [],
+        "key with 钥匙 and spaces": "value",
+        "nested": nested,
+    }
+    await mongo_db.files.insert_one(dict(document))
+
+    by_id = await mongo_db.files.find_one({"_id": document["_id"]})
+    by_in = await find_by_ids(mongo_db, "files", [document["_id"], "dealer-1/absent"])
+    await mongo_db.files.update_one({"_id": document["_id"]}, {"$set": {"added": [1, "二"]}})
+    updated = await mongo_db.files.find_one({"_id": document["_id"]})
+
+    assert by_id == document
+    assert list(by_id) == list(document)  # the fields' order too
+    assert by_in == {document["_id"]: document}
+    assert updated == {**document, "added": [1, "二"]}
