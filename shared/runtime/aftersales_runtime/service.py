@@ -289,12 +289,13 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         # from inside that one: without a fresh context it would inherit its MongoDB deadline
         # (pymongo.timeout) and the rest of its context (tests/api/test_keep_alive.py).
         reset_contextvars=True,
-        # libuv's event loop and httptools' parser, not asyncio's loop and h11: every service's
-        # Kafka, MongoDB and HTTP I/O runs on this loop. `python -m benchmarks.contact`, six
-        # rounds each way: contact's CPU per finished task 9.75 -> 8.65 ms (mean), tasks/s
-        # 75.6 -> 81.3.
-        loop="uvloop",
-        http="httptools",
+        # asyncio's own loop and h11, whatever else is installed: on uvloop with httptools the
+        # contact benchmark's service spent less CPU per task (9.75 -> 8.65 ms, six rounds), but
+        # the pipeline benchmark got slower (37.7 -> 35.0 work orders/s, 20,000 work orders),
+        # Kafka's broker spending about twice the CPU per work order (0.37 -> 0.80 ms) and per
+        # answer (2.15 -> 3.24 ms): smaller produce and fetch requests, more of them.
+        loop="asyncio",
+        http="h11",
     )
 
 
