@@ -1,9 +1,11 @@
 """PyMongo's async client against the MongoDB-compatible server the stack runs."""
 
+from datetime import UTC, datetime
+
 import pytest
 from aftersales_runtime.bulk import find_by_ids
 from aftersales_runtime.mongo import insert_once
-from bson import ObjectId
+from bson import Binary, Int64, ObjectId, Regex, Timestamp
 from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
@@ -69,9 +71,10 @@ async def test_a_batch_read_by_ids_uses_the_index_and_finds_exactly_its_document
 
 async def test_an_update_command_by_ids_answers_as_its_statements_one_after_the_other(mongo_db):
     """Bulk updates by `_id` (`write_each`, `replace_all`): our FerretDB build runs a command
-    whose statements each address another document by `_id` as one query and one transaction
-    (sqlite-update-by-id.patch), and hands any other command to FerretDB's own path. Either
-    way the counts and the documents are those of the statements applied one after the other."""
+    whose statements each address another document by `_id` as one query, one transaction for
+    the upserts of missing documents and one for the rest (sqlite-update-by-id.patch), and
+    hands any other command to FerretDB's own path. Either way the counts and the documents
+    are those of the statements applied one after the other."""
     await mongo_db.files.insert_many(
         [{"_id": f"d/{i}", "n": i, "tags": ["a"]} for i in range(6)] + [{"_id": ObjectId(OID)}]
     )
@@ -94,19 +97,33 @@ async def test_an_update_command_by_ids_answers_as_its_statements_one_after_the_
         ]
     )
     assert (repeated.matched_count, repeated.modified_count) == (2, 2)
+    # Upserts of missing documents go with the others: inserted as FerretDB's own path makes
+    # them (the filter's _id, the update with $setOnInsert, or the replacement).
     upserting = await mongo_db.files.bulk_write(
         [
             ReplaceOne({"_id": "d/5"}, {"_id": "d/5", "n": 50}, upsert=True),
             ReplaceOne({"_id": "d/new"}, {"_id": "d/new", "n": 7}, upsert=True),
-        ]
+            UpdateOne(
+                {"_id": "d/made"},
+                {
+                    "$set": {"vehicles.V1": {"km": 1}},
+                    "$addToSet": {"ids": {"$each": ["t1", "t1", "t2"]}},
+                    "$setOnInsert": {"first": True},
+                },
+                upsert=True,
+            ),
+            UpdateOne({"_id": "d/1"}, {"$set": {"n": 11}, "$setOnInsert": {"first": True}}, True),
+        ],
+        ordered=False,
     )
-    assert (upserting.matched_count, upserting.modified_count) == (1, 1)
+    assert (upserting.matched_count, upserting.modified_count) == (2, 2)
     # (FerretDB numbers upserts among the upserts, MongoDB among the statements: ids only.)
-    assert list(upserting.upserted_ids.values()) == ["d/new"]
+    assert list(upserting.upserted_ids.values()) == ["d/new", "d/made"]
     docs = {str(d.pop("_id")): d async for d in mongo_db.files.find({})}
     assert docs == {
         "d/0": {"n": 10, "tags": ["a", "b"]},
-        "d/1": {"n": 1, "tags": ["a"]},
+        "d/1": {"n": 11, "tags": ["a"]},
+        "d/made": {"vehicles": {"V1": {"km": 1}}, "ids": ["t1", "t2"], "first": True},
         "d/2": {"n": 2, "tags": ["a"], "trail": [{"at": 1}]},
         "d/3": {"whole": True},
         "d/4": {"n": 6, "tags": ["a"]},
@@ -121,10 +138,6 @@ async def test_every_kind_of_value_reads_back_as_written(mongo_db):
     falls back to its own decoder for anything it does not expect: every BSON type the services
     store, nested, in arrays, with escapes and other scripts, reads back the same by `_id`, by
     `$in` and after an update."""
-    from datetime import UTC, datetime
-
-    from bson import Binary, Int64, Regex, Timestamp
-
     nested = {
         "客户": {"姓名": "张伟", "电话": "+8613800000001", "备注": 'say "hi"\n\t\\ \u0001 ✓ 🚗'},
         "scores": [{"item": "q1", "score": 9}, {"item": "q2", "score": 7.5}, {}],

@@ -290,10 +290,11 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         # (pymongo.timeout) and the rest of its context (tests/api/test_keep_alive.py).
         reset_contextvars=True,
         # asyncio's own loop and h11, whatever else is installed: on uvloop with httptools the
-        # contact benchmark's service spent less CPU per task (9.75 -> 8.65 ms, six rounds), but
-        # the pipeline benchmark got slower (37.7 -> 35.0 work orders/s, 20,000 work orders),
-        # Kafka's broker spending about twice the CPU per work order (0.37 -> 0.80 ms) and per
-        # answer (2.15 -> 3.24 ms): smaller produce and fetch requests, more of them.
+        # contact benchmark's service spent less CPU per task (9.75 -> 8.65 ms, means of six
+        # rounds), but the pipeline benchmark got slower (37.7 -> 35.0 work orders/s, 20,000
+        # work orders), Kafka's broker spending about twice the CPU per work order (0.37 ->
+        # 0.80 ms) and per answer (2.15 -> 3.24 ms): smaller produce and fetch requests, more
+        # of them.
         loop="asyncio",
         http="h11",
     )
