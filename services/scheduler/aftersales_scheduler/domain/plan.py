@@ -9,6 +9,7 @@ an unreached call's next attempt (D15), inside the timeliness window first.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -113,14 +114,11 @@ class Decision:
 
 
 def _max_in_week_windows(times: Sequence[datetime], at: datetime) -> int:
-    """Most contacts in any 7-day window that contains `at` (counting `at`)."""
+    """Most contacts in any 7-day window that contains `at` (counting `at`): the windows that
+    start at a contact after `at - WEEK` and not after `at`, each counted by bisection."""
     points = sorted([*times, at])
-    best = 0
-    for start in points:
-        if start > at or start + WEEK <= at:
-            continue
-        best = max(best, sum(1 for t in points if start <= t < start + WEEK))
-    return best
+    starts = points[bisect_right(points, at - WEEK) : bisect_right(points, at)]
+    return max(bisect_left(points, s + WEEK) - bisect_left(points, s) for s in starts)
 
 
 def decide(
