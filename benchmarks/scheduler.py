@@ -201,12 +201,22 @@ async def dispatch_rate(
         await client.close()
 
 
+def _history_number(n: int) -> int:
+    """The history's work order whose customer comes back with work order `n` (every third
+    one does): the history's work orders go to its 50 stores in turn, so the benchmark's store
+    has every 50th, and each of its customers comes back once, in order, whatever the rounds'
+    size (a history of 50,000 work orders has 1,000 of them: 3,000 work orders of returning
+    and new customers)."""
+    return n // 3 * 50
+
+
 def _work_order(n: int, returning: bool) -> WorkOrderClosed:
     """A work order settled an hour ago; a returning customer is one of the history's (same
     dealer, customer and vehicle), whose earlier contacts the plan is checked against (D13)."""
     work_order_id = f"WO-B{n:07d}"
+    known = _history_number(n)
     customer_id, vin = (
-        (f"C-{n * 50}", history_vin(n * 50)) if returning else (f"C-B{n}", f"LSVAU218X{n:08d}")
+        (f"C-{known}", history_vin(known)) if returning else (f"C-B{n}", f"LSVAU218X{n:08d}")
     )
     settled = NOW - timedelta(hours=1)
     return WorkOrderClosed(
@@ -228,7 +238,7 @@ def _work_order(n: int, returning: bool) -> WorkOrderClosed:
             contact_consent=True,
             # Spread over the year as the history's (a returning customer keeps theirs): one
             # birthday for all made one index document grow by every customer planned.
-            birthday=history_birthday(n * 50 if returning else n),
+            birthday=history_birthday(known if returning else n),
         ),
         service_advisor=Staff(id="SA-1", name="王芳"),
         total_amount=100,
@@ -315,7 +325,7 @@ async def plan_rate(
     history, a third of them are returning customers' unless `returning` is false."""
     # With a history, a third of the customers come back (their files and contacts exist).
     comes_back = [
-        returning and history > 0 and n % 3 == 0 and n * 50 < history
+        returning and history > 0 and n % 3 == 0 and _history_number(n) < history
         for n in range(first, first + count)
     ]
     orders = [_work_order(first + i, returning=back) for i, back in enumerate(comes_back)]
