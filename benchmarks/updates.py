@@ -1,12 +1,14 @@
-"""Bulk updates by `_id` (issue 19): what one update of a known document costs the MongoDB server,
-through the services' own `write_each` (commands of `UPDATES_PER_COMMAND` statements, one at a
-time). Prints figures; passes or fails nothing.
+"""Bulk updates by `_id` (issue 19): what one update of a known document, and one upsert of a
+missing one, costs the MongoDB server, through the services' own `write_each` (commands of
+`UPDATES_PER_COMMAND` statements, one at a time). Prints figures; passes or fails nothing.
 
     python -m benchmarks.updates [--documents 20000] [--seconds 12] [--runs 2]
 
 `--documents` documents shaped like a person file (a list of timer ids, a few fields) are
 inserted into a database of their own; then, for `--seconds`, commands of `$set` + `$addToSet`
-updates of random documents run one after the other. Against this checkout's stack
+updates of random documents run one after the other; then, as long, commands of the same
+updates as upserts of documents that do not exist yet (each makes one, as a customer index
+entry or a report's row seen for the first time). Against this checkout's stack
 (MONGODB_PORT or MONGODB_URL); the database is removed afterwards. Run it against an unpatched
 FerretDB build to compare (`deploy/local/ferretdb/patches/sqlite-update-by-id.patch`).
 """
@@ -27,8 +29,9 @@ from pymongo import AsyncMongoClient, UpdateOne
 MONGODB = checkout_mongodb_url()
 
 
-async def update_rate(documents: int, seconds: float, seed: int) -> float:
-    """Milliseconds per update over `seconds` of bulk updates."""
+async def update_rate(documents: int, seconds: float, seed: int, upserts: bool = False) -> float:
+    """Milliseconds per statement over `seconds` of bulk updates of existing documents, or of
+    upserts of missing ones."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB)
     db = client[f"bench_updates_{uuid.uuid4().hex[:8]}"]
     try:
@@ -42,12 +45,18 @@ async def update_rate(documents: int, seconds: float, seed: int) -> float:
         rnd = random.Random(seed)
         done, started = 0, time.perf_counter()
         while time.perf_counter() - started < seconds:
+            ids = (
+                [f"new/{done + k:08d}" for k in range(UPDATES_PER_COMMAND)]
+                if upserts
+                else [f"dealer/{i:08d}" for i in rnd.sample(range(documents), UPDATES_PER_COMMAND)]
+            )
             writes = [
                 UpdateOne(
-                    {"_id": f"dealer/{i:08d}"},
+                    {"_id": doc_id},
                     {"$set": {"n": done + k}, "$addToSet": {"timer_ids": f"x{done + k}"}},
+                    upsert=upserts,
                 )
-                for k, i in enumerate(rnd.sample(range(documents), UPDATES_PER_COMMAND))
+                for k, doc_id in enumerate(ids)
             ]
             await write_each(db, "people", writes)
             done += len(writes)
@@ -72,6 +81,8 @@ async def main(argv: list[str] | None = None) -> None:
     for run in range(args.runs):
         ms = await update_rate(args.documents, args.seconds, seed=run)
         print(f"updates: {ms:.3f} ms per update (run {run + 1})", flush=True)
+        ms = await update_rate(args.documents, args.seconds, seed=run, upserts=True)
+        print(f"upserts of missing documents: {ms:.3f} ms per upsert (run {run + 1})", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,15 +8,17 @@ FerretDB v1 facts behind the shapes here (its source, and measured on this stack
   `IDS_PER_READ` ids: a batch's read costs what the batch costs, not what the history costs
   (MongoDB serves `$in` on `_id` from its index anyway);
 - the local stack's FerretDB runs an `update` command whose statements each address one
-  document by `_id` (all different, none `multi`) as one `$in` query and one transaction
-  (`sqlite-update-by-id.patch`: 0.37–0.38 ms per update, 0.64–0.65 unpatched). Any other
-  command, and one the patch hands back (an upsert of a missing document, a failing statement),
-  runs unpatched: each statement a query and a transaction, its cursor (and SQLite connection) kept
-  open until the whole command ends, and a database has 100 connections: one such command of
-  ~100 updates of existing documents, or a few at once, deadlock the database for good
-  (measured: 80 updates in one command 0.08 s, 100 never returned). So updates go in commands of
-  at most `UPDATES_PER_COMMAND`, one command at a time. MongoDB has no such limit; the
-  chunks cost it a few round trips per batch;
+  document by `_id` (all different, none `multi`) as one `$in` query and one transaction, and
+  the upserts of missing documents among them as one more (`sqlite-update-by-id.patch`:
+  0.37–0.38 ms per update, 0.64–0.65 unpatched; 0.09–0.10 ms per upsert of a missing
+  document, 0.24 without). Any other command, and one the patch hands back (a failing
+  statement, an upsert whose document another writer inserted meanwhile), runs unpatched:
+  each statement a query and a transaction, its cursor (and SQLite connection) kept open until
+  the whole command ends, and a database has 100 connections: one such command of ~100
+  updates of existing documents, or a few at once, deadlock the database for good (measured:
+  80 updates in one command 0.08 s, 100 never returned). So updates go in commands of at most
+  `UPDATES_PER_COMMAND`, one command at a time. MongoDB has no such limit; the chunks cost it a
+  few round trips per batch;
 - inserts hold no cursor and collide atomically on `_id`: `insert_new` sends a batch in one
   command and reports the ids that were already there instead of failing. But FerretDB inserts
   a command's documents in chunks of 100, and a chunk in which one collides is inserted again
