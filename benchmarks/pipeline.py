@@ -300,7 +300,12 @@ async def latencies(
         nonlocal polls
         polls += 1
         try:
-            return await visible(order)
+            try:
+                return await visible(order)
+            except httpx.RemoteProtocolError:
+                # The service closed an idle kept-alive connection as the poll went out on it
+                # (polls seconds apart): once more, on a new connection.
+                return await visible(order)
         except httpx.TimeoutException:
             return False  # an answer slower than the client's timeout: not visible yet
 
