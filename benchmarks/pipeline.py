@@ -472,23 +472,29 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             # figure at most 1 s or 10 % late) keeps the probes from taking the CPU the services
             # need (polled every 0.1 s, intake spent 13.6 % of its samples of a py-spy profile
             # of the stage answering them, against 16.6 % taking in work orders).
-            watching = asyncio.gather(
-                latencies(sent, sample, api.vehicle_known, soonest=1.0),
-                latencies(sent, sample, api.planned, soonest=1.0),
-            )
             # Each service's end is seen as it happens, both watched at once from the start:
             # watched after the probes, it was seen as late as the last probe (up to 10 % of
-            # its wait) and the stage looked that much longer.
-            catching_up = asyncio.gather(
-                groups.caught_up("intake", topics.DMS_WORKORDER_CLOSED, args.orders),
-                groups.caught_up("scheduler", topics.WORKORDER_CLOSED, args.orders),
-            )
-            await publish(stack.kafka_options(), dms_topic, orders, sent)
-            published_in = time.monotonic() - t0
-            t_intake, t_sched = await catching_up
-            closing = max(t_intake, t_sched) - t0
-            closing_cpu = cpu.shares(), cpu.seconds()
-            intake_lat, planned_lat = await watching
+            # its wait) and the stage looked that much longer. The task group cancels the
+            # probes if a service does not catch up.
+            async with asyncio.TaskGroup() as closing_stage:
+                known = closing_stage.create_task(
+                    latencies(sent, sample, api.vehicle_known, soonest=1.0)
+                )
+                planned = closing_stage.create_task(
+                    latencies(sent, sample, api.planned, soonest=1.0)
+                )
+                intake_end = closing_stage.create_task(
+                    groups.caught_up("intake", topics.DMS_WORKORDER_CLOSED, args.orders)
+                )
+                scheduler_end = closing_stage.create_task(
+                    groups.caught_up("scheduler", topics.WORKORDER_CLOSED, args.orders)
+                )
+                await publish(stack.kafka_options(), dms_topic, orders, sent)
+                published_in = time.monotonic() - t0
+                t_intake, t_sched = await intake_end, await scheduler_end
+                closing = max(t_intake, t_sched) - t0
+                closing_cpu = cpu.shares(), cpu.seconds()
+            intake_lat, planned_lat = known.result(), planned.result()
             mongo_at.append(await mongodb_counts(http, urls))
             # 2. due
             cpu.start()
@@ -550,9 +556,12 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             every = max(1, count // args.sample)
             cpu.start()
             sent_half = publication_times(more)
-            watching_half = asyncio.create_task(latencies(sent_half, more[::every], api.planned))
-            await publish(stack.kafka_options(), dms_topic, more, sent_half, rate)
-            half = await watching_half
+            async with asyncio.TaskGroup() as half_rate:
+                watching_half = half_rate.create_task(
+                    latencies(sent_half, more[::every], api.planned)
+                )
+                await publish(stack.kafka_options(), dms_topic, more, sent_half, rate)
+            half = watching_half.result()
             print_cpu("half rate", cpu.shares())
             p99 = percentile(half.ms, 0.99)
             print(
