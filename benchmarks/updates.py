@@ -8,9 +8,11 @@ missing one, costs the MongoDB server, through the services' own `write_each` (c
 inserted into a database of their own; then, for `--seconds`, commands of `$set` + `$addToSet`
 updates of random documents run one after the other; then, as long, commands of the same
 updates as upserts of documents that do not exist yet (each makes one, as a customer index
-entry or a report's row seen for the first time). Against this checkout's stack
-(MONGODB_PORT or MONGODB_URL); the database is removed afterwards. Run it against an unpatched
-FerretDB build to compare (`deploy/local/ferretdb/patches/sqlite-update-by-id.patch`).
+entry or a report's row seen for the first time), in a database of their own holding the same
+`--documents` documents first, so both figures are taken on a collection of that size. Against
+this checkout's stack (MONGODB_PORT or MONGODB_URL); the database is removed afterwards. Run it
+against an unpatched FerretDB build to compare
+(`deploy/local/ferretdb/patches/sqlite-update-by-id.patch`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ MONGODB = checkout_mongodb_url()
 
 async def update_rate(documents: int, seconds: float, seed: int, upserts: bool = False) -> float:
     """Milliseconds per statement over `seconds` of bulk updates of existing documents, or of
-    upserts of missing ones."""
+    upserts of missing ones, in a new database holding `documents` documents either way."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB)
     db = client[f"bench_updates_{uuid.uuid4().hex[:8]}"]
     try:
