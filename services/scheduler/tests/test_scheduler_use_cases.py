@@ -29,7 +29,7 @@ from aftersales_contracts import (
     correlation_id_for,
     deterministic_id,
 )
-from aftersales_runtime.clock import FixedClock
+from aftersales_runtime.clock import Clock, FixedClock
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_scheduler import filing
 from aftersales_scheduler.dispatcher import contact_due_event
@@ -171,7 +171,7 @@ class FakeStore:
         return {contact_due_event(e, self.contact_data).model_dump_json() for e in live}
 
 
-def context(clock: FixedClock) -> PlanningContext:
+def context(clock: Clock) -> PlanningContext:
     directory = DealerDirectory.from_mapping({"dealers": {DEALER: {"time_zone": "Asia/Shanghai"}}})
     return PlanningContext(PolicyBook.build([]), directory, clock)
 
@@ -397,6 +397,31 @@ async def test_a_redelivered_batch_changes_nothing():
     await plan_work_orders(context(clock), store, batch())
 
     assert (store.timers, store.people, store.live_contacts()) == before
+
+
+class TickingClock:
+    """A clock a second later at each reading: time passing while a batch is planned."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        at, self.at = self.at, self.at + timedelta(seconds=1)
+        return at
+
+
+async def test_a_batch_decides_at_one_moment_while_the_dealer_s_day_turns():
+    """A batch is planned at its one `now`: a clock that passes the dealer's midnight while it
+    plans (C-1's birthday, 1 December, ends two seconds in) plans what the batch's moment
+    does, e.g. the birthday it reads the timers of, not next year's."""
+    start = datetime(2026, 12, 1, 15, 59, 58, tzinfo=UTC)  # 23:59:58 in Shanghai
+    still, ticking = FakeStore(), FakeStore()
+    await plan_work_orders(context(FixedClock(start)), still, [work_order(1, "C-1")])
+    await plan_work_orders(context(TickingClock(start)), ticking, [work_order(1, "C-1")])
+
+    assert f"{DEALER}/customer-C-1/birthday_2026" in still.timers
+    assert ticking.timers == still.timers
+    assert ticking.live_contacts() == still.live_contacts()
 
 
 async def test_results_retry_close_and_opt_out_in_one_batch():

@@ -87,6 +87,7 @@ def decide_correction(
         lead = due - timedelta(days=ctx.policy(event.dealer_id).maintenance_reminder_lead_days)
         reminder = dated(
             ctx,
+            ws.now,
             event.dealer_id,
             MAINTENANCE,
             ContactPurpose.MAINTENANCE_REMINDER,

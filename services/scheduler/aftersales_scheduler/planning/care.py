@@ -4,7 +4,7 @@ contacts of the customer (D13 like any other); the timer id carries the occasion
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from aftersales_contracts.events import ContactPurpose
 
@@ -18,16 +18,19 @@ from aftersales_scheduler.planning.working_set import WorkingSet
 
 def care_occasions(
     ctx: PlanningContext,
+    now: datetime,
     subject: Subject,
     birthday: date | None,
     insurance_expiry: date | None,
     licence_expiry: date | None,
 ) -> list[tuple[Subject, PlannedContact]]:
     """D10: birthday, insurance and licence expiry, each with its lead time; the timer id
-    carries the date, so the same occasion is planned once whoever mentions it."""
+    carries the date, so the same occasion is planned once whoever mentions it. `now` is the
+    batch's (`WorkingSet.now`): the timers a batch reads are the ones it plans, even when the
+    dealer's day turns in between."""
     dealer = subject.dealer_id
     lead = ctx.policy(dealer).care_lead_days
-    today = ctx.clock.now().astimezone(ctx.zone(dealer)).date()
+    today = now.astimezone(ctx.zone(dealer)).date()
     customer, vin = subject.customer, subject.vehicle.vin
     occasions: list[tuple[str, str, ContactPurpose, date, int]] = []
     if birthday is not None:
@@ -69,7 +72,7 @@ def care_occasions(
                 work_order_id=None,
                 contact_source_id=subject.contact_source_id or subject.source_id,
             ),
-            dated(ctx, dealer, step, purpose, day - timedelta(days=lead_days), customer),
+            dated(ctx, now, dealer, step, purpose, day - timedelta(days=lead_days), customer),
         )
         for source, step, purpose, day, lead_days in occasions
     ]
@@ -98,12 +101,14 @@ def plan_care(
                 "care_subject": subject.to_document(),
             },
         )
-    for care, contact in care_occasions(ctx, subject, birthday, insurance_expiry, licence_expiry):
+    occasions = care_occasions(ctx, ws.now, subject, birthday, insurance_expiry, licence_expiry)
+    for care, contact in occasions:
         plan(ws, ctx, care, "care", [contact])
 
 
 def care_timer_ids(
     ctx: PlanningContext,
+    now: datetime,
     subject: Subject,
     birthday: date | None,
     insurance_expiry: date | None,
@@ -112,6 +117,6 @@ def care_timer_ids(
     return [
         care.timer_id(contact.step)
         for care, contact in care_occasions(
-            ctx, subject, birthday, insurance_expiry, licence_expiry
+            ctx, now, subject, birthday, insurance_expiry, licence_expiry
         )
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 from aftersales_contracts.dms import Channel
 from aftersales_contracts.events import ContactPurpose, Customer, Staff, Vehicle
@@ -142,16 +142,18 @@ class Subject:
 
 def dated(
     ctx: PlanningContext,
+    now: datetime,
     dealer_id: str,
     step: str,
     purpose: ContactPurpose,
     day: date,
     customer: Customer,
 ) -> PlannedContact:
-    """A reminder on a local date, at the policy's time of day, not before now, moved into
-    the calling window (D13); reminders default to SMS unless the customer prefers (D14)."""
+    """A reminder on a local date, at the policy's time of day, not before `now` (the batch's:
+    `WorkingSet.now`), moved into the calling window (D13); reminders default to SMS unless
+    the customer prefers (D14)."""
     policy = ctx.policy(dealer_id)
-    nominal = max(at_local(day, policy.reminder_time_of_day, ctx.zone(dealer_id)), ctx.clock.now())
+    nominal = max(at_local(day, policy.reminder_time_of_day, ctx.zone(dealer_id)), now)
     return PlannedContact(
         step=step,
         purposes=(purpose,),

@@ -24,7 +24,9 @@ async def plan_deliveries(
     plans = {
         event.event_id: [
             *(subject.timer_id(s.step) for s in ctx.policy(event.dealer_id).delivery),
-            *care_timer_ids(ctx, subject, event.customer.birthday, event.insurance_expiry, None),
+            *care_timer_ids(
+                ctx, ws.now, subject, event.customer.birthday, event.insurance_expiry, None
+            ),
         ]
         for event, subject in zip(events, subjects, strict=True)
     }

@@ -28,7 +28,7 @@ async def plan_work_orders(
     ws = WorkingSet(store, ctx.clock.now())
     subjects = [subject_of(event) for event in events]
     await ws.load_plans(
-        {e.event_id: _timer_ids(ctx, e, s) for e, s in zip(events, subjects, strict=True)},
+        {e.event_id: _timer_ids(ctx, ws.now, e, s) for e, s in zip(events, subjects, strict=True)},
         [key for s in subjects for key in (s.customer_key, s.vehicle_key)],
         always=[e.event_id for e in events if e.revision > 1],  # corrections
     )
@@ -52,10 +52,12 @@ def subject_of(event: WorkOrderClosed) -> Subject:
     )
 
 
-def _timer_ids(ctx: PlanningContext, event: WorkOrderClosed, subject: Subject) -> list[str]:
+def _timer_ids(
+    ctx: PlanningContext, now: datetime, event: WorkOrderClosed, subject: Subject
+) -> list[str]:
     steps = [s.step for s in ctx.policy(event.dealer_id).after_service]
     care = care_timer_ids(
-        ctx, subject, event.customer.birthday, event.insurance_expiry, event.licence_expiry
+        ctx, now, subject, event.customer.birthday, event.insurance_expiry, event.licence_expiry
     )
     return [subject.timer_id(step) for step in (*steps, *REMINDER_STEPS)] + care
 
@@ -140,6 +142,7 @@ def _reminders(
         reminders.append(
             dated(
                 ctx,
+                ws.now,
                 event.dealer_id,
                 "maintenance_reminder",
                 ContactPurpose.MAINTENANCE_REMINDER,
@@ -151,6 +154,7 @@ def _reminders(
     reminders.append(
         dated(
             ctx,
+            ws.now,
             event.dealer_id,
             "lapsed_recall",
             ContactPurpose.LAPSED_CUSTOMER_RECALL,

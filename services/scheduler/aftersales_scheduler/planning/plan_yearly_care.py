@@ -25,7 +25,11 @@ async def plan_birthdays(
 ) -> None:
     ws = WorkingSet(store, ctx.clock.now())
     await ws.load(
-        [tid for b in birthdays for tid in care_timer_ids(ctx, b.subject, b.birthday, None, None)],
+        [
+            tid
+            for b in birthdays
+            for tid in care_timer_ids(ctx, ws.now, b.subject, b.birthday, None, None)
+        ],
         [b.subject.customer_key for b in birthdays],
     )
     for b in birthdays:
