@@ -7,7 +7,7 @@ from aftersales_runtime.bulk import find_by_ids
 from aftersales_runtime.mongo import insert_once
 from bson import Binary, Int64, ObjectId, Regex, Timestamp
 from pymongo import ReplaceOne, UpdateOne
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, WriteError
 
 pytestmark = pytest.mark.stack
 OID = "65a000000000000000000001"
@@ -131,6 +131,42 @@ async def test_an_update_command_by_ids_answers_as_its_statements_one_after_the_
         "d/new": {"n": 7},
         OID: {"n": 5},
     }
+
+
+@pytest.mark.parametrize(
+    ("update", "keys"),
+    [
+        ({"$set": {"a": 1, "a.b": 2}}, ("a", "a.b")),  # a key under another
+        ({"$set": {"a.b": 1}, "$inc": {"a": 1}}, ("a", "a.b")),  # in another operator
+        ({"$set": {"p": 1}, "$setOnInsert": {"p": 2}}, ("p",)),  # the same key twice
+        ({"$inc": {"n.1": 1, "n.10": 1, "n.1.0": 1}}, ("n.1", "n.1.0")),
+    ],
+)
+async def test_an_update_with_conflicting_keys_is_refused_naming_the_conflict(
+    mongo_db, update, keys
+):
+    """The server checks an update's keys for conflicts (on FerretDB by sorting them, with
+    deploy/local/ferretdb/patches/update-keys-sorted.patch) and names one of the keys in
+    conflict; it applies a conflict-free update of hundreds of keys, some of which share
+    their first letters."""
+    await mongo_db.counters.insert_one({"_id": "R/d/2026-11", "a": {"b": 0}})
+    with pytest.raises(WriteError) as refused:
+        await mongo_db.counters.update_one({"_id": "R/d/2026-11"}, update)
+    assert refused.value.code == 40  # ConflictingUpdateOperators
+    named = [
+        k for k in keys if f"Updating the path '{k}' would create a conflict" in str(refused.value)
+    ]
+    assert named, refused.value
+
+    many = {f"by_advisor.SA-{i:03d}.calls": 1 for i in range(300)}
+    many["by_advisor.SA-0001.calls"] = 1  # "SA-0001" and "SA-000" share letters, not a path
+    await mongo_db.counters.update_one(
+        {"_id": "R/d/2026-11"}, {"$inc": many, "$max": {"offsets.t:0": 7}}
+    )
+    found = await mongo_db.counters.find_one({"_id": "R/d/2026-11"})
+    assert len(found["by_advisor"]) == 301
+    assert found["offsets"] == {"t:0": 7}
+    assert found["a"] == {"b": 0}  # nothing of the refused updates was applied
 
 
 async def test_every_kind_of_value_reads_back_as_written(mongo_db):

@@ -46,7 +46,7 @@ func main() {
 	flag.Parse()
 
 	if *version {
-		fmt.Println("FerretDB v1.24.0 (SQLite backend, embedded, patched: _id index, _id $in, updates and upserts by _id, debug log, resource tracking, sjson decoding; synchronous=normal, GOGC 400)")
+		fmt.Println("FerretDB v1.24.0 (SQLite backend, embedded, patched: _id index, _id $in, updates and upserts by _id, debug log, resource tracking, sjson decoding, sorted update keys; synchronous=normal, GOGC 400)")
 		return
 	}
 
