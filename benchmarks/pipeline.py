@@ -514,10 +514,14 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             t2 = time.monotonic()
             answered, low, claims, submits = await answer_all(api, args.agents)
             t_agents = time.monotonic()
-            t_complaints, t_reporting = await asyncio.gather(
-                groups.caught_up("complaints", topics.CONTACT_RESULT, answered),
-                groups.caught_up("reporting", topics.CONTACT_RESULT, answered),
-            )
+            async with asyncio.TaskGroup() as consumers:  # as the closing stage's ends
+                complaints_end = consumers.create_task(
+                    groups.caught_up("complaints", topics.CONTACT_RESULT, answered)
+                )
+                reporting_end = consumers.create_task(
+                    groups.caught_up("reporting", topics.CONTACT_RESULT, answered)
+                )
+            t_complaints, t_reporting = complaints_end.result(), reporting_end.result()
             answers = max(t_complaints, t_reporting) - t2
             answers_cpu = cpu.shares(), cpu.seconds()
             mongo_at.append(await mongodb_counts(http, urls))
