@@ -28,6 +28,11 @@ class ComplaintsSettings(ServiceSettings, BatchSettings):
     )
 
     mongodb_database: str = "aftersales_complaints"
+    # A ticket may open half a second later under load; in exchange a busy stream's records come
+    # in passes of half a second's worth, not of one fetch's (batches.Pace).
+    batch_min_interval_ms: int = Field(
+        500, ge=0, le=10_000, description="Under load, passes start this far apart."
+    )
     http_port: int = 8004
     grading: GradingRules = Field(default_factory=GradingRules)
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)  # D20

@@ -20,7 +20,13 @@ N records turn into a few bulk reads and writes instead of N times a few round t
 - any other error retries the batch up to `max_attempts`; a batch that still fails is taken
   apart and its records handled one by one, so only the record that fails is parked (handlers
   are idempotent, so what the failed attempts already did is not done twice);
-- a graceful shutdown waits for the batch in flight (the broker's `graceful_timeout`).
+- a graceful shutdown waits for the batch in flight (the broker's `graceful_timeout`);
+- passes can be paced (`min_interval_ms`, `Pace`): a subscriber whose passes come faster waits
+  out the rest of the interval before the next one, while its fetcher gathers what keeps coming,
+  so under load a pass takes an interval's records at once and pays its documents' reads and
+  writes, its fetch and its commit once for all of them. A pass after a quiet spell starts at
+  once: an idle service still reacts within about `timeout_ms`; so does a full batch
+  (`max_records`: more are waiting), so pacing never slows down a subscriber that is behind.
 
     @batch_subscriber(broker, settings, "dms.workorder.closed", group="intake", batch=settings)
     async def when_dms_workorders_take_in(records: Sequence[Received]) -> list[Refused]: ...
@@ -29,6 +35,7 @@ N records turn into a few bulk reads and writes instead of N times a few round t
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -63,6 +70,14 @@ class BatchSettings(BaseSettings):
         le=16 * 1024 * 1024,
         description="Kafka holds a fetch until this many bytes are there, or batch_timeout_ms "
         "passed: a trickle of records comes in a few fetches and commits, not one each.",
+    )
+    batch_min_interval_ms: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description="A subscriber's passes start at least this far apart (0: whenever records "
+        "are there): records that keep coming are taken in fewer, larger passes. The first "
+        "pass after a quiet spell starts at once.",
     )
 
 
@@ -134,6 +149,33 @@ async def records_of(msg: StreamMessage[Any]) -> list[Received]:
     return [_received(record) for record in msg.raw_message]
 
 
+class Pace:
+    """Passes that start at least `interval` seconds apart: `wait(records)` before each returns
+    at once after a quiet spell, or when the batch is full (`most` records: more are waiting,
+    so pacing would only slow the subscriber down), and otherwise when the interval since the
+    previous pass began is over."""
+
+    def __init__(
+        self,
+        interval: float,
+        most: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.interval = interval
+        self.most = most
+        self._clock = clock
+        self._sleep = sleep
+        self._started: float | None = None
+
+    async def wait(self, records: int) -> None:
+        if self._started is not None and self.interval > 0 and records < self.most:
+            remaining = self._started + self.interval - self._clock()
+            if remaining > 0:
+                await self._sleep(remaining)
+        self._started = self._clock()
+
+
 class BatchRunner:
     """Runs a batch handler with bounded retries, splitting and parking (the rules above)."""
 
@@ -201,6 +243,7 @@ def batch_subscriber(
 
     def register(handler: BatchHandler) -> BatchHandler:
         runner = BatchRunner(handler, DeadLetterMiddleware.of(broker))
+        pace = Pace(batch.batch_min_interval_ms / 1000, batch.batch_max_records)
         subscriber = broker.subscriber(
             settings.topic(topic),
             group_id=settings.consumer_group(group),
@@ -216,6 +259,7 @@ def batch_subscriber(
         )
 
         async def consume(records: list[Any]) -> None:
+            await pace.wait(len(records))
             await runner.run(records)
 
         consume.__name__ = handler.__name__

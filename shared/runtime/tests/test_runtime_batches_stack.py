@@ -202,24 +202,17 @@ async def test_shutdown_finishes_the_batch_in_flight_and_commits_it(settings):
     assert await committed(settings, topic, "slow") == 3
 
 
-@pytest.mark.parametrize(("fetch_min_bytes", "most_batches"), [(64 * 1024, 3), (1, None)])
-async def test_records_that_trickle_in_come_a_few_to_a_batch(
-    settings, fetch_min_bytes, most_batches
-):
-    """Kafka holds the fetch until enough bytes are there or the batch's wait passed: ten records
-    published 150 ms apart come in a few batches (a fetch and a commit each), not ten. With
-    `fetch_min_bytes` 1 (the control) nearly each comes on its own (8 batches here)."""
-    topic = settings.topic(f"runtime.trickle{fetch_min_bytes}")
+async def batches_of_a_stream(
+    settings: ServiceSettings, name: str, batch: BatchSettings, count: int, gap: float
+) -> list[list[int | None]]:
+    """The batches a subscriber with `batch`'s bounds, joined and idle, is handed when `count`
+    records are published `gap` seconds apart."""
+    topic = settings.topic(name)
     await ensure_topics(kafka_client_options(settings), [topic, settings.topic(DEAD_LETTER)], 1)
-    held = BatchSettings(
-        batch_max_records=100, batch_timeout_ms=1000, batch_fetch_min_bytes=fetch_min_bytes
-    )
     broker = make_broker(settings, "runtime-test", logging.getLogger("runtime-test"))
     batches: list[list[int | None]] = []
 
-    @batch_subscriber(
-        broker, settings, topic.removeprefix(settings.topic("")), group="t", batch=held
-    )
+    @batch_subscriber(broker, settings, name, group="t", batch=batch)
     async def handle(records: Sequence[Received]) -> list[Refused]:
         batches.append(numbers(records))
         return []
@@ -230,15 +223,90 @@ async def test_records_that_trickle_in_come_a_few_to_a_batch(
         producer = AIOKafkaProducer(**kafka_client_options(settings))
         await producer.start()
         try:
-            for n in range(10):
+            for n in range(count):
                 await producer.send_and_wait(topic, json.dumps({"n": n}).encode(), key=b"d")
-                await asyncio.sleep(0.15)
+                await asyncio.sleep(gap)
         finally:
             await producer.stop()
-        await until(lambda: sum(map(len, batches)) == 10)
+        await until(lambda: sum(map(len, batches)) == count)
+    return batches
+
+
+@pytest.mark.parametrize(("fetch_min_bytes", "most_batches"), [(64 * 1024, 3), (1, None)])
+async def test_records_that_trickle_in_come_a_few_to_a_batch(
+    settings, fetch_min_bytes, most_batches
+):
+    """Kafka holds the fetch until enough bytes are there or the batch's wait passed: ten records
+    published 150 ms apart come in a few batches (a fetch and a commit each), not ten. With
+    `fetch_min_bytes` 1 (the control) nearly each comes on its own (8 batches here)."""
+    held = BatchSettings(
+        batch_max_records=100, batch_timeout_ms=1000, batch_fetch_min_bytes=fetch_min_bytes
+    )
+    batches = await batches_of_a_stream(
+        settings, f"runtime.trickle{fetch_min_bytes}", held, 10, 0.15
+    )
 
     assert [n for batch in batches for n in batch] == list(range(10))
     if most_batches is not None:
         assert len(batches) <= most_batches, batches
     else:
         assert len(batches) >= 5, batches
+
+
+@pytest.mark.parametrize(("interval_ms", "batches_within"), [(1000, (2, 6)), (0, (12, None))])
+async def test_paced_passes_take_a_steady_stream_in_fewer_larger_batches(
+    settings, interval_ms, batches_within
+):
+    """Forty records published 50 ms apart (2 s of a steady stream), each fetch returning at once
+    (`fetch_min_bytes` 1): with passes paced a second apart they come in a few batches of many
+    records; the control, unpaced, takes them about a fetch at a time. Every record is handled
+    once, in order, either way."""
+    paced = BatchSettings(
+        batch_max_records=500,
+        batch_timeout_ms=100,
+        batch_fetch_min_bytes=1,
+        batch_min_interval_ms=interval_ms,
+    )
+    batches = await batches_of_a_stream(settings, f"runtime.paced{interval_ms}", paced, 40, 0.05)
+
+    assert [n for batch in batches for n in batch] == list(range(40))
+    fewest, most = batches_within
+    assert len(batches) >= fewest, batches
+    if most is not None:
+        assert len(batches) <= most, batches
+
+
+async def test_a_paced_subscriber_after_a_quiet_spell_takes_the_next_record_at_once(settings):
+    """Pacing never delays the first pass after a quiet spell: with passes paced three seconds
+    apart, a record published four seconds after the one before is handled within a second."""
+    topic = settings.topic("runtime.paced-quiet")
+    await ensure_topics(kafka_client_options(settings), [topic, settings.topic(DEAD_LETTER)], 1)
+    paced = BatchSettings(batch_timeout_ms=100, batch_fetch_min_bytes=1, batch_min_interval_ms=3000)
+    broker = make_broker(settings, "runtime-test", logging.getLogger("runtime-test"))
+    handled: list[tuple[int | None, float]] = []
+
+    @batch_subscriber(
+        broker, settings, topic.removeprefix(settings.topic("")), group="t", batch=paced
+    )
+    async def handle(records: Sequence[Received]) -> list[Refused]:
+        handled.extend((n, asyncio.get_running_loop().time()) for n in numbers(records))
+        return []
+
+    loop = asyncio.get_running_loop()
+    async with broker:
+        await broker.start()
+        await asyncio.sleep(1.5)
+        producer = AIOKafkaProducer(**kafka_client_options(settings))
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, json.dumps({"n": 0}).encode(), key=b"d")
+            await until(lambda: len(handled) == 1)
+            await asyncio.sleep(4.0)  # quiet for longer than the interval
+            sent = loop.time()
+            await producer.send_and_wait(topic, json.dumps({"n": 1}).encode(), key=b"d")
+            await until(lambda: len(handled) == 2)
+        finally:
+            await producer.stop()
+
+    assert [n for n, _ in handled] == [0, 1]
+    assert handled[1][1] - sent < 1.0, handled[1][1] - sent
