@@ -28,8 +28,8 @@ class ComplaintsSettings(ServiceSettings, BatchSettings):
     )
 
     mongodb_database: str = "aftersales_complaints"
-    # A ticket may open half a second later under load; in exchange a busy stream's records come
-    # in passes of half a second's worth, not of one fetch's (batches.Pace).
+    # Under load a ticket opens up to about a second later; in exchange a busy stream's records
+    # come in passes of about half a second's worth, not of one fetch's (batches.Pace).
     batch_min_interval_ms: int = Field(
         500, ge=0, le=10_000, description="Under load, passes start this far apart."
     )

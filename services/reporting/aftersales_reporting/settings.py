@@ -30,8 +30,8 @@ class ReportingSettings(ServiceSettings, BatchSettings):
     batch_max_records: int = Field(
         2000, ge=1, le=10_000, description="Most records handed to a projection pass at once."
     )
-    # Reports may lag half a second under load; in exchange a busy stream's records come in
-    # passes of half a second's worth, not of one fetch's (batches.Pace).
+    # Under load reports lag up to about a second more; in exchange a busy stream's records come
+    # in passes of about half a second's worth, not of one fetch's (batches.Pace).
     batch_min_interval_ms: int = Field(
         500, ge=0, le=10_000, description="Under load, projection passes start this far apart."
     )

@@ -22,11 +22,15 @@ N records turn into a few bulk reads and writes instead of N times a few round t
   are idempotent, so what the failed attempts already did is not done twice);
 - a graceful shutdown waits for the batch in flight (the broker's `graceful_timeout`);
 - passes can be paced (`min_interval_ms`, `Pace`): a subscriber whose passes come faster waits
-  out the rest of the interval before the next one, while its fetcher gathers what keeps coming,
-  so under load a pass takes an interval's records at once and pays its documents' reads and
-  writes, its fetch and its commit once for all of them. A pass after a quiet spell starts at
-  once: an idle service still reacts within about `timeout_ms`; so does a full batch
-  (`max_records`: more are waiting), so pacing never slows down a subscriber that is behind.
+  out the rest of the interval before the next one. aiokafka keeps one fetched response per
+  partition and fetches again once it was handed over, so under load each fetch then spans
+  about an interval: a pass takes about an interval's records and pays its documents' reads
+  and writes, its fetch and its commit once for all of them, and the records are handled up to
+  about two intervals later than unpaced. A pass that begins an interval or more after the one
+  before (a quiet spell) starts at once, so an idle service still reacts within about
+  `timeout_ms`; so does a full batch (`max_records`: more are waiting). A backlog that comes in
+  batches that are not full is paced: aiokafka fetches at most 1 MiB per partition
+  (`max_partition_fetch_bytes`), so at most that much per partition and interval.
 
     @batch_subscriber(broker, settings, "dms.workorder.closed", group="intake", batch=settings)
     async def when_dms_workorders_take_in(records: Sequence[Received]) -> list[Refused]: ...
@@ -76,8 +80,9 @@ class BatchSettings(BaseSettings):
         ge=0,
         le=10_000,
         description="A subscriber's passes start at least this far apart (0: whenever records "
-        "are there): records that keep coming are taken in fewer, larger passes. The first "
-        "pass after a quiet spell starts at once.",
+        "are there): records that keep coming are taken in fewer, larger passes, up to about "
+        "twice this later. A pass this long or more after the one before, or of a full batch, "
+        "starts at once.",
     )
 
 
@@ -151,9 +156,9 @@ async def records_of(msg: StreamMessage[Any]) -> list[Received]:
 
 class Pace:
     """Passes that start at least `interval` seconds apart: `wait(records)` before each returns
-    at once after a quiet spell, or when the batch is full (`most` records: more are waiting,
-    so pacing would only slow the subscriber down), and otherwise when the interval since the
-    previous pass began is over."""
+    at once when the previous pass began an interval or more ago, or when the batch is full
+    (`most` records: more are waiting, pacing would only slow the subscriber down), and
+    otherwise when the interval since the previous pass began is over."""
 
     def __init__(
         self,

@@ -30,6 +30,18 @@ async def test_passes_that_come_faster_than_the_interval_wait_out_its_rest() -> 
     assert time.slept == [0.4]  # only the second waited, for the rest of the interval
 
 
+async def test_each_pass_of_a_steady_stream_waits_from_the_start_of_the_one_before() -> None:
+    time = FakeTime()
+    pace = Pace(0.5, 100, clock=time.clock, sleep=time.sleep)
+
+    await pace.wait(10)
+    for _ in range(3):
+        time.now += 0.1  # each pass takes 0.1 s, and records are always there
+        await pace.wait(10)
+
+    assert time.slept == [0.4, 0.4, 0.4]
+
+
 async def test_a_pass_after_a_quiet_spell_starts_at_once() -> None:
     time = FakeTime()
     pace = Pace(0.5, 100, clock=time.clock, sleep=time.sleep)
