@@ -118,6 +118,22 @@ def test_the_weekly_cap_counts_a_window_s_edges_as_a_brute_force_count(offsets, 
     assert_cap_as_brute_force(offsets, new, cap, timedelta(days=1))
 
 
+@pytest.mark.parametrize(
+    ("apart", "capped"),
+    [(timedelta(days=7), False), (timedelta(days=7) - timedelta(microseconds=1), True)],
+)
+def test_the_weekly_cap_counts_moments_whatever_their_zone(apart, capped):
+    """Stored contacts come back in UTC, new ones are planned in the dealer's zone: the cap
+    counts the moments, to the microsecond, on either side of a window's end."""
+    first = datetime(2026, 6, 1, 9, 0, 0, 250_000, tzinfo=CALENDAR.tz)
+    others = [OtherContact("t", first.astimezone(UTC), True)]
+    later = contact_at((first + apart).astimezone(CALENDAR.tz))
+
+    decision = decide(later, others, first - timedelta(days=1), 1, False, CALENDAR)
+
+    assert (decision.verdict is Verdict.SUPPRESS_CAP) is capped
+
+
 def test_a_contact_in_the_window_of_a_later_pending_one_merges_into_it():
     now = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)
     at = datetime(2026, 6, 3, 2, 0, tzinfo=UTC)
