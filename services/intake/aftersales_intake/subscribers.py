@@ -61,6 +61,7 @@ def register(
         topics.DMS_WORKORDER_CLOSED,
         group=GROUP,
         batch=settings,
+        paced=False,
         title="dms.workorder.closed:intake",
         description="Settled DMS work orders (DmsWorkOrderClosed JSON, see the DMS contract), "
         "consumed in batches.",
@@ -74,6 +75,7 @@ def register(
         topics.DMS_VEHICLE_DELIVERED,
         group=GROUP,
         batch=settings,
+        paced=False,
         title="dms.vehicle.delivered:intake",
         description="New-car handovers (DmsVehicleDelivered JSON, see the DMS contract), "
         "consumed in batches.",

@@ -92,7 +92,7 @@ def _keeper(into: list[bytes]) -> Callable[[bytes], None]:
 
 @pytest.fixture
 async def harness(service_settings: Any) -> AsyncIterator[Harness]:
-    settings = service_settings(IntakeSettings, retry_backoff_seconds=0)
+    settings = service_settings(IntakeSettings, retry_backoff_seconds=0, batch_min_interval_ms=0)
     clock = FixedClock(NOW)
     service = build(settings, clock)
     published: dict[str, list[bytes]] = defaultdict(list)

@@ -15,6 +15,16 @@ class SchedulerSettings(ServiceSettings, BatchSettings):
 
     mongodb_database: str = "aftersales_scheduler"
     http_port: int = 8002
+    # Under load, results, corrections, complaints' and appointments' events are taken in
+    # passes of about half a second's worth (batches.Pace); closed work orders and deliveries,
+    # which someone waits to see planned, are not paced (their subscribers say paced=False).
+    batch_min_interval_ms: int = Field(
+        500,
+        ge=0,
+        le=10_000,
+        description="Under load, passes of the subscribers off the plan's path start this "
+        "far apart.",
+    )
 
     dispatch_interval_seconds: float = Field(
         1.0, gt=0, description="Pause between dispatcher ticks when nothing is left to fire."

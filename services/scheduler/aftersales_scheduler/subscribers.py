@@ -66,6 +66,7 @@ def register(
         WORKORDER_CLOSED,
         group=GROUP,
         batch=settings,
+        paced=False,
         title=f"{WORKORDER_CLOSED}:scheduler",
         description="Closed work orders (WorkOrderClosed), consumed in batches: D6-D11 plans.",
     )
@@ -83,6 +84,7 @@ def register(
         VEHICLE_DELIVERED,
         group=GROUP,
         batch=settings,
+        paced=False,
         title=f"{VEHICLE_DELIVERED}:scheduler",
         description="Delivered vehicles (VehicleDelivered), consumed in batches: D8 plans.",
     )

@@ -57,7 +57,12 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(service_settings) -> SchedulerSettings:
-    return service_settings(SchedulerSettings, claim_lease_seconds=60, instance_id="replica-a")
+    return service_settings(
+        SchedulerSettings,
+        claim_lease_seconds=60,
+        instance_id="replica-a",
+        batch_min_interval_ms=0,
+    )
 
 
 @pytest.fixture

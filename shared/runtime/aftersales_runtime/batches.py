@@ -30,7 +30,9 @@ N records turn into a few bulk reads and writes instead of N times a few round t
   before (a quiet spell) starts at once, so an idle service still reacts within about
   `timeout_ms`; so does a full batch (`max_records`: more are waiting). A backlog that comes in
   batches that are not full is paced: aiokafka fetches at most 1 MiB per partition
-  (`max_partition_fetch_bytes`), so at most that much per partition and interval.
+  (`max_partition_fetch_bytes`), so at most that much per partition and interval. A subscriber
+  someone waits on (a closed work order on its way to its visible plan) says `paced=False` and
+  takes its records whenever they are there, whatever its service's interval.
 
     @batch_subscriber(broker, settings, "dms.workorder.closed", group="intake", batch=settings)
     async def when_dms_workorders_take_in(records: Sequence[Received]) -> list[Refused]: ...
@@ -236,6 +238,7 @@ def batch_subscriber(
     *,
     group: str,
     batch: BatchSettings,
+    paced: bool = True,
     title: str | None = None,
     description: str | None = None,
 ) -> Callable[[BatchHandler], BatchHandler]:
@@ -243,12 +246,14 @@ def batch_subscriber(
 
     The handler gets the records in partition order (several partitions may be mixed; one
     partition's records keep their order) and returns those it refuses for good; raising
-    means "not done": see the module's rules for what happens then.
+    means "not done": see the module's rules for what happens then. Its passes are paced by
+    `batch.batch_min_interval_ms` unless `paced` is false.
     """
 
     def register(handler: BatchHandler) -> BatchHandler:
         runner = BatchRunner(handler, DeadLetterMiddleware.of(broker))
-        pace = Pace(batch.batch_min_interval_ms / 1000, batch.batch_max_records)
+        interval = batch.batch_min_interval_ms / 1000 if paced else 0
+        pace = Pace(interval, batch.batch_max_records)
         subscriber = broker.subscriber(
             settings.topic(topic),
             group_id=settings.consumer_group(group),

@@ -205,7 +205,12 @@ async def test_shutdown_finishes_the_batch_in_flight_and_commits_it(settings):
 
 
 async def batches_of_a_stream(
-    settings: ServiceSettings, name: str, batch: BatchSettings, count: int, gap: float
+    settings: ServiceSettings,
+    name: str,
+    batch: BatchSettings,
+    count: int,
+    gap: float,
+    paced: bool = True,
 ) -> list[tuple[float, list[int | None]]]:
     """The batches (and when each pass began, in seconds) a subscriber with `batch`'s bounds,
     joined and idle, is handed when `count` records are published `gap` seconds apart."""
@@ -214,7 +219,7 @@ async def batches_of_a_stream(
     broker = make_broker(settings, "runtime-test", logging.getLogger("runtime-test"))
     batches: list[tuple[float, list[int | None]]] = []
 
-    @batch_subscriber(broker, settings, name, group="t", batch=batch)
+    @batch_subscriber(broker, settings, name, group="t", batch=batch, paced=paced)
     async def handle(records: Sequence[Received]) -> list[Refused]:
         batches.append((asyncio.get_running_loop().time(), numbers(records)))
         return []
@@ -258,24 +263,27 @@ async def test_records_that_trickle_in_come_a_few_to_a_batch(
         assert len(batches) >= 5, batches
 
 
-@pytest.mark.parametrize("interval_ms", [1000, 0])
-async def test_paced_passes_take_a_steady_stream_in_fewer_larger_batches(settings, interval_ms):
+@pytest.mark.parametrize(("interval_ms", "paced"), [(1000, True), (0, True), (1000, False)])
+async def test_paced_passes_take_a_steady_stream_in_fewer_larger_batches(
+    settings, interval_ms, paced
+):
     """Forty records published 50 ms apart (a steady stream of 2 s or more), each fetch returning
     at once (`fetch_min_bytes` 1): paced a second apart, no pass begins within 0.9 s of the one
-    before, so the stream comes in a few batches of many records; the control, unpaced, takes
-    them about a fetch at a time, passes a few tens of ms apart. Every record is handled once,
-    in order, either way."""
-    paced = BatchSettings(
+    before, so the stream comes in a few batches of many records; the controls, unpaced (an
+    interval of 0, or a subscriber that says `paced=False`), take them about a fetch at a time,
+    passes a few tens of ms apart. Every record is handled once, in order, either way."""
+    bounds = BatchSettings(
         batch_max_records=500,
         batch_timeout_ms=100,
         batch_fetch_min_bytes=1,
         batch_min_interval_ms=interval_ms,
     )
-    batches = await batches_of_a_stream(settings, f"runtime.paced{interval_ms}", paced, 40, 0.05)
+    name = f"runtime.paced{interval_ms}-{paced}"
+    batches = await batches_of_a_stream(settings, name, bounds, 40, 0.05, paced)
 
     assert [n for _, numbers in batches for n in numbers] == list(range(40))
     gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(batches)]
-    if interval_ms:
+    if interval_ms and paced:
         assert min(gaps) >= 0.9, gaps
     else:
         assert len(batches) >= 12, gaps

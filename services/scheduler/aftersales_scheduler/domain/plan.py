@@ -133,9 +133,7 @@ def _max_in_week_windows(others: Sequence[OtherContact], at: datetime) -> int:
     moment = microseconds(at)
     points = sorted([*(o.due_us for o in others), moment])
     starts = points[bisect_right(points, moment - WEEK_MICROSECONDS) : bisect_right(points, moment)]
-    return max(
-        bisect_left(points, s + WEEK_MICROSECONDS) - bisect_left(points, s) for s in starts
-    )
+    return max(bisect_left(points, s + WEEK_MICROSECONDS) - bisect_left(points, s) for s in starts)
 
 
 def decide(
