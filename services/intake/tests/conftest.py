@@ -91,8 +91,13 @@ def _keeper(into: list[bytes]) -> Callable[[bytes], None]:
 
 
 @pytest.fixture
-async def harness(service_settings: Any) -> AsyncIterator[Harness]:
-    settings = service_settings(IntakeSettings, retry_backoff_seconds=0, batch_min_interval_ms=0)
+async def harness(service_settings: Any, request: Any) -> AsyncIterator[Harness]:
+    """Passes unpaced (each in-memory publish is a pass of its own), unless a test asks for an
+    interval (`indirect` parametrization)."""
+    interval = getattr(request, "param", 0)
+    settings = service_settings(
+        IntakeSettings, retry_backoff_seconds=0, batch_min_interval_ms=interval
+    )
     clock = FixedClock(NOW)
     service = build(settings, clock)
     published: dict[str, list[bytes]] = defaultdict(list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -43,6 +44,20 @@ async def test_a_work_order_is_normalised_filed_and_published(harness, make_work
     stored = await harness.service.store.record("workorder", "dealer-sz-001/WO-1")
     out = await harness.service.intake.outbox.published_revisions("work_orders", [stored["_id"]])
     assert out == {stored["_id"]: stored["revision"]}
+
+
+@pytest.mark.parametrize("harness", [10_000], indirect=True)
+async def test_the_dms_work_orders_are_taken_in_at_once_whatever_the_service_s_pace(
+    harness, make_workorder
+):
+    """Intake's contact results are paced under load (10 s apart here); the DMS's work orders
+    are not, someone waits to see them planned: paced, each of these would wait."""
+    started = time.monotonic()
+    for number in (1, 2, 3):
+        await harness.send(make_workorder(work_order_id=f"WO-{number}", event_id=f"m-{number}"))
+
+    assert time.monotonic() - started < 5
+    assert len(harness.events(WO)) == 3
 
 
 async def test_an_identical_resend_is_a_no_op(harness, make_workorder):

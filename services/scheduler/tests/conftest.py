@@ -56,12 +56,14 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(service_settings) -> SchedulerSettings:
+def settings(service_settings, request) -> SchedulerSettings:
+    """Passes unpaced (each in-memory publish is a pass of its own), unless a test asks for an
+    interval (`indirect` parametrization)."""
     return service_settings(
         SchedulerSettings,
         claim_lease_seconds=60,
         instance_id="replica-a",
-        batch_min_interval_ms=0,
+        batch_min_interval_ms=getattr(request, "param", 0),
     )
 
 

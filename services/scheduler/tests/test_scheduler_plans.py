@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -69,6 +70,20 @@ async def test_a_work_order_stores_three_timers_once_even_when_redelivered(
         assert timer["state"] == "pending"
         assert timer["filed_key"] == f"{timer['_id']}/1/1"
     assert await filed_once(mongo_db)
+
+
+@pytest.mark.parametrize("settings", [10_000], indirect=True)
+async def test_closed_work_orders_are_planned_at_once_whatever_the_service_s_pace(
+    service, settings, work_order, due_events, mongo_db
+):
+    """The scheduler's other subscribers are paced under load (10 s apart here); closed work
+    orders are not, someone waits to see them planned: paced, each of these would wait."""
+    started = time.monotonic()
+    for number in (1, 2, 3):
+        await publish_event(service.runtime.broker, settings, work_order(number))
+
+    assert time.monotonic() - started < 5
+    assert len(await timers(mongo_db)) == 3 * len(STEPS)
 
 
 async def test_a_correction_updates_pending_timers_without_a_second_one(

@@ -34,7 +34,9 @@ N records turn into a few bulk reads and writes instead of N times a few round t
   someone waits on (a closed work order on its way to its visible plan) says `paced=False` and
   takes its records whenever they are there, whatever its service's interval.
 
-    @batch_subscriber(broker, settings, "dms.workorder.closed", group="intake", batch=settings)
+    @batch_subscriber(
+        broker, settings, "dms.workorder.closed", group="intake", batch=settings, paced=False
+    )
     async def when_dms_workorders_take_in(records: Sequence[Received]) -> list[Refused]: ...
 """
 

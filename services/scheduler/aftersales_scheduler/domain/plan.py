@@ -31,7 +31,9 @@ WEEK_MICROSECONDS = WEEK // MICROSECOND
 def microseconds(at: datetime) -> int:
     """A moment as whole microseconds since the epoch: D13's counts compare integers, exactly,
     instead of datetimes in different zones (each comparison of those asks both for their
-    offset: most of the cap check's cost for a returning customer's dozen contacts)."""
+    offset: most of the cap check's cost for a returning customer's dozen contacts). A week is
+    168 hours in every zone: datetimes' own arithmetic made one across a daylight-saving change
+    167 or 169 hours long, and compared two moments of one zone by their wall clocks."""
     return (at - EPOCH) // MICROSECOND
 
 
