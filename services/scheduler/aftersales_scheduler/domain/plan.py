@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from aftersales_contracts.dms import Channel, WorkOrderType
@@ -23,18 +23,6 @@ from aftersales_scheduler.domain.policy import PlanStep
 from aftersales_scheduler.domain.window import window_key, window_start
 
 WEEK = timedelta(days=7)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
-WEEK_MICROSECONDS = WEEK // MICROSECOND
-
-
-def microseconds(at: datetime) -> int:
-    """A moment as whole microseconds since the epoch: D13's counts compare integers, exactly,
-    instead of datetimes in different zones (each comparison of those asks both for their
-    offset: most of the cap check's cost for a returning customer's dozen contacts). A week is
-    168 hours in every zone: datetimes' own arithmetic made one across a daylight-saving change
-    167 or 169 hours long, and compared two moments of one zone by their wall clocks."""
-    return (at - EPOCH) // MICROSECOND
 
 
 @dataclass(frozen=True)
@@ -115,10 +103,6 @@ class OtherContact:
     due_at: datetime
     pending: bool
     purposes: tuple[ContactPurpose, ...] = ()
-    due_us: int = field(init=False, repr=False, compare=False)  # `microseconds(due_at)`
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "due_us", microseconds(self.due_at))
 
 
 @dataclass(frozen=True)
@@ -129,13 +113,12 @@ class Decision:
     purposes: tuple[ContactPurpose, ...] = field(default=())
 
 
-def _max_in_week_windows(others: Sequence[OtherContact], at: datetime) -> int:
+def _max_in_week_windows(times: Sequence[datetime], at: datetime) -> int:
     """Most contacts in any 7-day window that contains `at` (counting `at`): the windows that
     start at a contact after `at - WEEK` and not after `at`, each counted by bisection."""
-    moment = microseconds(at)
-    points = sorted([*(o.due_us for o in others), moment])
-    starts = points[bisect_right(points, moment - WEEK_MICROSECONDS) : bisect_right(points, moment)]
-    return max(bisect_left(points, s + WEEK_MICROSECONDS) - bisect_left(points, s) for s in starts)
+    points = sorted([*times, at])
+    starts = points[bisect_right(points, at - WEEK) : bisect_right(points, at)]
+    return max(bisect_left(points, s + WEEK) - bisect_left(points, s) for s in starts)
 
 
 def decide(
@@ -159,7 +142,7 @@ def decide(
             if other.due_at >= contact.due_at:
                 return Decision(Verdict.MERGE_INTO_EXISTING, other, "same window", purposes)
             return Decision(Verdict.ABSORB_EXISTING, other, "same window", purposes)
-    if _max_in_week_windows(others, contact.due_at) > max_per_week:
+    if _max_in_week_windows([o.due_at for o in others], contact.due_at) > max_per_week:
         return Decision(
             Verdict.SUPPRESS_CAP, reason=f"cap: more than {max_per_week} contacts in 7 days"
         )
@@ -179,7 +162,7 @@ def first_within_cap(
     until the cap allows is how it stays no harassment."""
     candidate, last = due_at, due_at + horizon
     while candidate <= last:
-        if _max_in_week_windows(others, candidate) <= max_per_week:
+        if _max_in_week_windows([o.due_at for o in others], candidate) <= max_per_week:
             return candidate
         candidate = window_start(calendar, candidate + timedelta(days=1))
     return None
