@@ -9,7 +9,7 @@ the shared working calendar's fields, e.g. its `hours`).
 
 from __future__ import annotations
 
-from aftersales_runtime.batches import BatchSettings
+from aftersales_runtime.batches import BatchSettings, min_interval_ms
 from aftersales_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -30,9 +30,7 @@ class ComplaintsSettings(ServiceSettings, BatchSettings):
     mongodb_database: str = "aftersales_complaints"
     # Under load a ticket opens up to about a second later; in exchange a busy stream's records
     # come in passes of about half a second's worth, not of one fetch's (batches.Pace).
-    batch_min_interval_ms: int = Field(
-        500, ge=0, le=10_000, description="Under load, passes start this far apart."
-    )
+    batch_min_interval_ms: int = min_interval_ms(500, "Under load, passes start this far apart.")
     http_port: int = 8004
     grading: GradingRules = Field(default_factory=GradingRules)
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)  # D20

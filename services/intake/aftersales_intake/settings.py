@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aftersales_runtime.batches import BatchSettings
+from aftersales_runtime.batches import BatchSettings, min_interval_ms
 from aftersales_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -18,11 +18,8 @@ class IntakeSettings(ServiceSettings, BatchSettings):
     # Under load, contact results (opt-outs, corrections onto the files) are taken in passes of
     # about half a second's worth (batches.Pace); the DMS's events, on their way to a plan
     # someone waits for, are not paced (their subscribers say paced=False).
-    batch_min_interval_ms: int = Field(
-        500,
-        ge=0,
-        le=10_000,
-        description="Under load, passes of the contact results' subscriber start this far apart.",
+    batch_min_interval_ms: int = min_interval_ms(
+        500, "Under load, passes of the contact results' subscriber start this far apart."
     )
     future_tolerance_seconds: int = Field(
         300, ge=0, description="How far a settlement may lie ahead of our clock (DMS clock skew)."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aftersales_runtime.batches import BatchSettings
+from aftersales_runtime.batches import BatchSettings, min_interval_ms
 from aftersales_runtime.settings import ServiceSettings
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
@@ -32,8 +32,8 @@ class ReportingSettings(ServiceSettings, BatchSettings):
     )
     # Under load reports lag up to about a second more; in exchange a busy stream's records come
     # in passes of about half a second's worth, not of one fetch's (batches.Pace).
-    batch_min_interval_ms: int = Field(
-        500, ge=0, le=10_000, description="Under load, projection passes start this far apart."
+    batch_min_interval_ms: int = min_interval_ms(
+        500, "Under load, projection passes start this far apart."
     )
     http_port: int = 8005
     satisfied_min_score: int = Field(

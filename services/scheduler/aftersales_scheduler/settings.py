@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from aftersales_runtime.batches import BatchSettings
+from aftersales_runtime.batches import BatchSettings, min_interval_ms
 from aftersales_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -18,12 +18,8 @@ class SchedulerSettings(ServiceSettings, BatchSettings):
     # Under load, results, corrections, complaints' and appointments' events are taken in
     # passes of about half a second's worth (batches.Pace); closed work orders and deliveries,
     # which someone waits to see planned, are not paced (their subscribers say paced=False).
-    batch_min_interval_ms: int = Field(
-        500,
-        ge=0,
-        le=10_000,
-        description="Under load, passes of the subscribers off the plan's path start this "
-        "far apart.",
+    batch_min_interval_ms: int = min_interval_ms(
+        500, "Under load, passes of the subscribers off the plan's path start this far apart."
     )
 
     dispatch_interval_seconds: float = Field(

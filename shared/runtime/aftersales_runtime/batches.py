@@ -58,6 +58,12 @@ from aftersales_runtime.outages import outage_of
 from aftersales_runtime.settings import ServiceSettings
 
 
+def min_interval_ms(default: int, description: str) -> Any:
+    """`batch_min_interval_ms` with a service's own default and description (the bounds stay
+    these): `batch_min_interval_ms: int = min_interval_ms(500, "…")` in its settings."""
+    return Field(default, ge=0, le=10_000, description=description)
+
+
 class BatchSettings(BaseSettings):
     """Batch bounds; mixed into a service's settings, so they take its prefix
     (e.g. INTAKE_BATCH_MAX_RECORDS)."""
@@ -79,14 +85,12 @@ class BatchSettings(BaseSettings):
         description="Kafka holds a fetch until this many bytes are there, or batch_timeout_ms "
         "passed: a trickle of records comes in a few fetches and commits, not one each.",
     )
-    batch_min_interval_ms: int = Field(
+    batch_min_interval_ms: int = min_interval_ms(
         0,
-        ge=0,
-        le=10_000,
-        description="A subscriber's passes start at least this far apart (0: whenever records "
-        "are there): records that keep coming are taken in fewer, larger passes, up to about "
-        "twice this later. A pass this long or more after the one before, or of a full batch, "
-        "starts at once.",
+        "A subscriber's passes start at least this far apart (0: whenever records are there): "
+        "records that keep coming are taken in fewer, larger passes, up to about twice this "
+        "later. A pass this long or more after the one before, or of a full batch, starts at "
+        "once.",
     )
 
 
