@@ -51,8 +51,10 @@ async def expire_task(desk: Desk, publish: Publish, task: Doc, now: datetime) ->
     await desk.pending.add(task["_id"])
     if not await desk.store.add_result(document):
         stored = await desk.store.result(task["_id"])
-        if stored is None or not stored.get("expired") or await desk.store.is_published(stored):
-            return False  # an agent's result came first, or this expiry was finished before
+        if stored is None or not stored.get("expired"):
+            return False  # an agent's result came first
+        # An expiry stored by a sweep that died before marking the task done (this one found it
+        # open), so before publishing it.
         event = ContactExpired.model_validate(stored["event"])
     await finish_task(desk, publish, task, event)
     return True

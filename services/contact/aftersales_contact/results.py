@@ -243,14 +243,21 @@ async def record_result(
 
 
 async def finish_task(desk: Desk, publish: Publish, task: Doc, event: Event) -> None:
-    """The result (or expiry) is stored: the task is done, the event goes out (marked so, then
-    its pending entry goes), the task leaves the queue."""
+    """The result (or expiry) is stored: the task is done, the event goes out, then its pending
+    entry goes (which is what says it is out: `is_published`), the task leaves the queue."""
     desk.memory.finish(task["_id"])
     await desk.store.mark_done(task["_id"])
     await publish(event)  # at once: an opt-out stops what the scheduler has pending (D4)
-    await desk.store.mark_published(task["_id"])
     await desk.pending.remove(task["_id"])
     await leave_queue(desk, task)
+
+
+async def is_published(desk: Desk, task_id: str) -> bool:
+    """Whether a stored result's (or expiry's) event is out. Its pending entry is written before
+    it and removed only once the event is published, so the entry's absence says so; a crash
+    between the two publishes the event again (the same id: consumers recognise it), as the
+    relay would. Ask before this request adds a pending entry of its own."""
+    return not await desk.pending.holds(task_id)
 
 
 async def record_automatic_result(
@@ -265,11 +272,15 @@ async def record_automatic_result(
     document = result_document(
         task, answer.model_dump(mode="json"), event.model_dump(mode="json"), now
     )
+    if task.get("done"):
+        return None  # its result is stored, and out (or its pending entry has the relay see to it)
     await desk.pending.add(task["_id"])
     if not await desk.store.add_result(document):
         stored = await desk.store.result(task["_id"])
         if stored is not None and not stored.get("expired"):
-            await _publish_stored(desk, publish, stored)  # a crash before it went out
+            # Stored by a process that died before marking the task done, so before publishing
+            # (or that is under way: the same event id).
+            await finish_task(desk, publish, task, _stored_event(stored))
         return None
     await finish_task(desk, publish, task, event)
     return event
@@ -330,14 +341,14 @@ def _stored_event(stored: Doc) -> Event:
 async def _publish_stored(desk: Desk, publish: Publish, stored: Doc) -> None:
     """Publish a stored result or expiry that is not out yet (the same event id), and finish
     its task."""
-    if not await desk.store.is_published(stored):
-        await desk.store.mark_done(stored["_id"])
-        await publish(_stored_event(stored))
-        await desk.store.mark_published(stored["_id"])
-        task = await desk.store.task(stored["_id"])
-        if task is not None:
-            await leave_queue(desk, task)
+    if await is_published(desk, stored["_id"]):
+        return
+    await desk.store.mark_done(stored["_id"])
+    await publish(_stored_event(stored))
     await desk.pending.remove(stored["_id"])
+    task = await desk.store.task(stored["_id"])
+    if task is not None:
+        await leave_queue(desk, task)
 
 
 async def republish_result(desk: Desk, publish: Publish, task_id: str) -> bool:

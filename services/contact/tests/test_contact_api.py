@@ -166,21 +166,21 @@ async def test_a_result_is_stored_published_once_and_a_repeat_is_idempotent(
     assert (await claim(client, "agent-2")).status_code == 204  # done tasks are not handed out
 
 
-async def answered_but_not_marked_published(client, service, settings, due):
-    """A task answered, then its result's published mark taken away: as if the process had died
+async def answered_but_not_published(client, service, settings, due):
+    """A task answered, then its result's pending entry put back: as if the process had died
     between storing the result and publishing it. Returns the task and the submission."""
     await queue(service, settings, due(1))
     task_id = (await claim(client, "agent-1")).json()["task_id"]
     submission = {"agent_id": "agent-1", "outcome": "no_answer"}
     await client.post(f"/v1/tasks/{task_id}/result", json=submission)
-    await service.store.db["published"].delete_one({"_id": f"results/{task_id}"})
+    await service.desk.pending.add(task_id)
     return task_id, submission
 
 
 async def test_a_result_stored_but_not_published_is_published_by_the_repeat(
     client, service, settings, due, published
 ):
-    task_id, submission = await answered_but_not_marked_published(client, service, settings, due)
+    task_id, submission = await answered_but_not_published(client, service, settings, due)
     published.clear()
 
     again = await client.post(f"/v1/tasks/{task_id}/result", json=submission)
@@ -238,20 +238,6 @@ async def test_a_result_is_stored_packed_and_one_stored_unpacked_before_answers_
     assert published == []
 
 
-async def test_a_result_marked_published_the_old_way_is_not_published_again(
-    client, service, settings, due, published
-):
-    """Results stored before the marks in `published` carry `published: true` themselves."""
-    task_id, submission = await answered_but_not_marked_published(client, service, settings, due)
-    await service.store.results.update_one({"_id": task_id}, {"$set": {"published": True}})
-    published.clear()
-
-    again = await client.post(f"/v1/tasks/{task_id}/result", json=submission)
-
-    assert again.status_code == 200
-    assert published == []
-
-
 async def test_a_result_stored_before_its_task_was_marked_done_answers_its_repeat_late(
     client, service, settings, clock, due, published
 ):
@@ -262,7 +248,7 @@ async def test_a_result_stored_before_its_task_was_marked_done_answers_its_repea
     submission = {"agent_id": "agent-1", "outcome": "no_answer"}
     first = await client.post(f"/v1/tasks/{task_id}/result", json=submission)
     await service.store.tasks.update_one({"_id": task_id}, {"$set": {"done": False}})
-    await service.store.db["published"].delete_one({"_id": f"results/{task_id}"})
+    await service.desk.pending.add(task_id)
     published.clear()
     clock.advance(timedelta(seconds=settings.lease_seconds + 1))
 

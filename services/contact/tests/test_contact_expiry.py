@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from aftersales_contact.domain.tasks import task_id_for
 from aftersales_contact.expiry_sweep import expire_overdue
+from aftersales_contact.results import is_published
 from aftersales_runtime.kafka import publish_event
 
 pytestmark = pytest.mark.stack
@@ -52,6 +53,38 @@ async def test_a_day3_call_not_made_by_its_deadline_expires_once(
     assert await mongo_db["queue"].count_documents({"_id": {"$regex": "^expiry/"}}) == 0
 
 
+async def test_an_expiry_whose_sweep_died_before_marking_the_task_done_is_published_by_the_next(
+    client, service, settings, clock, due, spied, monkeypatch
+):
+    """The sweep stored the expiry and died before marking the task done (so before publishing):
+    the next sweep finds the task open, its own expiry collides with the stored one, and it
+    publishes the stored one (the same event id), once."""
+    event = due(1)
+    await publish_event(service.runtime.broker, settings, event)
+    task_id = task_id_for(event.contact_id, 1)
+    clock.set(event.due_at + DAY3_KEEPS + timedelta(minutes=1))
+
+    async def died(_task_id):
+        raise ConnectionError("the process died here")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(service.desk.store, "mark_done", died)
+        with pytest.raises(ConnectionError):
+            await sweep(service)
+    stored = await service.desk.store.result(task_id)
+    assert stored["expired"]
+    assert not (await service.desk.store.task(task_id)).get("done")
+    assert spied.expired == []
+    clock.advance(timedelta(minutes=5))  # a later sweep, with a later moment of its own
+
+    expired, again = await sweep(service), await sweep(service)
+
+    assert (expired, again) == (1, 0)
+    assert [e.event_id for e in spied.expired] == [stored["event"]["event_id"]]
+    assert await is_published(service.desk, task_id)
+    assert [e async for e in service.desk.queue.entries(DEALER)] == []
+
+
 async def test_an_expiry_whose_sweep_died_before_publishing_is_published_by_the_relay(
     client, service, settings, clock, due, spied
 ):
@@ -85,7 +118,7 @@ async def test_an_expiry_whose_sweep_died_before_publishing_is_published_by_the_
     assert (relayed, again) == (1, 0)
     assert [e.task_id for e in spied.expired] == [task_id]
     assert spied.results == []
-    assert await service.desk.store.is_published(await service.desk.store.result(task_id))
+    assert await is_published(service.desk, task_id)
     assert await service.desk.pending.entries.count_documents({}) == 0
     assert [e async for e in service.desk.queue.entries(DEALER)] == []
 

@@ -53,6 +53,11 @@ class PendingPublications:
         """After its events are published (acknowledged by Kafka)."""
         await self._writes.delete(key)
 
+    async def holds(self, key: str) -> bool:
+        """Whether `key`'s entry is still here: what it names may not be published yet (an
+        entry goes only once its events are out, or abandoned with nothing stored)."""
+        return await self._writes.find(key) is not None
+
     async def relay_once(self, republish: Republish) -> int:
         """One pass: entries older than the grace period are published or, abandoned, removed.
         Returns how many were published."""
