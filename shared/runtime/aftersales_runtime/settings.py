@@ -63,6 +63,14 @@ class AuthSettings(BaseSettings):
         ["RS256", "ES256", "EdDSA"], description="Signature algorithms accepted from the JWKS."
     )
     leeway_seconds: int = Field(30, ge=0, le=300, description="Clock skew allowed on exp/iat.")
+    verified_seconds: int = Field(
+        30,
+        ge=0,
+        le=300,
+        description="A token verified in the last this many seconds (and not expired) is "
+        "accepted again without checking its signature; 0 checks every request. A key the "
+        "IdP withdraws is then refused after at most the JWKS cache's lifespan plus this.",
+    )
 
 
 class ServiceSettings(BaseSettings):

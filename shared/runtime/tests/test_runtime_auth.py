@@ -13,7 +13,9 @@ import jwt
 import pytest
 from aftersales_runtime.auth import InvalidToken, TokenVerifier
 from aftersales_runtime.auth.__main__ import main as auth_cli
+from aftersales_runtime.auth.caller import Caller
 from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mint
+from aftersales_runtime.auth.keys import VerifiedTokens
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.settings import AuthSettings, ServiceSettings
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -85,6 +87,45 @@ async def test_a_token_signed_by_another_key_or_not_a_jwt_is_refused(issuer, tmp
     unsigned = jwt.encode({"sub": "a", "roles": ["agent"]}, key=None, algorithm="none")
     with pytest.raises(InvalidToken):
         await verifier.verify(unsigned)
+
+
+async def test_a_token_verified_lately_is_accepted_again_without_checking_it(
+    issuer, tmp_path, monkeypatch
+):
+    key, verifier = issuer
+    checks = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: checks.append(1) or decode(*a, **k))
+    token = mint(key, sub="a", roles=["agent"], dealers=["dealer-sz-001"])
+    other = mint(key, sub="b", roles=["agent"], dealers=["dealer-sz-001"])
+
+    first, again, someone_else = [await verifier.verify(t) for t in (token, token, other)]
+
+    assert (again, someone_else.sub) == (first, "b")
+    assert len(checks) == 2  # the token once, the other token once
+    _, public = ensure_key_pair(tmp_path / "auth")  # the issuer's
+    never = TokenVerifier(AuthSettings(public_key_file=public, verified_seconds=0))
+    await never.verify(token)
+    await never.verify(token)
+    assert len(checks) == 4  # verified_seconds=0: every time
+
+
+def test_a_verified_token_is_kept_until_its_exp_or_the_window_ends_whichever_is_first():
+    now = [1000.0]
+    kept = VerifiedTokens(seconds=30, clock=lambda: now[0])
+    caller = Caller(sub="a", roles=frozenset({"agent"}), dealers=frozenset({"d"}))
+    kept.keep("long", caller, expires_at=2000.0)
+    kept.keep("short", caller, expires_at=1010.0)
+
+    now[0] = 1009.9
+    assert (kept.get("long"), kept.get("short")) == (caller, caller)
+    now[0] = 1010.0  # the short token's exp: checked again (and refused as expired)
+    assert (kept.get("long"), kept.get("short")) == (caller, None)
+    now[0] = 1030.0  # the window: the long one is checked again too
+    assert kept.get("long") is None
+    off = VerifiedTokens(seconds=0, clock=lambda: now[0])
+    off.keep("any", caller, expires_at=2000.0)
+    assert off.get("any") is None
 
 
 class _Jwks:

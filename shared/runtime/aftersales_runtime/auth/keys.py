@@ -3,16 +3,24 @@
 Signatures are checked by PyJWT; nothing here is hand-rolled crypto. A JWKS is fetched once and
 cached (`jwks_cache_seconds`); a token whose `kid` is not in the cache makes PyJWT's client fetch
 the set again, so the IdP can rotate its keys without a restart.
+
+An agent's tool sends the same token with each of its requests, and checking it (signature and
+claims, about 0.12 ms for an EdDSA token) was 4.5 % of the contact service's CPU under load: a
+token verified in the last `verified_seconds` is accepted again by its exact text, never past
+its `exp` (`VerifiedTokens`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
 import jwt
+from cachetools import TLRUCache
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -35,10 +43,34 @@ def algorithm_for(key: Any) -> str:
     raise ValueError(f"unsupported public key type {type(key).__name__}")
 
 
+class VerifiedTokens:
+    """Callers of tokens verified lately, by the token's text, each until the earlier of its
+    `exp` and `seconds` after it was verified; at most `size` of them (the least recently used
+    go first)."""
+
+    def __init__(
+        self, seconds: int, size: int = 10_000, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._kept: TLRUCache[str, tuple[Caller, float]] = TLRUCache(
+            maxsize=size, ttu=lambda _token, kept, _now: kept[1], timer=clock
+        )
+
+    def get(self, token: str) -> Caller | None:
+        kept = self._kept.get(token)
+        return kept[0] if kept is not None else None
+
+    def keep(self, token: str, caller: Caller, expires_at: float) -> None:
+        if self.seconds > 0:
+            self._kept[token] = (caller, min(expires_at, self.clock() + self.seconds))
+
+
 class TokenVerifier:
     def __init__(self, settings: AuthSettings, dealers: DealerDirectory | None = None) -> None:
         self.settings = settings
         self.dealers = dealers
+        self._verified = VerifiedTokens(settings.verified_seconds)
         self._jwks = (
             jwt.PyJWKClient(
                 settings.jwks_url,
@@ -102,6 +134,14 @@ class TokenVerifier:
         return found.key, [algorithm]
 
     async def verify(self, token: str) -> Caller:
+        caller = self._verified.get(token)
+        if caller is None:
+            caller, expires_at = await self._check(token)
+            self._verified.keep(token, caller, expires_at)
+        return caller
+
+    async def _check(self, token: str) -> tuple[Caller, float]:
+        """The token's caller and its `exp`, or InvalidToken saying why not."""
         key, algorithms = await self._key_for(token)
         try:
             claims = jwt.decode(
@@ -124,6 +164,6 @@ class TokenVerifier:
         except jwt.InvalidTokenError as error:
             raise InvalidToken(f"invalid token: {error}") from error
         try:
-            return caller_from_claims(claims, self._dealers_of_oem)
+            return caller_from_claims(claims, self._dealers_of_oem), float(claims["exp"])
         except ClaimsRefused as error:
             raise InvalidToken(str(error)) from error
