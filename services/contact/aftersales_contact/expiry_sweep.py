@@ -16,7 +16,7 @@ from aftersales_contracts import Channel, ContactExpired, ContactPurpose, determ
 
 from aftersales_contact.desk import Desk
 from aftersales_contact.domain.queue import hour_of
-from aftersales_contact.results import Publish, finish_task
+from aftersales_contact.results import Publish, finish_task, forget_if_ours
 from aftersales_contact.store import Doc, result_document
 
 
@@ -48,13 +48,14 @@ async def expire_task(desk: Desk, publish: Publish, task: Doc, now: datetime) ->
     event = expired_event(task, now)
     document = result_document(task, {"expired": True}, event.model_dump(mode="json"), now)
     document["expired"] = True
-    await desk.pending.add(task["_id"])
+    ours = await desk.pending.add(task["_id"])
     if not await desk.store.add_result(document):
+        await forget_if_ours(desk, task["_id"], ours)
         stored = await desk.store.result(task["_id"])
-        if stored is None or not stored.get("expired"):
-            return False  # an agent's result came first
-        # An expiry stored by a sweep that died before marking the task done (this one found it
-        # open), so before publishing it.
+        if ours or stored is None or not stored.get("expired"):
+            return False  # an agent's result came first, or this expiry is out already
+        # An expiry whose publication is not done: its sweep died before it (this one found
+        # the task open), or is under way (the same event id).
         event = ContactExpired.model_validate(stored["event"])
     await finish_task(desk, publish, task, event)
     return True

@@ -220,9 +220,10 @@ async def record_result(
     document = result_document(
         task, submission.model_dump(mode="json"), event.model_dump(mode="json"), now
     )
-    await desk.pending.add(task_id)  # before the result: from now on it will be published
+    ours = await desk.pending.add(task_id)  # before the result: from now on it is published
     if not await store.add_result(document):
         # A concurrent identical submit won the insert; it publishes, this one only answers.
+        await forget_if_ours(desk, task_id, ours)
         raced = await store.result(task_id)
         assert raced is not None
         if raced.get("expired"):
@@ -260,6 +261,15 @@ async def is_published(desk: Desk, task_id: str) -> bool:
     return not await desk.pending.holds(task_id)
 
 
+async def forget_if_ours(desk: Desk, task_id: str, ours: bool) -> None:
+    """This request's pending entry, added before it found the task's result (or expiry)
+    stored by another: if the entry is new (`ours`), the other's had gone, so its event is out,
+    and ours goes too (left, it would have the relay publish that event again). If not, the
+    entry is the other's: its publication is not done, and the entry stays."""
+    if ours:
+        await desk.pending.remove(task_id)
+
+
 async def record_automatic_result(
     desk: Desk, publish: Publish, task: Doc, answer: CallAnswer
 ) -> ContactResult | None:
@@ -272,15 +282,13 @@ async def record_automatic_result(
     document = result_document(
         task, answer.model_dump(mode="json"), event.model_dump(mode="json"), now
     )
-    if task.get("done"):
-        return None  # its result is stored, and out (or its pending entry has the relay see to it)
-    await desk.pending.add(task["_id"])
+    ours = await desk.pending.add(task["_id"])
     if not await desk.store.add_result(document):
+        await forget_if_ours(desk, task["_id"], ours)
         stored = await desk.store.result(task["_id"])
         if stored is not None and not stored.get("expired"):
-            # Stored by a process that died before marking the task done, so before publishing
-            # (or that is under way: the same event id).
-            await finish_task(desk, publish, task, _stored_event(stored))
+            # Published here if it is not out: its writer died first (or is under way).
+            await _publish_stored(desk, publish, stored)
         return None
     await finish_task(desk, publish, task, event)
     return event

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from aftersales_contact.domain.tasks import task_id_for
-from aftersales_contact.expiry_sweep import expire_overdue
+from aftersales_contact.expiry_sweep import expire_overdue, expire_task
 from aftersales_contact.results import is_published
 from aftersales_runtime.kafka import publish_event
 
@@ -83,6 +83,26 @@ async def test_an_expiry_whose_sweep_died_before_marking_the_task_done_is_publis
     assert [e.event_id for e in spied.expired] == [stored["event"]["event_id"]]
     assert await is_published(service.desk, task_id)
     assert [e async for e in service.desk.queue.entries(DEALER)] == []
+
+
+async def test_a_sweep_that_read_the_task_before_another_expired_it_publishes_nothing(
+    service, settings, clock, due, spied
+):
+    """Two sweeps (replicas) read the task open; one expires it and publishes. The other's
+    expiry collides with the stored one, whose pending entry is gone (it is out): it publishes
+    nothing and leaves no entry for the relay."""
+    event = due(1)
+    await publish_event(service.runtime.broker, settings, event)
+    task_id = task_id_for(event.contact_id, 1)
+    clock.set(event.due_at + DAY3_KEEPS + timedelta(minutes=1))
+    read_before = await service.desk.store.task(task_id)
+    assert await sweep(service) == 1
+
+    late = await expire_task(service.desk, service.runtime.publish, read_before, clock.now())
+
+    assert late is False
+    assert [e.task_id for e in spied.expired] == [task_id]
+    assert await service.desk.pending.entries.count_documents({}) == 0
 
 
 async def test_an_expiry_whose_sweep_died_before_publishing_is_published_by_the_relay(

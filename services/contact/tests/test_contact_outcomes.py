@@ -132,3 +132,36 @@ async def test_a_result_accepted_while_kafka_is_down_is_published_by_the_relay(
     assert await is_published(service.desk, task_id)
     assert await service.desk.pending.relay_once(relay) == 0  # published once, not again
     assert [e async for e in service.desk.queue.entries("dealer-sz-001")] == []
+
+
+async def test_a_submit_that_raced_a_finished_one_leaves_nothing_for_the_relay(
+    client, service, settings, clock, due, published
+):
+    """Two identical submits: the second read the task before the first marked it done, and
+    adds its pending entry after the first removed its own. The result is out, so the second
+    answers with it, publishes nothing, and leaves no entry for the relay to publish again."""
+    from aftersales_contact.results import ResultSubmission, record_result, republish_result
+
+    task_id = await _claimed(client, service, settings, due(1))
+    read_before = await service.desk.store.task(task_id)
+    sent = []
+
+    async def bus(event):
+        sent.append(event)
+
+    submission = ResultSubmission(
+        agent_id="a1", outcome=CallOutcome.REACHED, scores=SCORES, yes_no=YES_NO
+    )
+    logger = service.runtime.logger
+    first = await record_result(service.desk, bus, logger, task_id, submission)
+
+    second = await record_result(service.desk, bus, logger, task_id, submission, read_before)
+
+    assert second.event_id == first.event_id
+    assert [e.event_id for e in sent] == [first.event_id]
+    assert await service.desk.pending.entries.count_documents({}) == 0
+    clock.advance(timedelta(seconds=30))  # past the relay's grace
+    relayed = await service.desk.pending.relay_once(
+        lambda key: republish_result(service.desk, bus, key)
+    )
+    assert (relayed, len(sent), published) == (0, 1, [])

@@ -213,6 +213,26 @@ async def test_an_opt_out_after_the_survey_was_answered_still_goes_out(
     assert spied.results[0].contact_id == spied.results[1].contact_id
 
 
+async def test_an_opt_out_sent_again_publishes_nothing_again(
+    service, settings, due, spied, gateway
+):
+    """The second opt-out finds the opt-out's result stored and out (its pending entry gone):
+    nothing is published again, and no pending entry is left for the relay to publish."""
+    await publish_event(
+        service.runtime.broker,
+        settings,
+        due(8, purposes=SURVEY, channel=Channel.SMS, customer=customer(8)),
+    )
+    await reply(gateway, "13800000008", "9 9 9 9 9 9")
+    await reply(gateway, "13800000008", "退订")
+    assert [r.outcome for r in spied.results] == [CallOutcome.REACHED, CallOutcome.OPTED_OUT]
+
+    await reply(gateway, "13800000008", "退订")
+
+    assert [r.outcome for r in spied.results] == [CallOutcome.REACHED, CallOutcome.OPTED_OUT]
+    assert await service.desk.pending.entries.count_documents({}) == 0
+
+
 async def test_an_unanswered_survey_becomes_a_call_when_the_customer_accepts_calls(
     client, service, settings, clock, due, spied, gateway
 ):

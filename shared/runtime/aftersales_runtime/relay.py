@@ -45,9 +45,12 @@ class PendingPublications:
         self.grace = grace
         self.abandon_after = abandon_after
 
-    async def add(self, key: str) -> None:
-        """Before storing what `key` names: from now on the relay sees to its publication."""
-        await self._writes.insert_once({"_id": key, "at": self.clock.now()})
+    async def add(self, key: str) -> bool:
+        """Before storing what `key` names: from now on the relay sees to its publication.
+        False when the entry was there already (another request's, still under way or died
+        before publishing): a caller that then finds `key` stored by someone else can tell that
+        one's publication is not done, where True says it is (its entry had gone)."""
+        return await self._writes.insert_once({"_id": key, "at": self.clock.now()})
 
     async def remove(self, key: str) -> None:
         """After its events are published (acknowledged by Kafka)."""

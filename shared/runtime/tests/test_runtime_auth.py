@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -110,6 +111,28 @@ async def test_a_token_verified_lately_is_accepted_again_without_checking_it(
     assert len(checks) == 4  # verified_seconds=0: every time
 
 
+async def test_a_verified_token_is_checked_again_from_its_exp_on(issuer, tmp_path, monkeypatch):
+    key, _ = issuer
+    checks = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: checks.append(1) or decode(*a, **k))
+    now = [time.time()]
+    _, public = ensure_key_pair(tmp_path / "auth")
+    settings = AuthSettings(public_key_file=public, verified_seconds=300)
+    verifier = TokenVerifier(settings, clock=lambda: now[0])
+    token = mint(key, sub="a", roles=["agent"], dealers=["*"], ttl=timedelta(seconds=60))
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    checks.clear()
+
+    await verifier.verify(token)
+    now[0] = exp - 0.5
+    await verifier.verify(token)
+    assert len(checks) == 1
+    now[0] = exp  # within the window, but the token's exp: checked again
+    await verifier.verify(token)
+    assert len(checks) == 2
+
+
 def test_a_verified_token_is_kept_until_its_exp_or_the_window_ends_whichever_is_first():
     now = [1000.0]
     kept = VerifiedTokens(seconds=30, clock=lambda: now[0])
@@ -119,7 +142,7 @@ def test_a_verified_token_is_kept_until_its_exp_or_the_window_ends_whichever_is_
 
     now[0] = 1009.9
     assert (kept.get("long"), kept.get("short")) == (caller, caller)
-    now[0] = 1010.0  # the short token's exp: checked again (and refused as expired)
+    now[0] = 1010.0  # the short token's exp: checked again (PyJWT's leeway then decides)
     assert (kept.get("long"), kept.get("short")) == (caller, None)
     now[0] = 1030.0  # the window: the long one is checked again too
     assert kept.get("long") is None
@@ -142,9 +165,9 @@ class _Jwks:
             jwks.append(jwk | {"kid": kid, "alg": "RS256", "use": "sig"})
         return json.dumps({"keys": jwks}).encode()
 
-    def token(self, kid: str) -> str:
+    def token(self, kid: str, sub: str = "bob") -> str:
         now = datetime.now(UTC)
-        claims = {"iss": "https://idp.example", "aud": "aftersales-api", "sub": "bob",
+        claims = {"iss": "https://idp.example", "aud": "aftersales-api", "sub": sub,
                   "roles": ["service_manager"], "dealers": ["dealer-gz-003"],
                   "iat": now, "exp": now + timedelta(minutes=5)}  # fmt: skip
         return jwt.encode(claims, self.keys[kid], algorithm="RS256", headers={"kid": kid})
@@ -186,8 +209,8 @@ async def test_oidc_keys_are_cached_and_a_rotated_key_is_fetched(idp):
     verifier = TokenVerifier(settings)
 
     assert (await verifier.verify(jwks.token("k1"))).sub == "bob"
-    assert (await verifier.verify(jwks.token("k1"))).roles == {"service_manager"}
-    assert jwks.fetches == 1  # cached
+    assert (await verifier.verify(jwks.token("k1", sub="carol"))).roles == {"service_manager"}
+    assert jwks.fetches == 1  # the key set cached (another token: not the verified tokens')
 
     jwks.keys = {"k2": new_key()}  # the IdP rotates: k1 is withdrawn
     caller = await verifier.verify(jwks.token("k2"))  # unknown kid: fetched again

@@ -67,10 +67,15 @@ class VerifiedTokens:
 
 
 class TokenVerifier:
-    def __init__(self, settings: AuthSettings, dealers: DealerDirectory | None = None) -> None:
+    def __init__(
+        self,
+        settings: AuthSettings,
+        dealers: DealerDirectory | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self.dealers = dealers
-        self._verified = VerifiedTokens(settings.verified_seconds)
+        self._verified = VerifiedTokens(settings.verified_seconds, clock=clock)
         self._jwks = (
             jwt.PyJWKClient(
                 settings.jwks_url,
