@@ -49,8 +49,13 @@ class PendingPublications:
         """Before storing what `key` names: from now on the relay sees to its publication.
         False when the entry was there already (another request's, still under way or died
         before publishing): a caller that then finds `key` stored by someone else can tell that
-        one's publication is not done, where True says it is (its entry had gone)."""
-        return await self._writes.insert_once({"_id": key, "at": self.clock.now()})
+        one's publication is not done, where True says it is (its entry had gone). An entry
+        found is this request's too from now on: its time starts again, so the relay does not
+        abandon it (left by a request that failed long ago) while this one stores."""
+        if await self._writes.insert_once({"_id": key, "at": self.clock.now()}):
+            return True
+        await self._writes.update(key, {"$set": {"at": self.clock.now()}})
+        return False
 
     async def remove(self, key: str) -> None:
         """After its events are published (acknowledged by Kafka)."""

@@ -48,3 +48,23 @@ async def test_an_entry_removed_after_publishing_is_not_relayed(mongo_db):
         raise AssertionError(f"{key} relayed twice")
 
     assert await pending.relay_once(republish) == 0
+
+
+async def test_an_entry_added_again_is_not_abandoned_under_the_request_that_added_it(mongo_db):
+    """A request failed before storing anything and left its entry; the caller retries eleven
+    minutes later. The retry finds the entry (False: not its own), and from then on the entry
+    is the retry's: a relay pass before it stores does not abandon it."""
+    clock = FixedClock(T0)
+    pending = PendingPublications(mongo_db, clock, abandon_after=timedelta(minutes=10))
+    assert await pending.add("task-7") is True
+    clock.advance(timedelta(minutes=11))
+
+    async def nothing_stored_yet(key: str) -> bool:
+        return False
+
+    assert await pending.add("task-7") is False
+    assert await pending.relay_once(nothing_stored_yet) == 0
+    assert await pending.holds("task-7")
+    clock.advance(timedelta(minutes=11))  # this one failed too: now it is abandoned
+    assert await pending.relay_once(nothing_stored_yet) == 0
+    assert not await pending.holds("task-7")
