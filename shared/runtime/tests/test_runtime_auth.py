@@ -90,13 +90,19 @@ async def test_a_token_signed_by_another_key_or_not_a_jwt_is_refused(issuer, tmp
         await verifier.verify(unsigned)
 
 
+@pytest.fixture
+def checks(monkeypatch) -> list[int]:
+    """One item per token PyJWT decodes (a signature and claims checked)."""
+    counted: list[int] = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: counted.append(1) or decode(*a, **k))
+    return counted
+
+
 async def test_a_token_verified_lately_is_accepted_again_without_checking_it(
-    issuer, tmp_path, monkeypatch
+    issuer, tmp_path, checks
 ):
     key, verifier = issuer
-    checks = []
-    decode = jwt.decode
-    monkeypatch.setattr(jwt, "decode", lambda *a, **k: checks.append(1) or decode(*a, **k))
     token = mint(key, sub="a", roles=["agent"], dealers=["dealer-sz-001"])
     other = mint(key, sub="b", roles=["agent"], dealers=["dealer-sz-001"])
 
@@ -111,11 +117,8 @@ async def test_a_token_verified_lately_is_accepted_again_without_checking_it(
     assert len(checks) == 4  # verified_seconds=0: every time
 
 
-async def test_a_verified_token_is_checked_again_from_its_exp_on(issuer, tmp_path, monkeypatch):
+async def test_a_verified_token_is_checked_again_from_its_exp_on(issuer, tmp_path, checks):
     key, _ = issuer
-    checks = []
-    decode = jwt.decode
-    monkeypatch.setattr(jwt, "decode", lambda *a, **k: checks.append(1) or decode(*a, **k))
     now = [time.time()]
     _, public = ensure_key_pair(tmp_path / "auth")
     settings = AuthSettings(public_key_file=public, verified_seconds=300)

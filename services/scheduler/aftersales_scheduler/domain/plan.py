@@ -161,8 +161,9 @@ def first_within_cap(
     none within `horizon`. For a contact that must happen (a no-show's follow-up), waiting
     until the cap allows is how it stays no harassment."""
     candidate, last = due_at, due_at + horizon
+    times = [o.due_at for o in others]
     while candidate <= last:
-        if _max_in_week_windows([o.due_at for o in others], candidate) <= max_per_week:
+        if _max_in_week_windows(times, candidate) <= max_per_week:
             return candidate
         candidate = window_start(calendar, candidate + timedelta(days=1))
     return None
