@@ -3,6 +3,7 @@ and the customer's answer to a confirmation contact closes or reopens its ticket
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from aftersales_contracts import CallOutcome, ComplaintSource, ContactPurpose, ContactResult
@@ -17,7 +18,7 @@ from aftersales_complaints.domain.transitions import (
     Transition,
     decide,
 )
-from aftersales_complaints.opening import open_once, ticket_id_for
+from aftersales_complaints.opening import Opening, open_all, ticket_id_for
 
 
 def ticket_of_confirmation(contact_id: str) -> str | None:
@@ -27,21 +28,31 @@ def ticket_of_confirmation(contact_id: str) -> str | None:
     return contact_id[len(CONFIRMATION_PREFIX) :].rsplit("-r", 1)[0]
 
 
-async def contact_result_recorded(
-    result: ContactResult, desk: TicketDesk, rules: GradingRules
+async def contact_results_recorded(
+    results: Sequence[ContactResult],
+    desk: TicketDesk,
+    grading_for: Callable[[str], GradingRules],
 ) -> None:
-    if ContactPurpose.COMPLAINT_CONFIRMATION in result.purposes:
-        await _confirmation_answered(result, desk)
-        return
-    await _open_ticket(result, desk, rules)
+    """A batch of results, in order: the openings between two confirmations' answers go
+    together (`open_all`)."""
+    openings: list[Opening] = []
+    for result in results:
+        if ContactPurpose.COMPLAINT_CONFIRMATION in result.purposes:
+            await open_all(desk, openings)
+            openings = []
+            await _confirmation_answered(result, desk)
+        elif (wanted := _opening(result, desk, grading_for(result.dealer_id))) is not None:
+            openings.append(wanted)
+    await open_all(desk, openings)
 
 
-async def _open_ticket(result: ContactResult, desk: TicketDesk, rules: GradingRules) -> None:
+def _opening(result: ContactResult, desk: TicketDesk, rules: GradingRules) -> Opening | None:
+    """The ticket a dissatisfied answer opens (D18); None for a satisfied one."""
     verdict = grade_result(
         result.scores, result.complaint_stated, rules, result.comment, result.yes_no
     )
     if verdict is None:
-        return
+        return None
     now = desk.clock.now()
     draft = Ticket(
         ticket_id=ticket_id_for(result.task_id),
@@ -67,7 +78,7 @@ async def _open_ticket(result: ContactResult, desk: TicketDesk, rules: GradingRu
         owner_person="",
         source=ComplaintSource.FOLLOW_UP,
     )
-    await open_once(desk, draft, rules, result.event_id)
+    return Opening(draft, rules, result.event_id)
 
 
 async def _confirmation_answered(result: ContactResult, desk: TicketDesk) -> None:

@@ -1,5 +1,6 @@
 """Where the pure domain meets storage and the broker: every change of a ticket goes through
-`TicketDesk.change`, which stores the transition, then publishes its events, then marks them
+`TicketDesk.store_and_publish_all` (`change` for one ticket, `opening.open_all` for a batch's
+new ones), which stores the transitions, then publishes their events, then marks them
 published — the runtime's one way to do it (`aftersales_runtime.outbox.Outbox`: marks in
 `published`, `_id` = "tickets/{ticket}", the highest version out).
 
@@ -7,17 +8,18 @@ Nothing stored is lost, nothing is published that was not stored:
 - before any change the ticket's stored events above its mark are published first (a crash
   between a commit and its publication, found by the next change or a redelivery), so a
   ticket's events go out in version order and a mark never runs ahead of an unpublished one;
-- a change accepted without a second delivery (an HTTP action, the sweep) writes a pending
-  entry (`aftersales_runtime.relay`) before its transition and removes it once published; the
-  relay's pass publishes what a crash left behind (`republish`), even if nobody touches the
-  ticket again.
+- every change writes a pending entry (`aftersales_runtime.relay`) before its transition and
+  removes it once published (a batch's in one command each way); whoever publishes a crash's
+  leftovers (`catch_up`) removes theirs. A change accepted without a second delivery (an HTTP
+  action, the sweep) depends on it: the relay's pass publishes what a crash left behind
+  (`republish`), even if nobody touches the ticket again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from aftersales_runtime.clock import Clock
@@ -54,20 +56,28 @@ class TicketDesk:
     async def store_and_publish(self, transition: Transition) -> bool:
         """Store one transition and publish its events; False when another writer stored this
         version first (nothing of ours was stored)."""
-        ticket = transition.ticket
-        key = transition_key(ticket.ticket_id, ticket.version)
-        self._in_flight.add(key)
+        return (await self.store_and_publish_all([transition]))[0]
+
+    async def store_and_publish_all(self, transitions: Sequence[Transition]) -> list[bool]:
+        """Store transitions (of different tickets) and publish their events in one flush, in
+        their order; each False when another writer stored that version first."""
+        keys = [transition_key(t.ticket.ticket_id, t.ticket.version) for t in transitions]
+        self._in_flight.update(keys)
         try:
-            await self.pending.add(key)  # before the commit: the relay sees to it from now on
-            if not await self.store.commit(transition):
-                return False  # the winner's entry (same key) stays until its events are out
+            await self.pending.add_all(keys)  # before the commit: the relay sees to them now
+            claimed = await self.store.commit_all(transitions)
+            # A lost one's entry (same key) is the winner's: it stays until its events are out.
+            ours = [(k, t) for k, t, won in zip(keys, transitions, claimed, strict=True) if won]
             await self.outbox.flush(
-                [Pending(TICKETS, ticket.ticket_id, tuple(transition.events), ticket.version)]
+                [
+                    Pending(TICKETS, t.ticket.ticket_id, tuple(t.events), t.ticket.version)
+                    for _, t in ours
+                ]
             )
-            await self.pending.remove(key)
+            await self.pending.remove_all([key for key, _ in ours])
         finally:
-            self._in_flight.discard(key)
-        return True
+            self._in_flight.difference_update(keys)
+        return claimed
 
     async def catch_up(self, ticket: Ticket) -> int:
         """Publish the ticket's stored events above its mark (what a crash left unpublished);
@@ -95,6 +105,8 @@ class TicketDesk:
                 missing.append(Pending(TICKETS, ticket.ticket_id, tuple(events), version))
         await self._refile(ticket)
         await self.outbox.flush(missing)
+        # Out now: their pending entries (whoever wrote them) have nothing left to see to.
+        await self.pending.remove_all([transition_key(p.document_id, p.revision) for p in missing])
         count = sum(len(p.events) for p in missing)
         self.logger.info(
             "republished stored events", extra={"ticket_id": ticket.ticket_id, "events": count}
@@ -103,10 +115,14 @@ class TicketDesk:
 
     async def ticket(self, ticket_id: str) -> Ticket | None:
         """The ticket with every stored event of it published."""
-        ticket = await self.store.ticket(ticket_id)
-        if ticket is not None:
+        return (await self.tickets([ticket_id])).get(ticket_id)
+
+    async def tickets(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
+        """The tickets found among `ticket_ids`, each with every stored event of it published."""
+        found = await self.store.tickets_by_ids(ticket_ids)
+        for ticket in found.values():
             await self.catch_up(ticket)
-        return ticket
+        return found
 
     async def change(self, ticket_id: str, decide: Decision, attempts: int = 5) -> Ticket | None:
         """Read, decide, store, publish; re-read and decide again if another writer won.

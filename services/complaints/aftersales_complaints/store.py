@@ -22,13 +22,13 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aftersales_contracts import ComplaintEvent
-from aftersales_runtime.bulk import find_by_ids
-from aftersales_runtime.mongo import insert_once
+from aftersales_runtime.bulk import find_by_ids, insert_new, replace_all, write_each
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aftersales_complaints.domain.ticket import Ticket
@@ -99,46 +99,70 @@ class ComplaintsStore:
 
     async def ticket(self, ticket_id: str) -> Ticket | None:
         """The ticket as of its last committed transition (rolled forward if it lags)."""
-        doc = await self.tickets.find_one({"_id": ticket_id})
-        ticket = _ticket(doc) if doc else None
-        version = ticket.version if ticket else 0
+        return (await self.tickets_by_ids([ticket_id])).get(ticket_id)
+
+    async def tickets_by_ids(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
+        """The tickets found among `ticket_ids`, each as of its last committed transition: one
+        read of the documents and one of the transitions that would follow them; a ticket that
+        lags behind (a crash between a commit's two writes) is rolled forward and stored."""
+        docs = await find_by_ids(self.db, TICKETS, ticket_ids)
+        found = {ticket_id: _ticket(doc) for ticket_id, doc in docs.items()}
+        version = {
+            ticket_id: found[ticket_id].version if ticket_id in found else 0
+            for ticket_id in ticket_ids
+        }
+        following = await find_by_ids(
+            self.db, "transitions", [transition_key(t, v + 1) for t, v in version.items()]
+        )
+        for later in following.values():
+            ticket_id = later["ticket"]["ticket_id"]
+            found[ticket_id] = await self._rolled_forward(found.get(ticket_id), later)
+        return {ticket_id: found[ticket_id] for ticket_id in ticket_ids if ticket_id in found}
+
+    async def _rolled_forward(self, ticket: Ticket | None, later: Doc) -> Ticket:
         history = ticket.history if ticket else []
-        rolled = None
         while True:
-            later = await self.transitions.find_one({"_id": transition_key(ticket_id, version + 1)})
-            if later is None:
-                break
             # A transition keeps the ticket without its history, plus its own events: the
             # history is the earlier one followed by them (each event's JSON as published).
             history = [*history, *later["events"]]
-            rolled, version = _ticket({**later["ticket"], "history": history}), version + 1
-        if rolled is not None:
-            await self.tickets.replace_one({"_id": ticket_id}, ticket_document(rolled), upsert=True)
-            return rolled
-        return ticket
+            rolled = _ticket({**later["ticket"], "history": history})
+            following = await self.transitions.find_one(
+                {"_id": transition_key(rolled.ticket_id, rolled.version + 1)}
+            )
+            if following is None:
+                break
+            later = following
+        await self.tickets.replace_one(
+            {"_id": rolled.ticket_id}, ticket_document(rolled), upsert=True
+        )
+        return rolled
 
     async def commit(self, transition: Transition) -> bool:
         """Store one transition; False when another writer stored this version first."""
-        ticket = transition.ticket
-        key = transition_key(ticket.ticket_id, ticket.version)
-        claimed = await insert_once(
-            self.db,
-            "transitions",
+        return (await self.commit_all([transition]))[0]
+
+    async def commit_all(self, transitions: Sequence[Transition]) -> list[bool]:
+        """Store transitions (of different tickets), each False when another writer stored its
+        version first: their inserts in one command (each collides atomically on its `_id`),
+        then the tickets won and their next moments."""
+        if len({t.ticket.ticket_id for t in transitions}) < len(transitions):
+            raise ValueError("one transition per ticket in a commit (their order would be lost)")
+        records: list[Doc] = [
             {
-                "_id": key,
-                "ticket": {**ticket_document(ticket), "history": []},
-                "events": [e.model_dump(mode="json") for e in transition.events],
-            },
+                "_id": transition_key(t.ticket.ticket_id, t.ticket.version),
+                "ticket": {**ticket_document(t.ticket), "history": []},
+                "events": [e.model_dump(mode="json") for e in t.events],
+            }
+            for t in transitions
+        ]
+        collided = await insert_new(self.db, "transitions", records)
+        claimed = [record["_id"] not in collided for record in records]
+        won = [t.ticket for t, ours in zip(transitions, claimed, strict=True) if ours]
+        await replace_all(self.db, TICKETS, [ticket_document(ticket) for ticket in won])
+        await self.file_deadlines(
+            [(ticket.ticket_id, wake) for ticket in won if (wake := ticket.wakes_at()) is not None]
         )
-        if not claimed:
-            return False
-        await self.tickets.replace_one(
-            {"_id": ticket.ticket_id}, ticket_document(ticket), upsert=True
-        )
-        wake = ticket.wakes_at()
-        if wake is not None:
-            await self.file_deadline(ticket.ticket_id, wake)
-        return True
+        return claimed
 
     async def stored_events(self, key: str) -> list[ComplaintEvent] | None:
         """The events of a stored transition; None when it was never stored."""
@@ -160,9 +184,22 @@ class ComplaintsStore:
     # --- the deadline buckets ---------------------------------------------------------------
 
     async def file_deadline(self, ticket_id: str, at: datetime) -> None:
-        entry = f"{at.isoformat()}|{ticket_id}"
-        await self.deadlines.update_one(
-            {"_id": bucket_id(at, ticket_id)}, {"$addToSet": {"entries": entry}}, upsert=True
+        await self.file_deadlines([(ticket_id, at)])
+
+    async def file_deadlines(self, moments: Sequence[tuple[str, datetime]]) -> None:
+        """File each ticket for its moment: one `$addToSet` per bucket touched."""
+        entries: dict[str, list[str]] = {}
+        for ticket_id, at in moments:
+            entries.setdefault(bucket_id(at, ticket_id), []).append(f"{at.isoformat()}|{ticket_id}")
+        await write_each(
+            self.db,
+            self.deadlines.name,
+            [
+                UpdateOne(
+                    {"_id": bucket}, {"$addToSet": {"entries": {"$each": added}}}, upsert=True
+                )
+                for bucket, added in entries.items()
+            ],
         )
 
     async def due_between(self, after: datetime, until: datetime) -> list[str]:
@@ -195,11 +232,12 @@ class ComplaintsStore:
 
     # --- links ------------------------------------------------------------------------------
 
-    async def link(self, key: str) -> Doc | None:
-        return await self.links.find_one({"_id": key})
+    async def links_by_keys(self, keys: Iterable[str]) -> dict[str, Doc]:
+        return await find_by_ids(self.db, self.links.name, keys)
 
-    async def set_link(self, key: str, **fields: Any) -> None:
-        await self.links.replace_one({"_id": key}, {"_id": key, **fields}, upsert=True)
+    async def set_links(self, links: Iterable[Doc]) -> None:
+        """Store links (each a document with its `_id`), replacing those there."""
+        await replace_all(self.db, self.links.name, links)
 
     async def dealer_tickets(
         self, dealer_id: str, filters: Doc, skip: int, limit: int

@@ -15,7 +15,7 @@ from aftersales_runtime.batches import Received, Refused, batch_subscriber, pars
 from aftersales_runtime.service import Runtime
 
 from aftersales_complaints.channels import Channels, oem_complaint_transferred
-from aftersales_complaints.contact_results import contact_result_recorded
+from aftersales_complaints.contact_results import contact_results_recorded
 from aftersales_complaints.customer_index import vehicles_delivered, work_orders_closed
 from aftersales_complaints.domain.grading import GradingRules
 from aftersales_complaints.settings import ComplaintsSettings
@@ -51,8 +51,7 @@ def register(
     )
     async def on_contact_results(records: Sequence[Received]) -> list[Refused]:
         events, refused = parse_events(records, ContactResult)
-        for result in events:
-            await contact_result_recorded(result, desk, grading_for(result.dealer_id))
+        await contact_results_recorded(events, desk, grading_for)
         return refused
 
     # D29: complaints' own index of customers, to find them by plate, phone or VIN.

@@ -1,5 +1,6 @@
 """Test helper, not production: the complaints service that kills itself (SIGKILL, as kill -9)
-right after storing its `CRASH_AFTER_COMMITS`-th transition and before publishing its events.
+right after the commit that stored its `CRASH_AFTER_COMMITS`-th transition (a batch's commit may
+store more), before publishing their events.
 
 Run as a script by test_complaints_processes.py; the crash lands exactly in the window the
 outbox exists for, which a kill from outside could only hit by luck.
@@ -14,20 +15,19 @@ from typing import Any
 
 from aftersales_complaints.store import ComplaintsStore
 
-_commit = ComplaintsStore.commit
+_commit_all = ComplaintsStore.commit_all
 _limit = int(os.environ["CRASH_AFTER_COMMITS"])
 _stored = 0
 
 
-async def _commit_then_die(self: ComplaintsStore, transition: Any) -> bool:
+async def _commit_then_die(self: ComplaintsStore, transitions: Any) -> list[bool]:
     global _stored
-    stored = await _commit(self, transition)
-    if stored:
-        _stored += 1
-        if _stored >= _limit:
-            os.kill(os.getpid(), signal.SIGKILL)
-    return stored
+    claimed = await _commit_all(self, transitions)
+    _stored += sum(claimed)
+    if _stored >= _limit:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return claimed
 
 
-ComplaintsStore.commit = _commit_then_die  # type: ignore[method-assign]
+ComplaintsStore.commit_all = _commit_then_die  # type: ignore[method-assign]
 runpy.run_module("aftersales_complaints", run_name="__main__")

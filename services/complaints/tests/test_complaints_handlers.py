@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from aftersales_complaints.contact_results import contact_result_recorded
+from aftersales_complaints.contact_results import contact_results_recorded
 from aftersales_complaints.domain.deadlines import working_calendar
 from aftersales_complaints.domain.grading import GradingRules
 from aftersales_complaints.domain.ticket import Action
@@ -112,7 +112,7 @@ async def _stored_then_killed(service, answer) -> None:
     service.desk.outbox.flush = killed
     try:
         with pytest.raises(RuntimeError, match="killed"):
-            await contact_result_recorded(answer, service.desk, GradingRules())
+            await contact_results_recorded([answer], service.desk, lambda _: GradingRules())
     finally:
         service.desk.outbox.flush = real_flush
 
@@ -216,7 +216,7 @@ async def test_the_confirmation_closes_or_reopens_the_ticket(service, settings, 
 
 
 async def test_a_ticket_document_behind_its_last_transition_is_rolled_forward(
-    service, settings, result, published, mongo_db
+    service, settings, result, published, mongo_db, monkeypatch
 ):
     low = result(1, scores=scores(overall=6))
     await publish_event(service.runtime.broker, settings, low)
@@ -229,10 +229,9 @@ async def test_a_ticket_document_behind_its_last_transition_is_rolled_forward(
     )
     # As if the process died right after the commit (the transition's insert), before the
     # ticket document was replaced: the next reader sees the transition and rolls forward.
-    real_replace = service.store.tickets.replace_one
-    service.store.tickets.replace_one = _never  # type: ignore[method-assign]
-    assert await service.store.commit(moved)
-    service.store.tickets.replace_one = real_replace  # type: ignore[method-assign]
+    with monkeypatch.context() as crashed:
+        crashed.setattr("aftersales_complaints.store.replace_all", _never)
+        assert await service.store.commit(moved)
     assert (await mongo_db["tickets"].find_one())["version"] == 1
 
     read = await service.store.ticket(ticket.ticket_id)
@@ -249,3 +248,18 @@ async def test_a_ticket_document_behind_its_last_transition_is_rolled_forward(
 
 async def _never(*args, **kwargs) -> None:
     return None
+
+
+async def test_a_vehicle_unhappy_twice_in_one_batch_links_its_second_ticket_to_the_first(
+    service, result, published, mongo_db
+):
+    first = result(1, scores=scores(overall=7))
+    again = result(2, scores=scores(overall=7), vin=first.vin)
+    await contact_results_recorded([first, again, first], service.desk, lambda _: GradingRules())
+
+    assert [(e.ticket_id, e.grade.value, e.linked_ticket_ids) for e in published] == [
+        (ticket_id_for(first.task_id), "D", []),
+        (ticket_id_for(again.task_id), "C", [ticket_id_for(first.task_id)]),
+    ]
+    link = await mongo_db["links"].find_one({"_id": f"vehicle/{first.dealer_id}/{first.vin}"})
+    assert link["ticket_id"] == ticket_id_for(again.task_id)  # the last, whatever came again

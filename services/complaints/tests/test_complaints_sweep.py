@@ -3,6 +3,7 @@ anything but an `_id` lookup): its reads are counted here while many tickets wai
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import aftersales_complaints.store as store_module
@@ -19,14 +20,10 @@ def scores(**low: int) -> Scores:
 
 
 class Counting:
-    """Wraps a collection's find_one/find and counts the calls."""
+    """Wraps a collection and counts its queries (`find`; the store reads by `_id` elsewhere)."""
 
     def __init__(self, collection) -> None:
-        self.inner, self.find_one_calls, self.find_calls = collection, 0, 0
-
-    async def find_one(self, *args, **kwargs):
-        self.find_one_calls += 1
-        return await self.inner.find_one(*args, **kwargs)
+        self.inner, self.find_calls = collection, 0
 
     def find(self, *args, **kwargs):
         self.find_calls += 1
@@ -37,14 +34,14 @@ class Counting:
 
 
 class CountingReads:
-    """Counts the store's reads by `_id` of its deadline documents (one `$in` each)."""
+    """Counts the store's reads by `_id` (one `$in` each), per collection."""
 
     def __init__(self, monkeypatch) -> None:
-        self.calls = 0
+        self.calls: Counter[str] = Counter()
         real = store_module.find_by_ids
 
         async def counted(db, collection, ids):
-            self.calls += collection == "deadlines"
+            self.calls[collection] += 1
             return await real(db, collection, ids)
 
         monkeypatch.setattr(store_module, "find_by_ids", counted)
@@ -61,10 +58,10 @@ async def test_the_sweep_reads_one_bucket_per_hour_and_only_the_tickets_due(
         clock.advance(timedelta(hours=1))
         await publish_event(broker, settings, result(99, scores=scores(overall=7)))  # … one at 11
         tickets = store.tickets = Counting(store.tickets)  # type: ignore[assignment]
-        buckets = CountingReads(monkeypatch)
+        reads = CountingReads(monkeypatch).calls
 
         assert await service.desk.sweep() == 0  # 11:00: nothing falls due
-        quiet = (tickets.find_one_calls, tickets.find_calls, buckets.calls)
+        quiet = (reads["tickets"], tickets.find_calls, reads["deadlines"])
         # 13:40: the GM notice's warning (75 % of 4 h 45 min = 13:33:45) of the 40 first
         # tickets; the 41st's comes at 14:33:45.
         clock.advance(timedelta(hours=2, minutes=40))
@@ -72,15 +69,15 @@ async def test_the_sweep_reads_one_bucket_per_hour_and_only_the_tickets_due(
 
     print(
         f"\nsweep reads: quiet pass (ticket reads, ticket queries, bucket reads) {quiet}; "
-        f"at 13:40 {due} tickets due, {tickets.find_one_calls} ticket reads, "
-        f"{tickets.find_calls} ticket queries, {buckets.calls - quiet[2]} bucket reads"
+        f"at 13:40 {due} tickets due, {reads['tickets']} ticket reads, "
+        f"{tickets.find_calls} ticket queries, {reads['deadlines'] - quiet[2]} bucket reads"
     )
     # The hours 10:00 and 11:00 (each hour's shards in one read); no ticket read, no query.
     assert quiet == (0, 0, 2)
     assert due == 40
     assert tickets.find_calls == 0  # never a query over the tickets
-    assert tickets.find_one_calls == 40  # one `_id` read per ticket due, none for the 41st
-    assert buckets.calls - quiet[2] == 3  # 11:00, 12:00, 13:00
+    assert reads["tickets"] == 40  # one `_id` read per ticket due, none for the 41st
+    assert reads["deadlines"] - quiet[2] == 3  # 11:00, 12:00, 13:00
 
 
 async def test_tickets_waiting_for_one_moment_are_spread_over_the_hours_documents(

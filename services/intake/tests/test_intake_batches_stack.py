@@ -19,8 +19,7 @@ from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.dealers import DealerDirectory
 from aftersales_runtime.kafka_access import kafka_client_options
 from aftersales_runtime.outbox import Outbox
-from aftersales_runtime.service import ensure_topics
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aftersales_runtime.testing_topics import publish_records, read_topic
 from aiokafka.errors import KafkaConnectionError
 from pymongo import AsyncMongoClient
 from pymongo.errors import AutoReconnect
@@ -122,26 +121,6 @@ def by_topic(events: list[Event]) -> dict[str, list[str]]:
     return found
 
 
-async def read_topic(kafka: dict, topic: str, expected: int, timeout: float = 30) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        topic, **kafka, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    records: list[Any] = []
-    try:
-        async with asyncio.timeout(timeout):
-            while len(records) < expected:
-                for items in (await consumer.getmany(timeout_ms=300)).values():
-                    records.extend(items)
-        for items in (await consumer.getmany(timeout_ms=1000)).values():
-            records.extend(items)  # and nothing more should come
-    except TimeoutError:
-        pass
-    finally:
-        await consumer.stop()
-    return records
-
-
 @pytest.mark.parametrize("crash", ["stored, not published", "published, not marked"])
 async def test_a_half_applied_batch_redelivered_ends_exactly_as_a_clean_run(
     crash, client, isolation, service_settings
@@ -149,12 +128,7 @@ async def test_a_half_applied_batch_redelivered_ends_exactly_as_a_clean_run(
     expected_state, expected_events = await one_by_one(client, f"{isolation.database}_one")
     settings = service_settings(IntakeSettings, retry_backoff_seconds=0.01)
     source = settings.topic(topics.DMS_WORKORDER_CLOSED)
-    await ensure_topics(kafka_client_options(settings), [source])
-    producer = AIOKafkaProducer(**kafka_client_options(settings))
-    await producer.start()
-    for raw in inputs():
-        await producer.send_and_wait(source, raw, key=b"dealer-sz-001")
-    await producer.stop()
+    await publish_records(kafka_client_options(settings), source, inputs(), b"dealer-sz-001")
 
     first = build(settings, FixedClock(NOW))
     crashed = asyncio.Event()

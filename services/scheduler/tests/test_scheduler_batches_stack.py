@@ -6,8 +6,6 @@ planned."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -17,7 +15,13 @@ import pytest
 from aftersales_contracts import ContactDue, WorkOrderClosed, topics
 from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.kafka_access import kafka_client_options
-from aftersales_runtime.service import ensure_topics
+from aftersales_runtime.testing_topics import (
+    committed,
+    publish_records,
+    read_topic,
+    wait_committed,
+    with_poison,
+)
 from aftersales_scheduler import filing
 from aftersales_scheduler.app import build, load_policies
 from aftersales_scheduler.dispatcher import Dispatcher
@@ -27,8 +31,6 @@ from aftersales_scheduler.planning.plan_work_orders import plan_work_orders
 from aftersales_scheduler.planning.ports import Changes
 from aftersales_scheduler.settings import SchedulerSettings
 from aftersales_scheduler.store import TimerStore
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 from pymongo.errors import AutoReconnect
 
@@ -70,32 +72,23 @@ def settings(service_settings) -> SchedulerSettings:
     )
 
 
+def kafka(settings: SchedulerSettings) -> dict[str, Any]:
+    return kafka_client_options(settings)
+
+
 async def publish(settings: SchedulerSettings, records: list[bytes]) -> None:
     source = settings.topic(topics.WORKORDER_CLOSED)
-    await ensure_topics(kafka_client_options(settings), [source])
-    producer = AIOKafkaProducer(**kafka_client_options(settings))
-    await producer.start()
-    try:
-        for raw in records:
-            await producer.send_and_wait(source, raw, key=DEALER.encode())
-    finally:
-        await producer.stop()
+    await publish_records(kafka(settings), source, records, DEALER.encode())
 
 
-async def committed(settings: SchedulerSettings, topic: str) -> int:
-    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(settings.consumer_group("scheduler"))
-    finally:
-        await admin.close()
-    return sum(o.offset for tp, o in offsets.items() if tp.topic == settings.topic(topic))
+async def work_orders_committed(settings: SchedulerSettings) -> int:
+    group, source = settings.consumer_group("scheduler"), settings.topic(topics.WORKORDER_CLOSED)
+    return await committed(kafka(settings), group, source)
 
 
-async def wait_committed(settings: SchedulerSettings, count: int, timeout: float = 60) -> None:
-    async with asyncio.timeout(timeout):
-        while await committed(settings, topics.WORKORDER_CLOSED) < count:
-            await asyncio.sleep(0.25)
+async def wait_planned(settings: SchedulerSettings, count: int) -> None:
+    group, source = settings.consumer_group("scheduler"), settings.topic(topics.WORKORDER_CLOSED)
+    await wait_committed(kafka(settings), group, source, count)
 
 
 async def dump(client: AsyncMongoClient[dict[str, Any]], database: str) -> dict[str, list[Any]]:
@@ -181,12 +174,12 @@ async def test_a_half_applied_batch_redelivered_gives_exactly_a_clean_runs_state
     await first.runtime.stop()  # the process dies with the batch uncommitted
     half_applied = await dump(client, isolation.database)
     assert half_applied != expected_state  # it really was cut short
-    assert await committed(settings, topics.WORKORDER_CLOSED) == 0
+    assert await work_orders_committed(settings) == 0
 
     second = build(settings, FixedClock(NOW), DIRECTORY)  # the restart: delivered again
     await second.runtime.start()
     try:
-        await wait_committed(settings, len(events))
+        await wait_planned(settings, len(events))
     finally:
         await second.runtime.stop()
 
@@ -195,40 +188,12 @@ async def test_a_half_applied_batch_redelivered_gives_exactly_a_clean_runs_state
     assert len(expected_events) >= 4  # day 3, 7 and 30 of C-1 (merged) and C-2 at least
 
 
-async def read_topic(settings: SchedulerSettings, topic: str, expected: int) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        settings.topic(topic),
-        **kafka_client_options(settings),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    records: list[Any] = []
-    try:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(30):
-                while len(records) < expected:
-                    for items in (await consumer.getmany(timeout_ms=300)).values():
-                        records.extend(items)
-        for items in (await consumer.getmany(timeout_ms=1000)).values():
-            records.extend(items)  # and nothing more should come
-    finally:
-        await consumer.stop()
-    return records
-
-
 async def test_a_poison_record_inside_a_batch_is_parked_while_its_neighbours_are_planned(
     client, isolation, settings, work_order
 ):
     good = [work_order(1, customer_id="C-1"), work_order(3, customer_id="C-2", vin="V" * 17)]
-    not_json = b"not json {"
-    not_the_contract = json.dumps({"event_id": "e-1", "dealer_id": DEALER}).encode()
-    records = [
-        good[0].model_dump_json().encode(),
-        not_json,
-        not_the_contract,
-        good[1].model_dump_json().encode(),
-    ]
+    first, last = (e.model_dump_json().encode() for e in good)
+    records, poison = with_poison(first, last, DEALER)
     await publish(settings, records)  # all there before the consumer starts: one batch
     service = build(settings, FixedClock(NOW), DIRECTORY)
     batches: list[list[str]] = []
@@ -241,12 +206,12 @@ async def test_a_poison_record_inside_a_batch_is_parked_while_its_neighbours_are
     service.store.apply = recording  # type: ignore[method-assign]
     await service.runtime.start()
     try:
-        await wait_committed(settings, len(records))
+        await wait_planned(settings, len(records))
     finally:
         await service.runtime.stop()
 
-    parked = await read_topic(settings, topics.DEAD_LETTER, 2)
-    assert sorted(r.value for r in parked) == sorted([not_json, not_the_contract])
+    parked = await read_topic(kafka(settings), settings.topic(topics.DEAD_LETTER), 2)
+    assert sorted(r.value for r in parked) == sorted(poison)
     assert batches == [[e.event_id for e in good]]  # the neighbours, together, once
     stored = await client[isolation.database][filing.TIMERS].find({}).to_list(None)
     timers = [filing.read_packed(t) for t in stored]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,9 +57,17 @@ class PendingPublications:
         await self._writes.update(key, {"$set": {"at": self.clock.now()}})
         return False
 
+    async def add_all(self, keys: Sequence[str]) -> list[bool]:
+        """`add` of each key, in one command (grouped)."""
+        return list(await asyncio.gather(*(self.add(key) for key in keys)))
+
     async def remove(self, key: str) -> None:
         """After its events are published (acknowledged by Kafka)."""
         await self._writes.delete(key)
+
+    async def remove_all(self, keys: Sequence[str]) -> None:
+        """`remove` of each key, in one command (grouped)."""
+        await asyncio.gather(*(self.remove(key) for key in keys))
 
     async def holds(self, key: str) -> bool:
         """Whether `key`'s entry is still here: what it names may not be published yet (an
