@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from aftersales_runtime.clock import Clock
@@ -32,6 +32,8 @@ from aftersales_complaints.domain.transitions import Rules, Transition
 from aftersales_complaints.store import TICKETS, ComplaintsStore, transition_key
 
 Decision = Callable[[Ticket, datetime], Transition | None]
+#: Tickets the sweep reads, decides and stores together.
+SWEEP_BATCH = 200
 
 
 class Conflict(Exception):
@@ -103,7 +105,7 @@ class TicketDesk:
             events = await self.store.stored_events(transition_key(ticket.ticket_id, version))
             if events is not None:
                 missing.append(Pending(TICKETS, ticket.ticket_id, tuple(events), version))
-        await self._refile(ticket)
+        await self._refile_all([ticket])
         await self.outbox.flush(missing)
         # Out now: their pending entries (whoever wrote them) have nothing left to see to.
         await self.pending.remove_all([transition_key(p.document_id, p.revision) for p in missing])
@@ -118,10 +120,13 @@ class TicketDesk:
         return (await self.tickets([ticket_id])).get(ticket_id)
 
     async def tickets(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
-        """The tickets found among `ticket_ids`, each with every stored event of it published."""
+        """The tickets found among `ticket_ids`, each with every stored event of it published:
+        their marks in one read, and a catch-up for those a crash left behind."""
         found = await self.store.tickets_by_ids(ticket_ids)
+        marks = await self.outbox.published_revisions(TICKETS, found)
         for ticket in found.values():
-            await self.catch_up(ticket)
+            if marks.get(ticket.ticket_id, 0) < ticket.version:
+                await self.catch_up(ticket)
         return found
 
     async def change(self, ticket_id: str, decide: Decision, attempts: int = 5) -> Ticket | None:
@@ -135,21 +140,38 @@ class TicketDesk:
                 return None
             transition = decide(ticket, self.clock.now())
             if transition is None:
-                await self._refile(ticket)
+                await self._refile_all([ticket])
                 return ticket
             if await self.store_and_publish(transition):
                 return transition.ticket
         raise Conflict(f"ticket {ticket_id} changed {attempts} times while we tried")
 
-    async def _refile(self, ticket: Ticket) -> None:
+    async def _refile_all(self, tickets: Iterable[Ticket]) -> None:
         # A crash between a commit and its filing leaves the ticket's next moment unfiled; any
         # later look at the ticket (an older filing, a redelivery, the relay) files it again.
         # Filing is idempotent ($addToSet). A moment already passed is filed just ahead, where
         # the next pass finds it.
-        wake = ticket.wakes_at()
-        if wake is not None:
-            soon = self.clock.now() + timedelta(seconds=1)
-            await self.store.file_deadline(ticket.ticket_id, max(wake, soon))
+        soon = self.clock.now() + timedelta(seconds=1)
+        await self.store.file_deadlines(
+            [(t.ticket_id, max(wake, soon)) for t in tickets if (wake := t.wakes_at()) is not None]
+        )
+
+    async def _tick_all(self, ticket_ids: Sequence[str], now: datetime) -> None:
+        """Warn or breach the tickets due (in the order they fell due): read together, decided
+        in memory, stored and published together; one that another writer changed meanwhile is
+        decided again on what that one stored (`change`)."""
+
+        def due_now(ticket: Ticket, _: datetime) -> Transition | None:
+            return tick(ticket, now, self.rules_for(ticket.dealer_id))
+
+        found = await self.tickets(ticket_ids)
+        decided = [(t, due_now(t, now)) for t in (found[i] for i in ticket_ids if i in found)]
+        await self._refile_all(ticket for ticket, transition in decided if transition is None)
+        transitions = [transition for _, transition in decided if transition is not None]
+        claimed = await self.store_and_publish_all(transitions)
+        for transition, ours in zip(transitions, claimed, strict=True):
+            if not ours:
+                await self.change(transition.ticket.ticket_id, due_now)
 
     async def republish(self, key: str) -> bool:
         """The relay's pass over one pending transition: False while it is not stored (or is
@@ -166,8 +188,8 @@ class TicketDesk:
     async def sweep(self) -> int:
         """One pass: the tickets filed for a moment since the watermark, warned or breached.
 
-        Its cost follows the deadlines falling due (one bucket read per hour passed, one ticket
-        read per entry), not the number of tickets stored.
+        Its cost follows the deadlines falling due (one bucket read per hour passed, then per
+        SWEEP_BATCH tickets due a few commands: `_tick_all`), not the number of tickets stored.
         """
         now = self.clock.now()
         mark = await self.store.watermark()
@@ -176,8 +198,8 @@ class TicketDesk:
         if now <= mark:
             return 0
         due = await self.store.due_between(mark, now)
-        for ticket_id in due:
-            await self.change(ticket_id, lambda t, _: tick(t, now, self.rules_for(t.dealer_id)))
+        for start in range(0, len(due), SWEEP_BATCH):
+            await self._tick_all(due[start : start + SWEEP_BATCH], now)
         await self.store.set_watermark(now)
         await self.store.drop_buckets_before(mark, now)
         return len(due)

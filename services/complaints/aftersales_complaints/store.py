@@ -183,9 +183,6 @@ class ComplaintsStore:
 
     # --- the deadline buckets ---------------------------------------------------------------
 
-    async def file_deadline(self, ticket_id: str, at: datetime) -> None:
-        await self.file_deadlines([(ticket_id, at)])
-
     async def file_deadlines(self, moments: Sequence[tuple[str, datetime]]) -> None:
         """File each ticket for its moment: one `$addToSet` per bucket touched."""
         entries: dict[str, list[str]] = {}

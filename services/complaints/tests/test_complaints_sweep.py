@@ -3,16 +3,23 @@ anything but an `_id` lookup): its reads are counted here while many tickets wai
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import timedelta
 
+import aftersales_complaints.desk as desk_module
 import aftersales_complaints.store as store_module
 import pytest
+from aftersales_complaints.domain.ticket import Action
+from aftersales_complaints.domain.transitions import Command, decide
+from aftersales_complaints.opening import ticket_id_for
 from aftersales_contracts import Scores
 from aftersales_runtime.kafka import publish_event
 from faststream.kafka import TestKafkaBroker
 
 pytestmark = pytest.mark.stack
+
+
+NOTE = Command(Action.NOTE, "sup", text="called the customer back")
 
 
 def scores(**low: int) -> Scores:
@@ -38,10 +45,13 @@ class CountingReads:
 
     def __init__(self, monkeypatch) -> None:
         self.calls: Counter[str] = Counter()
+        self.ids: dict[str, set[str]] = defaultdict(set)
         real = store_module.find_by_ids
 
         async def counted(db, collection, ids):
+            ids = list(ids)
             self.calls[collection] += 1
+            self.ids[collection].update(ids)
             return await real(db, collection, ids)
 
         monkeypatch.setattr(store_module, "find_by_ids", counted)
@@ -58,7 +68,9 @@ async def test_the_sweep_reads_one_bucket_per_hour_and_only_the_tickets_due(
         clock.advance(timedelta(hours=1))
         await publish_event(broker, settings, result(99, scores=scores(overall=7)))  # … one at 11
         tickets = store.tickets = Counting(store.tickets)  # type: ignore[assignment]
-        reads = CountingReads(monkeypatch).calls
+        counting = CountingReads(monkeypatch)
+        reads = counting.calls
+        monkeypatch.setattr(desk_module, "SWEEP_BATCH", 16)
 
         assert await service.desk.sweep() == 0  # 11:00: nothing falls due
         quiet = (reads["tickets"], tickets.find_calls, reads["deadlines"])
@@ -76,8 +88,11 @@ async def test_the_sweep_reads_one_bucket_per_hour_and_only_the_tickets_due(
     assert quiet == (0, 0, 2)
     assert due == 40
     assert tickets.find_calls == 0  # never a query over the tickets
-    assert reads["tickets"] == 40  # one `_id` read per ticket due, none for the 41st
+    assert reads["tickets"] == 3  # one `$in` per SWEEP_BATCH (16) tickets due
+    assert counting.ids["tickets"] == {ticket_id_for(result(n).task_id) for n in range(1, 41)}
     assert reads["deadlines"] - quiet[2] == 3  # 11:00, 12:00, 13:00
+    warned = await store.transitions.count_documents({"_id": {"$regex": "/2$"}})
+    assert warned == 40  # each of them warned, in batches
 
 
 async def test_tickets_waiting_for_one_moment_are_spread_over_the_hours_documents(
@@ -106,3 +121,37 @@ async def test_tickets_waiting_for_one_moment_are_spread_over_the_hours_document
         due = await service.desk.sweep()
         assert due == 64
         assert await store.deadlines.find_one({"_id": hour_id}) is None  # swept: dropped
+
+
+async def test_a_ticket_changed_by_another_writer_while_the_sweep_decides_is_decided_again(
+    service, settings, result, clock
+):
+    desk, broker = service.desk, service.runtime.broker
+    async with TestKafkaBroker(broker):
+        for n in (1, 2):
+            await publish_event(broker, settings, result(n, scores=scores(overall=7)))
+        await desk.sweep()  # sets the watermark
+        raced = ticket_id_for(result(1).task_id)
+        read = desk.tickets
+
+        async def read_then_acknowledged_elsewhere(ticket_ids):
+            found = await read(ticket_ids)
+            if raced in found:  # an HTTP action commits the next version before the sweep
+                desk.tickets = read  # type: ignore[method-assign]
+                await desk.change(raced, lambda t, now: decide(t, NOTE, now, rules(t)))
+            return found
+
+        def rules(ticket):
+            return desk.rules_for(ticket.dealer_id)
+
+        desk.tickets = read_then_acknowledged_elsewhere  # type: ignore[method-assign]
+        clock.advance(timedelta(hours=3, minutes=40))  # both tickets' first warning is due
+        assert await desk.sweep() == 2
+
+    raced_ticket = await service.store.ticket(raced)
+    other = await service.store.ticket(ticket_id_for(result(2).task_id))
+    assert [h["kind"] for h in other.history] == ["opened", "warning"]
+    # The note stands, and the sweep decided again on top of it: its warning, decided on the
+    # ticket before the note, lost the race for version 2 and was decided again as version 3.
+    assert [h["kind"] for h in raced_ticket.history] == ["opened", "noted", "warning"]
+    assert raced_ticket.version == 3
