@@ -52,7 +52,8 @@ class TicketDesk:
     ) -> None:
         self.store, self.rules_for, self.clock = store, rules_for, clock
         self.outbox, self.pending, self.logger = outbox, pending, logger
-        self._in_flight: set[str] = set()
+        # Transitions being stored and published here, each set once its writer is done.
+        self._in_flight: dict[str, asyncio.Event] = {}
         self._catching_up: dict[str, asyncio.Lock] = {}
 
     async def store_and_publish(self, transition: Transition) -> bool:
@@ -64,21 +65,27 @@ class TicketDesk:
         """Store transitions (of different tickets) and publish their events in one flush, in
         their order; each False when another writer stored that version first."""
         keys = [transition_key(t.ticket.ticket_id, t.ticket.version) for t in transitions]
-        self._in_flight.update(keys)
+        # A key another writer here holds is theirs: of two writers of one version one loses.
+        held = {key: asyncio.Event() for key in keys if key not in self._in_flight}
+        self._in_flight.update(held)
         try:
-            await self.pending.add_all(keys)  # before the commit: the relay sees to them now
+            added = await self.pending.add_all(keys)  # before the commit: the relay sees to them
             claimed = await self.store.commit_all(transitions)
-            # A lost one's entry (same key) is the winner's: it stays until its events are out.
-            ours = [(k, t) for k, t, won in zip(keys, transitions, claimed, strict=True) if won]
             await self.outbox.flush(
                 [
                     Pending(TICKETS, t.ticket.ticket_id, tuple(t.events), t.ticket.version)
-                    for _, t in ours
+                    for t, won in zip(transitions, claimed, strict=True)
+                    if won
                 ]
             )
-            await self.pending.remove_all([key for key, _ in ours])
+            # A lost one's entry is the winner's, unless ours was new (the winner's was gone:
+            # its events are out).
+            done = zip(keys, added, claimed, strict=True)
+            await self.pending.remove_all([key for key, new, won in done if won or new])
         finally:
-            self._in_flight.difference_update(keys)
+            for key, event in held.items():
+                del self._in_flight[key]
+                event.set()
         return claimed
 
     async def catch_up(self, ticket: Ticket) -> int:
@@ -94,14 +101,18 @@ class TicketDesk:
                 self._catching_up.pop(ticket.ticket_id, None)
 
     async def _catch_up(self, ticket: Ticket) -> int:
+        # A version being published here goes out first (or fails): what follows waits for it,
+        # so nothing decided on top of it is published before it.
+        for version in range(1, ticket.version + 1):
+            writer = self._in_flight.get(transition_key(ticket.ticket_id, version))
+            if writer is not None:
+                await writer.wait()
         marks = await self.outbox.published_revisions(TICKETS, [ticket.ticket_id])
         out = marks.get(ticket.ticket_id, 0)
         if out >= ticket.version:
             return 0
         missing: list[Pending] = []
         for version in range(out + 1, ticket.version + 1):
-            if transition_key(ticket.ticket_id, version) in self._in_flight:
-                break  # being published here right now; what follows waits for it
             events = await self.store.stored_events(transition_key(ticket.ticket_id, version))
             if events is not None:
                 missing.append(Pending(TICKETS, ticket.ticket_id, tuple(events), version))

@@ -13,8 +13,8 @@
   work running: 2.6 ms into an empty bucket, 46 ms into one of 2,000), and every ticket opened
   at one moment waits for the same hour (the pipeline benchmark opens ~4,000). The sweep reads
   the hours from its watermark (`sweep` in `state`) to now, each hour's shards in one `$in`,
-  never the tickets. An hour's document written before shards (`deadline/{UTC hour}`) is read
-  and dropped with them.
+  never a query over the tickets. An hour's document written before shards
+  (`deadline/{UTC hour}`) is read and dropped with them.
 - `links`: `_id` = "vehicle/{dealer}/{vin}" (the vehicle's last ticket, D18) and
   "confirmation/{contact_id}" (which ticket a confirmation contact answers, D22).
 """

@@ -13,14 +13,17 @@ from aftersales_complaints.settings import ComplaintsSettings
 from aftersales_contracts import (
     CallOutcome,
     Channel,
+    ComplaintEvent,
     ContactPurpose,
     ContactResult,
     Scores,
     Staff,
     correlation_id_for,
     deterministic_id,
+    topics,
 )
 from aftersales_runtime.clock import FixedClock
+from faststream.kafka import TestKafkaBroker
 
 # Monday 2026-11-23 10:00 in Shanghai: a working day, inside business hours.
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -46,6 +49,19 @@ async def service(settings, clock) -> AsyncIterator[ComplaintsService]:
         yield built
     finally:
         await built.runtime.mongo.close()
+
+
+@pytest.fixture
+async def published(service, settings) -> AsyncIterator[list[ComplaintEvent]]:
+    """What the service publishes on its complaint events' topic, through TestKafkaBroker."""
+    seen: list[ComplaintEvent] = []
+
+    @service.runtime.broker.subscriber(settings.topic(topics.COMPLAINT_EVENT), group_id="spy")
+    async def spy(event: ComplaintEvent) -> None:
+        seen.append(event)
+
+    async with TestKafkaBroker(service.runtime.broker):
+        yield seen
 
 
 @pytest.fixture

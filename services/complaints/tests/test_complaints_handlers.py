@@ -11,32 +11,17 @@ from aftersales_complaints.domain.transitions import Command, decide
 from aftersales_complaints.opening import opened_event_id_for, ticket_id_for
 from aftersales_contracts import (
     CallOutcome,
-    ComplaintEvent,
     ContactPurpose,
     ContactResult,
     Scores,
-    topics,
 )
 from aftersales_runtime.kafka import publish_event
-from faststream.kafka import TestKafkaBroker
 
 pytestmark = pytest.mark.stack
 
 
 def scores(**low: int) -> Scores:
     return Scores(**{item: low.get(item, 9) for item in Scores.ITEMS})
-
-
-@pytest.fixture
-async def published(service, settings):
-    seen: list[ComplaintEvent] = []
-
-    @service.runtime.broker.subscriber(settings.topic(topics.COMPLAINT_EVENT), group_id="spy")
-    async def spy(event: ComplaintEvent) -> None:
-        seen.append(event)
-
-    async with TestKafkaBroker(service.runtime.broker):
-        yield seen
 
 
 async def test_a_low_score_opens_one_ticket_even_when_redelivered(

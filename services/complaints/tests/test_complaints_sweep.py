@@ -3,6 +3,7 @@ anything but an `_id` lookup): its reads are counted here while many tickets wai
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -124,34 +125,67 @@ async def test_tickets_waiting_for_one_moment_are_spread_over_the_hours_document
 
 
 async def test_a_ticket_changed_by_another_writer_while_the_sweep_decides_is_decided_again(
-    service, settings, result, clock
+    service, settings, result, clock, published
 ):
     desk, broker = service.desk, service.runtime.broker
-    async with TestKafkaBroker(broker):
-        for n in (1, 2):
-            await publish_event(broker, settings, result(n, scores=scores(overall=7)))
-        await desk.sweep()  # sets the watermark
-        raced = ticket_id_for(result(1).task_id)
-        read = desk.tickets
+    for n in (1, 2):
+        await publish_event(broker, settings, result(n, scores=scores(overall=7)))
+    await desk.sweep()  # sets the watermark
+    raced = ticket_id_for(result(1).task_id)
+    read = desk.tickets
 
-        async def read_then_acknowledged_elsewhere(ticket_ids):
-            found = await read(ticket_ids)
-            if raced in found:  # an HTTP action commits the next version before the sweep
-                desk.tickets = read  # type: ignore[method-assign]
-                await desk.change(raced, lambda t, now: decide(t, NOTE, now, rules(t)))
-            return found
+    async def read_then_noted_elsewhere(ticket_ids):
+        found = await read(ticket_ids)
+        if raced in found:  # an HTTP action commits the next version before the sweep
+            desk.tickets = read  # type: ignore[method-assign]
+            rules = desk.rules_for(found[raced].dealer_id)
+            await desk.change(raced, lambda t, now: decide(t, NOTE, now, rules))
+        return found
 
-        def rules(ticket):
-            return desk.rules_for(ticket.dealer_id)
+    desk.tickets = read_then_noted_elsewhere  # type: ignore[method-assign]
+    clock.advance(timedelta(hours=3, minutes=40))  # both tickets' first warning is due
+    assert await desk.sweep() == 2
 
-        desk.tickets = read_then_acknowledged_elsewhere  # type: ignore[method-assign]
-        clock.advance(timedelta(hours=3, minutes=40))  # both tickets' first warning is due
-        assert await desk.sweep() == 2
-
-    raced_ticket = await service.store.ticket(raced)
-    other = await service.store.ticket(ticket_id_for(result(2).task_id))
-    assert [h["kind"] for h in other.history] == ["opened", "warning"]
     # The note stands, and the sweep decided again on top of it: its warning, decided on the
-    # ticket before the note, lost the race for version 2 and was decided again as version 3.
+    # ticket before the note, lost the race for version 2 and went out as version 3, once.
+    raced_ticket = await service.store.ticket(raced)
     assert [h["kind"] for h in raced_ticket.history] == ["opened", "noted", "warning"]
-    assert raced_ticket.version == 3
+    assert [e.kind for e in published if e.ticket_id == raced] == ["opened", "noted", "warning"]
+    other = ticket_id_for(result(2).task_id)
+    assert [e.kind for e in published if e.ticket_id == other] == ["opened", "warning"]
+    assert await service.store.db["pending_publications"].count_documents({}) == 0
+
+
+async def test_a_sweep_that_meets_a_version_being_published_here_publishes_after_it(
+    service, settings, result, clock, published
+):
+    # An HTTP action stored version 2 of a ticket and is publishing it when the sweep reads the
+    # ticket: the sweep's warning (version 3) must not go out before the note.
+    desk, broker = service.desk, service.runtime.broker
+    raced = ticket_id_for(result(1).task_id)
+    await publish_event(broker, settings, result(1, scores=scores(overall=7)))
+    await desk.sweep()  # sets the watermark
+    flush, gate, at_gate = desk.outbox.flush, asyncio.Event(), asyncio.Event()
+
+    async def slow_for_the_note(pending):
+        if any(e.kind == "noted" for p in pending for e in p.events):
+            at_gate.set()
+            await gate.wait()
+        await flush(pending)
+
+    desk.outbox.flush = slow_for_the_note  # type: ignore[method-assign]
+    rules = desk.rules_for("dealer-sz-001")
+    note = asyncio.create_task(desk.change(raced, lambda t, now: decide(t, NOTE, now, rules)))
+    await at_gate.wait()
+    clock.advance(timedelta(hours=3, minutes=40))  # the ticket's first warning is due
+    sweep = asyncio.create_task(desk.sweep())
+    await asyncio.sleep(0.5)  # time enough for the sweep to publish, were it not to wait
+    gate.set()
+    await asyncio.gather(note, sweep)
+
+    assert [(e.kind, e.ticket_id) for e in published] == [
+        ("opened", raced),
+        ("noted", raced),
+        ("warning", raced),
+    ]
+    assert await service.store.db["pending_publications"].count_documents({}) == 0
