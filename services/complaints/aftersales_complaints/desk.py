@@ -34,6 +34,9 @@ from aftersales_complaints.store import TICKETS, ComplaintsStore, transition_key
 Decision = Callable[[Ticket, datetime], Transition | None]
 #: Tickets the sweep reads, decides and stores together.
 SWEEP_BATCH = 200
+#: A ticket the sweep could not decide on (a bug, a dealer's broken settings) is looked at again
+#: this much later: it holds neither its batch nor the watermark, and it is not forgotten.
+RETRY_FAILED_CHECK = timedelta(hours=1)
 
 
 class Conflict(Exception):
@@ -170,13 +173,28 @@ class TicketDesk:
     async def _tick_all(self, ticket_ids: Sequence[str], now: datetime) -> None:
         """Warn or breach the tickets due (in the order they fell due): read together, decided
         in memory, stored and published together; one that another writer changed meanwhile is
-        decided again on what that one stored (`change`)."""
+        decided again on what that one stored (`change`); one that cannot be decided on is set
+        aside for RETRY_FAILED_CHECK."""
 
         def due_now(ticket: Ticket, _: datetime) -> Transition | None:
             return tick(ticket, now, self.rules_for(ticket.dealer_id))
 
         found = await self.tickets(ticket_ids)
-        decided = [(t, due_now(t, now)) for t in (found[i] for i in ticket_ids if i in found)]
+        decided: list[tuple[Ticket, Transition | None]] = []
+        set_aside: list[str] = []
+        for ticket_id in ticket_ids:
+            if ticket_id not in found:
+                self.logger.warning("deadline of no ticket", extra={"ticket_id": ticket_id})
+                continue
+            try:
+                decided.append((found[ticket_id], due_now(found[ticket_id], now)))
+            except Exception as error:  # this ticket only: the others go on
+                self.logger.exception(
+                    "deadline check failed; the ticket is looked at again later",
+                    extra={"ticket_id": ticket_id, "error_type": type(error).__name__},
+                )
+                set_aside.append(ticket_id)
+        await self.store.file_deadlines([(t, now + RETRY_FAILED_CHECK) for t in set_aside])
         await self._refile_all(ticket for ticket, transition in decided if transition is None)
         transitions = [transition for _, transition in decided if transition is not None]
         claimed = await self.store_and_publish_all(transitions)

@@ -189,3 +189,37 @@ async def test_a_sweep_that_meets_a_version_being_published_here_publishes_after
         ("warning", raced),
     ]
     assert await service.store.db["pending_publications"].count_documents({}) == 0
+
+
+async def test_a_ticket_the_sweep_cannot_decide_on_is_set_aside_while_the_others_go_on(
+    service, settings, result, clock, published, monkeypatch, caplog
+):
+    desk, broker = service.desk, service.runtime.broker
+    for n in (1, 2):
+        await publish_event(broker, settings, result(n, scores=scores(overall=7)))
+    await desk.sweep()  # sets the watermark
+    broken, other = (ticket_id_for(result(n).task_id) for n in (1, 2))
+    real_tick = desk_module.tick
+
+    def failing_for_one(ticket, now, rules):
+        if ticket.ticket_id == broken:
+            raise ValueError("the dealer's ladder names no one for this role")
+        return real_tick(ticket, now, rules)
+
+    monkeypatch.setattr(desk_module, "tick", failing_for_one)
+    clock.advance(timedelta(hours=3, minutes=40))  # both tickets' first warning is due
+    assert await desk.sweep() == 2
+
+    def kinds(ticket_id):
+        return [e.kind for e in published if e.ticket_id == ticket_id]
+
+    assert kinds(other) == ["opened", "warning"]  # the batch went on
+    assert kinds(broken) == ["opened"]
+    assert await service.store.watermark() == clock.now()  # nothing holds the next passes
+    failed = [r for r in caplog.records if r.getMessage().startswith("deadline check failed")]
+    assert [(r.ticket_id, r.error_type) for r in failed] == [(broken, "ValueError")]
+
+    monkeypatch.setattr(desk_module, "tick", real_tick)  # mended (a fix deployed)
+    clock.advance(desk_module.RETRY_FAILED_CHECK)
+    await desk.sweep()
+    assert kinds(broken) == ["opened", "warning"]  # looked at again, not forgotten
