@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import httpx
+import aiohttp
 from aftersales_runtime.metrics import MONGODB_COMMAND_DURATION, MONGODB_COMMANDS, MONGODB_DOCUMENTS
 from prometheus_client import CollectorRegistry, Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -21,14 +21,15 @@ WANTED = {
 
 
 async def mongodb_counts(
-    http: httpx.AsyncClient, urls: Mapping[str, str]
+    http: aiohttp.ClientSession, urls: Mapping[str, str]
 ) -> dict[Key, list[float]]:
     """(commands, documents, seconds waited) so far per service, command and collection."""
     counts: dict[Key, list[float]] = {}
     for service, url in urls.items():
-        answer = await http.get(f"{url}/metrics")
-        answer.raise_for_status()
-        _add(counts, service, text_string_to_metric_families(answer.text))
+        async with http.get(f"{url}/metrics") as answer:
+            answer.raise_for_status()
+            text = await answer.text()
+        _add(counts, service, text_string_to_metric_families(text))
     return counts
 
 
