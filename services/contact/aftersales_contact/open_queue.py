@@ -223,10 +223,10 @@ class OpenQueue:
             remaining = 0
             changes = {}
             for part, text in enumerate(await self.hour_texts(dealer_id, hour, head)):
-                kept, changed = without_tasks(text, gone)
-                if changed:
+                kept, left = without_tasks(text, gone)
+                if kept is not None:
                     changes[hour, part] = kept
-                remaining += len(kept)
+                remaining += left
             if hours.get(hour) and remaining == 0:
                 # The hour is empty: its buckets go, so the queue's reads stay as small as its work.
                 emptied.append(hour)

@@ -85,14 +85,16 @@ def test_finishing_tasks_keeps_the_bucket_s_other_lines_as_stored() -> None:
     text = packed_text({"_id": "open/d/2026112301/0", **pack(entries)})
     assert [task_of(line) for line in split_lines(text)] == [e.task_id for e in entries]
 
-    kept, changed = without_tasks(text, {entries[1].task_id, "not-queued"})
-    assert changed
-    assert kept == [entries[0].to_line(), entries[2].to_line()]
-    assert without_tasks(text, {"not-queued"}) == (split_lines(text), False)
-    assert without_tasks(packed_text(None), {entries[0].task_id}) == ([], False)
+    kept = [entries[0].to_line(), entries[2].to_line()]
+    assert without_tasks(text, {entries[1].task_id, "not-queued"}) == (kept, 2)
+    # A bucket holding none of them is not rewritten; its lines are counted.
+    assert without_tasks(text, {"not-queued"}) == (None, 3)
+    assert without_tasks(packed_text(None), {entries[0].task_id}) == (None, 0)
+    # An id found in the text but not as a line's task (here inside another id) removes nothing.
+    assert without_tasks(text, {entries[1].task_id[:-1]}) == (None, 3)
 
     old = packed_text(stored_before_packing(entries))  # read as the lines it would have
-    assert without_tasks(old, {entries[0].task_id}) == ([e.to_line() for e in entries[1:]], True)
+    assert without_tasks(old, {entries[0].task_id}) == ([e.to_line() for e in entries[1:]], 2)
 
 
 def test_an_hour_is_ordered_again_only_when_its_text_changes_and_a_line_is_parsed_once() -> None:

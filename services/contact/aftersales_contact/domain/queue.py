@@ -209,13 +209,16 @@ def task_of(line: str) -> str:
     return line.split("\t", 4)[3]
 
 
-def without_tasks(text: str, gone: Collection[str]) -> tuple[list[str], bool]:
+def without_tasks(text: str, gone: Collection[str]) -> tuple[list[str] | None, int]:
     """A bucket's lines (its `packed_text`) but those of the `gone` tasks (the others as
-    stored), and whether it held any of them: finishing a task costs its bucket's lines, not
-    parsing each entry."""
+    stored), or None when it held none of them; and how many lines it keeps. Finishing a task
+    splits only the bucket that holds it: the others are passed over by a search of their
+    text for the task's id (a uuid, found in no other field of a line)."""
+    if not any(task_id in text for task_id in gone):
+        return None, text.count("\n") + 1 if text else 0
     lines = split_lines(text)
     kept = [line for line in lines if task_of(line) not in gone]
-    return kept, len(kept) != len(lines)
+    return (kept if len(kept) != len(lines) else None), len(kept)
 
 
 @dataclass(frozen=True)
