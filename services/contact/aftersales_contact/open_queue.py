@@ -14,7 +14,8 @@ for each bucket written. A process keeps the text of each bucket it read or wrot
 stamp the head gave it (`bucket_stamps.BucketTexts`), and reads again only the buckets whose
 stamp changed: a claim reads the head and the bucket a finished task just left, not the whole
 hour (a busy dealer's hour holds hundreds of tasks in several buckets). The head is read before
-the buckets, so a text kept is never older than its stamp; a head without stamps (written
+the buckets, so a text kept is never older than its stamp (a claim joins another's read of a
+bucket only if that read was sent after its head came back); a head without stamps (written
 before them) reads every bucket, as before.
 
 Expiry has its own time index, by the hour a task expires (so a sweep reads what expires, not
@@ -29,6 +30,7 @@ writer per dealer and process. (Claims never write here: a claim is an atomic le
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta
@@ -85,8 +87,8 @@ class OpenQueue:
         self.queue = db[QUEUE]
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._pending: defaultdict[str, dict[str, str]] = defaultdict(dict)  # task -> hour
-        # lookups under way, by the `_id`s they read
-        self._reads: dict[tuple[str, ...], asyncio.Future[list[Doc | None]]] = {}
+        # lookups under way, by the `_id`s they read: when each was sent, and its future
+        self._reads: dict[tuple[str, ...], tuple[float, asyncio.Future[list[Doc | None]]]] = {}
         self._parsed = ParsedHours()
         self._texts = BucketTexts()
 
@@ -95,22 +97,26 @@ class OpenQueue:
         found = await find_by_ids(self.db, QUEUE, doc_ids)
         return [found.get(i) for i in doc_ids]
 
-    async def _shared_read(self, doc_ids: tuple[str, ...]) -> list[Doc | None]:
+    async def _shared_read(
+        self, doc_ids: tuple[str, ...], sent_after: float = 0.0
+    ) -> list[Doc | None]:
         """Concurrent readers of the same documents share one lookup: 20 agents claiming at
         once read the dealer's head and first hour once, not 20 times (FerretDB's time is the
         claim's). Only for readers that check what they read (a claim's lease insert decides);
-        a writer reads fresh under the dealer's lock."""
+        a writer reads fresh under the dealer's lock. A lookup sent before `sent_after`
+        (monotonic) is not joined: what it returns may be older than what the reader knows."""
         pending = self._reads.get(doc_ids)
-        if pending is None:
-            pending = asyncio.ensure_future(self._read(list(doc_ids)))
-            self._reads[doc_ids] = pending
-            pending.add_done_callback(lambda done: self._forget_read(doc_ids, done))
-        return await asyncio.shield(pending)
+        if pending is None or pending[0] < sent_after:
+            future = asyncio.ensure_future(self._read(list(doc_ids)))
+            pending = self._reads[doc_ids] = time.monotonic(), future
+            future.add_done_callback(lambda done: self._forget_read(doc_ids, done))
+        return await asyncio.shield(pending[1])
 
     def _forget_read(
         self, doc_ids: tuple[str, ...], done: asyncio.Future[list[Doc | None]]
     ) -> None:
-        if self._reads.get(doc_ids) is done:
+        pending = self._reads.get(doc_ids)
+        if pending is not None and pending[1] is done:
             del self._reads[doc_ids]
 
     async def head(self, dealer_id: str, shared: bool = False) -> Head:
@@ -121,17 +127,24 @@ class OpenQueue:
         return Head.of(doc)
 
     async def hour_texts(
-        self, dealer_id: str, hour: str, head: Head, shared: bool = False
+        self, dealer_id: str, hour: str, head: Head, head_read_at: float | None = None
     ) -> list[str]:
         """The texts of an hour's buckets: kept ones whose stamp is the head's, the others in
-        one read (shared by concurrent claims; a writer's own, under the dealer's lock)."""
+        one read. Given `head_read_at` (when the head came back, monotonic), the read is shared
+        with concurrent claims that read it since: a text read before the head may be older
+        than the stamp it would be kept under (another read's, the bucket rewritten in
+        between). Without it, a writer's own read, under the dealer's lock."""
         ids = [bucket_id(dealer_id, hour, p) for p in range(head.hours.get(hour, 0))]
         stamps = head.stamps_of(hour)
         texts = [self._texts.get(i, s) for i, s in zip(ids, stamps, strict=True)]
         missing = tuple(i for i, text in zip(ids, texts, strict=True) if text is None)
         if not missing:
             return [t for t in texts if t is not None]
-        docs = await (self._shared_read(missing) if shared else self._read(list(missing)))
+        docs = await (
+            self._read(list(missing))
+            if head_read_at is None
+            else self._shared_read(missing, sent_after=head_read_at)
+        )
         read = dict(zip(missing, docs, strict=True))
         found = []
         for doc_id, stamp, text in zip(ids, stamps, texts, strict=True):
@@ -141,10 +154,13 @@ class OpenQueue:
             found.append(text)
         return found
 
-    async def hour_entries(self, dealer_id: str, hour: str, head: Head) -> tuple[QueueEntry, ...]:
+    async def hour_entries(
+        self, dealer_id: str, hour: str, head: Head, head_read_at: float | None = None
+    ) -> tuple[QueueEntry, ...]:
         """An hour's open entries in queue order (`ParsedHours`: ordered again only when a
-        bucket's text changed)."""
-        texts = await self.hour_texts(dealer_id, hour, head, shared=True)
+        bucket's text changed). `head_read_at`: when `head` came back (left out: now)."""
+        read_at = time.monotonic() if head_read_at is None else head_read_at
+        texts = await self.hour_texts(dealer_id, hour, head, head_read_at=read_at)
         return self._parsed.ordered((dealer_id, hour), tuple(texts))
 
     async def entries(
@@ -153,11 +169,12 @@ class OpenQueue:
         """The dealer's open entries in queue order (due by `due_by` when given), an hour's
         buckets at a time: a caller that stops early reads only the first buckets."""
         head = await self.head(dealer_id, shared=True)
+        head_read_at = time.monotonic()
         last = hour_of(due_by) if due_by is not None else None
         for hour in sorted(head.hours):
             if last is not None and hour > last:
                 return
-            for entry in await self.hour_entries(dealer_id, hour, head):
+            for entry in await self.hour_entries(dealer_id, hour, head, head_read_at):
                 if due_by is not None and entry.due_at > due_by:
                     return
                 yield entry

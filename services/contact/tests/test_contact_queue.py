@@ -293,3 +293,38 @@ async def test_a_head_written_before_stamps_is_read_whole_until_its_hour_is_writ
     assert await _open(reader, dealer) == sorted(e.task_id for e in tasks[1:])
     assert await _open(reader, dealer) == sorted(e.task_id for e in tasks[1:])
     assert len(reader.read) == 1  # stamped by the write: read once, then kept
+
+
+async def test_a_claim_does_not_join_a_bucket_read_sent_before_its_head(mongo_db, clock):
+    """A claim's read of a bucket, sent before another process rewrote it and answered after,
+    is not shared with a claim that read the new head since: its old text would be kept under
+    the new stamp, offered to every later claim and rewritten by this process's next writer."""
+    from aftersales_contact.open_queue import OpenQueue
+
+    dealer, at = "dealer-sz-001", clock.now()
+    gate, held = asyncio.Event(), asyncio.Event()
+
+    class Held(OpenQueue):
+        """Holds back the answer of its first read of a bucket (read, not yet returned)."""
+
+        async def _read(self, doc_ids):
+            docs = await super()._read(doc_ids)
+            if any(i.startswith("open/") for i in doc_ids) and not held.is_set():
+                held.set()
+                await gate.wait()
+            return docs
+
+    writer, claims = OpenQueue(mongo_db), Held(mongo_db)
+    tasks = _entries(3, at)
+    await writer.add(dealer, tasks)
+    first = asyncio.create_task(_open(claims, dealer))
+    await held.wait()  # its read of the bucket is done and held back
+    gone = tasks[1]
+    await writer.remove(dealer, gone.task_id, gone.due_at)
+
+    second = asyncio.create_task(_open(claims, dealer))
+    await asyncio.wait([second], timeout=5)  # it does not wait for the held read
+    gate.set()
+    assert await first == sorted(e.task_id for e in tasks)  # as it was when read
+    assert gone.task_id not in await second
+    assert gone.task_id not in await _open(claims, dealer)  # and nothing old was kept
