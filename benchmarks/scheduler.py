@@ -216,7 +216,9 @@ def _work_order(n: int, returning: bool) -> WorkOrderClosed:
     work_order_id = f"WO-B{n:07d}"
     known = _history_number(n)
     customer_id, vin = (
-        (f"C-{known}", history_vin(known)) if returning else (f"C-B{n}", f"LSVAU218X{n:08d}")
+        # A new customer's vehicle is not one of the history's (`history_vin` spells its VINs
+        # with an X where these have a B).
+        (f"C-{known}", history_vin(known)) if returning else (f"C-B{n}", f"LSVAU218B{n:08d}")
     )
     settled = NOW - timedelta(hours=1)
     return WorkOrderClosed(
