@@ -146,3 +146,30 @@ def test_an_hour_s_order_after_tasks_left_joined_or_moved_is_the_order_of_its_te
     check(entries[1:19], entries[20:36], [entries[0]])  # a bucket more
     check(entries[1:19], entries[20:36])  # a bucket less
     check([], entries[20:36])  # a bucket emptied
+
+
+def test_an_hour_s_order_without_any_tasks_that_left_is_its_text_s_order() -> None:
+    """Tasks leaving from anywhere in the order (not only its front), one or many at a time."""
+    import random
+
+    from aftersales_contact.domain.queue import PACKED, ParsedHours, QueueEntry, ordered, pack
+
+    due = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
+    rng = random.Random(5)
+    queued = [
+        QueueEntry(
+            task_id_for(f"c-{n}", 1),
+            due + timedelta(seconds=rng.randrange(600)),
+            10,
+            1,
+            (),
+            "phone",
+        )
+        for n in range(300)
+    ]
+    hours = ParsedHours()
+    hours.ordered("h", (pack(queued)[PACKED],))
+    while queued:
+        for gone in rng.sample(queued, min(len(queued), rng.choice([1, 2, 7, 40]))):
+            queued.remove(gone)
+        assert hours.ordered("h", (pack(queued)[PACKED],)) == tuple(ordered(queued))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from aftersales_contracts import ContactPurpose
@@ -170,7 +171,7 @@ class ParsedHours:
                 return kept[1]
             left = _only_left(kept[0], texts)
             if left is not None:  # tasks only left: the order stands without them
-                order = tuple(e for e in kept[1] if e.task_id not in left)
+                order = _without(kept[1], left)
                 self._hours[hour] = texts, order
                 return order
         if len(self._lines) > self.limit or len(self._hours) > self.limit:
@@ -186,6 +187,25 @@ class ParsedHours:
         order = tuple(ordered(entries))
         self._hours[hour] = texts, order
         return order
+
+
+def _without(order: tuple[QueueEntry, ...], left: set[str]) -> tuple[QueueEntry, ...]:
+    """The order without the `left` tasks. They are found by a scan that stops at the last of
+    them, and the rest is copied in slices: claims take the queue in order, so the tasks that
+    finish are near its front, and a busy hour's thousands of entries are not each looked at."""
+    missing, cuts = set(left), []
+    for index, entry in enumerate(order):
+        if entry.task_id in missing:
+            cuts.append(index)
+            missing.discard(entry.task_id)
+            if not missing:
+                break
+    pieces, start = [], 0
+    for index in cuts:
+        pieces.append(order[start:index])
+        start = index + 1
+    pieces.append(order[start:])
+    return tuple(chain.from_iterable(pieces))
 
 
 def _only_left(before: tuple[str, ...], after: tuple[str, ...]) -> set[str] | None:
