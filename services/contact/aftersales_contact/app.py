@@ -58,6 +58,7 @@ def build(settings: ContactSettings, clock: Clock | None = None) -> ContactServi
         pending=PendingPublications(runtime.db, runtime.clock),
         catalogue=QuestionnaireCatalogue.load(settings.questionnaires_file),
         dealers=runtime.dealers,
+        removal_linger=settings.queue_removal_linger_ms / 1000,
     )
     desk.sms = sms_channel_of(settings, runtime.db)
     for dealer in runtime.dealers:  # a dealer's own settings are checked at start, not at use

@@ -84,6 +84,9 @@ class Desk:
     memory: LeaseMemory = field(default_factory=LeaseMemory)
     #: None: no SMS provider configured, SMS contacts are queued for agents like calls.
     sms: SmsChannel | None = None
+    #: Seconds an agent's finished task, leaving the open queue, waits for the other agents'
+    #: of the moment to leave with it (one write of the dealer's queue for them all).
+    removal_linger: float = 0.0
 
     def _own(self, dealer_id: str) -> DealerContactSettings:
         dealer = self.dealers.get(dealer_id)

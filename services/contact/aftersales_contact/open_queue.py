@@ -214,18 +214,24 @@ class OpenQueue:
                 await self._commit(dealer_id, head, hours, written)
         return added
 
-    async def remove(self, dealer_id: str, task_id: str, due_at: datetime) -> None:
+    async def remove(
+        self, dealer_id: str, task_id: str, due_at: datetime, linger: float = 0.0
+    ) -> None:
         """The task is finished: it leaves the queue (nothing happens if it already left).
 
-        Group commit: removals wait for the dealer's lock together, and whoever gets it takes
-        out every removal waiting, one read and one write per bucket touched; the others find
-        theirs done. 20 agents submitting at once cost a few writes, not 20 rounds of them.
+        Group commit: removals wait for the dealer's lock together, and whoever gets it waits
+        `linger` seconds for more (the agents' submits of the moment; a sweep that finishes one
+        task after another passes 0), then takes out every removal waiting, one read of the head
+        and one write of it and of each bucket touched; the others find theirs done. 20 agents
+        submitting at once cost a few writes, not 20 rounds of them.
         """
         pending = self._pending[dealer_id]
         pending[task_id] = hour_of(due_at)
         async with self._locks[dealer_id]:
             if task_id not in pending:
                 return  # taken out by the removal that held the lock before
+            if linger > 0:
+                await asyncio.sleep(linger)
             batch = dict(pending)
             pending.clear()
             await self._remove_all(dealer_id, batch)

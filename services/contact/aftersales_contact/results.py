@@ -230,7 +230,8 @@ async def record_result(
             raise Conflict("the follow-up expired and left the queue")
         _same_or_conflict(raced, submission)
         return ContactResult.model_validate(raced["event"])
-    await finish_task(desk, publish, task, event)
+    # Agents submit together: their tasks leave the dealer's queue in one write.
+    await finish_task(desk, publish, task, event, linger=desk.removal_linger)
     logger.info(
         "contact result recorded",
         extra={
@@ -243,14 +244,17 @@ async def record_result(
     return event
 
 
-async def finish_task(desk: Desk, publish: Publish, task: Doc, event: Event) -> None:
+async def finish_task(
+    desk: Desk, publish: Publish, task: Doc, event: Event, linger: float = 0.0
+) -> None:
     """The result (or expiry) is stored: the task is done, the event goes out, then its pending
-    entry goes (which is what says it is out: `is_published`), the task leaves the queue."""
+    entry goes (which is what says it is out: `is_published`), the task leaves the queue
+    (`linger`: `OpenQueue.remove`'s)."""
     desk.memory.finish(task["_id"])
     await desk.store.mark_done(task["_id"])
     await publish(event)  # at once: an opt-out stops what the scheduler has pending (D4)
     await desk.pending.remove(task["_id"])
-    await leave_queue(desk, task)
+    await leave_queue(desk, task, linger)
 
 
 async def is_published(desk: Desk, task_id: str) -> bool:
@@ -369,7 +373,7 @@ async def republish_result(desk: Desk, publish: Publish, task_id: str) -> bool:
     return True
 
 
-async def leave_queue(desk: Desk, task: Doc) -> None:
+async def leave_queue(desk: Desk, task: Doc, linger: float = 0.0) -> None:
     """A finished task leaves the open queue (the queue holds open work only)."""
     desk.memory.finish(task["_id"])
-    await desk.queue.remove(task["dealer_id"], task["_id"], task["due_at"])
+    await desk.queue.remove(task["dealer_id"], task["_id"], task["due_at"], linger)

@@ -38,6 +38,13 @@ class ContactSettings(ServiceSettings, BatchSettings):
     expiry_sweep_seconds: float = Field(
         60, gt=0, description="How often follow-ups past their deadline are taken off the queue."
     )
+    queue_removal_linger_ms: float = Field(
+        20,
+        ge=0,
+        description="How long an agent's finished task, leaving the open queue, waits for the "
+        "other agents' of the same moment, to take them out of the dealer's buckets in one "
+        "write (0: at once).",
+    )
     questionnaires_file: Path | None = Field(
         None,
         description="JSON questionnaire catalogue (questionnaires per purpose, dealer or OEM; "
