@@ -234,7 +234,14 @@ class OpenQueue:
                 await asyncio.sleep(linger)
             batch = dict(pending)
             pending.clear()
-            await self._remove_all(dealer_id, batch)
+            try:
+                await self._remove_all(dealer_id, batch)
+            except BaseException:
+                # The waiters would find their tasks gone and return as if removed: the batch
+                # goes back, and the next of them (or the dealer's next removal) takes it out.
+                for waiting, hour in batch.items():
+                    pending.setdefault(waiting, hour)
+                raise
 
     async def _remove_all(self, dealer_id: str, batch: dict[str, str]) -> None:
         head = await self.head(dealer_id)

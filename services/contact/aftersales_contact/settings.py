@@ -41,6 +41,7 @@ class ContactSettings(ServiceSettings, BatchSettings):
     queue_removal_linger_ms: float = Field(
         20,
         ge=0,
+        le=500,
         description="How long an agent's finished task, leaving the open queue, waits for the "
         "other agents' of the same moment, to take them out of the dealer's buckets in one "
         "write (0: at once).",

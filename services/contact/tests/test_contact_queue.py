@@ -363,7 +363,8 @@ async def test_agents_submitting_together_take_their_tasks_out_of_the_queue_in_o
 ):
     """A submit's removal waits `CONTACT_QUEUE_REMOVAL_LINGER_MS` for the others of the
     moment: two agents' answers sent together leave the dealer's queue in one batch."""
-    assert settings.queue_removal_linger_ms > 0
+    assert service.desk.removal_linger == settings.queue_removal_linger_ms / 1000 > 0
+    service.desk.removal_linger = 1.0  # the two requests' way to the queue may differ by more
     await queue(service, settings, due(1), due(2), due(3))
     agents = ("agent-1", "agent-2")
     taken = [(await claim(client, agent)).json()["task_id"] for agent in agents]
@@ -389,3 +390,34 @@ async def test_agents_submitting_together_take_their_tasks_out_of_the_queue_in_o
     left = [e.task_id async for e in service.desk.queue.entries("dealer-sz-001")]
     assert len(left) == 1
     assert not set(left) & set(taken)
+
+
+async def test_a_removal_batch_that_fails_goes_back_for_the_next_removal_to_take_out(
+    mongo_db, clock
+):
+    """The removals that waited for a batch which failed are not lost: they find their tasks
+    back in the dealer's pending removals and take them out (the failed one's too)."""
+    from aftersales_contact.open_queue import OpenQueue
+
+    class FailsOnce(OpenQueue):
+        failed = False
+
+        async def _remove_all(self, dealer_id, batch):
+            if not self.failed:
+                self.failed = True
+                raise TimeoutError("the database did not answer in time")
+            await super()._remove_all(dealer_id, batch)
+
+    dealer, at = "dealer-sz-001", clock.now()
+    queue = FailsOnce(mongo_db)
+    tasks = _entries(3, at)
+    await queue.add(dealer, tasks)
+
+    outcomes = await asyncio.gather(
+        *(queue.remove(dealer, t.task_id, t.due_at, 0.05) for t in tasks[:2]),
+        return_exceptions=True,
+    )
+
+    assert isinstance(outcomes[0], TimeoutError)
+    assert outcomes[1] is None
+    assert await _open(OpenQueue(mongo_db), dealer) == [tasks[2].task_id]

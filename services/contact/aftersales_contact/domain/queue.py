@@ -192,7 +192,11 @@ class ParsedHours:
 def _without(order: tuple[QueueEntry, ...], left: set[str]) -> tuple[QueueEntry, ...]:
     """The order without the `left` tasks. They are found by a scan that stops at the last of
     them, and the rest is copied in slices: claims take the queue in order, so the tasks that
-    finish are near its front, and a busy hour's thousands of entries are not each looked at."""
+    finish are near its front, and a busy hour's thousands of entries are not each looked at.
+    A task is queued once (`OpenQueue.add` passes over those already there), so each is cut
+    once."""
+    if not left:
+        return order
     missing, cuts = set(left), []
     for index, entry in enumerate(order):
         if entry.task_id in missing:
