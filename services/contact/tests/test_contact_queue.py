@@ -330,31 +330,37 @@ async def test_a_claim_does_not_join_a_bucket_read_sent_before_its_head(mongo_db
     assert gone.task_id not in await _open(claims, dealer)  # and nothing old was kept
 
 
+def _removal_batches(queue, monkeypatch):
+    """The batches of task ids the queue's removals take out from now on, in order."""
+    batches = []
+    remove_all = queue._remove_all
+
+    async def noted(dealer_id, batch):
+        batches.append(sorted(batch))
+        await remove_all(dealer_id, batch)
+
+    monkeypatch.setattr(queue, "_remove_all", noted)
+    return batches
+
+
 @pytest.mark.parametrize(("linger", "batches"), [(0.0, 2), (0.05, 1)])
 async def test_removals_of_one_moment_leave_the_queue_in_one_write_when_the_first_lingers(
-    mongo_db, clock, linger, batches
+    mongo_db, clock, monkeypatch, linger, batches
 ):
     """The removal that takes the dealer's lock waits `linger` for the others: two tasks
     finished at once leave in one batch (one head read, one write of head and bucket)."""
     from aftersales_contact.open_queue import OpenQueue
 
-    class Counted(OpenQueue):
-        async def _remove_all(self, dealer_id, batch):
-            self.batches.append(sorted(batch))
-            await super()._remove_all(dealer_id, batch)
-
     dealer, at = "dealer-sz-001", clock.now()
-    queue = Counted(mongo_db)
-    queue.batches = []
+    queue = OpenQueue(mongo_db)
     tasks = _entries(3, at)
     await queue.add(dealer, tasks)
+    taken = _removal_batches(queue, monkeypatch)
 
     await asyncio.gather(*(queue.remove(dealer, t.task_id, t.due_at, linger) for t in tasks[:2]))
 
-    assert len(queue.batches) == batches
-    assert sorted(t for batch in queue.batches for t in batch) == sorted(
-        t.task_id for t in tasks[:2]
-    )
+    assert len(taken) == batches
+    assert sorted(t for batch in taken for t in batch) == sorted(t.task_id for t in tasks[:2])
     assert await _open(OpenQueue(mongo_db), dealer) == [tasks[2].task_id]
 
 
@@ -368,14 +374,7 @@ async def test_agents_submitting_together_take_their_tasks_out_of_the_queue_in_o
     await queue(service, settings, due(1), due(2), due(3))
     agents = ("agent-1", "agent-2")
     taken = [(await claim(client, agent)).json()["task_id"] for agent in agents]
-    batches = []
-    remove_all = service.desk.queue._remove_all
-
-    async def counted(dealer_id, batch):
-        batches.append(sorted(batch))
-        await remove_all(dealer_id, batch)
-
-    monkeypatch.setattr(service.desk.queue, "_remove_all", counted)
+    batches = _removal_batches(service.desk.queue, monkeypatch)
     answers = await asyncio.gather(
         *(
             client.post(
