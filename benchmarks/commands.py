@@ -1,14 +1,21 @@
 """The MongoDB commands each service process sent during a benchmark's phase, read from the
 services' `/metrics` (`aftersales_mongodb_commands_total`, `..._documents_total`, and the
 driver's wait `..._command_duration_seconds`): on FerretDB, what its CPU follows. Printed per
-unit of work, the longest waited first."""
+unit of work, the longest waited first. And the batches each subscriber handled (FastStream's
+`aftersales_received_messages_total` and `..._processed_messages_duration_seconds`): how many,
+how full, how long each took."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
 import aiohttp
-from aftersales_runtime.metrics import MONGODB_COMMAND_DURATION, MONGODB_COMMANDS, MONGODB_DOCUMENTS
+from aftersales_runtime.metrics import (
+    MONGODB_COMMAND_DURATION,
+    MONGODB_COMMANDS,
+    MONGODB_DOCUMENTS,
+    PREFIX,
+)
 from prometheus_client import CollectorRegistry, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -19,6 +26,21 @@ WANTED = {
     f"{MONGODB_COMMAND_DURATION}_sum": 2,
 }
 
+Handler = tuple[str, str]  # service, topic
+#: (records, batches, seconds) per handler: FastStream counts a batch's records as received and
+#: times the handler once per batch.
+BATCHES_WANTED = {
+    f"{PREFIX}_received_messages_total": 0,
+    f"{PREFIX}_received_processed_messages_duration_seconds_count": 1,
+    f"{PREFIX}_received_processed_messages_duration_seconds_sum": 2,
+}
+
+
+async def _metrics(http: aiohttp.ClientSession, url: str) -> str:
+    async with http.get(f"{url}/metrics") as answer:
+        answer.raise_for_status()
+        return await answer.text()
+
 
 async def mongodb_counts(
     http: aiohttp.ClientSession, urls: Mapping[str, str]
@@ -26,11 +48,49 @@ async def mongodb_counts(
     """(commands, documents, seconds waited) so far per service, command and collection."""
     counts: dict[Key, list[float]] = {}
     for service, url in urls.items():
-        async with http.get(f"{url}/metrics") as answer:
-            answer.raise_for_status()
-            text = await answer.text()
-        _add(counts, service, text_string_to_metric_families(text))
+        _add(counts, service, text_string_to_metric_families(await _metrics(http, url)))
     return counts
+
+
+async def batch_counts(
+    http: aiohttp.ClientSession, urls: Mapping[str, str]
+) -> dict[Handler, list[float]]:
+    """(records, batches, seconds handling them) so far per service and topic consumed."""
+    counts: dict[Handler, list[float]] = {}
+    for service, url in urls.items():
+        counts.update(batches_in(service, await _metrics(http, url)))
+    return counts
+
+
+def batches_in(service: str, metrics: str) -> dict[Handler, list[float]]:
+    """(records, batches, seconds) per topic in one process's `/metrics` text."""
+    counts: dict[Handler, list[float]] = {}
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if sample.name in BATCHES_WANTED:
+                figures = counts.setdefault((service, sample.labels["handler"]), [0.0, 0.0, 0.0])
+                figures[BATCHES_WANTED[sample.name]] += sample.value
+    return counts
+
+
+def print_batches(
+    phase: str,
+    before: Mapping[Handler, list[float]],
+    after: Mapping[Handler, list[float]],
+    topics: Iterable[str],
+) -> None:
+    """Each service's batches of these topics during the phase: how many, the records in one
+    on average and the ms one took (the handler's time, its waits on the database included)."""
+    rows = []
+    for (service, handler), now in after.items():
+        topic = next((t for t in topics if handler.endswith(t)), None)  # the run's prefix off
+        was = before.get((service, handler), [0.0, 0.0, 0.0])
+        records, batches, seconds = (n - w for n, w in zip(now, was, strict=True))
+        if topic and batches > 0:
+            each = f"{records / batches:,.0f} records, {1000 * seconds / batches:,.0f} ms each"
+            rows.append(f"{service} on {topic} {batches:,.0f} of {each}")
+    if rows:
+        print(f"    batches during {phase}: " + "; ".join(rows))
 
 
 def registry_counts(registry: CollectorRegistry, process: str) -> dict[Key, list[float]]:

@@ -52,7 +52,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
-from benchmarks.commands import mongodb_counts, print_commands
+from benchmarks.commands import batch_counts, mongodb_counts, print_batches, print_commands
 from benchmarks.cpu import DRIVER, Cpu, print_cpu
 from benchmarks.history import load_group_history
 from deploy.local.demo_data import work_order
@@ -477,6 +477,7 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             api = Api(fleet, http, issuer_key)
             urls = {name: p.url for name, p in fleet.processes.items()}
             mongo_at = [await mongodb_counts(http, urls)]
+            batches_at = [await batch_counts(http, urls)]
             # 1. closing
             cpu.start()
             t0 = time.monotonic()
@@ -510,6 +511,7 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
                 closing_cpu = cpu.shares(), cpu.seconds()
             intake_lat, planned_lat = known.result(), planned.result()
             mongo_at.append(await mongodb_counts(http, urls))
+            batches_at.append(await batch_counts(http, urls))
             # 2. due
             cpu.start()
             t1 = time.monotonic()
@@ -558,6 +560,12 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             print(f"  tickets: {tickets:,} opened for {low:,} answers below 8")
             print_cpu("closing", *closing_cpu, args.orders, "work order")
             print_commands("closing", mongo_at[0], mongo_at[1], args.orders, "work order")
+            print_batches(
+                "closing",
+                batches_at[0],
+                batches_at[1],
+                (topics.DMS_WORKORDER_CLOSED, topics.WORKORDER_CLOSED),
+            )
             print_cpu("due", *due_cpu, due_count, "due contact")
             print_commands("due", mongo_at[1], mongo_at[2], due_count, "due contact")
             print_cpu("answers", *answers_cpu, answered, "answer")

@@ -1,0 +1,35 @@
+"""The pipeline benchmark's batch figures, read from a service's `/metrics` as FastStream's
+Prometheus middleware writes them: a batch's records counted as received, the handler timed
+once per batch."""
+
+from aftersales_runtime.service import Runtime
+from aftersales_runtime.settings import ServiceSettings
+from faststream.kafka import TestKafkaBroker
+
+from benchmarks.commands import batches_in, print_batches
+
+
+async def test_a_batch_subscriber_s_batches_and_records_are_read_per_topic(monkeypatch, capsys):
+    monkeypatch.setenv("AFTERSALES_TOPIC_PREFIX", "b1.")
+    runtime = Runtime("batches-test", ServiceSettings())
+    handled = []
+
+    @runtime.broker.subscriber("b1.test.batched", group_id="batches-test", batch=True)
+    async def consume(bodies: list[dict]) -> None:
+        handled.append(len(bodies))
+
+    async with TestKafkaBroker(runtime.broker) as broker:
+        before = batches_in("svc", (await runtime.metrics.exposition())[0].decode())
+        await broker.publish_batch({"n": 1}, {"n": 2}, {"n": 3}, topic="b1.test.batched")
+        await broker.publish_batch({"n": 4}, topic="b1.test.batched")
+        after = batches_in("svc", (await runtime.metrics.exposition())[0].decode())
+
+    assert handled == [3, 1]
+    records, batches, seconds = after[("svc", "b1.test.batched")]
+    assert (records, batches) == (4, 2)
+    assert seconds >= 0
+    print_batches("closing", before, after, ("test.batched", "test.other"))
+    assert capsys.readouterr().out == (
+        f"    batches during closing: svc on test.batched 2 of 2 records, "
+        f"{1000 * seconds / 2:,.0f} ms each\n"
+    )
