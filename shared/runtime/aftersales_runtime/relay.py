@@ -58,7 +58,9 @@ class PendingPublications:
         return False
 
     async def add_all(self, keys: Sequence[str]) -> list[bool]:
-        """`add` of each key, in one command (grouped)."""
+        """`add` of each key, all at once: their inserts go grouped (`Grouped`: a few commands
+        with the other requests' of the moment, not one per key), and the keys found there
+        already are updated the same way."""
         return list(await asyncio.gather(*(self.add(key) for key in keys)))
 
     async def remove(self, key: str) -> None:
@@ -66,7 +68,8 @@ class PendingPublications:
         await self._writes.delete(key)
 
     async def remove_all(self, keys: Sequence[str]) -> None:
-        """`remove` of each key, in one command (grouped)."""
+        """`remove` of each key, all at once: their deletes go grouped (a few commands, not
+        one per key)."""
         await asyncio.gather(*(self.remove(key) for key in keys))
 
     async def holds(self, key: str) -> bool:
