@@ -23,6 +23,7 @@ from aftersales_contracts import (
     topics,
 )
 from aftersales_runtime.clock import FixedClock
+from aftersales_runtime.spy import keep_published
 from faststream.kafka import TestKafkaBroker
 
 # Monday 2026-11-23 10:00 in Shanghai: a working day, inside business hours.
@@ -55,11 +56,12 @@ async def service(settings, clock) -> AsyncIterator[ComplaintsService]:
 async def published(service, settings) -> AsyncIterator[list[ComplaintEvent]]:
     """What the service publishes on its complaint events' topic, through TestKafkaBroker."""
     seen: list[ComplaintEvent] = []
-
-    @service.runtime.broker.subscriber(settings.topic(topics.COMPLAINT_EVENT), group_id="spy")
-    async def spy(event: ComplaintEvent) -> None:
-        seen.append(event)
-
+    keep_published(
+        service.runtime.broker,
+        settings.topic(topics.COMPLAINT_EVENT),
+        seen,
+        ComplaintEvent.model_validate_json,
+    )
     async with TestKafkaBroker(service.runtime.broker):
         yield seen
 

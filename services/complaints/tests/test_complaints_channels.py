@@ -25,6 +25,7 @@ from aftersales_contracts import (
     topics,
 )
 from aftersales_runtime.kafka import publish_event
+from aftersales_runtime.spy import keep_published
 from faststream.kafka import TestKafkaBroker
 
 from .conftest import NOW
@@ -61,11 +62,12 @@ VIN_1, VIN_2 = "LSVAU218XN2183294", "LSVAU218XN2183295"
 @pytest.fixture
 async def published(service, settings):
     seen: list[ComplaintEvent] = []
-
-    @service.runtime.broker.subscriber(settings.topic(topics.COMPLAINT_EVENT), group_id="spy")
-    async def spy(event: ComplaintEvent) -> None:
-        seen.append(event)
-
+    keep_published(
+        service.runtime.broker,
+        settings.topic(topics.COMPLAINT_EVENT),
+        seen,
+        ComplaintEvent.model_validate_json,
+    )
     async with TestKafkaBroker(service.runtime.broker):
         # Two cars of one phone; the first one serviced twice (the later order is kept).
         for event in (

@@ -27,6 +27,7 @@ from aftersales_contracts import (
     topics,
 )
 from aftersales_runtime.clock import FixedClock
+from aftersales_runtime.spy import keep_published
 from faststream.kafka import TestKafkaBroker
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -147,15 +148,10 @@ class Published:
 async def spied(service, settings) -> AsyncIterator[Published]:
     """What the service publishes, as its consumers would read it (TestKafkaBroker)."""
     seen = Published()
-
-    @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_RESULT), group_id="spy")
-    async def spy_results(event: ContactResult) -> None:
-        seen.results.append(event)
-
-    @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_EXPIRED), group_id="spy")
-    async def spy_expired(event: ContactExpired) -> None:
-        seen.expired.append(event)
-
+    broker = service.runtime.broker
+    result, expired = settings.topic(topics.CONTACT_RESULT), settings.topic(topics.CONTACT_EXPIRED)
+    keep_published(broker, result, seen.results, ContactResult.model_validate_json)
+    keep_published(broker, expired, seen.expired, ContactExpired.model_validate_json)
     async with TestKafkaBroker(service.runtime.broker):
         yield seen
 

@@ -9,6 +9,7 @@ import asyncio
 import httpx
 import pytest
 from aftersales_contracts import DeliverySurveyed, topics
+from aftersales_runtime.spy import keep_published
 from faststream.kafka import TestKafkaBroker
 
 DEALER = "dealer-sz-001"
@@ -30,11 +31,12 @@ ANSWER = {
 @pytest.fixture
 async def surveyed(service, settings):
     seen: list[DeliverySurveyed] = []
-
-    @service.runtime.broker.subscriber(settings.topic(topics.DELIVERY_SURVEYED), group_id="spy")
-    async def spy(event: DeliverySurveyed) -> None:
-        seen.append(event)
-
+    keep_published(
+        service.runtime.broker,
+        settings.topic(topics.DELIVERY_SURVEYED),
+        seen,
+        DeliverySurveyed.model_validate_json,
+    )
     async with TestKafkaBroker(service.runtime.broker):
         yield seen
 

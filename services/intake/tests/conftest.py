@@ -14,8 +14,8 @@ import pytest
 from aftersales_contracts import topics
 from aftersales_intake.app import Service, build
 from aftersales_intake.settings import IntakeSettings
-from aftersales_intake.subscribers import raw_body
 from aftersales_runtime.clock import FixedClock
+from aftersales_runtime.spy import keep_published
 from faststream.kafka import TestKafkaBroker
 
 REPO = Path(__file__).resolve().parents[3]
@@ -83,13 +83,6 @@ class Harness:
         return [json.loads(b) for b in self.published[topic]]
 
 
-def _keeper(into: list[bytes]) -> Callable[[bytes], None]:
-    def keep(body: bytes) -> None:
-        into.append(body)
-
-    return keep
-
-
 @pytest.fixture
 async def harness(service_settings: Any, request: Any) -> AsyncIterator[Harness]:
     """Passes unpaced (each in-memory publish is a pass of its own), unless a test asks for an
@@ -108,11 +101,7 @@ async def harness(service_settings: Any, request: Any) -> AsyncIterator[Harness]
         topics.VEHICLE_FILE_CORRECTED,
         topics.DEAD_LETTER,
     ):
-        spy = service.runtime.broker.subscriber(
-            settings.topic(topic), group_id=f"spy-{topic}", decoder=raw_body
-        )
-
-        spy(_keeper(published[topic]))
+        keep_published(service.runtime.broker, settings.topic(topic), published[topic])
     async with TestKafkaBroker(service.runtime.broker) as broker:
         yield Harness(service, broker, settings, clock, published)
     await service.runtime.mongo.close()

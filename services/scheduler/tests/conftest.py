@@ -24,6 +24,7 @@ from aftersales_contracts import (
 )
 from aftersales_runtime.clock import FixedClock
 from aftersales_runtime.dealers import DealerDirectory
+from aftersales_runtime.spy import keep_published
 from aftersales_scheduler.app import Service, build
 from aftersales_scheduler.settings import SchedulerSettings
 from faststream.kafka import TestKafkaBroker
@@ -86,21 +87,16 @@ def closed_events() -> list[ContactClosed]:
 async def due_events(service, settings, closed_events) -> AsyncIterator[list[ContactDue]]:
     """Every ContactDue the service publishes, in order (through TestKafkaBroker)."""
     seen: list[ContactDue] = []
-
-    @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_DUE), group_id="spy")
-    async def spy(event: ContactDue) -> None:
-        seen.append(event)
-
-    @service.runtime.broker.subscriber(settings.topic(topics.CONTACT_CLOSED), group_id="spy")
-    async def closed_spy(event: ContactClosed) -> None:
-        closed_events.append(event)
-
     parked: list[bytes] = []
-
-    @service.runtime.broker.subscriber(settings.topic(topics.DEAD_LETTER), group_id="spy")
-    async def dead_letters(body: bytes) -> None:
-        parked.append(body)
-
+    broker = service.runtime.broker
+    keep_published(broker, settings.topic(topics.CONTACT_DUE), seen, ContactDue.model_validate_json)
+    keep_published(
+        broker,
+        settings.topic(topics.CONTACT_CLOSED),
+        closed_events,
+        ContactClosed.model_validate_json,
+    )
+    keep_published(broker, settings.topic(topics.DEAD_LETTER), parked)
     async with TestKafkaBroker(service.runtime.broker):
         yield seen
     # A handler failure is parked, not raised: a test that parked anything has failed.
