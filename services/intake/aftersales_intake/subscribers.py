@@ -11,13 +11,11 @@ parked on the dead-letter topic, record by record, while the rest of its batch f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from aftersales_contracts import ContactResult, topics
 from aftersales_runtime.batches import Received, Refused, batch_subscriber, parse_events
 from aftersales_runtime.deadletter import PoisonMessage
 from aftersales_runtime.service import Runtime
-from faststream.message import StreamMessage
 
 from aftersales_intake.contact_results import ContactResults
 from aftersales_intake.domain.records import Kind
@@ -25,10 +23,6 @@ from aftersales_intake.pipeline import Intake, Outcome
 from aftersales_intake.settings import IntakeSettings
 
 GROUP = "intake"
-
-
-async def raw_body(msg: StreamMessage[Any]) -> bytes:
-    return bytes(msg.body)
 
 
 def _contract_breach(outcome: Outcome) -> PoisonMessage | None:
