@@ -7,7 +7,7 @@ how full, how long each took."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import aiohttp
 from aftersales_runtime.metrics import (
@@ -77,7 +77,7 @@ def print_batches(
     phase: str,
     before: Mapping[Handler, list[float]],
     after: Mapping[Handler, list[float]],
-    topics: Iterable[str],
+    topics: Sequence[str],
 ) -> None:
     """Each service's batches of these topics during the phase: how many, the records in one
     on average and the ms one took (the handler's time, its waits on the database included)."""
