@@ -286,6 +286,9 @@ async def test_only_an_event_applied_before_reads_the_timers_it_plans():
     await plan_work_orders(context(clock), store, [work_order(1, "C-1")])
 
     assert f"{DEALER}/WO-0001/call_day3" in store.timers_asked  # its own, unlinked timers
+    # All of them: the care occasions' (D10: a birthday) are named without dating them.
+    assert any("/customer-C-1/birthday_" in tid for tid in store.timers)
+    assert set(store.timers) <= store.timers_asked
     assert all(
         t["_id"] in store.people[f"customer/{DEALER}/C-1"]["timer_ids"]
         for t in store.timers.values()

@@ -3,27 +3,40 @@ contacts of the customer (D13 like any other); the timer id carries the occasion
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from aftersales_contracts.events import ContactPurpose
 
 from aftersales_scheduler.domain.plan import PlannedContact
 from aftersales_scheduler.domain.reminders import next_anniversary
+from aftersales_scheduler.domain.slots import timer_id as make_timer_id
 from aftersales_scheduler.filing import birthday_sequence
 from aftersales_scheduler.planning.contacts import Subject, dated, plan
 from aftersales_scheduler.planning.context import PlanningContext
 from aftersales_scheduler.planning.working_set import WorkingSet
 
 
-def care_occasions(
+@dataclass(frozen=True)
+class Occasion:
+    """A D10 care occasion: whose (`source`: the customer or the vehicle), which (`step`: it
+    carries the date), and when its contact is due (`day` less `lead_days`)."""
+
+    source: str
+    step: str
+    purpose: ContactPurpose
+    day: date
+    lead_days: int
+
+
+def occasions_of(
     ctx: PlanningContext,
     now: datetime,
     subject: Subject,
     birthday: date | None,
     insurance_expiry: date | None,
     licence_expiry: date | None,
-) -> list[tuple[Subject, PlannedContact]]:
+) -> list[Occasion]:
     """D10: birthday, insurance and licence expiry, each with its lead time; the timer id
     carries the date, so the same occasion is planned once whoever mentions it. `now` is the
     batch's (`WorkingSet.now`): the timers a batch reads are the ones it plans, even when the
@@ -32,11 +45,11 @@ def care_occasions(
     lead = ctx.policy(dealer).care_lead_days
     today = now.astimezone(ctx.zone(dealer)).date()
     customer, vin = subject.customer, subject.vehicle.vin
-    occasions: list[tuple[str, str, ContactPurpose, date, int]] = []
+    occasions: list[Occasion] = []
     if birthday is not None:
         day = next_anniversary(birthday, today)
         occasions.append(
-            (
+            Occasion(
                 f"customer-{customer.customer_id}",
                 f"birthday_{day.year}",
                 ContactPurpose.BIRTHDAY_CARE,
@@ -46,7 +59,7 @@ def care_occasions(
         )
     if insurance_expiry is not None and insurance_expiry >= today:
         occasions.append(
-            (
+            Occasion(
                 f"vehicle-{vin}",
                 f"insurance_{insurance_expiry.isoformat()}",
                 ContactPurpose.INSURANCE_EXPIRY_CARE,
@@ -56,7 +69,7 @@ def care_occasions(
         )
     if licence_expiry is not None and licence_expiry >= today:
         occasions.append(
-            (
+            Occasion(
                 f"customer-{customer.customer_id}",
                 f"licence_{licence_expiry.isoformat()}",
                 ContactPurpose.LICENCE_EXPIRY_CARE,
@@ -64,17 +77,32 @@ def care_occasions(
                 lead.licence_expiry,
             )
         )
+    return occasions
+
+
+def care_contacts(
+    ctx: PlanningContext, now: datetime, subject: Subject, occasions: list[Occasion]
+) -> list[tuple[Subject, PlannedContact]]:
+    """Each occasion's contact, with the subject it is planned for (the occasion's source)."""
     return [
         (
             replace(
                 subject,
-                source_id=source,
+                source_id=o.source,
                 work_order_id=None,
                 contact_source_id=subject.contact_source_id or subject.source_id,
             ),
-            dated(ctx, now, dealer, step, purpose, day - timedelta(days=lead_days), customer),
+            dated(
+                ctx,
+                now,
+                subject.dealer_id,
+                o.step,
+                o.purpose,
+                o.day - timedelta(days=o.lead_days),
+                subject.customer,
+            ),
         )
-        for source, step, purpose, day, lead_days in occasions
+        for o in occasions
     ]
 
 
@@ -101,8 +129,8 @@ def plan_care(
                 "care_subject": subject.to_document(),
             },
         )
-    occasions = care_occasions(ctx, ws.now, subject, birthday, insurance_expiry, licence_expiry)
-    for care, contact in occasions:
+    occasions = occasions_of(ctx, ws.now, subject, birthday, insurance_expiry, licence_expiry)
+    for care, contact in care_contacts(ctx, ws.now, subject, occasions):
         plan(ws, ctx, care, "care", [contact])
 
 
@@ -114,9 +142,8 @@ def care_timer_ids(
     insurance_expiry: date | None,
     licence_expiry: date | None,
 ) -> list[str]:
+    """The timer ids `plan_care` plans (without dating their contacts: the calendar's work)."""
     return [
-        care.timer_id(contact.step)
-        for care, contact in care_occasions(
-            ctx, now, subject, birthday, insurance_expiry, licence_expiry
-        )
+        make_timer_id(subject.dealer_id, o.source, o.step)
+        for o in occasions_of(ctx, now, subject, birthday, insurance_expiry, licence_expiry)
     ]
