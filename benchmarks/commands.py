@@ -8,6 +8,7 @@ how full, how long each took."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import aiohttp
 from aftersales_runtime.metrics import (
@@ -42,30 +43,30 @@ async def _metrics(http: aiohttp.ClientSession, url: str) -> str:
         return await answer.text()
 
 
-async def mongodb_counts(
-    http: aiohttp.ClientSession, urls: Mapping[str, str]
-) -> dict[Key, list[float]]:
-    """(commands, documents, seconds waited) so far per service, command and collection."""
-    counts: dict[Key, list[float]] = {}
+@dataclass
+class Counts:
+    """What the services' `/metrics` said at one moment: (commands, documents, seconds waited)
+    per service, command and collection; (records, batches, seconds handling them) per service
+    and topic consumed."""
+
+    mongodb: dict[Key, list[float]] = field(default_factory=dict)
+    batches: dict[Handler, list[float]] = field(default_factory=dict)
+
+
+async def read_counts(http: aiohttp.ClientSession, urls: Mapping[str, str]) -> Counts:
+    """The counts so far, one `/metrics` read per service."""
+    counts = Counts()
     for service, url in urls.items():
-        _add(counts, service, text_string_to_metric_families(await _metrics(http, url)))
+        families = list(text_string_to_metric_families(await _metrics(http, url)))
+        _add(counts.mongodb, service, families)
+        counts.batches.update(batches_in(service, families))
     return counts
 
 
-async def batch_counts(
-    http: aiohttp.ClientSession, urls: Mapping[str, str]
-) -> dict[Handler, list[float]]:
-    """(records, batches, seconds handling them) so far per service and topic consumed."""
+def batches_in(service: str, families: Iterable[Metric]) -> dict[Handler, list[float]]:
+    """(records, batches, seconds) per topic in one process's metrics."""
     counts: dict[Handler, list[float]] = {}
-    for service, url in urls.items():
-        counts.update(batches_in(service, await _metrics(http, url)))
-    return counts
-
-
-def batches_in(service: str, metrics: str) -> dict[Handler, list[float]]:
-    """(records, batches, seconds) per topic in one process's `/metrics` text."""
-    counts: dict[Handler, list[float]] = {}
-    for family in text_string_to_metric_families(metrics):
+    for family in families:
         for sample in family.samples:
             if sample.name in BATCHES_WANTED:
                 figures = counts.setdefault((service, sample.labels["handler"]), [0.0, 0.0, 0.0])

@@ -39,7 +39,7 @@ from aftersales_runtime.auth.issuer import ensure_key_pair, load_private_key, mi
 from aftersales_runtime.testing import checkout_kafka, checkout_mongodb_url, tool_kafka_env
 from pymongo import AsyncMongoClient
 
-from benchmarks.commands import mongodb_counts, print_commands
+from benchmarks.commands import print_commands, read_counts
 from benchmarks.contact_data import load_finished, load_open
 from benchmarks.cpu import Cpu
 from deploy.local.services import REPO, SERVICES, ServiceProcess
@@ -185,12 +185,12 @@ async def run(args: argparse.Namespace) -> None:
             assert process.process is not None
             cpu = Cpu.of({"contact": process.process.pid})
             async with aiohttp.ClientSession() as http:
-                before = await mongodb_counts(http, {"contact": process.url})
+                before = (await read_counts(http, {"contact": process.url})).mongodb
                 cpu.start()
                 claims, submits, seconds, unavailable = await agents_work(
                     process.url, key, args.agents, args.work
                 )
-                after = await mongodb_counts(http, {"contact": process.url})
+                after = (await read_counts(http, {"contact": process.url})).mongodb
             per_task = {n: 1000 * t / len(submits) for n, t in cpu.seconds().items()}
             capacity = len(submits) / seconds
             print(

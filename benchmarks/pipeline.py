@@ -52,7 +52,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
-from benchmarks.commands import batch_counts, mongodb_counts, print_batches, print_commands
+from benchmarks.commands import print_batches, print_commands, read_counts
 from benchmarks.cpu import DRIVER, Cpu, print_cpu
 from benchmarks.history import load_group_history
 from deploy.local.demo_data import work_order
@@ -476,8 +476,7 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
         ):
             api = Api(fleet, http, issuer_key)
             urls = {name: p.url for name, p in fleet.processes.items()}
-            mongo_at = [await mongodb_counts(http, urls)]
-            batches_at = [await batch_counts(http, urls)]
+            counts_at = [await read_counts(http, urls)]
             # 1. closing
             cpu.start()
             t0 = time.monotonic()
@@ -510,8 +509,7 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
                 closing = max(t_intake, t_sched) - t0
                 closing_cpu = cpu.shares(), cpu.seconds()
             intake_lat, planned_lat = known.result(), planned.result()
-            mongo_at.append(await mongodb_counts(http, urls))
-            batches_at.append(await batch_counts(http, urls))
+            counts_at.append(await read_counts(http, urls))
             # 2. due
             cpu.start()
             t1 = time.monotonic()
@@ -524,7 +522,7 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             due_count = await groups.end(topics.CONTACT_DUE)
             due = t_contact - t1
             due_cpu = cpu.shares(), cpu.seconds()
-            mongo_at.append(await mongodb_counts(http, urls))
+            counts_at.append(await read_counts(http, urls))
             # 3. answers
             cpu.start()
             t2 = time.monotonic()
@@ -540,7 +538,7 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             t_complaints, t_reporting = complaints_end.result(), reporting_end.result()
             answers = max(t_complaints, t_reporting) - t2
             answers_cpu = cpu.shares(), cpu.seconds()
-            mongo_at.append(await mongodb_counts(http, urls))
+            counts_at.append(await read_counts(http, urls))
             tickets = sum([await api.complaints(d) for d in DEALERS])
 
             end_to_end = args.orders / (closing + due + answers)
@@ -559,11 +557,12 @@ async def run_once(args: argparse.Namespace, history: int) -> Result:
             print(stage_line("reporting", answered, t_reporting - t2))
             print(f"  tickets: {tickets:,} opened for {low:,} answers below 8")
             print_cpu("closing", *closing_cpu, args.orders, "work order")
+            mongo_at = [counts.mongodb for counts in counts_at]
             print_commands("closing", mongo_at[0], mongo_at[1], args.orders, "work order")
             print_batches(
                 "closing",
-                batches_at[0],
-                batches_at[1],
+                counts_at[0].batches,
+                counts_at[1].batches,
                 (topics.DMS_WORKORDER_CLOSED, topics.WORKORDER_CLOSED),
             )
             print_cpu("due", *due_cpu, due_count, "due contact")
