@@ -152,7 +152,7 @@ async def spied(service, settings) -> AsyncIterator[Published]:
     result, expired = settings.topic(topics.CONTACT_RESULT), settings.topic(topics.CONTACT_EXPIRED)
     keep_published(broker, result, seen.results, ContactResult.model_validate_json)
     keep_published(broker, expired, seen.expired, ContactExpired.model_validate_json)
-    async with TestKafkaBroker(service.runtime.broker):
+    async with TestKafkaBroker(broker):
         yield seen
 
 

@@ -97,7 +97,7 @@ async def due_events(service, settings, closed_events) -> AsyncIterator[list[Con
         ContactClosed.model_validate_json,
     )
     keep_published(broker, settings.topic(topics.DEAD_LETTER), parked)
-    async with TestKafkaBroker(service.runtime.broker):
+    async with TestKafkaBroker(broker):
         yield seen
     # A handler failure is parked, not raised: a test that parked anything has failed.
     assert parked == []
