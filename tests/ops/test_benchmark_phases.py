@@ -16,5 +16,5 @@ async def test_calls_in_flight_together_count_once_and_one_after_the_other_add_u
     await busy.of(asyncio.sleep(0.2))
     await busy.of(asyncio.sleep(0.2))
 
-    assert 0.19 <= together < 0.35
+    assert 0.19 <= together < 0.39  # counted twice, it would be 0.4
     assert busy.seconds - together >= 0.39
