@@ -91,6 +91,7 @@ TIMED_VISITS = 3
 
 KAFKA = checkout_kafka()
 MONGODB = checkout_mongodb_url()
+STORES = group_stores([DEALER])  # the history's; the benchmark plans for the first
 T = TypeVar("T")
 
 
@@ -209,7 +210,7 @@ def _history_number(n: int) -> int:
     has every 50th, and each of its customers comes back once, in order, whatever the rounds'
     size (a history of 50,000 work orders has 1,000 of them: 3,000 work orders of returning
     and new customers)."""
-    return n // 3 * 50
+    return n // 3 * len(STORES)
 
 
 def _work_order(n: int, returning: bool) -> WorkOrderClosed:
@@ -512,6 +513,13 @@ async def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--visitors", type=int, default=300, help="customers in --visits")
     args = parser.parse_args(argv)
+    if args.history and _history_number(PLAN_ROUNDS * args.plans - 1) >= args.history:
+        # Later rounds would have fewer returning customers, or none: unlike work compared.
+        parser.error(
+            f"--plans {args.plans:,} needs --history {len(STORES) * args.plans:,} or more: "
+            f"every with-history round plans a third of its work orders for the history's "
+            f"customers of one store in {len(STORES)}, each coming back once"
+        )
     logging.basicConfig(level=logging.WARNING)
     few, many = args.pending
     low, high = [], []
@@ -550,9 +558,7 @@ async def with_history(args: argparse.Namespace, plans_empty: float) -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_url, tz_aware=True)
     try:
         print(f"history: {args.history:,} work orders of a year of 50 stores", flush=True)
-        loaded = await load_history(
-            TimerStore(client[database]), args.history, NOW, group_stores([DEALER])
-        )
+        loaded = await load_history(TimerStore(client[database]), args.history, NOW, STORES)
         print(f"  loaded in {loaded:.0f} s", flush=True)
         # Each round on an empty database right before the history's (as the plans' below);
         # the history's rounds 12 hours apart (the history's timers due in between fire too).
