@@ -3,6 +3,7 @@ timer lifecycle, and a half-applied batch delivered again."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from collections.abc import Collection
@@ -234,6 +235,53 @@ async def test_a_batch_of_work_orders_costs_a_few_store_calls_whatever_its_size(
     assert "merged" in states.values()  # C-1's contacts of one window (D13)
     # WO-0009 is a visit: the lapsed recall of WO-0001 is pointless now (D11).
     assert states[f"{DEALER}/WO-0001/lapsed_recall"] == "cancelled"
+
+
+class RoundTrips(FakeStore):
+    """A `FakeStore` that groups its reads by round trip: the reads in flight together (a
+    batch waits for them once) share one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trips: list[set[str]] = []
+        self._in_flight = 0
+
+    async def _trip(self, name: str, answer: Any) -> Any:
+        if not self._in_flight:
+            self.trips.append(set())
+        self.trips[-1].add(name)
+        self._in_flight += 1
+        await asyncio.sleep(0)  # the others of its wave start meanwhile
+        self._in_flight -= 1
+        return answer
+
+    async def find_timers(self, timer_ids: Collection[str]) -> dict[str, Doc]:
+        return await self._trip("timers", await super().find_timers(timer_ids))
+
+    async def find_people(self, keys: Collection[str]) -> dict[str, Doc]:
+        return await self._trip("people", await super().find_people(keys))
+
+    async def find_sent(self, attempts: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+        return await self._trip("sent", await super().find_sent(attempts))
+
+    async def find_started(self, event_ids: Collection[str]) -> set[str]:
+        return await self._trip("started", await super().find_started(event_ids))
+
+
+async def test_a_batch_reads_in_three_round_trips_the_started_marks_with_the_people():
+    """Which events were started, with the people; then, in one read, the timers the people
+    link and those of the started events (that these are read at all:
+    `test_only_an_event_applied_before_reads_the_timers_it_plans`); then which went out."""
+    store = RoundTrips()
+    ctx = context(FixedClock(SETTLED + timedelta(days=5)))
+    await plan_work_orders(ctx, store, batch())
+    store.trips.clear()
+
+    # Delivered again (started: its own timers are read too) with a returning customer's visit.
+    visit = work_order(11, "C-3", SETTLED + timedelta(days=5))
+    await plan_work_orders(ctx, store, [*batch(), visit])
+
+    assert store.trips == [{"started", "people"}, {"timers"}, {"sent"}]
 
 
 @pytest.mark.parametrize("crash_after", range(1, len(STEPS)))

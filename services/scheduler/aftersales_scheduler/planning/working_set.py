@@ -50,37 +50,48 @@ class WorkingSet:
     ) -> None:
         """Before planning events (event id -> the timer ids it plans): the people, the timers
         they link to, and the planned timers of the events a batch started before (or listed
-        in `always`, e.g. corrections); the others' cannot exist yet (see `Changes`)."""
+        in `always`, e.g. corrections); the others' cannot exist yet (see `Changes`). Which
+        events were started is read with the people: three waves of reads, as `load`."""
         self.changes.started = list(plans)
-        started = await self.store.find_started(list(plans)) if plans else set()
-        again = started | set(always)
-        await self.load(
-            [tid for event_id, ids in plans.items() if event_id in again for tid in ids],
-            person_keys,
+        started, people = await asyncio.gather(
+            self._fetch_started(list(plans)), self._fetch_people(person_keys)
         )
+        again = started | set(always)
+        planned = [tid for event_id, ids in plans.items() if event_id in again for tid in ids]
+        found = await self._fetch_timers([*planned, *_linked(people)])
+        await self._fetch_sent(found.values())
 
     async def load(self, timer_ids: Iterable[str] = (), person_keys: Iterable[str] = ()) -> None:
         """Read timers and people not read yet, the timers the people link to (but the settled
         ones, `filing.live_timer_ids`), and which of the pending ones already went out: three
         waves of `$in` reads by `_id`."""
-        keys = [k for k in dict.fromkeys(person_keys) if k not in self._people]
-        ids = [i for i in dict.fromkeys(timer_ids) if i not in self._timers]
-        people, timers = await asyncio.gather(
-            self.store.find_people(keys), self.store.find_timers(ids)
+        timers, people = await asyncio.gather(
+            self._fetch_timers(timer_ids), self._fetch_people(person_keys)
         )
+        linked = await self._fetch_timers(_linked(people))
+        await self._fetch_sent([*timers.values(), *linked.values()])
+
+    async def _fetch_started(self, event_ids: list[str]) -> set[str]:
+        return await self.store.find_started(event_ids) if event_ids else set()
+
+    async def _fetch_people(self, person_keys: Iterable[str]) -> dict[str, Doc]:
+        keys = [k for k in dict.fromkeys(person_keys) if k not in self._people]
+        people = await self.store.find_people(keys) if keys else {}
         self._people.update({k: people.get(k) for k in keys})
         self._read_people.update(people)
+        return people
+
+    async def _fetch_timers(self, timer_ids: Iterable[str]) -> dict[str, Doc]:
+        ids = [i for i in dict.fromkeys(timer_ids) if i not in self._timers]
+        timers = await self.store.find_timers(ids) if ids else {}
         self._timers.update({i: timers.get(i) for i in ids})
-        linked = [
-            tid
-            for person in people.values()
-            for tid in live_timer_ids(person)
-            if tid not in self._timers
+        return timers
+
+    async def _fetch_sent(self, timers: Iterable[Doc]) -> None:
+        """Which of these timers, pending and due, already went out (`was_sent`)."""
+        due = [
+            (t["_id"], t["attempt"]) for t in timers if is_pending(t) and t["due_at"] <= self.now
         ]
-        found = await self.store.find_timers(linked) if linked else {}
-        self._timers.update({i: found.get(i) for i in linked})
-        read = [*timers.values(), *found.values()]
-        due = [(t["_id"], t["attempt"]) for t in read if is_pending(t) and t["due_at"] <= self.now]
         if due:
             self._sent |= await self.store.find_sent(due)
 
@@ -216,3 +227,8 @@ class WorkingSet:
         if key not in self.changes.people:
             self.changes.people[key] = PersonUpdate(new=self._people.get(key) is None)
         return self.changes.people[key]
+
+
+def _linked(people: dict[str, Doc]) -> list[str]:
+    """The timers these files link to that a decision may still need (`live_timer_ids`)."""
+    return [tid for person in people.values() for tid in live_timer_ids(person)]
