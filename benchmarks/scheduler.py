@@ -557,7 +557,8 @@ async def with_history(args: argparse.Namespace, plans_empty: float) -> None:
     settings = _settings(database, "")
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_url, tz_aware=True)
     try:
-        print(f"history: {args.history:,} work orders of a year of 50 stores", flush=True)
+        stores = len(STORES)
+        print(f"history: {args.history:,} work orders of a year of {stores} stores", flush=True)
         loaded = await load_history(TimerStore(client[database]), args.history, NOW, STORES)
         print(f"  loaded in {loaded:.0f} s", flush=True)
         # Each round on an empty database right before the history's (as the plans' below);

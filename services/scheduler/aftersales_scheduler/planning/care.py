@@ -29,7 +29,7 @@ class Occasion:
     lead_days: int
 
 
-def occasions_of(
+def _occasions(
     ctx: PlanningContext,
     now: datetime,
     subject: Subject,
@@ -80,7 +80,7 @@ def occasions_of(
     return occasions
 
 
-def care_contacts(
+def _care_contacts(
     ctx: PlanningContext, now: datetime, subject: Subject, occasions: list[Occasion]
 ) -> list[tuple[Subject, PlannedContact]]:
     """Each occasion's contact, with the subject it is planned for (the occasion's source)."""
@@ -129,8 +129,8 @@ def plan_care(
                 "care_subject": subject.to_document(),
             },
         )
-    occasions = occasions_of(ctx, ws.now, subject, birthday, insurance_expiry, licence_expiry)
-    for care, contact in care_contacts(ctx, ws.now, subject, occasions):
+    occasions = _occasions(ctx, ws.now, subject, birthday, insurance_expiry, licence_expiry)
+    for care, contact in _care_contacts(ctx, ws.now, subject, occasions):
         plan(ws, ctx, care, "care", [contact])
 
 
@@ -145,5 +145,5 @@ def care_timer_ids(
     """The timer ids `plan_care` plans (without dating their contacts: the calendar's work)."""
     return [
         make_timer_id(subject.dealer_id, o.source, o.step)
-        for o in occasions_of(ctx, now, subject, birthday, insurance_expiry, licence_expiry)
+        for o in _occasions(ctx, now, subject, birthday, insurance_expiry, licence_expiry)
     ]
