@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -87,6 +88,10 @@ class OpenQueue:
         self.queue = db[QUEUE]
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._pending: defaultdict[str, dict[str, str]] = defaultdict(dict)  # task -> hour
+        # Removals announced (`removal_coming`) and not over yet, and per dealer the event a
+        # lingering removal waits on: set when every announced removal has come.
+        self._coming: Counter[str] = Counter()
+        self._all_came: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
         # lookups under way, by the `_id`s they read: when each was sent, and its future
         self._reads: dict[tuple[str, ...], tuple[float, asyncio.Future[list[Doc | None]]]] = {}
         self._parsed = ParsedHours()
@@ -214,24 +219,53 @@ class OpenQueue:
                 await self._commit(dealer_id, head, hours, written)
         return added
 
+    @contextmanager
+    def removal_coming(self, dealer_id: str) -> Iterator[None]:
+        """Announce a removal of the dealer's that may come while the block runs (an agent's
+        submit, from when it knows the task's dealer): a removal lingering for others goes as
+        soon as every announced one has come, not later than its `linger`."""
+        self._coming[dealer_id] += 1
+        try:
+            yield
+        finally:
+            self._coming[dealer_id] -= 1
+            self._note_arrivals(dealer_id)
+
+    def _note_arrivals(self, dealer_id: str) -> None:
+        """Wake the lingering removal when every announced one has come (with none announced,
+        it lingers its whole time)."""
+        coming = self._coming[dealer_id]
+        if coming and len(self._pending[dealer_id]) >= coming:
+            self._all_came[dealer_id].set()
+
+    async def _linger(self, dealer_id: str, linger: float) -> None:
+        """Wait up to `linger` seconds for the removals announced to come."""
+        came = self._all_came[dealer_id]
+        came.clear()
+        self._note_arrivals(dealer_id)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(came.wait(), linger)
+
     async def remove(
         self, dealer_id: str, task_id: str, due_at: datetime, linger: float = 0.0
     ) -> None:
         """The task is finished: it leaves the queue (nothing happens if it already left).
 
         Group commit: removals wait for the dealer's lock together, and whoever gets it waits
-        `linger` seconds for more (the agents' submits of the moment; a sweep that finishes one
-        task after another passes 0), then takes out every removal waiting, one read of the head
-        and one write of it and of each bucket touched; the others find theirs done. 20 agents
+        up to `linger` seconds for more (the agents' submits of the moment, announced by
+        `removal_coming`: it goes when they have all come; a sweep that finishes one task after
+        another passes 0), then takes out every removal waiting, one read of the head and one
+        write of it and of each bucket touched; the others find theirs done. 20 agents
         submitting at once cost a few writes, not 20 rounds of them.
         """
         pending = self._pending[dealer_id]
         pending[task_id] = hour_of(due_at)
+        self._note_arrivals(dealer_id)
         async with self._locks[dealer_id]:
             if task_id not in pending:
                 return  # taken out by the removal that held the lock before
             if linger > 0:
-                await asyncio.sleep(linger)
+                await self._linger(dealer_id, linger)
             batch = dict(pending)
             pending.clear()
             try:

@@ -208,6 +208,16 @@ async def record_result(
     # found by the lease check (it failed) or by this submit's own insert (it collides).
     if task.get("done"):
         return await _repeat(desk, publish, task, submission)
+    # The other agents' removals of the moment wait for this one (`OpenQueue.remove`).
+    with desk.queue.removal_coming(task["dealer_id"]):
+        return await _record_new(desk, publish, logger, task, submission)
+
+
+async def _record_new(
+    desk: Desk, publish: Publish, logger: logging.Logger, task: Doc, submission: ResultSubmission
+) -> ContactResult:
+    """`record_result` of a task not done when read."""
+    store, task_id = desk.store, task["_id"]
     now = desk.clock.now()
     questionnaire, data_check = checked_answer(desk, task, submission, now)
     try:

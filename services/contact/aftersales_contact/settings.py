@@ -42,9 +42,10 @@ class ContactSettings(ServiceSettings, BatchSettings):
         20,
         ge=0,
         le=500,
-        description="How long an agent's finished task, leaving the open queue, waits for the "
-        "other agents' of the same moment, to take them out of the dealer's buckets in one "
-        "write (0: at once).",
+        description="How long at most an agent's finished task, leaving the open queue, waits "
+        "for the other agents' of the same moment, to take them out of the dealer's buckets in "
+        "one write; it goes as soon as every submit under way for the dealer has come to its "
+        "removal (0: at once).",
     )
     questionnaires_file: Path | None = Field(
         None,

@@ -364,10 +364,51 @@ async def test_removals_of_one_moment_leave_the_queue_in_one_write_when_the_firs
     assert await _open(OpenQueue(mongo_db), dealer) == [tasks[2].task_id]
 
 
+async def _announced_removal(queue, dealer, entry, linger, after=0.0, comes=True):
+    """A submit's removal: announced at once, coming `after` seconds later (or never)."""
+    with queue.removal_coming(dealer):
+        await asyncio.sleep(after)
+        if comes:
+            await queue.remove(dealer, entry.task_id, entry.due_at, linger)
+
+
+@pytest.mark.parametrize("second_comes", [True, False])
+async def test_a_lingering_removal_goes_once_every_announced_removal_has_come(
+    mongo_db, clock, monkeypatch, second_comes
+):
+    """The removal that takes the lock lingers for the submits announced (`removal_coming`),
+    not its whole `linger`: it goes when the second has come, in one batch with it, or when
+    the second ends without a removal (a rejected submit)."""
+    from aftersales_contact.open_queue import OpenQueue
+
+    dealer, at = "dealer-sz-001", clock.now()
+    queue = OpenQueue(mongo_db)
+    tasks = _entries(3, at)
+    await queue.add(dealer, tasks)
+    taken = _removal_batches(queue, monkeypatch)
+    linger = 30.0
+
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(
+        asyncio.gather(
+            _announced_removal(queue, dealer, tasks[0], linger),
+            _announced_removal(queue, dealer, tasks[1], linger, 0.2, second_comes),
+        ),
+        linger / 2,  # a removal that lingered its whole time fails here
+    )
+
+    assert asyncio.get_running_loop().time() - started >= 0.2  # it did wait for the second
+    gone = [t.task_id for t in (tasks[:2] if second_comes else tasks[:1])]
+    assert taken == [sorted(gone)]
+    assert sorted(await _open(OpenQueue(mongo_db), dealer)) == sorted(
+        t.task_id for t in tasks if t.task_id not in gone
+    )
+
+
 async def test_agents_submitting_together_take_their_tasks_out_of_the_queue_in_one_write(
     client, service, settings, due, published, monkeypatch
 ):
-    """A submit's removal waits `CONTACT_QUEUE_REMOVAL_LINGER_MS` for the others of the
+    """A submit's removal waits (up to `CONTACT_QUEUE_REMOVAL_LINGER_MS`) for the others of the
     moment: two agents' answers sent together leave the dealer's queue in one batch."""
     assert service.desk.removal_linger == settings.queue_removal_linger_ms / 1000 > 0
     service.desk.removal_linger = 1.0  # the two requests' way to the queue may differ by more
