@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +41,7 @@ from aftersales_runtime.bulk import UPDATES_PER_COMMAND, find_by_ids
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from aftersales_contact.arrivals import Arrivals
 from aftersales_contact.bucket_stamps import BucketTexts, Head, new_stamp
 from aftersales_contact.domain.queue import (
     BUCKET_SIZE,
@@ -88,10 +89,7 @@ class OpenQueue:
         self.queue = db[QUEUE]
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._pending: defaultdict[str, dict[str, str]] = defaultdict(dict)  # task -> hour
-        # Removals announced (`removal_coming`) and not over yet, and per dealer the event a
-        # lingering removal waits on: set when every announced removal has come.
-        self._coming: Counter[str] = Counter()
-        self._all_came: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self._arrivals = Arrivals(self._pending)
         # lookups under way, by the `_id`s they read: when each was sent, and its future
         self._reads: dict[tuple[str, ...], tuple[float, asyncio.Future[list[Doc | None]]]] = {}
         self._parsed = ParsedHours()
@@ -219,32 +217,10 @@ class OpenQueue:
                 await self._commit(dealer_id, head, hours, written)
         return added
 
-    @contextmanager
-    def removal_coming(self, dealer_id: str) -> Iterator[None]:
+    def removal_coming(self, dealer_id: str) -> AbstractContextManager[None]:
         """Announce a removal of the dealer's that may come while the block runs (an agent's
-        submit, from when it knows the task's dealer): a removal lingering for others goes as
-        soon as every announced one has come, not later than its `linger`."""
-        self._coming[dealer_id] += 1
-        try:
-            yield
-        finally:
-            self._coming[dealer_id] -= 1
-            self._note_arrivals(dealer_id)
-
-    def _note_arrivals(self, dealer_id: str) -> None:
-        """Wake the lingering removal when every announced one has come (with none announced,
-        it lingers its whole time)."""
-        coming = self._coming[dealer_id]
-        if coming and len(self._pending[dealer_id]) >= coming:
-            self._all_came[dealer_id].set()
-
-    async def _linger(self, dealer_id: str, linger: float) -> None:
-        """Wait up to `linger` seconds for the removals announced to come."""
-        came = self._all_came[dealer_id]
-        came.clear()
-        self._note_arrivals(dealer_id)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(came.wait(), linger)
+        submit, from when it knows the task's dealer): see `arrivals`."""
+        return self._arrivals.announced(dealer_id)
 
     async def remove(
         self, dealer_id: str, task_id: str, due_at: datetime, linger: float = 0.0
@@ -260,12 +236,12 @@ class OpenQueue:
         """
         pending = self._pending[dealer_id]
         pending[task_id] = hour_of(due_at)
-        self._note_arrivals(dealer_id)
+        self._arrivals.note(dealer_id)
         async with self._locks[dealer_id]:
             if task_id not in pending:
                 return  # taken out by the removal that held the lock before
             if linger > 0:
-                await self._linger(dealer_id, linger)
+                await self._arrivals.linger(dealer_id, linger)
             batch = dict(pending)
             pending.clear()
             try:
